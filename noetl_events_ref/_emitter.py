@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
-from ._json import JsonValue
+from ._json import JsonLike
 from ._model import ExecutorEvent
 from ._timestamp import Timestamp
 
@@ -52,7 +52,7 @@ class EventEmitter:
         self.sink = sink
         self._clock = clock
 
-    async def emit(self, event_type: str, step: str, status: str, context: JsonValue) -> None:
+    async def emit(self, event_type: str, step: str, status: str, context: JsonLike) -> None:
         event = ExecutorEvent(
             execution_id=self.execution_id,
             event_type=event_type,

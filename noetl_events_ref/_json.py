@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, TypeAlias
 
 from ._errors import EnvelopeError, kind_of_syntax_message
@@ -28,6 +28,7 @@ __all__ = [
     "U64_MAX",
     "Fallback",
     "Field",
+    "JsonLike",
     "JsonValue",
     "Parser",
     "SerdeError",
@@ -41,6 +42,8 @@ __all__ = [
 ]
 
 JsonValue: TypeAlias = "bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None"
+# What the records accept and expose: read-only and covariant, so `{"a": [1]}` fits.
+JsonLike: TypeAlias = "bool | int | float | str | Sequence[JsonLike] | Mapping[str, JsonLike] | None"
 
 I64_MIN: Final = -(1 << 63)
 I64_MAX: Final = (1 << 63) - 1
@@ -1080,26 +1083,26 @@ def format_f64(x: float) -> str:
     return f"{sign}{mant}e{'+' if e >= 0 else '-'}{abs(e)}"
 
 
-def has_nonportable_float(value: JsonValue) -> bool:
+def has_nonportable_float(value: JsonLike) -> bool:
     """True when ``value`` holds a float whose Python ``repr`` differs from serde_json's text."""
-    stack: list[JsonValue] = [value]
+    stack: list[JsonLike] = [value]
     while stack:
         v = stack.pop()
         if isinstance(v, float):
             # Python's repr writes 1e-05..9.9e-05 and e-06..e-09 differently
             if 1e-9 <= abs(v) < 1e-4 or not math.isfinite(v):
                 return True
-        elif isinstance(v, dict):
+        elif isinstance(v, Mapping):
             stack.extend(v.values())
-        elif isinstance(v, list):
+        elif isinstance(v, list | tuple):
             stack.extend(v)
     return False
 
 
-def _encode_slow(value: JsonValue, out: list[str]) -> None:
+def _encode_slow(value: JsonLike, out: list[str]) -> None:
     if isinstance(value, float):
         out.append(format_f64(value))
-    elif isinstance(value, dict):
+    elif isinstance(value, Mapping):
         out.append("{")
         for n, key in enumerate(sorted(value)):
             if n:
@@ -1108,7 +1111,7 @@ def _encode_slow(value: JsonValue, out: list[str]) -> None:
             out.append(":")
             _encode_slow(value[key], out)
         out.append("}")
-    elif isinstance(value, list):
+    elif isinstance(value, list | tuple):
         out.append("[")
         for n, item in enumerate(value):
             if n:
@@ -1119,7 +1122,7 @@ def _encode_slow(value: JsonValue, out: list[str]) -> None:
         out.append(_dumps(value))
 
 
-def encode_value(value: JsonValue, *, checked: bool = False) -> str:
+def encode_value(value: JsonLike, *, checked: bool = False) -> str:
     """``serde_json::to_string(&Value)``. ``checked=True`` promises no float needs serde's
     own spelling (a decoder proved it), which allows the C encoder straight away."""
     if checked or not has_nonportable_float(value):

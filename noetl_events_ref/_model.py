@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Final
 
 from ._json import (
@@ -18,6 +18,7 @@ from ._json import (
     U64_MAX,
     Fallback,
     Field,
+    JsonLike,
     JsonValue,
     Parser,
     StructSpec,
@@ -233,7 +234,7 @@ def _check_json(value: object, path: str) -> JsonValue:
         if not math.isfinite(value):
             raise ValueError(f"{path}: {value!r} is not a JSON number")
         return float(value)
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         out: dict[str, JsonValue] = {}
         for k, v in value.items():
             if not isinstance(k, str):
@@ -277,15 +278,15 @@ def _check_timestamp(value: object, path: str, optional: bool = False) -> None:
         raise TypeError(f"{path}: expected Timestamp, got {type(value).__name__}")
 
 
-def json_equal(a: JsonValue, b: JsonValue) -> bool:
+def json_equal(a: JsonLike, b: JsonLike) -> bool:
     """``serde_json::Value`` equality: types matter (``1 != 1.0``, ``true != 1``)."""
     if type(a) is not type(b):
         return False
-    if isinstance(a, dict):
-        assert isinstance(b, dict)
+    if isinstance(a, Mapping):
+        assert isinstance(b, Mapping)
         return a.keys() == b.keys() and all(json_equal(v, b[k]) for k, v in a.items())
-    if isinstance(a, list):
-        assert isinstance(b, list)
+    if isinstance(a, list | tuple):
+        assert isinstance(b, list | tuple)
         return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
     return a == b
 
@@ -338,10 +339,10 @@ class ExecutorEvent(_Record):
     step: str
     status: str
     created_at: Timestamp
-    context: JsonValue
+    context: JsonLike
     event_id: int | None = None
     worker_id: str | None = None
-    meta: JsonValue = None
+    meta: JsonLike = None
 
     _JSON_FIELDS: ClassVar[frozenset[str]] = frozenset({"context", "meta"})
 
@@ -382,8 +383,8 @@ class EventRequest(_Record):
     execution_id: str
     step: str
     event_type: str
-    payload: JsonValue = None
-    meta: JsonValue = None
+    payload: JsonLike = None
+    meta: JsonLike = None
     worker_id: str | None = None
     result_kind: str = "data"
     result_uri: str | None = None
@@ -459,7 +460,7 @@ class BatchEventItem(_Record):
 
     step: str
     event_type: str
-    payload: JsonValue = None
+    payload: JsonLike = None
     actionable: bool = False
     informative: bool = True
 
