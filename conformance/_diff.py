@@ -1,0 +1,172 @@
+"""Structural diffs of JSON texts: which JSON paths differ, and where the texts first differ.
+
+Texts are parsed the way serde_json parses them (``noetl_events_ref``'s exact parser), so two
+spellings of one value compare equal and a float compares as serde reads it. deepdiff finds
+the differing paths; they are reported as JSON paths (``$.context.items[2]``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from typing import Any, Final
+
+from deepdiff import DeepDiff
+
+from noetl_events_ref._codec import to_bytes
+from noetl_events_ref._json import JsonValue, SerdeError, parse_value
+
+__all__ = [
+    "Change",
+    "first_difference",
+    "json_changes",
+    "mark_first_difference",
+    "parse_or_none",
+    "to_json_path",
+    "visible",
+]
+
+_STEP: Final = re.compile(r"\[('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|-?\d+)\]")
+_IDENTIFIER: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Change:
+    """One difference: at ``path``, ``kind`` (changed, added, removed, type) with both sides."""
+
+    path: str
+    kind: str
+    left: Any = None
+    right: Any = None
+
+    def describe(self) -> str:
+        if self.kind == "added":
+            return f"{self.path}: only on the right: {_short(self.right)}"
+        if self.kind == "removed":
+            return f"{self.path}: only on the left: {_short(self.left)}"
+        return f"{self.path}: {_short(self.left)} != {_short(self.right)}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "kind": self.kind, "left": self.left, "right": self.right}
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def to_json_path(deepdiff_path: str) -> str:
+    """``root['a'][0]['b c']`` → ``$.a[0]["b c"]``."""
+    out = ["$"]
+    for step in _STEP.findall(deepdiff_path.removeprefix("root")):
+        if step[0] in "'\"":
+            key = step[1:-1].replace("\\'", "'").replace('\\"', '"').replace("\\\\", "\\")
+            out.append(f".{key}" if _IDENTIFIER.fullmatch(key) else f"[{json.dumps(key)}]")
+        else:
+            out.append(f"[{step}]")
+    return "".join(out)
+
+
+def parse_or_none(text: str | bytes) -> tuple[JsonValue, str | None]:
+    """The value serde_json reads from ``text``, or ``(None, error message)``."""
+    try:
+        return parse_value(to_bytes(text)), None
+    except SerdeError as e:
+        return None, e.message
+
+
+def _typed(value: JsonValue) -> Any:
+    """Make types explicit so deepdiff tells 1 from 1.0 and true from 1, as serde does."""
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, float):
+        return ("float", value)
+    if isinstance(value, dict):
+        return {k: _typed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    return value
+
+
+def _untyped(value: Any) -> Any:
+    if isinstance(value, tuple) and len(value) == 2 and value[0] in ("bool", "float"):
+        return value[1]
+    if isinstance(value, dict):
+        return {k: _untyped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_untyped(v) for v in value]
+    return value
+
+
+def json_changes(left: JsonValue, right: JsonValue) -> list[Change]:
+    """The structural differences between two JSON values, in path order."""
+    diff = DeepDiff(_typed(left), _typed(right), verbose_level=2, ignore_order=False)
+    changes: list[Change] = []
+    for kind, key in (
+        ("changed", "values_changed"),
+        ("type", "type_changes"),
+        ("added", "dictionary_item_added"),
+        ("removed", "dictionary_item_removed"),
+        ("added", "iterable_item_added"),
+        ("removed", "iterable_item_removed"),
+    ):
+        for path, detail in diff.get(key, {}).items():
+            path = _fold_typed_path(path)
+            if kind in ("changed", "type"):
+                a, b = detail.get("old_value"), detail.get("new_value")
+            elif kind == "added":
+                a, b = None, detail
+            else:
+                a, b = detail, None
+            changes.append(Change(to_json_path(path), kind, _untyped(a), _untyped(b)))
+    merged: dict[str, Change] = {}
+    for c in changes:  # a typed scalar reports both its tag and its value: keep one
+        merged.setdefault(c.path, c)
+    return sorted(merged.values(), key=lambda c: c.path)
+
+
+def _fold_typed_path(path: str) -> str:
+    # a change inside a ("float", x) pair shows up as ...[1] or ...[0]; report the value itself
+    return re.sub(r"\[[01]\]$", "", path) if path.endswith(("[0]", "[1]")) else path
+
+
+def first_difference(a: str, b: str) -> int | None:
+    """Index of the first differing character, or None when the texts are equal."""
+    if a == b:
+        return None
+    n = min(len(a), len(b))
+    for i in range(n):
+        if a[i] != b[i]:
+            return i
+    return n
+
+
+_INVISIBLE: Final = re.compile("[\x00-\x1f\x7f\u0085\u2028\u2029]")
+
+
+def visible(text: str) -> str:
+    """``text`` with control and line-breaking characters escaped, everything else raw."""
+    return _INVISIBLE.sub(
+        lambda m: f"\\u{ord(m.group()):04x}" if m.group() not in "\n\t" else repr(m.group())[1:-1],
+        text,
+    )
+
+
+def mark_first_difference(expected: str, got: str, *, width: int = 72) -> str:
+    """The two texts around their first difference, with a caret under it."""
+    i = first_difference(expected, got)
+    if i is None:
+        return "texts are identical"
+    start = max(0, i - width // 2)
+    prefix = "…" if start else ""
+
+    def window(text: str) -> str:
+        return prefix + visible(text[start : start + width])
+
+    lead = len(prefix) + len(visible(expected[start:i]))
+    return (
+        f"expected: {window(expected)}\n"
+        f"     got: {window(got)}\n"
+        f"          {' ' * lead}^ first difference at character {i}"
+    )

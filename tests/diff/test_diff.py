@@ -1,0 +1,92 @@
+"""``diff`` and the structural-diff helpers."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from conformance._cli import main
+from conformance._diff import (
+    first_difference,
+    json_changes,
+    mark_first_difference,
+    parse_or_none,
+    to_json_path,
+)
+
+
+def value(text: str) -> object:
+    v, err = parse_or_none(text)
+    assert err is None
+    return v
+
+
+def test_paths_are_json_paths() -> None:
+    assert to_json_path("root['a'][0]['b c']") == '$.a[0]["b c"]'
+    assert to_json_path("root") == "$"
+
+
+def test_changes_respect_serde_types_and_ignore_spelling() -> None:
+    assert json_changes(value('{"a":1,"b":[1e2]}'), value('{"b":[100.0],"a":1}')) == []
+    changes = {
+        c.path: c
+        for c in json_changes(value('{"a":1,"b":true,"c":0}'), value('{"a":1.0,"b":1,"d":0}'))
+    }
+    assert set(changes) == {"$.a", "$.b", "$.c", "$.d"}
+    assert (changes["$.c"].kind, changes["$.d"].kind) == ("removed", "added")
+
+
+def test_first_difference_is_marked() -> None:
+    assert first_difference("abc", "abc") is None
+    assert first_difference("abc", "abd") == 2
+    assert first_difference("ab", "abc") == 2
+    marked = mark_first_difference('{"a":0.00001}', '{"a":1e-05}')
+    expected_line, got_line, caret = marked.splitlines()
+    assert got_line.startswith("     got: ")
+    assert caret.index("^") == expected_line.index("0.00001")
+    assert "first difference at character 5" in caret
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main(["diff", *args])
+    return code, capsys.readouterr().out
+
+
+def test_equal_documents_exit_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a.json").write_text('{"b":1,"a":[1,2]}')
+    (tmp_path / "b.json").write_text('{ "a": [1, 2], "b": 1 }')
+    assert run(capsys, str(tmp_path / "a.json"), str(tmp_path / "b.json")) == (0, "equal\n")
+
+
+def test_streams_report_lines_and_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a.jsonl").write_text('{"a":1}\n{"z":0.5}\n')
+    with gzip.open(tmp_path / "b.jsonl.gz", "wt") as f:
+        f.write('{"a":1}\n{"z":0.25}\n{"extra":1}\n')
+    code, out = run(
+        capsys, "--format", "json", str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl.gz")
+    )
+    report = json.loads(out)
+    assert code == 1 and report["equal"] is False
+    assert [d["where"] for d in report["differences"]] == ["line 2", "line 3"]
+    assert report["differences"][0]["changes"][0]["path"] == "$.z"
+
+
+def test_golden_folders(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for side, text in (("a", '{"k":1}'), ("b", '{"k":1.0}')):
+        (tmp_path / side / "x").mkdir(parents=True)
+        (tmp_path / side / "x" / "g.json").write_text(text)
+    (tmp_path / "a" / "only.json").write_text("1")
+    code, out = run(capsys, "--format", "markdown", str(tmp_path / "a"), str(tmp_path / "b"))
+    assert code == 1
+    assert "| only.json | | only on the left | |" in out
+    assert "| x/g.json | `$.k` | `1` | `1.0` |" in out
+
+
+def test_usage_errors_exit_two(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "f.json").write_text("1")
+    assert main(["diff", str(tmp_path), str(tmp_path / "f.json")]) == 2
+    assert main(["diff", str(tmp_path / "missing"), str(tmp_path / "f.json")]) == 2
+    assert "no such file" in capsys.readouterr().err
