@@ -1,4 +1,4 @@
-"""``generate``: write generated corpus cases (``--seed/--count``) or Rust test glue (``--rust``)."""
+"""``generate``: generated corpus cases (``--seed/--count``), or Rust test glue (``--rust``)."""
 
 from __future__ import annotations
 

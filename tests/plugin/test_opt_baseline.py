@@ -1,0 +1,117 @@
+"""--noetl-events-baseline: the same rules as verify --baseline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conformance._case import Case
+
+from .conftest import REFERENCE
+
+
+def failing_ids(cases: list[Case]) -> list[str]:
+    """The cases the wrong adapter fails (it drops the payload alias and misspells 1e-5)."""
+    return sorted(c.id for c in cases if "payload" in c.input or c.input == "[1e-5]")
+
+
+def test_listed_failures_are_expected(
+    pytester: pytest.Pytester,
+    corpus: tuple[Path, list[Case]],
+    wrong_adapter: str,
+    run: Callable[..., pytest.RunResult],
+) -> None:
+    root, cases = corpus
+    known = failing_ids(cases)
+    baseline = pytester.path / "baseline.txt"
+    baseline.write_text("".join(f"{i}  # drops aliases\n" for i in known))
+    result = run(
+        "--noetl-events-impl",
+        wrong_adapter,
+        "--noetl-events-corpus",
+        root,
+        "--noetl-events-baseline",
+        baseline,
+    )
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("xfailed") == len(known) and "failed" not in outcomes
+
+
+def test_an_unlisted_failure_fails(
+    pytester: pytest.Pytester,
+    corpus: tuple[Path, list[Case]],
+    wrong_adapter: str,
+    run: Callable[..., pytest.RunResult],
+) -> None:
+    root, cases = corpus
+    known = failing_ids(cases)
+    baseline = pytester.path / "baseline.txt"
+    baseline.write_text(f"{known[0]}  # one of two\n")
+    result = run(
+        "--noetl-events-impl",
+        wrong_adapter,
+        "--noetl-events-corpus",
+        root,
+        "--noetl-events-baseline",
+        baseline,
+    )
+    assert result.parseoutcomes().get("failed") == len(known) - 1
+
+
+def test_a_stale_entry_fails(
+    pytester: pytest.Pytester, corpus: tuple[Path, list[Case]], run: Callable[..., pytest.RunResult]
+) -> None:
+    root, cases = corpus
+    baseline = pytester.path / "baseline.txt"
+    baseline.write_text(f"{cases[0].id}  # was broken once\n")
+    result = run(
+        "--noetl-events-impl",
+        REFERENCE,
+        "--noetl-events-corpus",
+        root,
+        "--noetl-events-baseline",
+        baseline,
+    )
+    assert result.parseoutcomes().get("failed") == 1
+    assert "stale baseline entry" in result.stdout.str()
+
+
+def test_an_unknown_id_fails(
+    pytester: pytest.Pytester, corpus: tuple[Path, list[Case]], run: Callable[..., pytest.RunResult]
+) -> None:
+    root, _ = corpus
+    baseline = pytester.path / "baseline.txt"
+    baseline.write_text("no-such-case-00000000  # gone\n")
+    result = run(
+        "--noetl-events-impl",
+        REFERENCE,
+        "--noetl-events-corpus",
+        root,
+        "--noetl-events-baseline",
+        baseline,
+    )
+    assert result.parseoutcomes().get("failed") == 1
+    assert "ids not in the corpus: no-such-case-00000000" in result.stdout.str()
+
+
+def test_a_listed_case_that_errors_fails(
+    pytester: pytest.Pytester, corpus: tuple[Path, list[Case]], run: Callable[..., pytest.RunResult]
+) -> None:
+    import sys
+
+    root, cases = corpus
+    crash = pytester.path / "crash.py"
+    crash.write_text("import sys; sys.exit(1)\n")
+    baseline = pytester.path / "baseline.txt"
+    baseline.write_text(f"{cases[0].id}  # known\n")
+    result = run(
+        "--noetl-events-impl",
+        f"{sys.executable} {crash}",
+        "--noetl-events-corpus",
+        root,
+        "--noetl-events-baseline",
+        baseline,
+    )
+    assert result.parseoutcomes().get("failed") == len(cases)

@@ -1,0 +1,98 @@
+"""--noetl-events-golden and the noetl_golden fixture: the golden lifecycle, step by step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+TEST = """
+from noetl_events_ref import decode_event
+
+EVENT = ('{{"execution_id":1,"event_type":"e","step":"s","status":"x",'
+         '"created_at":"2026-05-31T00:00:00Z","payload":{{"b":1,"a":{value}}}}}')
+
+def test_event(noetl_golden):
+    noetl_golden.check(decode_event(EVENT))
+
+def test_text(noetl_golden):
+    noetl_golden.check('{{"z": [1e-5], "a": 1}}', name="value")
+"""
+
+
+def write_test(pytester: pytest.Pytester, value: str = "2") -> Path:
+    return pytester.makepyfile(test_golden=TEST.format(value=value))
+
+
+def goldens(pytester: pytest.Pytester) -> Path:
+    return pytester.path / "goldens" / "test_golden"
+
+
+def test_lifecycle(
+    pytester: pytest.Pytester, run: Callable[..., pytest.RunResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    write_test(pytester)
+    folder = goldens(pytester)
+
+    # 1. missing: written, the test fails with its path
+    result = run()
+    result.assert_outcomes(failed=2)
+    assert "golden file created" in result.stdout.str()
+    event_golden = folder / "test_event.json"
+    assert event_golden.read_text() == (
+        '{"execution_id":1,"event_type":"e","step":"s","status":"x",'
+        '"created_at":"2026-05-31T00:00:00Z","context":{"a":2,"b":1}}\n'
+    )
+    assert (folder / "value.json").read_text() == '{"a":1,"z":[0.00001]}\n'
+
+    # 2. pass
+    run().assert_outcomes(passed=2)
+
+    # 3. changed: fails with the diff, leaves .obtained beside the golden
+    write_test(pytester, value="3")
+    result = run()
+    result.assert_outcomes(failed=1, passed=1)
+    out = result.stdout.str()
+    assert "$.context.a: 2 != 3" in out and "first difference at character" in out
+    obtained = folder / "test_event.obtained"
+    assert obtained.read_text().endswith('"context":{"a":3,"b":1}}\n')
+    assert event_golden.read_text().endswith('"context":{"a":2,"b":1}}\n')
+
+    # 4. update: rewritten, passes, the summary says what changed
+    result = run("--noetl-events-golden", "update")
+    result.assert_outcomes(passed=2)
+    assert "golden files updated" in result.stdout.str()
+    assert event_golden.read_text().endswith('"context":{"a":3,"b":1}}\n')
+    run().assert_outcomes(passed=2)
+
+    # 5. unused: listed after a full run, never after a partial one, removed only by update
+    stray = folder / "old.json"
+    stray.write_text("1\n")
+    result = run()
+    assert "unused golden files" in result.stdout.str() and str(stray) in result.stdout.str()
+    assert "unused golden files" not in run("-k", "test_event").stdout.str()
+    assert stray.exists()
+    result = run("--noetl-events-golden", "update")
+    assert "unused golden files removed" in result.stdout.str()
+    assert not stray.exists()
+
+
+def test_ci_never_creates_goldens(
+    pytester: pytest.Pytester, run: Callable[..., pytest.RunResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CI", "true")
+    write_test(pytester)
+    result = run()
+    result.assert_outcomes(failed=2)
+    assert "not written: --noetl-events-golden=none" in result.stdout.str()
+    assert not goldens(pytester).exists()
+
+
+def test_an_unknown_mode_is_a_usage_error(
+    pytester: pytest.Pytester, run: Callable[..., pytest.RunResult]
+) -> None:
+    write_test(pytester)
+    result = run("--noetl-events-golden", "sometimes")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR

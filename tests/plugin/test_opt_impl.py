@@ -1,0 +1,103 @@
+"""--noetl-events-impl: one item per case; nothing added without it."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conformance._case import Case
+
+from .conftest import REFERENCE
+
+
+def test_without_impl_the_plugin_adds_nothing(
+    pytester: pytest.Pytester, run: Callable[..., pytest.RunResult]
+) -> None:
+    pytester.makepyfile("def test_ok(): pass")
+    run().assert_outcomes(passed=1)
+
+
+def test_reference_passes_every_case_with_one_item_each(
+    pytester: pytest.Pytester, corpus: tuple[Path, list[Case]], run: Callable[..., pytest.RunResult]
+) -> None:
+    root, cases = corpus
+    result = run("--noetl-events-impl", REFERENCE, "--noetl-events-corpus", root, "-v")
+    result.assert_outcomes(passed=len(cases))
+    for case in cases:
+        assert any(case.id in line and "PASSED" in line for line in result.outlines), case.id
+
+
+def test_in_process_callable(
+    pytester: pytest.Pytester, corpus: tuple[Path, list[Case]], run: Callable[..., pytest.RunResult]
+) -> None:
+    root, cases = corpus
+    result = run(
+        "--noetl-events-impl", "python:noetl_events_ref._ops:run_op", "--noetl-events-corpus", root
+    )
+    result.assert_outcomes(passed=len(cases))
+
+
+def test_a_subtly_wrong_adapter_fails_by_case_id_with_a_diff(
+    pytester: pytest.Pytester,
+    corpus: tuple[Path, list[Case]],
+    wrong_adapter: str,
+    run: Callable[..., pytest.RunResult],
+) -> None:
+    root, cases = corpus
+    result = run("--noetl-events-impl", wrong_adapter, "--noetl-events-corpus", root)
+    failing = {c.id for c in cases if "payload" in c.input or c.input == "[1e-5]"}
+    result.assert_outcomes(failed=len(failing), passed=len(cases) - len(failing) - 0)
+    text = result.stdout.str()
+    for case_id in failing:
+        assert f"::{case_id} " in text or text.count(case_id) >= 1, case_id
+    assert "first difference at character" in text
+
+
+def test_k_and_junitxml_work_per_case(
+    pytester: pytest.Pytester, corpus: tuple[Path, list[Case]], run: Callable[..., pytest.RunResult]
+) -> None:
+    root, cases = corpus
+    target = next(c for c in cases if c.op == "decode_request")
+    xml = pytester.path / "junit.xml"
+    result = run(
+        "--noetl-events-impl",
+        REFERENCE,
+        "--noetl-events-corpus",
+        root,
+        "-k",
+        target.id,
+        f"--junitxml={xml}",
+    )
+    result.assert_outcomes(passed=1)
+    cases_xml = [
+        (tc.get("classname"), tc.get("name")) for tc in ET.parse(xml).getroot().iter("testcase")
+    ]
+    assert cases_xml == [("noetl-events-corpus.decode_request", target.id)]
+
+
+def test_ini_file_equivalents(
+    pytester: pytest.Pytester, corpus: tuple[Path, list[Case]], run: Callable[..., pytest.RunResult]
+) -> None:
+    root, cases = corpus
+    pytester.makeini(
+        f"[pytest]\nnoetl_events_impl = {REFERENCE}\nnoetl_events_corpus = {root}\nnoetl_events_level = required\n"
+    )
+    required = [c for c in cases if c.level == "required"]
+    run().assert_outcomes(passed=len(required))
+
+
+def test_an_adapter_that_crashes_errors_every_case(
+    pytester: pytest.Pytester, corpus: tuple[Path, list[Case]], run: Callable[..., pytest.RunResult]
+) -> None:
+    import sys
+
+    root, cases = corpus
+    crash = pytester.path / "crash.py"
+    crash.write_text("import sys; sys.stderr.write('boom at start'); sys.exit(3)\n")
+    result = run("--noetl-events-impl", f"{sys.executable} {crash}", "--noetl-events-corpus", root)
+    result.assert_outcomes(failed=len(cases))
+    assert "the implementation errored" in result.stdout.str()
+    assert "boom at start" in result.stdout.str()

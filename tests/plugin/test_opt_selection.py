@@ -1,0 +1,125 @@
+"""--noetl-events-corpus, --noetl-events-level and --noetl-events-select."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conformance._case import Case
+
+from .conftest import REFERENCE
+
+
+def test_level_required_keeps_only_required_cases(
+    corpus: tuple[Path, list[Case]], run: Callable[..., pytest.RunResult]
+) -> None:
+    root, cases = corpus
+    result = run(
+        "--noetl-events-impl",
+        REFERENCE,
+        "--noetl-events-corpus",
+        root,
+        "--noetl-events-level",
+        "required",
+    )
+    result.assert_outcomes(passed=sum(c.level == "required" for c in cases))
+    result = run(
+        "--noetl-events-impl",
+        REFERENCE,
+        "--noetl-events-corpus",
+        root,
+        "--noetl-events-level",
+        "recommended",
+    )
+    result.assert_outcomes(passed=sum(c.level != "acceptable" for c in cases))
+
+
+def test_select_by_glob_and_substring(
+    corpus: tuple[Path, list[Case]], run: Callable[..., pytest.RunResult]
+) -> None:
+    root, _ = corpus
+    result = run(
+        "--noetl-events-impl",
+        REFERENCE,
+        "--noetl-events-corpus",
+        root,
+        "--noetl-events-select",
+        "payload",
+    )
+    result.assert_outcomes(passed=1)
+    result = run(
+        "--noetl-events-impl",
+        REFERENCE,
+        "--noetl-events-corpus",
+        root,
+        "--noetl-events-select",
+        "*-alias-*",
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_a_selection_matching_nothing_is_a_usage_error(
+    corpus: tuple[Path, list[Case]], run: Callable[..., pytest.RunResult]
+) -> None:
+    root, _ = corpus
+    result = run(
+        "--noetl-events-impl",
+        REFERENCE,
+        "--noetl-events-corpus",
+        root,
+        "--noetl-events-select",
+        "nothing-*",
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "no corpus case matches" in result.stderr.str()
+
+
+def test_a_broken_case_file_is_named(
+    pytester: pytest.Pytester, corpus: tuple[Path, list[Case]], run: Callable[..., pytest.RunResult]
+) -> None:
+    root, _ = corpus
+    bad = root / "cases" / "decode_event" / "broken.json"
+    bad.write_text('{"format_version": 1, "id": "broken", "op": "decode_event"}')
+    result = run("--noetl-events-impl", REFERENCE, "--noetl-events-corpus", root)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "broken.json" in result.stderr.str() and "$.level" in result.stderr.str()
+
+
+def test_bundled_corpus_is_the_default(run: Callable[..., pytest.RunResult]) -> None:
+    result = run(
+        "--noetl-events-impl",
+        "python:noetl_events_ref._ops:run_op",
+        "--noetl-events-select",
+        "crate-*",
+    )
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed", 0) >= 1 and "failed" not in outcomes
+
+
+def test_corpus_fixture_and_parametrize_helper(
+    pytester: pytest.Pytester, corpus: tuple[Path, list[Case]], run: Callable[..., pytest.RunResult]
+) -> None:
+    root, cases = corpus
+    pytester.makepyfile(
+        f"""
+        import pytest
+        from pathlib import Path
+        from conformance.pytest_plugin import corpus_params
+        from noetl_events_ref import decode_event, encode_event, EnvelopeError
+
+        def test_filter(noetl_events_corpus):
+            assert len(noetl_events_corpus.filter(op="decode_event")) == {sum(c.op == "decode_event" for c in cases)}
+            assert noetl_events_corpus.filter(level="required", tags=["plugin"])
+
+        @pytest.mark.parametrize("case", corpus_params(op="decode_event", corpus=Path({str(root)!r})))
+        def test_each(case):
+            try:
+                assert encode_event(decode_event(case.input)) == case.output
+            except EnvelopeError as e:
+                assert e.kind == case.error_kind
+        """
+    )
+    result = run("--noetl-events-corpus", root)
+    result.assert_outcomes(passed=1 + sum(c.op == "decode_event" for c in cases))
