@@ -1,0 +1,132 @@
+"""The built wheel, installed in a fresh virtual environment, used by a small downstream
+project exactly as a user would: the pytest11 entry point, the bundled corpus and schemas."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+DOWNSTREAM_TEST = """
+from noetl_events_ref import decode_event
+
+def test_my_event(noetl_golden):
+    noetl_golden.check(decode_event(
+        '{"execution_id":7,"event_type":"call.done","step":"s","status":"COMPLETED",'
+        '"created_at":"2026-05-31T00:00:00Z","payload":{"rows":3}}'))
+"""
+
+WRONG = """
+import sys, json
+from noetl_events_ref._ops import run_op
+for line in sys.stdin:
+    req = json.loads(line)
+    if req["cmd"] == "start":
+        print(json.dumps({"ready": True, "protocol": 1, "implementation": {"name": "wrong"},
+              "ops": ["decode_event"]}), flush=True)
+    elif req["cmd"] == "stop":
+        break
+    else:
+        out = run_op(req["op"], req["input"], req.get("now"))
+        if out.ok and '"payload"' in req["input"]:
+            print(json.dumps({"seq": req["seq"], "ok": False,
+                  "error": {"kind": "missing_field", "message": "missing field `context`"}}), flush=True)
+        elif out.ok:
+            print(json.dumps({"seq": req["seq"], "ok": True, "output": out.output}), flush=True)
+        else:
+            print(json.dumps({"seq": req["seq"], "ok": False,
+                  "error": {"kind": out.kind, "message": out.message}}), flush=True)
+"""
+
+
+def sh(
+    *args: str | Path, cwd: Path | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        list(map(str, args)), cwd=cwd, capture_output=True, text=True, timeout=600, check=False
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"{args} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        )
+    return proc
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("wheel")
+    sh(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", base / "dist", ROOT)
+    (wheel,) = (base / "dist").glob("noetl_events_conformance-*.whl")
+    sh(sys.executable, "-m", "venv", base / "venv")
+    python = base / "venv" / "bin" / "python"
+    sh(python, "-m", "pip", "install", "-q", wheel)
+    return python
+
+
+def test_the_wheel_carries_the_corpus_and_schemas(venv: Path, tmp_path: Path) -> None:
+    out = sh(
+        venv,
+        "-c",
+        "import json; from conformance._case import default_corpus_dir, load_corpus;"
+        "d = default_corpus_dir(); print(json.dumps([str(d), len(load_corpus(d))]))",
+        cwd=tmp_path,
+    ).stdout
+    where, count = json.loads(out)
+    assert "site-packages" in where and count == len(
+        list((ROOT / "fixtures" / "cases").rglob("*.json"))
+    )
+    cli = venv.parent / "noetl-events-conformance"
+    assert sh(cli, "verify", "--schema", "report", cwd=tmp_path).stdout.startswith("{")
+    report = json.loads(sh(cli, "verify", "--format", "json", cwd=tmp_path).stdout)
+    assert report["summary"]["passed"] == count
+
+
+def test_downstream_project_runs_the_corpus_in_its_pytest(venv: Path, tmp_path: Path) -> None:
+    project = tmp_path / "downstream"
+    (project / "tests").mkdir(parents=True)
+    (project / "tests" / "test_app.py").write_text(DOWNSTREAM_TEST)
+    (project / "pytest.ini").write_text(
+        f"[pytest]\nnoetl_events_impl = {venv} -m noetl_events_ref\n"
+    )
+    (project / "wrong.py").write_text(WRONG)
+    env_ci = ["env", "-u", "CI"]
+    total = len(list((ROOT / "fixtures" / "cases").rglob("*.json")))
+
+    first = sh(
+        *env_ci, venv, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project, check=False
+    )
+    assert f"1 failed, {total} passed" in first.stdout, first.stdout[-2000:]
+    assert "golden file created" in first.stdout
+    second = sh(
+        *env_ci, venv, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project, check=False
+    )
+    assert f"{total + 1} passed" in second.stdout, second.stdout[-2000:]
+
+    wrong = sh(
+        venv,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--noetl-events-impl",
+        f"{venv} wrong.py",
+        "-k",
+        "decode_event",
+        cwd=project,
+        check=False,
+    )
+    assert wrong.returncode == 1
+    failed = sorted(
+        line.split("::")[2].split(" ")[0]
+        for line in wrong.stdout.splitlines()
+        if line.startswith("FAILED")
+    )
+    assert failed and all(
+        "payload" in line or "alias" in line or "legacy" in line or "dup" in line for line in failed
+    ), failed
