@@ -1,0 +1,254 @@
+"""Reports for people: the terminal text (rich, coloured on a TTY only) and the CI job summary
+(markdown). Both are rendered from the json report, and both show a failing case as expected vs
+got with the first differing byte marked, since most wire bugs are one character wide (``1e-05``
+for ``0.00001``, an escaped ``\\u2028``, a missing ``Z``).
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import Any, Final
+
+__all__ = ["difference", "expect_text", "to_markdown", "to_text"]
+
+MAX_LISTED: Final = 50
+_WINDOW: Final = 72
+_ESCAPES: Final = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
+
+
+def expect_text(answer: Mapping[str, Any]) -> str:
+    """One answer (or expectation) as a line of text: the output itself, or the error."""
+    if "output" in answer:
+        return str(answer["output"])
+    if "skipped" in answer:
+        return f"skipped: {answer['skipped']['reason']}"
+    error = answer["error"]
+    message = error.get("message")
+    return f"error {error['kind']}" + (f": {message}" if message is not None else "")
+
+
+def _visible(ch: str) -> str:
+    """A character as shown in a report: invisible and line-breaking ones escaped, so the
+    caret lines up and U+2028, U+0085 or a lone surrogate is seen rather than obeyed."""
+    if ch in _ESCAPES:
+        return _ESCAPES[ch]
+    if ch.isprintable() and ch != "\u00a0":
+        return ch
+    return f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}"
+
+
+def _cells(text: str) -> int:
+    """Terminal columns: wide (CJK) characters take two, combining marks none."""
+    return sum(
+        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        for ch in text
+    )
+
+
+def difference(expected: str, got: str) -> tuple[str, str, str, int]:
+    """``(expected, got, caret, byte)``: both texts shown in a window around their first
+    difference, a caret line under it, and its offset in bytes (UTF-8) from the start."""
+    index = next(
+        (i for i, (a, b) in enumerate(zip(expected, got, strict=False)) if a != b),
+        min(len(expected), len(got)),
+    )
+    byte = len(expected[:index].encode("utf-8", "surrogatepass"))
+    start = max(0, index - _WINDOW // 3)
+    lead = "…" if start else ""
+
+    def window(text: str) -> str:
+        shown = lead + "".join(_visible(ch) for ch in text[start : start + _WINDOW])
+        return shown + ("…" if len(text) > start + _WINDOW else "")
+
+    offset = _cells(lead + "".join(_visible(ch) for ch in expected[start:index]))
+    return window(expected), window(got), " " * offset + "^", byte
+
+
+def _failing(report: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Cases worth a reader's eye: unexpected failures first, then stale and known ones."""
+    cases = report["cases"]
+    new = [c for c in cases if c["verdict"] == "fail" and not c["baselined"]]
+    stale = [c for c in cases if c["verdict"] == "pass" and c["baselined"]]
+    known = [c for c in cases if c["verdict"] == "fail" and c["baselined"]]
+    return new + stale + known
+
+
+def _label(case: Mapping[str, Any]) -> str:
+    if case["verdict"] == "pass":
+        return "STALE"
+    return "KNOWN" if case["baselined"] else "FAIL"
+
+
+def _detail_lines(case: Mapping[str, Any]) -> list[str]:
+    if case["verdict"] == "pass":
+        return ["listed in the baseline but passes: remove its entry (--update-baseline)"]
+    expected, got = expect_text(case["expected"]), expect_text(case["got"] or {"output": ""})
+    exp, act, caret, byte = difference(expected, got)
+    return [
+        f"expected  {exp}",
+        f"got       {act}",
+        f"          {caret} first difference at byte offset {byte}",
+    ]
+
+
+def _who(report: Mapping[str, Any]) -> str:
+    impl = report["implementation"]
+    who = " ".join(str(impl[k]) for k in ("name", "version") if k in impl) or "implementation"
+    how = ", ".join(str(impl[k]) for k in ("language", "driver") if k in impl)
+    return who + (f" ({how})" if how else "")
+
+
+def _corpus_line(report: Mapping[str, Any]) -> str:
+    corpus = report["corpus"]
+    return (
+        f"corpus {corpus['version']} (sha256 {corpus['sha256'][:12]}), {corpus['cases']} cases, "
+        f"level {report['run']['level']}"
+    )
+
+
+def _summary_line(report: Mapping[str, Any]) -> str:
+    s = report["summary"]
+    return (
+        f"{report['status'].upper()}: {s['passed']} passed, {s['failed']} failed, "
+        f"{s['skipped']} skipped, {s['errored']} errored of {s['total']} "
+        f"in {report['run']['seconds']:.2f} s"
+    )
+
+
+def _baseline_lines(baseline: Mapping[str, Any] | None) -> list[str]:
+    if baseline is None:
+        return []
+    lines = [
+        f"baseline {baseline['file']}: {baseline['entries']} entries, "
+        f"{len(baseline['known_failures'])} still failing"
+    ]
+    for key, what in (
+        ("new_failures", "unexpected failures (not in the baseline)"),
+        ("stale", "stale entries (these cases pass now)"),
+        ("errored", "listed cases that errored"),
+        ("unknown", "ids the corpus does not have"),
+    ):
+        if baseline[key]:
+            lines.append(
+                f"  {len(baseline[key])} {what}: {', '.join(baseline[key][:10])}"
+                + (" …" if len(baseline[key]) > 10 else "")
+            )
+    return lines
+
+
+def _run_lines(run: Mapping[str, Any]) -> list[str]:
+    lines = [f"note: {note}" for note in run["notes"]]
+    if run["error"]:
+        lines.append(f"the implementation errored: {run['error']}")
+    if run["stderr_tail"].strip():
+        lines.append("stderr (tail):")
+        lines.extend("  " + line for line in run["stderr_tail"].rstrip().splitlines()[-30:])
+    return lines
+
+
+def to_text(report: Mapping[str, Any], *, color: bool = False, width: int = 100) -> str:
+    """The terminal report: a headline, tables per op, level and tag, the failing cases, the
+    run's troubles and the baseline, then one summary line."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    out = io.StringIO()
+    console = Console(
+        file=out,
+        force_terminal=color,
+        no_color=not color,
+        width=width,
+        highlight=False,
+        emoji=False,
+    )
+    console.print(Text(f"noetl-events conformance: {_who(report)}", style="bold"))
+    console.print(Text(_corpus_line(report)))
+    for key, title in (("by_op", "op"), ("by_level", "level"), ("by_tag", "tag")):
+        table = Table(title=None, box=None, pad_edge=False, show_edge=False)
+        table.add_column(title, style="bold")
+        for column, style in (
+            ("total", ""),
+            ("passed", "green"),
+            ("failed", "red"),
+            ("skipped", "yellow"),
+            ("errored", "magenta"),
+        ):
+            table.add_column(column, justify="right", style=style)
+        for name, counts in report["summary"][key].items():
+            table.add_row(
+                name, *(str(counts[c]) for c in ("total", "passed", "failed", "skipped", "errored"))
+            )
+        console.print()
+        console.print(table)
+    failing = _failing(report)
+    for case in failing[:MAX_LISTED]:
+        label = _label(case)
+        console.print()
+        line = Text(f"{label:<5} ", style="bold " + ("yellow" if label == "KNOWN" else "red"))
+        line.append(f"{case['op']} {case['id']} [{case['level']}]: {case['reason'] or ''}")
+        console.print(line, soft_wrap=True)
+        for detail in _detail_lines(case):
+            console.print(Text("      " + detail), soft_wrap=True)
+    if len(failing) > MAX_LISTED:
+        console.print(f"... and {len(failing) - MAX_LISTED} more (see --format json)")
+    extra = _run_lines(report["run"]) + _baseline_lines(report["baseline"])
+    if extra:
+        console.print()
+        for line_text in extra:
+            console.print(Text(line_text), soft_wrap=True)
+    console.print()
+    style = {"passed": "bold green", "failed": "bold red"}.get(report["status"], "bold magenta")
+    console.print(Text(_summary_line(report), style=style))
+    return out.getvalue()
+
+
+def _cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _fence(text: str) -> str:
+    """A code block no backtick run inside ``text`` can close."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}text\n{text}\n{ticks}"
+
+
+def to_markdown(report: Mapping[str, Any]) -> str:
+    """A CI job summary: verdict headline, a table per op with a total row, failing cases."""
+    s = report["summary"]
+    mark = {"passed": "✅", "failed": "❌"}.get(report["status"], "⚠️")
+    lines = [f"## {mark} noetl-events conformance: {s['passed']}/{s['total']} passed", ""]
+    lines += [f"{_who(report)} · {_corpus_line(report)}", ""]
+    lines += [
+        "| op | total | passed | failed | skipped | errored |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    columns = ("total", "passed", "failed", "skipped", "errored")
+    for name, counts in s["by_op"].items():
+        lines.append(f"| `{name}` | " + " | ".join(str(counts[c]) for c in columns) + " |")
+    lines.append("| **all** | " + " | ".join(f"**{s[c]}**" for c in columns) + " |")
+    failing = _failing(report)
+    if failing:
+        lines += ["", f"### Failing cases ({len(failing)})", ""]
+    for case in failing[:MAX_LISTED]:
+        summary = f"{_label(case)} <code>{case['id']}</code> ({case['op']}, {case['level']})"
+        reason = html.escape(_cell(case["reason"] or ""))
+        lines += [
+            f"<details><summary>{summary}: {reason}</summary>",
+            "",
+            _fence("\n".join(_detail_lines(case))),
+            "",
+            "</details>",
+        ]
+    if len(failing) > MAX_LISTED:
+        lines.append(f"\n… and {len(failing) - MAX_LISTED} more (see the json report)")
+    extra = _run_lines(report["run"]) + _baseline_lines(report["baseline"])
+    if extra:
+        lines += ["", "### Run", "", _fence("\n".join(extra))]
+    lines += ["", f"**{_summary_line(report)}**"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,141 @@
+"""Baseline rules, one test each: known failures pass the run, anything else about a listed
+case (it passes, it errors, it does not exist) or an unlisted failure fails it; and
+``--update-baseline`` rewrites the file from a full run, keeping the reasons already written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance._baseline import BaselineError, parse
+
+from ._support import Verify, fake
+
+
+def float_failures(corpus: Path) -> list[str]:
+    """The two cases the float_repr fake gets wrong."""
+    return sorted(p.stem for p in (corpus / "cases").rglob("*float*.json"))
+
+
+def write_baseline(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def run(verify: Verify, baseline: Path, *options: str) -> tuple[int, dict[str, Any]]:
+    status, out, _ = verify(
+        "--impl", fake("float_repr"), "--baseline", str(baseline), "--format", "json", *options
+    )
+    return status, json.loads(out)
+
+
+def test_parse_reads_ids_reasons_comments_and_blank_lines() -> None:
+    baseline = parse("# header\n\nabc-12345678  # serializes floats with repr\nxyz-00000000\n")
+    assert baseline.entries == {"abc-12345678": "serializes floats with repr", "xyz-00000000": ""}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a b # two ids\n", "<baseline>:1: expected one case id"),
+        ("a\n# c\na # again\n", "<baseline>:3: a is listed twice"),
+    ],
+)
+def test_parse_rejects_bad_lines(text: str, message: str) -> None:
+    with pytest.raises(BaselineError, match=message):
+        parse(text)
+
+
+def test_listed_failures_pass_the_run(verify: Verify, corpus: Path, tmp_path: Path) -> None:
+    path = write_baseline(tmp_path / "b.txt", [f"{i}  # floats" for i in float_failures(corpus)])
+    status, report = run(verify, path)
+    assert status == 0
+    assert report["baseline"]["ok"]
+    assert report["baseline"]["known_failures"] == float_failures(corpus)
+
+
+def test_unlisted_failure_fails_the_run(verify: Verify, corpus: Path, tmp_path: Path) -> None:
+    first, second = float_failures(corpus)
+    status, report = run(verify, write_baseline(tmp_path / "b.txt", [first]))
+    assert status == 1
+    assert report["baseline"]["new_failures"] == [second]
+
+
+def test_stale_entry_fails_the_run(verify: Verify, corpus: Path, tmp_path: Path) -> None:
+    passing = next((corpus / "cases").rglob("truncated-array-*.json")).stem
+    path = write_baseline(tmp_path / "b.txt", [*float_failures(corpus), passing])
+    status, report = run(verify, path)
+    assert status == 1
+    assert report["baseline"]["stale"] == [passing]
+
+
+def test_listed_case_that_errors_fails_the_run(
+    verify: Verify, corpus: Path, tmp_path: Path
+) -> None:
+    path = write_baseline(tmp_path / "b.txt", float_failures(corpus))
+    status, out, _ = verify(
+        "--impl", fake("crash_mid_run", 0), "--baseline", str(path), "--format", "json"
+    )
+    report = json.loads(out)
+    assert status == 3
+    assert not report["baseline"]["ok"]
+    assert report["baseline"]["errored"] == float_failures(corpus)
+
+
+def test_unknown_id_fails_the_run(verify: Verify, corpus: Path, tmp_path: Path) -> None:
+    path = write_baseline(tmp_path / "b.txt", [*float_failures(corpus), "no-such-case-00000000"])
+    status, report = run(verify, path)
+    assert status == 1
+    assert report["baseline"]["unknown"] == ["no-such-case-00000000"]
+
+
+def test_listed_case_outside_the_selection_is_not_unknown(
+    verify: Verify, corpus: Path, tmp_path: Path
+) -> None:
+    first, second = float_failures(corpus)
+    status, report = run(
+        verify, write_baseline(tmp_path / "b.txt", [first, second]), "--select", first
+    )
+    assert status == 0
+    assert report["baseline"]["not_selected"] == [second]
+
+
+def test_update_baseline_keeps_reasons(verify: Verify, corpus: Path, tmp_path: Path) -> None:
+    first, second = float_failures(corpus)
+    path = write_baseline(tmp_path / "b.txt", [f"{first}  # our own words", "gone-00000000"])
+    status, report = run(verify, path, "--update-baseline")
+    assert status == 0
+    assert report["baseline"]["ok"]
+    assert parse(path.read_text(encoding="utf-8")).entries == {
+        first: "our own words",
+        second: "different output",
+    }
+    assert {p.name for p in tmp_path.iterdir()} == {"b.txt", "corpus"}  # no temporary file
+
+
+def test_update_baseline_creates_a_missing_file(verify: Verify, tmp_path: Path) -> None:
+    path = tmp_path / "new.txt"
+    status, _ = run(verify, path, "--update-baseline")
+    assert status == 0
+    assert len(parse(path.read_text(encoding="utf-8")).entries) == 2
+
+
+def test_update_baseline_refused_with_select(verify: Verify, tmp_path: Path) -> None:
+    path = write_baseline(tmp_path / "b.txt", ["x-00000000  # keep"])
+    status, out, err = verify("--baseline", str(path), "--update-baseline", "--select", "float")
+    assert (status, out) == (2, "")
+    assert "--update-baseline needs the whole corpus" in err
+    assert path.read_text(encoding="utf-8") == "x-00000000  # keep\n"
+
+
+def test_update_baseline_not_written_when_the_run_errored(verify: Verify, tmp_path: Path) -> None:
+    path = write_baseline(tmp_path / "b.txt", ["x-00000000  # keep"])
+    status, _, err = verify(
+        "--impl", fake("crash_at_start"), "--baseline", str(path), "--update-baseline"
+    )
+    assert status == 3
+    assert "not updated" in err
+    assert path.read_text(encoding="utf-8") == "x-00000000  # keep\n"

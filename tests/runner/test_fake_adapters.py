@@ -1,0 +1,240 @@
+"""Each misbehaving adapter gets the right verdicts and exit status, quickly, and the kit leaves
+no process behind: a broken adapter is ``errored`` (exit 3) with a reason and its stderr tail,
+never a wrong answer; a subtly wrong one fails (exit 1); a skipping one is skipped (exit 0)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance._case import Case
+
+from ._support import Verify, fake, reference_case, write_corpus
+
+FAST = ("--timeout", "0.5", "--format", "json")
+
+
+def run_fake(
+    verify: Verify,
+    name: str,
+    *args: object,
+    options: tuple[str, ...] = FAST,
+    corpus_dir: Path | None = None,
+) -> tuple[int, dict[str, Any]]:
+    extra = {"corpus_dir": corpus_dir} if corpus_dir is not None else {}
+    status, out, _ = verify("--impl", fake(name, *args), *options, **extra)
+    return status, json.loads(out)
+
+
+def counts(report: dict[str, Any]) -> tuple[int, int, int, int]:
+    s = report["summary"]
+    return s["passed"], s["failed"], s["skipped"], s["errored"]
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "expected", "reason"),
+    [
+        pytest.param(
+            "crash_at_start",
+            (),
+            (0, 0, 0, 8),
+            "handshake failed: stdout closed before the start response: "
+            "the implementation exited with status 127",
+            id="crash-at-start",
+        ),
+        pytest.param(
+            "crash_mid_run",
+            (2,),
+            (2, 0, 0, 6),
+            r"stdout closed before the response to seq 3 .*exited with status 3",
+            id="crash-mid-run",
+        ),
+        pytest.param(
+            "hang",
+            ("start",),
+            (0, 0, 0, 8),
+            r"timed out after 0.5 s \(--timeout\) waiting for the start response",
+            id="hang-at-handshake",
+        ),
+        pytest.param(
+            "hang",
+            (2,),
+            (2, 0, 0, 6),
+            r"timed out after 0.5 s \(--timeout\) waiting for the response to seq 3",
+            id="hang-mid-run",
+        ),
+        pytest.param(
+            "garbage", ("start",), (0, 0, 0, 8), "the start response is not JSON", id="bad-hello"
+        ),
+        pytest.param(
+            "garbage",
+            (1,),
+            (1, 0, 0, 7),
+            r"the response to seq 2 \(case .*\) is not JSON",
+            id="garbage",
+        ),
+        pytest.param(
+            "close_stdout",
+            (1,),
+            (1, 0, 0, 7),
+            "stdout closed before the response to seq 2 .*still running",
+            id="close",
+        ),
+        pytest.param(
+            "wrong_version",
+            (),
+            (0, 0, 0, 8),
+            r"declined protocol 1 \(it speaks protocol 2\)",
+            id="declines-protocol",
+        ),
+        pytest.param(
+            "wrong_version",
+            ("ready",),
+            (0, 0, 0, 8),
+            "answered ready for protocol 2",
+            id="claims-protocol-2",
+        ),
+        pytest.param(
+            "wrong_seq",
+            (2,),
+            (1, 0, 0, 7),
+            "responses out of order: expected seq 2, got seq 9",
+            id="wrong-seq",
+        ),
+        pytest.param(
+            "malformed", (1,), (0, 0, 0, 8), "malformed response to seq 1", id="malformed"
+        ),
+        pytest.param(
+            "endless_line", (), (0, 0, 0, 8), "a response line longer than 64 MiB", id="endless"
+        ),
+    ],
+)
+def test_broken_adapter_is_errored(
+    verify: Verify, name: str, args: tuple[object, ...], expected: tuple[int, ...], reason: str
+) -> None:
+    began = time.monotonic()
+    status, report = run_fake(verify, name, *args)
+    assert time.monotonic() - began < 5
+    assert status == 3
+    assert report["status"] == "errored"
+    assert counts(report) == expected
+    assert re.search(reason, report["run"]["error"]), report["run"]["error"]
+    errored = [c for c in report["cases"] if c["verdict"] == "errored"]
+    assert errored[0]["reason"] == report["run"]["error"]
+    assert all(c["got"] is None for c in errored)
+
+
+def test_stderr_tail_is_in_the_report(verify: Verify) -> None:
+    _, report = run_fake(verify, "crash_mid_run", 2)
+    assert "panicked at request 3: index out of bounds" in report["run"]["stderr_tail"]
+
+
+def _alive(pid: int) -> bool:
+    """Running, and not a zombie: a killed grandchild is left to init to reap, which some
+    containers' init does lazily."""
+    if not Path("/proc/self/stat").exists():  # no procfs: ask the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_hung_adapter_and_its_children_are_killed(verify: Verify) -> None:
+    _, report = run_fake(verify, "hang", 1)
+    pids = [int(p) for p in re.findall(r"pids (\d+) (\d+)", report["run"]["stderr_tail"])[0]]
+    deadline = time.monotonic() + 2
+    while any(map(_alive, pids)) and time.monotonic() < deadline:
+        time.sleep(0.01)  # SIGKILL is asynchronous
+    assert not any(map(_alive, pids))
+
+
+def test_whole_run_timeout(verify: Verify) -> None:
+    status, report = run_fake(
+        verify, "hang", 2, options=("--timeout", "30", "--run-timeout", "0.5", "--format", "json")
+    )
+    assert status == 3
+    assert "took longer than 0.5 s (--run-timeout)" in report["run"]["error"]
+
+
+@pytest.fixture(scope="module")
+def big_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """600 cases with 8 KB inputs: more than the pipelining window, and more than a pipe holds."""
+    cases: list[Case] = [
+        reference_case(
+            f"big {i}", "canonical_value", json.dumps(["x" * 8000, i]), None, "required", ("big",)
+        )
+        for i in range(600)
+    ]
+    return write_corpus(tmp_path_factory.mktemp("big"), cases)
+
+
+def test_hang_with_a_full_stdin_pipe_does_not_deadlock(verify: Verify, big_corpus: Path) -> None:
+    began = time.monotonic()
+    status, report = run_fake(verify, "hang", 0, corpus_dir=big_corpus)
+    assert time.monotonic() - began < 5
+    assert status == 3
+    assert counts(report) == (0, 0, 0, 600)
+
+
+def test_pipelining_beyond_the_window(verify: Verify, big_corpus: Path) -> None:
+    status, out, _ = verify(
+        "--impl", fake("stderr_spam"), "--format", "json", corpus_dir=big_corpus
+    )
+    assert status == 0, out
+    assert counts(json.loads(out)) == (600, 0, 0, 0)
+
+
+def test_stderr_spam_does_not_deadlock(verify: Verify) -> None:
+    status, report = run_fake(verify, "stderr_spam")
+    assert status == 0
+    assert counts(report) == (8, 0, 0, 0)
+    tail = report["run"]["stderr_tail"]
+    assert len(tail.encode()) <= 4096
+    assert tail.endswith("done with request 8\n")
+
+
+def test_skipping_adapter_is_skipped(verify: Verify) -> None:
+    status, report = run_fake(verify, "skip_all")
+    assert status == 0
+    assert report["status"] == "passed"
+    assert counts(report) == (0, 0, 8, 0)
+    assert report["cases"][0]["got"] == {"skipped": {"reason": "not implemented yet"}}
+
+
+def test_undeclared_ops_are_skipped_without_being_sent(verify: Verify) -> None:
+    status, report = run_fake(verify, "partial_ops")  # it dies if sent another op
+    assert status == 0
+    by_op = report["summary"]["by_op"]
+    assert by_op["canonical_value"]["passed"] == 4
+    assert by_op["decode_event"]["skipped"] == 3
+    skipped = [c for c in report["cases"] if c["verdict"] == "skipped"]
+    assert {c["reason"] for c in skipped} == {"op not declared by the implementation"}
+    assert all(c["got"] is None for c in skipped)
+
+
+def test_subtly_wrong_adapter_fails(verify: Verify) -> None:
+    status, report = run_fake(verify, "float_repr")
+    assert status == 1
+    assert report["status"] == "failed"
+    failed = [c for c in report["cases"] if c["verdict"] == "fail"]
+    assert {c["id"].rsplit("-", 1)[0] for c in failed} == {"small-float", "event-float-in-context"}
+    assert all(c["reason"] == "different output" for c in failed)
+    assert "1e-05" in failed[0]["got"]["output"]
+
+
+def test_unstartable_command_is_errored(verify: Verify, tmp_path: Path) -> None:
+    status, out, _ = verify("--impl", str(tmp_path / "no-such-adapter"), "--format", "json")
+    assert status == 3
+    assert "cannot start" in json.loads(out)["run"]["error"]

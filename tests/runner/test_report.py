@@ -1,0 +1,191 @@
+"""Report formats: json validates against the shipped schema, JUnit parses back with
+xml.etree and its counts match, markdown and the badge say the same thing, the text view marks
+the first differing byte, and ``--output`` replaces its file atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from conformance._report import report_schema, to_junit
+from conformance._report_views import difference, to_text
+
+from ._support import Verify, fake
+
+SCENARIOS = {
+    "passed": ("--timeout", "0.5"),
+    "failed": ("--impl", fake("float_repr")),
+    "errored": ("--impl", fake("crash_mid_run", 3), "--timeout", "0.5"),
+    "skipped": ("--impl", fake("partial_ops")),
+}
+
+
+def report_for(verify: Verify, scenario: str, *extra: str) -> dict[str, Any]:
+    _, out, _ = verify(*SCENARIOS[scenario], *extra, "--format", "json")
+    report: dict[str, Any] = json.loads(out)
+    return report
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_json_report_matches_its_schema(verify: Verify, scenario: str) -> None:
+    report = report_for(verify, scenario)
+    Draft202012Validator(report_schema()).validate(report)
+    assert report["kit"]["name"] == "noetl-events-conformance"
+    assert report["corpus"]["version"] == "unknown"  # the tmp corpus has no manifest
+    assert len(report["corpus"]["sha256"]) == 64
+    assert report["status"] == ("passed" if scenario == "skipped" else scenario)
+
+
+def test_json_report_with_a_baseline_matches_its_schema(
+    verify: Verify, corpus: Path, tmp_path: Path
+) -> None:
+    baseline = tmp_path / "b.txt"
+    baseline.write_text("no-such-case-00000000\n", encoding="utf-8")
+    report = report_for(verify, "failed", "--baseline", str(baseline))
+    Draft202012Validator(report_schema()).validate(report)
+
+
+def test_corpus_manifest_is_reported(verify: Verify, corpus: Path) -> None:
+    (corpus / "manifest.json").write_text(
+        json.dumps({"corpus_version": "9.9.9", "sha256": "ab" * 32}), encoding="utf-8"
+    )
+    assert report_for(verify, "passed")["corpus"] == {
+        "version": "9.9.9",
+        "sha256": "ab" * 32,
+        "cases": 8,
+    }
+
+
+@pytest.mark.parametrize(
+    ("scenario", "counts"),
+    [
+        ("passed", {"tests": "8", "failures": "0", "errors": "0", "skipped": "0"}),
+        ("failed", {"tests": "8", "failures": "2", "errors": "0", "skipped": "0"}),
+        ("errored", {"tests": "8", "failures": "0", "errors": "5", "skipped": "0"}),
+        ("skipped", {"tests": "8", "failures": "0", "errors": "0", "skipped": "4"}),
+    ],
+)
+def test_junit_parses_back(verify: Verify, scenario: str, counts: dict[str, str]) -> None:
+    _, out, _ = verify(*SCENARIOS[scenario], "--format", "junit")
+    root = ET.fromstring(out.encode())
+    suite = root.find("testsuite")
+    assert root.tag == "testsuites"
+    assert suite is not None
+    assert {k: suite.get(k) for k in counts} == counts
+    cases = suite.findall("testcase")
+    assert len(cases) == 8
+    assert {c.get("classname") for c in cases} <= {
+        "decode_event",
+        "request_to_event",
+        "canonical_value",
+    }
+    assert len(suite.findall("testcase/failure")) == int(counts["failures"])
+    assert len(suite.findall("testcase/error")) == int(counts["errors"])
+    assert len(suite.findall("testcase/skipped")) == int(counts["skipped"])
+    if scenario == "errored":
+        assert "panicked at request 4" in (suite.findtext("system-err") or "")
+
+
+def test_junit_known_failures_are_skipped(verify: Verify, corpus: Path, tmp_path: Path) -> None:
+    baseline = tmp_path / "b.txt"
+    ids = sorted(p.stem for p in (corpus / "cases").rglob("*float*.json"))
+    baseline.write_text("".join(f"{i}  # repr\n" for i in ids), encoding="utf-8")
+    _, out, _ = verify(*SCENARIOS["failed"], "--baseline", str(baseline), "--format", "junit")
+    skipped = ET.fromstring(out.encode()).findall("testsuite/testcase/skipped")
+    assert [s.get("message") for s in skipped] == ["known failure (baseline): different output"] * 2
+
+
+def test_junit_escapes_what_xml_cannot_carry(verify: Verify) -> None:
+    report = report_for(verify, "failed")
+    report["run"]["stderr_tail"] = "nul \x00 bell \x07 lone \ud800 end"
+    report["cases"][0]["reason"] = "\x1b[31mred\x1b[0m"
+    root = ET.fromstring(to_junit(report).encode("utf-8"))
+    assert "\\u0000" in (root.findtext("testsuite/system-err") or "")
+
+
+def test_markdown_summary(verify: Verify) -> None:
+    status, out, _ = verify(*SCENARIOS["failed"], "--format", "markdown")
+    assert status == 1
+    assert out.startswith("## ❌ noetl-events conformance: 6/8 passed\n")
+    assert "| op | total | passed | failed | skipped | errored |" in out
+    assert "| **all** | **8** | **6** | **2** | **0** | **0** |" in out
+    assert "### Failing cases (2)" in out
+    assert "first difference at byte" in out
+
+
+@pytest.mark.parametrize(
+    ("scenario", "message", "color"),
+    [
+        ("passed", "8/8 passed", "brightgreen"),
+        ("failed", "6/8 passed", "red"),
+        ("errored", "3/8 passed", "red"),
+    ],
+)
+def test_badge(verify: Verify, scenario: str, message: str, color: str) -> None:
+    _, out, _ = verify(*SCENARIOS[scenario], "--format", "badge")
+    badge = json.loads(out)
+    assert badge["schemaVersion"] == 1
+    assert badge["label"] == "noetl-events conformance"
+    assert (badge["message"], badge["color"]) == (message, color)
+    assert badge.get("isError", False) is (scenario == "errored")
+
+
+def test_text_marks_the_first_differing_byte(verify: Verify) -> None:
+    status, out, _ = verify(*SCENARIOS["failed"])
+    assert status == 1
+    lines = out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("FAIL  canonical_value"))
+    expected, got, caret = lines[at + 1 : at + 4]
+    assert expected == '      expected  {"a":[1,2,3],"b":0.00001}'
+    assert got == '      got       {"a":[1,2,3],"b":1e-05}'
+    assert caret.index("^") == expected.index("0.00001")
+    assert caret.endswith("first difference at byte offset 17")
+
+
+def test_difference_escapes_and_counts_bytes() -> None:
+    exp, got, caret, byte = difference('"é\u2028a"', '"é\u2028b"')
+    assert (exp, got) == ('"é\\u2028a"', '"é\\u2028b"')
+    assert caret.index("^") == exp.index("a")
+    assert byte == len('"é\u2028'.encode())
+
+
+def test_difference_caret_counts_terminal_columns() -> None:
+    _, _, caret, byte = difference("名前x", "名前y")
+    assert (caret, byte) == ("    ^", 6)
+
+
+def test_difference_of_a_prefix_points_past_the_end() -> None:
+    _, _, caret, byte = difference("[1,2]", "[1,2]x")
+    assert (caret, byte) == ("     ^", 5)
+
+
+def test_colour_only_when_asked(verify: Verify) -> None:
+    report = report_for(verify, "failed")
+    assert "\x1b[" in to_text(report, color=True)
+    assert "\x1b[" not in to_text(report, color=False)
+
+
+def test_output_is_written_atomically(
+    verify: Verify, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "out" / "report.json"
+    target.parent.mkdir()
+    status, out, _ = verify("--format", "json", "--output", str(target))
+    assert (status, out) == (0, "")
+    first = target.read_text(encoding="utf-8")
+    assert json.loads(first)["status"] == "passed"
+
+    def broken_replace(src: str, dst: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        verify("--format", "junit", "--output", str(target))
+    assert target.read_text(encoding="utf-8") == first  # the old report, whole
+    assert [p.name for p in target.parent.iterdir()] == ["report.json"]  # no temp file left
