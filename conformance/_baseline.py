@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from ._report import write_text_atomic
+from ._atomic import write_atomic
 from ._runner import CaseResult
 
 __all__ = [
@@ -169,4 +169,4 @@ def render(baseline: Baseline) -> str:
 
 
 def save(baseline: Baseline, path: Path) -> None:
-    write_text_atomic(path, render(baseline))
+    write_atomic(path, render(baseline))

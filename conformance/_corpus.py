@@ -30,19 +30,17 @@ is derived from the files. The manifest is written as 2-space indented JSON with
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
+from ._atomic import write_atomic
 from ._case import (
     FORMAT_VERSION,
     LEVELS,
@@ -144,30 +142,11 @@ def manifest_text(manifest: dict[str, Any]) -> str:
     return json.dumps(manifest, indent=2) + "\n"
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` (UTF-8) so that a reader sees the old or the new file, never
-    a part: write a temporary file in the same folder, then ``os.replace`` it."""
-    data = text.encode("utf-8")
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def write_manifest(corpus_dir: Path) -> Path:
     """Write ``manifest.json`` for the corpus folder; returns its path."""
     corpus = Path(corpus_dir)
     path = corpus / MANIFEST_NAME
-    _write_atomic(path, manifest_text(manifest_for(corpus)))
+    write_atomic(path, manifest_text(manifest_for(corpus)))
     return path
 
 
@@ -185,7 +164,7 @@ def fmt(corpus_dir: Path, check: bool = False) -> list[Path]:
         if path.read_bytes() != text.encode("utf-8"):
             changed.append(path)
             if not check:
-                _write_atomic(path, text)
+                write_atomic(path, text)
     return changed
 
 
@@ -414,3 +393,6 @@ def lint(corpus_dir: Path) -> list[Problem]:
                 )
     _lint_manifest(corpus, problems)
     return problems
+
+
+_write_atomic = write_atomic  # kept for callers being moved to conformance._atomic

@@ -18,12 +18,12 @@ listed after a full, unfiltered run only (never after a partial one).
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Final
+
+from ._atomic import write_atomic
 
 __all__ = ["MODES", "Golden", "GoldenStore", "canonical_text"]
 
@@ -51,19 +51,6 @@ def canonical_text(value: Any) -> str:
         except SerdeError as e:
             raise ValueError(f"noetl_golden.check: the text is not JSON: {e.message}") from None
     return encode_value(_check_json(value, "value"))
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclasses.dataclass

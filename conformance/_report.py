@@ -8,11 +8,8 @@ renders the machine ones (json, junit, badge).
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import tempfile
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -34,7 +31,6 @@ __all__ = [
     "report_schema",
     "run_status",
     "to_junit",
-    "write_text_atomic",
 ]
 
 KIT_NAME: Final = "noetl-events-conformance"
@@ -276,21 +272,3 @@ def to_junit(report: Mapping[str, Any]) -> str:
 
 
 # ---- files ---------------------------------------------------------------------------------------
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so that a reader (a CI step, a second run) sees the old or
-    the new file, never a part: a temporary file in the same folder, then ``os.replace``."""
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise

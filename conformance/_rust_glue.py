@@ -35,15 +35,14 @@ removed.
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
-import tempfile
 import textwrap
 import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Final, Literal, NoReturn
 
+from ._atomic import write_atomic
 from ._case import OPS, Case
 from ._cli import UsageError
 
@@ -269,25 +268,6 @@ def _parse_rust_type(rust_type: str) -> tuple[str, str]:
             "the type by its crate's name (my_crate::Type), not from crate/self/super"
         )
     return text, segments[-1].removeprefix("r#")
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``; a file that
-    already holds exactly ``data`` is not touched (its mtime stays, so cargo does not rebuild)."""
-    try:
-        if path.read_bytes() == data:
-            return
-    except OSError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _encodable(case: Case) -> bytes | None:
@@ -652,11 +632,11 @@ def write_rust_tests(
     written: list[Path] = []
     for p in planned:
         path = case_root / p.case.op / f"{p.ident}.json"
-        _write_atomic(path, p.text)
+        write_atomic(path, p.text, skip_unchanged=True)
         written.append(path)
     _remove_stale(case_root, set(written))
     test_file = out / f"{stem}.rs"
-    _write_atomic(test_file, _render(rust_type, role, stem, planned, left_out))
+    write_atomic(test_file, _render(rust_type, role, stem, planned, left_out), skip_unchanged=True)
     return [test_file, *written]
 
 

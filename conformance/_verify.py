@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from . import _baseline
+from ._atomic import write_atomic
 from ._baseline import Baseline, BaselineError
 from ._case import Case, CaseFileError, default_corpus_dir, load_corpus, select
 from ._cli import UsageError
@@ -32,7 +33,6 @@ from ._report import (
     report_schema,
     to_json,
     to_junit,
-    write_text_atomic,
 )
 from ._report_views import to_markdown, to_text
 from ._runner import CaseResult, Driver, InProcessDriver, RunOutcome, SubprocessDriver, execute
@@ -285,7 +285,7 @@ def _emit(report: dict[str, Any], args: argparse.Namespace) -> None:
     width = shutil.get_terminal_size().columns if to_terminal else 100
     text = _render(report, args.format, color=color, width=width)
     if args.output is not None:
-        write_text_atomic(args.output, text)
+        write_atomic(args.output, text)
     else:
         sys.stdout.write(text)
         sys.stdout.flush()
