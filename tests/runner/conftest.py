@@ -33,9 +33,3 @@ def verify(corpus: Path, capsys: pytest.CaptureFixture[str]) -> Verify:
         return status, out, err
 
     return run
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "rust: needs the Rust adapter binary (fails instead of skipping when CI is set)"
-    )
