@@ -18,7 +18,6 @@ checked against a real Rust probe (see tests/ref/test_rustfmt.py):
 
 from __future__ import annotations
 
-import math
 import re
 from bisect import bisect_right
 from typing import Final
@@ -29,10 +28,7 @@ __all__ = [
     "RustParseIntError",
     "debug_option_str",
     "debug_str",
-    "display_f64",
-    "json_unexpected_float",
     "parse_i64",
-    "unexpected_float",
 ]
 
 # --------------------------------------------------------------------------
@@ -97,139 +93,6 @@ def debug_option_str(s: str | None) -> str:
     if s is None:
         return "None"
     return "Some(" + debug_str(s) + ")"
-
-
-# --------------------------------------------------------------------------
-# f64 formatting
-# --------------------------------------------------------------------------
-
-
-def _shortest_digits(x: float) -> tuple[str, int]:
-    """Shortest round-trip digits of a finite, non-zero ``abs(x)``.
-
-    Returns ``(digits, exp)`` with no leading or trailing zeros in ``digits``,
-    such that ``abs(x) == 0.<digits> * 10**exp`` (``exp`` = position of the
-    decimal point relative to the start of ``digits``). ``abs(x)`` is only
-    approximately that value. Python's ``repr`` picks the shortest digits that
-    round-trip and, among those, the closest, breaking exact ties to the even
-    digit: exactly what zmij does; Rust's ``flt2dec`` differs only on exact
-    ties (see :func:`_rust_shortest_digits`). Verified against the real crates
-    on 400,000+ doubles.
-    """
-    r = repr(abs(x))
-    mantissa, _, exp_text = r.partition("e")
-    exp = int(exp_text) if exp_text else 0
-    int_part, _, frac_part = mantissa.partition(".")
-    digits = int_part + frac_part
-    point = len(int_part) + exp
-    stripped = digits.lstrip("0")
-    point -= len(digits) - len(stripped)
-    return stripped.rstrip("0"), point
-
-
-def _rust_shortest_digits(x: float) -> tuple[str, int]:
-    """Like :func:`_shortest_digits`, but with Rust ``flt2dec``'s tie-breaking.
-
-    When the exact binary value lies exactly halfway between the two shortest
-    candidates, Python's ``repr`` (and zmij) pick the even last digit while
-    Rust's Dragon4 fallback rounds up (e.g. ``2**-25`` =
-    ``2.98023223876953125e-8``: Python ``...95312``, Rust ``...95313``).
-    Both candidates are then equally close and both round-trip, so the fix is
-    to bump the last digit.
-    """
-    digits, point = _shortest_digits(x)
-    unit_exp = point - len(digits)  # value of one unit in the last digit = 10**unit_exp
-    num, den = abs(x).as_integer_ratio()  # den is a power of two
-    # A tie means |x| == (2*D + 1) / 2 * 10**unit_exp, whose exact decimal
-    # expansion has exactly max(0, 1 - unit_exp) fractional digits; a binary
-    # fraction num / 2**k has exactly k. Cheap filter before the exact check.
-    if den.bit_length() - 1 != max(0, 1 - unit_exp):
-        return digits, point
-    twice_next = 2 * int(digits) + 1
-    if unit_exp >= 0:
-        tie = 2 * num == twice_next * 10**unit_exp * den
-    else:
-        tie = 2 * num * 10**-unit_exp == twice_next * den
-    if tie:
-        # The tie partner of an even last digit is one above it: no carry.
-        digits = digits[:-1] + chr(ord(digits[-1]) + 1)
-    return digits, point
-
-
-def _fixed(digits: str, point: int) -> str:
-    """Plain decimal text of ``0.<digits> * 10**point`` (no exponent)."""
-    if point <= 0:
-        return "0." + "0" * (-point) + digits
-    if point >= len(digits):
-        return digits + "0" * (point - len(digits))
-    return digits[:point] + "." + digits[point:]
-
-
-def display_f64(x: float) -> str:
-    """Rust ``format!("{}", x)`` for an ``f64``.
-
-    Shortest round-trip digits, never exponent notation (``1e300`` is a ``1``
-    and 300 zeros), no trailing ``.0`` for integral values, ``-0`` for
-    negative zero, ``inf`` / ``-inf`` / ``NaN`` (never ``-NaN``).
-    """
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    sign = "-" if math.copysign(1.0, x) < 0 else ""
-    if x == 0:
-        return sign + "0"
-    digits, point = _rust_shortest_digits(x)
-    return sign + _fixed(digits, point)
-
-
-def unexpected_float(x: float) -> str:
-    """serde's ``Display`` of ``Unexpected::Float(x)``, the text between backticks.
-
-    serde 1.0.228 formats it as ``floating point `{}``` with
-    ``WithDecimalPoint(x)``: the f64 ``Display`` output, plus ``.0`` when that
-    has no ``.`` and ``x`` is finite. So ``1.0`` -> ``1.0``, ``-0.0`` ->
-    ``-0.0``, ``1e300`` -> ``1`` + 300 zeros + ``.0``, ``inf`` -> ``inf``.
-
-    Note: errors built through ``serde_json::Error`` (i.e. every error of
-    ``serde_json::from_str`` / ``from_value`` / ...) do *not* use this; see
-    :func:`json_unexpected_float`.
-    """
-    text = display_f64(x)
-    if math.isfinite(x) and "." not in text:
-        text += ".0"
-    return text
-
-
-def json_unexpected_float(x: float) -> str:
-    """The float text inside a ``serde_json::Error`` "invalid type/value" message.
-
-    serde_json 1.0.150 overrides ``de::Error::invalid_type`` and
-    ``invalid_value`` and writes ``floating point `{}``` with
-    ``zmij::Buffer::new().format(x)``. zmij uses plain notation when the
-    decimal exponent of the first significant digit is in ``-5..=15``
-    (appending ``.0`` to integral values: ``2.0``, ``1000000000000000.0``,
-    ``0.00001``) and scientific notation otherwise (``1e+16``, ``1e-6``,
-    ``1.5e-7``, ``1e+300``; no exponent padding, ``.`` dropped for a single
-    digit); zero is ``0.0`` / ``-0.0``; non-finite values are ``NaN``, ``inf``,
-    ``-inf``. For finite ``x`` this is also exactly ``serde_json::to_string(&x)``.
-    """
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    sign = "-" if math.copysign(1.0, x) < 0 else ""
-    if x == 0:
-        return sign + "0.0"
-    digits, point = _shortest_digits(x)
-    sci_exp = point - 1  # value = d.ddd * 10**sci_exp
-    if -5 <= sci_exp <= 15:
-        text = _fixed(digits, point)
-        if "." not in text:
-            text += ".0"
-        return sign + text
-    mantissa = digits if len(digits) == 1 else digits[0] + "." + digits[1:]
-    return f"{sign}{mantissa}e{'+' if sci_exp >= 0 else '-'}{abs(sci_exp)}"
 
 
 # --------------------------------------------------------------------------
