@@ -39,6 +39,7 @@ import re
 import textwrap
 import unicodedata
 from collections.abc import Iterable, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Final, Literal, NoReturn
 
@@ -366,67 +367,20 @@ use serde_json::Value;
 /// What an operation made of a case's input: the text it wrote, or an error kind and message.
 type Outcome = Result<String, (&'static str, String)>;
 
-/// `serde_json` `Syntax`/`Eof` messages that are not plain `syntax`, by prefix.
-const SYNTAX_RULES: &[(&str, &str)] = &[
-    ("recursion limit exceeded", "recursion_limit"),
-    ("number out of range", "number_out_of_range"),
-    ("lone leading surrogate in hex escape", "invalid_string"),
-    ("unexpected end of hex escape", "invalid_string"),
-    ("invalid escape", "invalid_string"),
-    ("invalid unicode code point", "invalid_string"),
-    (
-        "control character (\\u0000-\\u001F) found while parsing a string",
-        "invalid_string",
-    ),
-];
-
-/// `Data` messages, by prefix: serde's own, then chrono's (only timestamps yield those).
-const DATA_RULES: &[(&str, &str)] = &[
-    ("missing field", "missing_field"),
-    ("duplicate field", "duplicate_field"),
-    ("invalid type", "invalid_type"),
-    ("invalid value", "invalid_value"),
-    ("invalid length", "invalid_length"),
-    ("input is out of range", "invalid_timestamp"),
-    (
-        "no possible date and time matching input",
-        "invalid_timestamp",
-    ),
-    (
-        "input is not enough for unique date and time",
-        "invalid_timestamp",
-    ),
-    ("input contains invalid characters", "invalid_timestamp"),
-    ("premature end of input", "invalid_timestamp"),
-    ("trailing input", "invalid_timestamp"),
-    ("bad or unsupported format string", "invalid_timestamp"),
-];
-
-/// The wire contract's error kind for a `serde_json` error (as the kit's Rust adapter classifies
-/// it), and the error's message.
-fn classify(err: &serde_json::Error) -> (&'static str, String) {
-    let message = err.to_string();
-    let rules = match err.classify() {
-        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
-            Some((SYNTAX_RULES, "syntax"))
-        }
-        serde_json::error::Category::Data => Some((DATA_RULES, "other")),
-        serde_json::error::Category::Io => None,
-    };
-    let kind = rules.map_or("other", |(rules, fallback)| {
-        rules
-            .iter()
-            .find(|(prefix, _)| message.starts_with(prefix))
-            .map_or(fallback, |(_, kind)| *kind)
-    });
-    (kind, message)
-}
-
+@CLASSIFY@
 /// The serialized text, or an `other` error if serializing failed.
 fn written(result: serde_json::Result<String>) -> Outcome {
     result.map_err(|e| ("other", format!("serializing the output failed: {e}")))
 }
 """
+
+
+def _prelude() -> str:
+    """The shared part of every generated file, with the kit's one Rust error classification
+    (``conformance/rust/classify.rs``, also included by the adapter in ``adapters/rust``)."""
+    classify = (resources.files("conformance") / "rust" / "classify.rs").read_text("utf-8")
+    return _PRELUDE.replace("@CLASSIFY@\n", classify.rstrip("\n") + "\n\n").rstrip("\n")
+
 
 _OP_FNS: Final = {
     "decode_event": r"""
@@ -566,7 +520,7 @@ def _render(
     planned: Sequence[_Planned],
     left_out: dict[str, list[Case]],
 ) -> bytes:
-    out = [*_header(rust_type, role, stem, planned, left_out), _PRELUDE.rstrip("\n")]
+    out = [*_header(rust_type, role, stem, planned, left_out), _prelude()]
     ops = [op for op in OPS if any(p.case.op == op for p in planned)]
     if any(op != "canonical_value" for op in ops):
         out += ["", "/// The type under test.", f"type UnderTest = {rust_type};"]
