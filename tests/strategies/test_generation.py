@@ -1,0 +1,127 @@
+"""``generate --seed S --count N``: deterministic, valid, and right about the reference."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conformance._case import OPS, case_id, load_case
+from conformance._cli import main
+from conformance._corpus import lint, write_manifest
+from conformance._generation import GENERATOR, generate_cases, write_cases
+from noetl_events_ref._ops import run_op
+
+ROOT = Path(__file__).resolve().parents[2]
+PINNED = "10ba739b42224f78"  # sha256 prefix of seed 2026, count 25 (see test_pinned_output)
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*.json"))
+    }
+
+
+def _generate_in_a_fresh_process(out: Path, seed: int, count: int, hash_seed: str) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": hash_seed}
+    run = "import sys; from conformance._cli import main; sys.exit(main(sys.argv[1:]))"
+    args = ["generate", "--seed", str(seed), "--count", str(count), "--out", str(out)]
+    subprocess.run([sys.executable, "-c", run, *args], env=env, check=True, capture_output=True)
+
+
+def test_same_seed_same_bytes_across_processes(tmp_path: Path) -> None:
+    _generate_in_a_fresh_process(tmp_path / "a", 7, 60, "1")
+    _generate_in_a_fresh_process(tmp_path / "b", 7, 60, "2")
+    first, second = _tree(tmp_path / "a"), _tree(tmp_path / "b")
+    assert len(first) == 60
+    assert first == second
+
+
+def test_same_seed_same_cases_in_process() -> None:
+    assert [c.to_text() for c in generate_cases(seed=3, count=40)] == [
+        c.to_text() for c in generate_cases(seed=3, count=40)
+    ]
+
+
+def test_different_seeds_differ() -> None:
+    a = {c.input for c in generate_cases(seed=1, count=30)}
+    b = {c.input for c in generate_cases(seed=2, count=30)}
+    assert not a & b
+
+
+def test_a_case_does_not_depend_on_the_count() -> None:
+    assert generate_cases(seed=5, count=10) == generate_cases(seed=5, count=25)[:10]
+
+
+def test_pinned_output() -> None:
+    """The bytes of seed 2026, count 25: a change here changes every generated corpus.
+
+    If the generator changes on purpose, update the digest; if it changed by accident (a new
+    Python, a dict order, a float format), that is the bug this test is here to catch."""
+    blob = "".join(c.to_text() for c in generate_cases(seed=2026, count=25))
+    assert hashlib.sha256(blob.encode()).hexdigest()[:16] == PINNED
+
+
+def test_ops_are_cycled_and_can_be_limited() -> None:
+    cases = generate_cases(seed=9, count=10)
+    assert [c.op for c in cases] == [*OPS, *OPS]
+    only = generate_cases(seed=9, count=6, ops=["canonical_value", "decode_request"])
+    assert [c.op for c in only] == ["canonical_value", "decode_request"] * 3
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="unknown ops"):
+        generate_cases(seed=1, count=1, ops=["decode"])
+    with pytest.raises(TypeError):
+        generate_cases(seed="1", count=1)  # type: ignore[arg-type]
+    assert generate_cases(seed=1, count=0) == []
+
+
+def test_cases_carry_their_provenance_and_hazards() -> None:
+    for i, case in enumerate(generate_cases(seed=11, count=50)):
+        assert case.provenance == {"generator": GENERATOR, "seed": 11, "index": i}
+        assert case.level in ("recommended", "acceptable")
+        assert case.tags[0] == "generated"
+        assert len(case.tags) > 1
+        assert "\n" not in case.description
+        assert case.id == case_id(f"gen-11-{i}", case)
+        assert case.id.startswith(f"gen-11-{i}-")
+
+
+def test_generated_cases_pass_against_the_reference() -> None:
+    cases = generate_cases(seed=13, count=150)
+    for case in cases:
+        got = run_op(case.op, case.input, case.now)
+        assert got.ok == case.accepts
+        assert (got.output, got.kind, got.message) == (
+            case.output,
+            case.error_kind,
+            case.error_message,
+        )
+    assert any(not c.accepts for c in cases)
+    assert any(c.now is not None for c in cases)
+
+
+def test_written_cases_are_a_clean_corpus(tmp_path: Path) -> None:
+    cases = generate_cases(seed=17, count=120)
+    paths = write_cases(tmp_path, cases)
+    assert [p.name for p in paths] == [f"{c.id}.json" for c in cases]
+    for case, path in zip(cases, paths, strict=True):
+        assert path.parent == tmp_path / "cases" / case.op
+        assert load_case(path) == case
+        assert path.read_text(encoding="utf-8") == case.to_text()
+    write_manifest(tmp_path)
+    assert lint(tmp_path) == []
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["generate", "--seed", "4", "--count", "12", "--out", str(tmp_path)])
+    assert status == 0
+    assert "wrote 12 cases" in capsys.readouterr().out
+    assert len(_tree(tmp_path)) == 12
+    assert main(["generate", "--seed", "4", "--count", "0", "--out", str(tmp_path)]) == 2
