@@ -43,7 +43,9 @@ __all__ = [
 
 JsonValue: TypeAlias = "bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None"
 # What the records accept and expose: read-only and covariant, so `{"a": [1]}` fits.
-JsonLike: TypeAlias = "bool | int | float | str | Sequence[JsonLike] | Mapping[str, JsonLike] | None"
+JsonLike: TypeAlias = (
+    "bool | int | float | str | Sequence[JsonLike] | Mapping[str, JsonLike] | None"
+)
 
 I64_MIN: Final = -(1 << 63)
 I64_MAX: Final = (1 << 63) - 1
