@@ -1,0 +1,177 @@
+"""The report of ``check``: JSON (the machine-readable one), text and Markdown views of it.
+
+JSON, exactly::
+
+    {"total": n, "valid": n, "invalid": n,
+     "by_kind": {kind: n},              # invalid lines by error kind (sorted by kind)
+     "by_event_type": {type: n},        # valid envelopes by event type (sorted)
+     "errors": [{"line", "kind", "path", "message"}],   # the first --max-errors, in order
+     "hazards": {"lines": n, "by_kind": {kind: n},      # only with --hazards
+                 "items": [{"line", "kind", "path", "detail"}]}}
+
+``line`` is the line number (from 1) when one file or stdin is checked, the row or message key
+for PostgreSQL and NATS; with several sources it is ``"SOURCE:LINE"``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ._check import Finding, Hazard, Tally
+
+__all__ = ["render", "report_json", "write_atomically"]
+
+
+def _where(names: Sequence[str], item: Finding | Hazard) -> int | str:
+    if len(names) == 1:
+        return item.line
+    return f"{names[item.source]}:{item.line}"
+
+
+def report_json(tally: Tally, names: Sequence[str], *, hazards: bool) -> dict[str, Any]:
+    """The report as a JSON value (``names``: the sources, in order)."""
+    out: dict[str, Any] = {
+        "total": tally.total,
+        "valid": tally.valid,
+        "invalid": tally.invalid,
+        "by_kind": dict(sorted(tally.by_kind.items())),
+        "by_event_type": tally.by_event_type.as_dict(),
+        "errors": [
+            {"line": _where(names, f), "kind": f.kind, "path": f.path, "message": f.message}
+            for f in tally.findings
+        ],
+    }
+    if hazards:
+        out["hazards"] = {
+            "lines": tally.hazard_lines,
+            "by_kind": dict(sorted(tally.hazards_by_kind.items())),
+            "items": [
+                {"line": _where(names, h), "kind": h.kind, "path": h.path, "detail": h.detail}
+                for h in tally.hazards
+            ],
+        }
+    return out
+
+
+def _by_count(counts: dict[str, int]) -> list[tuple[str, int]]:
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _shown(shown: int, total: int, what: str) -> str:
+    if shown >= total:
+        return f"{what}:"
+    return f"{what} (the first {shown:,} of {total:,}; --max-errors 0 shows all):"
+
+
+def _text(report: dict[str, Any], title: str) -> str:
+    lines = [
+        f"{title}: {report['total']:,} checked, {report['valid']:,} valid, "
+        f"{report['invalid']:,} invalid"
+    ]
+    if report["by_kind"]:
+        lines.append("invalid by kind:")
+        lines += [f"  {k:<22} {n:>12,}" for k, n in _by_count(report["by_kind"])]
+    if report["by_event_type"]:
+        lines.append("valid by event_type:")
+        lines += [f"  {k:<22} {n:>12,}" for k, n in _by_count(report["by_event_type"])]
+    if report["errors"]:
+        lines.append(_shown(len(report["errors"]), report["invalid"], "errors"))
+        lines += [
+            f"  {e['line']}: {e['kind']} at {e['path']}: {e['message']}" for e in report["errors"]
+        ]
+    hazards = report.get("hazards")
+    if hazards is not None:
+        lines.append(f"hazards in valid lines: {hazards['lines']:,} line(s)")
+        lines += [f"  {k:<22} {n:>12,}" for k, n in _by_count(hazards["by_kind"])]
+        total = sum(hazards["by_kind"].values())
+        if hazards["items"]:
+            lines.append(_shown(len(hazards["items"]), total, "hazards"))
+            lines += [
+                f"  {h['line']}: {h['kind']} at {h['path']}: {h['detail']}"
+                for h in hazards["items"]
+            ]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(value: object) -> str:
+    text = str(value).replace("|", "\\|").replace("\n", " ")
+    return f"`{text}`" if text and "`" not in text else text
+
+
+def _markdown(report: dict[str, Any], title: str) -> str:
+    out = [
+        f"## {title}",
+        "",
+        "| checked | valid | invalid |",
+        "|---:|---:|---:|",
+        f"| {report['total']:,} | {report['valid']:,} | {report['invalid']:,} |",
+    ]
+    for heading, counts in (
+        ("Invalid by kind", report["by_kind"]),
+        ("Valid by event type", report["by_event_type"]),
+    ):
+        if counts:
+            out += ["", f"### {heading}", "", "| | count |", "|---|---:|"]
+            out += [f"| {_cell(k)} | {n:,} |" for k, n in _by_count(counts)]
+    if report["errors"]:
+        out += ["", f"### {_shown(len(report['errors']), report['invalid'], 'Errors')[:-1]}", ""]
+        out += ["| line | kind | path | message |", "|---|---|---|---|"]
+        out += [
+            f"| {_cell(e['line'])} | {e['kind']} | {_cell(e['path'])} | {_cell(e['message'])} |"
+            for e in report["errors"]
+        ]
+    hazards = report.get("hazards")
+    if hazards is not None:
+        out += ["", f"### Hazards in valid lines ({hazards['lines']:,} line(s))", ""]
+        if hazards["by_kind"]:
+            out += ["| kind | count |", "|---|---:|"]
+            out += [f"| {k} | {n:,} |" for k, n in _by_count(hazards["by_kind"])]
+        if hazards["items"]:
+            out += ["", "| line | kind | path | detail |", "|---|---|---|---|"]
+            out += [
+                f"| {_cell(h['line'])} | {h['kind']} | {_cell(h['path'])} | {_cell(h['detail'])} |"
+                for h in hazards["items"]
+            ]
+    return "\n".join(out) + "\n"
+
+
+def render(report: dict[str, Any], fmt: str, title: str) -> str:
+    """The report as ``fmt`` (``text``, ``json`` or ``markdown``)."""
+    if fmt == "json":
+        return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+    if fmt == "markdown":
+        return _markdown(report, title)
+    return _text(report, title)
+
+
+def _mode_for(target: Path) -> int:
+    """The existing file's permissions, else what the umask gives a new file."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def write_atomically(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new, never half."""
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, _mode_for(target))
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,129 @@
+"""``--hazards``: what valid envelopes carry that changes or breaks on the way."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance._hazards import KINDS, scan_event, scan_request
+from noetl_events_ref import decode_event, decode_request
+
+from .tricky import BASE, REQUEST_BASE, render
+
+
+def event(**changes: str) -> bytes:
+    members = [(k, changes.pop(k, v)) for k, v in BASE.items()]
+    members += list(changes.items())
+    line = render(members).encode()
+    decode_event(line)  # hazards are about valid lines
+    return line
+
+
+def kinds(found: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    return [(kind, path) for kind, path, _ in found]
+
+
+SMALL_IDS = {"execution_id": "1", "event_id": "2"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({}, [("unsafe_integer", "$.execution_id"), ("unsafe_integer", "$.event_id")]),
+        ({**SMALL_IDS}, []),
+        ({**SMALL_IDS, "execution_id": str(2**53 - 1)}, []),
+        ({**SMALL_IDS, "execution_id": str(2**53)}, [("unsafe_integer", "$.execution_id")]),
+        ({**SMALL_IDS, "execution_id": str(-(2**53))}, [("unsafe_integer", "$.execution_id")]),
+        ({**SMALL_IDS, "context": '{"x":1.50}'}, [("float_respelled", "$.context.x")]),
+        ({**SMALL_IDS, "context": '{"x":1.5}'}, []),
+        (
+            {**SMALL_IDS, "context": "[1e5, -0, 18446744073709551616, 0.00001, 7e-81]"},
+            [
+                ("float_respelled", "$.context[0]"),
+                ("float_respelled", "$.context[1]"),
+                ("float_respelled", "$.context[2]"),
+                ("float_respelled", "$.context[4]"),
+            ],
+        ),
+        ({**SMALL_IDS, "meta": '{"b":1,"a":2}'}, [("key_order", "$.meta")]),
+        (
+            {**SMALL_IDS, "context": '{"a":{"z":1,"y":[{"d":0,"c":0}]}}'},
+            [("key_order", "$.context.a"), ("key_order", "$.context.a.y[0]")],
+        ),
+        ({**SMALL_IDS, "context": '{"a":1,"a":2}'}, [("duplicate_key", "$.context.a")]),
+        ({**SMALL_IDS, "created_at": '"2026-05-31T03:14:15.123456Z"'}, []),
+        (
+            {**SMALL_IDS, "created_at": '"2026-05-31T03:14:15.1234567Z"'},
+            [("sub_microsecond", "$.created_at")],
+        ),
+        ({**SMALL_IDS, "created_at": '"2026-12-31T23:59:60Z"'}, [("leap_second", "$.created_at")]),
+        ({**SMALL_IDS, "context": '{"password":"hunter2"}'}, [("secret", "$.context.password")]),
+        ({**SMALL_IDS, "meta": '{"auth":{"x":1}}'}, [("secret", "$.meta.auth")]),
+        ({**SMALL_IDS, "status": '"Bearer abc"'}, [("secret", "$.status")]),
+        ({**SMALL_IDS, "worker_id": '"' + "A" * 40 + '"'}, [("secret", "$.worker_id")]),
+        ({**SMALL_IDS, "context": '"password"'}, []),  # a non-object payload is not stored
+        ({**SMALL_IDS, "context": '{"a":' + "[" * 97 + "]" * 97 + "}"}, []),
+        ({**SMALL_IDS, "context": '{"a":' + "[" * 98 + "]" * 98 + "}"}, [("deep_nesting", "$")]),
+        ({**SMALL_IDS, "unknown": '{"b":1,"a":1.50,"password":"x"}'}, []),  # dropped by serde
+    ],
+)
+def test_event_hazards(changes: dict[str, str], expected: list[tuple[str, str]]) -> None:
+    assert sorted(kinds(scan_event(event(**changes)))) == sorted(expected)
+
+
+def test_payload_alias_is_named_as_written() -> None:
+    line = render(
+        [
+            ("payload" if k == "context" else k, v)
+            for k, v in {**BASE, **SMALL_IDS, "context": '{"token":"x","b":1.0e0}'}.items()
+        ]
+    ).encode()
+    found = kinds(scan_event(line))
+    assert ("secret", "$.payload.token") in found
+    assert ("float_respelled", "$.payload.b") in found
+
+
+def test_positional_form() -> None:
+    line = b'[1,"t","s","S","2026-05-31T03:14:15Z",{"b":1,"a":2},9007199254740993]'
+    decode_event(line)
+    assert sorted(kinds(scan_event(line))) == [("key_order", "$[5]"), ("unsafe_integer", "$[6]")]
+
+
+def test_request_hazards() -> None:
+    line = render(
+        list(
+            {
+                **REQUEST_BASE,
+                "execution_id": "9007199254740993",
+                "event_ids": "[1, 9007199254740993]",
+                "payload": '{"secret_key":"x"}',
+                "created_at": '"2026-05-31T03:14:15.000000001Z"',
+            }.items()
+        )
+    ).encode()
+    decode_request(line)
+    assert sorted(kinds(scan_request(line))) == [
+        ("secret", "$.payload.secret_key"),
+        ("sub_microsecond", "$.created_at"),
+        ("unsafe_integer", "$.event_id"),
+        ("unsafe_integer", "$.event_ids[1]"),
+        ("unsafe_integer", "$.execution_id"),
+    ]
+
+
+def test_every_kind_is_documented() -> None:
+    import conformance._hazards as module
+
+    assert module.__doc__ is not None
+    for kind in KINDS:
+        assert kind in module.__doc__
+
+
+def test_deep_unknown_field_does_not_crash() -> None:
+    line = event(**SMALL_IDS, unknown="[" * 5000 + "]" * 5000)
+    assert kinds(scan_event(line)) == [("deep_nesting", "$")]
+
+
+def test_invalid_utf8_in_an_unknown_field() -> None:
+    line = event(**SMALL_IDS, unknown='"@"').replace(b"@", b"\xff")
+    decode_event(line)
+    assert scan_event(line) == []

@@ -1,0 +1,138 @@
+"""``--jobs`` gives the report ``--jobs 1`` gives; ``--shard`` splits the lines exactly."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conformance._check_run import AuditOptions, Shard, run
+from conformance._sources import FileSource, count_lines, read_blocks, split_file
+
+from .conftest import Result, write_lines
+from .tricky import BASE, render, tricky_lines
+
+Check = Callable[..., Result]
+
+
+def mixed_lines(n: int, seed: int = 7) -> list[bytes]:
+    """Mostly valid envelopes, with tricky lines sprinkled in."""
+    rng = random.Random(seed)
+    tricky = [line for line in tricky_lines() if b"\n" not in line]
+    valid = render(list(BASE.items())).encode()
+    return [rng.choice(tricky) if rng.random() < 0.2 else valid for _ in range(n)]
+
+
+@pytest.fixture(scope="module")
+def big_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # big enough to be cut into several byte ranges (pieces of 8 MiB, at least 2 per job)
+    path = tmp_path_factory.mktemp("parallel") / "mixed.jsonl"
+    lines = mixed_lines(30_000)
+    path.write_bytes(b"\n".join(lines))  # and no final newline
+    return path
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+@pytest.mark.parametrize("extra", [[], ["--hazards"], ["--max-errors", "0"], ["--as", "request"]])
+def test_jobs_give_the_same_report(
+    big_file: Path, check: Check, jobs: int, extra: list[str]
+) -> None:
+    one = check(str(big_file), "--format", "json", *extra)
+    many = check(str(big_file), "--format", "json", "--jobs", str(jobs), *extra)
+    assert one.status == many.status == 1
+    assert one.out == many.out
+
+
+def test_jobs_on_streams_and_several_sources(tmp_path: Path, big_file: Path, check: Check) -> None:
+    gz = tmp_path / "mixed.jsonl.gz"
+    gz.write_bytes(gzip.compress(big_file.read_bytes()))
+    small = write_lines(tmp_path / "small.jsonl", mixed_lines(50, seed=3))
+    args = [str(small), str(gz), str(big_file), "--format", "json", "--max-errors", "0"]
+    assert check(*args).out == check(*args, "--jobs", "2").out
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_shards_partition_the_lines(big_file: Path, check: Check, jobs: int) -> None:
+    full = check(str(big_file), "--format", "json", "--max-errors", "0").json()
+    count = 4
+    parts = [
+        check(
+            str(big_file),
+            "--format",
+            "json",
+            "--max-errors",
+            "0",
+            "--shard",
+            f"{i}/{count}",
+            "--jobs",
+            str(jobs),
+        ).json()
+        for i in range(count)
+    ]
+    assert sum(p["total"] for p in parts) == full["total"]
+    assert sum(p["valid"] for p in parts) == full["valid"]
+    errors = sorted((e for p in parts for e in p["errors"]), key=lambda e: e["line"])
+    assert errors == full["errors"]
+    for i, part in enumerate(parts):
+        assert all(e["line"] % count == i for e in part["errors"])
+
+
+def test_shard_of_stdin(check: Check) -> None:
+    lines = mixed_lines(300)
+    data = b"\n".join(lines) + b"\n"
+    full = check("-", "--format", "json", "--max-errors", "0", stdin=data).json()
+    lines_seen = []
+    for i in range(3):
+        part = check(
+            "-", "--format", "json", "--max-errors", "0", "--shard", f"{i}/3", stdin=data
+        ).json()
+        lines_seen += [e["line"] for e in part["errors"]]
+    assert sorted(lines_seen) == [e["line"] for e in full["errors"]]
+
+
+def test_run_api_matches_the_cli(big_file: Path) -> None:
+    source = FileSource(str(big_file), "x")
+    a = run(AuditOptions(max_items=0), [source], jobs=1)
+    b = run(AuditOptions(max_items=0), [source], jobs=2, shard=Shard(0, 1))
+    assert (a.total, a.valid, a.findings) == (b.total, b.valid, b.findings)
+    assert a.lines == b.lines == 30_000
+
+
+# ---- the pieces a file is cut into -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("block_bytes", [1, 2, 3, 7, 64, 1 << 20])
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"\n", b"\n\n", b"a", b"a\n", b"a\nb", b"a\nb\n", b"ab\n\ncd\r\n", b"x" * 100 + b"\ny"],
+)
+def test_read_blocks_splits_like_lines(data: bytes, block_bytes: int) -> None:
+    import io
+
+    blocks = list(read_blocks(io.BytesIO(data).read, block_bytes=block_bytes))
+    lines = [line for block in blocks for line in block.lines]
+    expected = data.split(b"\n")
+    if data.endswith(b"\n") or not data:
+        expected.pop()
+    assert lines == expected
+    numbers = [block.first + i for block in blocks for i in range(len(block.lines))]
+    assert numbers == list(range(1, len(lines) + 1))
+
+
+@pytest.mark.parametrize("pieces", [1, 2, 3, 5, 50])
+def test_split_file_cuts_at_line_starts(tmp_path: Path, pieces: int) -> None:
+    data = b"\n".join(b"x" * n for n in range(0, 120, 7)) + b"\nlast"
+    path = tmp_path / "f"
+    path.write_bytes(data)
+    ranges = split_file(str(path), pieces)
+    assert ranges[0][0] == 0 and ranges[-1][1] == len(data)
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))
+    assert all(data[start - 1 : start] == b"\n" for start, _ in ranges[1:])
+    assert sum(count_lines(str(path), a, b) for a, b in ranges) == data.count(b"\n") + 1
+    text = json.dumps(ranges)
+    assert text  # (ranges are plain data: they go to the workers)
