@@ -14,15 +14,15 @@ from typing import Final
 
 __all__ = ["main"]
 
-# module, in the order the subcommands appear in --help
-_COMMANDS: Final = (
-    "conformance._verify",
-    "conformance._check_cli",
-    "conformance._diff_cli",
-    "conformance._corpus_cli",
-    "conformance._generate_cli",
-    "conformance._promote",
-)
+# command -> module, in the order the commands appear in --help
+_COMMANDS: Final = {
+    "verify": "conformance._verify",
+    "check": "conformance._check_cli",
+    "diff": "conformance._diff_cli",
+    "corpus": "conformance._corpus_cli",
+    "generate": "conformance._generate_cli",
+    "promote": "conformance._promote",
+}
 
 EXIT_OK: Final = 0
 EXIT_USAGE: Final = 2
@@ -32,30 +32,30 @@ class UsageError(Exception):
     """A mistake in how the kit was called: printed without a traceback, exit status 2."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line; with ``command``, only that command's module is imported (start-up
+    time matters for ``check`` in a pipeline), otherwise all of them (for ``--help``)."""
     parser = argparse.ArgumentParser(
         prog="noetl-events-conformance",
         description=(
             "Wire-compatibility conformance kit for the NoETL event envelope: verify an "
-            "implementation against the golden corpus, and keep the corpus itself in order."
+            "implementation against the golden corpus, audit captured event streams, and keep "
+            "the corpus itself in order."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in _COMMANDS:
-        try:
-            module = import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name != name:
-                raise
-            continue
-        module.register(sub)
+    for name, module_name in _COMMANDS.items():
+        if command is None or command == name:
+            import_module(module_name).register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    command = next((w for w in words if not w.startswith("-")), None)
+    parser = build_parser(command if command in _COMMANDS else None)
+    args = parser.parse_args(words)
     try:
         return int(args.func(args))
     except UsageError as e:
