@@ -26,6 +26,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
+from noetl_events_ref._ops import OPS
+
 __all__ = [
     "FORMAT_VERSION",
     "LEVELS",
@@ -45,13 +47,6 @@ __all__ = [
 
 FORMAT_VERSION: Final = 1
 LEVELS: Final = ("required", "recommended", "acceptable")
-OPS: Final = (
-    "decode_event",
-    "decode_request",
-    "event_to_request",
-    "request_to_event",
-    "canonical_value",
-)
 _FIELD_ORDER: Final = (
     "format_version",
     "id",

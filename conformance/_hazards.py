@@ -28,8 +28,11 @@ from typing import Any, Final
 
 from noetl_events_ref import Timestamp, status_from_event_name
 from noetl_events_ref._json import I64_MIN, U64_MAX, format_f64, serde_float
+from noetl_events_ref._model import EVENT_SPEC
 
 from ._secrets import secret_paths
+
+_EVENT_FIELDS: Final = tuple(f.name for f in EVENT_SPEC.fields)
 
 __all__ = ["DEEP", "KINDS", "SAFE_INTEGER", "scan_event", "scan_request", "scanner"]
 
@@ -219,17 +222,6 @@ def _fields(
             yield name, _key_path("$", key), value
 
 
-_EVENT_FIELDS: Final = (
-    "execution_id",
-    "event_type",
-    "step",
-    "status",
-    "created_at",
-    "context",
-    "event_id",
-    "worker_id",
-    "meta",
-)
 _REQUEST_FIELDS: Final = (
     "execution_id",
     "step",

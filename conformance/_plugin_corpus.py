@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,6 @@ import pytest
 
 from ._baseline import Baseline, BaselineError, load
 from ._case import LEVELS, OPS, Case, CaseFileError, load_corpus, select
-from ._protocol import AdapterError, Answer, Handshake
 from ._runner import CaseResult, Driver, InProcessDriver, RunOutcome, SubprocessDriver, execute
 
 __all__ = ["CaseItem", "CorpusView", "add_case_items", "prepare"]
@@ -58,53 +57,22 @@ class CorpusView:
 _select = select
 
 
-class CallableDriver:
-    """An in-process implementation: ``callable(op, input, now)`` returns an object with
-    ``ok`` and ``output`` or ``kind``/``message`` (like ``noetl_events_ref``'s Outcome), or
-    raises to report a crash."""
-
-    def __init__(self, spec: str) -> None:
-        module, _, name = spec.partition(":")
-        try:
-            target = getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError) as e:
-            raise pytest.UsageError(f"--noetl-events-impl python:{spec}: cannot import: {e}") from e
-        if not callable(target):
-            raise pytest.UsageError(f"--noetl-events-impl python:{spec} is not callable")
-        self._fn: Callable[[str, str, str | None], Any] = target
-        self._name = spec
-
-    def start(self) -> Handshake:
-        return Handshake(
-            {"name": self._name, "language": "python", "driver": "in-process"}, frozenset(OPS)
-        )
-
-    def answers(self, cases: Sequence[Case]) -> Generator[Answer, None, None]:
-        for case in cases:
-            try:
-                out = self._fn(case.op, case.input, case.now)
-            except Exception as e:
-                raise AdapterError(f"{self._name} raised {type(e).__name__}: {e}") from e
-            if getattr(out, "skipped", False):
-                yield Answer(skipped=str(out.skipped))
-            elif out.ok:
-                yield Answer(output=out.output)
-            else:
-                yield Answer(error_kind=out.kind, error_message=out.message)
-
-    def close(self) -> None:
-        pass
-
-    def stderr_tail(self) -> str:
-        return ""
-
-    def notes(self) -> list[str]:
-        return []
+def _callable_driver(spec: str) -> Driver:
+    """``python:module:callable``: an in-process implementation called as
+    ``callable(op, input, now)`` (see :class:`InProcessDriver`)."""
+    module, _, name = spec.partition(":")
+    try:
+        target = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as e:
+        raise pytest.UsageError(f"--noetl-events-impl python:{spec}: cannot import: {e}") from e
+    if not callable(target):
+        raise pytest.UsageError(f"--noetl-events-impl python:{spec} is not callable")
+    return InProcessDriver(target, {"name": spec, "language": "python"})
 
 
 def _driver(impl: str, timeout: float) -> Driver:
     if impl.startswith("python:"):
-        return CallableDriver(impl.removeprefix("python:"))
+        return _callable_driver(impl.removeprefix("python:"))
     if impl == "reference":
         return InProcessDriver()
     return SubprocessDriver(impl, timeout=timeout)

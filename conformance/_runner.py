@@ -167,26 +167,42 @@ def execute(
 
 
 class InProcessDriver:
-    """The reference, called in this process: no pipe, no JSON framing, no timeouts."""
+    """An implementation called in this process: no pipe, no JSON framing, no timeouts.
 
-    def __init__(self) -> None:
-        from noetl_events_ref._adapter import _implementation
+    By default the reference (``noetl_events_ref``'s ``run_op``); any callable
+    ``fn(op, input, now)`` returning an object with ``ok`` and ``output``, or ``kind`` and
+    ``message`` (and optionally ``skipped``), can stand in for it.
+    """
+
+    def __init__(
+        self,
+        fn: Callable[[str, str, str | None], Any] | None = None,
+        implementation: Mapping[str, Any] | None = None,
+    ) -> None:
         from noetl_events_ref._ops import OPS, run_op
 
-        self._run_op = run_op
-        self._handshake = Handshake({**_implementation(), "driver": "in-process"}, frozenset(OPS))
+        if fn is None:
+            from noetl_events_ref._adapter import _implementation
+
+            fn, implementation = run_op, _implementation()
+        self._fn = fn
+        info = dict(implementation or {"name": getattr(fn, "__qualname__", "callable")})
+        self._handshake = Handshake({**info, "driver": "in-process"}, frozenset(OPS))
 
     def start(self) -> Handshake:
         return self._handshake
 
     def answers(self, cases: Sequence[Case]) -> Generator[Answer, None, None]:
-        run_op = self._run_op
+        fn = self._fn
         for case in cases:
             try:
-                outcome = run_op(case.op, case.input, case.now)
-            except Exception as e:  # a bug in the reference: report it, keep the kit alive
-                raise AdapterError(f"the reference raised {type(e).__name__}: {e}") from e
-            if outcome.ok:
+                outcome: Any = fn(case.op, case.input, case.now)
+            except Exception as e:  # a bug in the implementation: report it, keep the kit alive
+                name = self._handshake.implementation.get("name")
+                raise AdapterError(f"{name} raised {type(e).__name__}: {e}") from e
+            if getattr(outcome, "skipped", False):
+                yield Answer(skipped=str(outcome.skipped))
+            elif outcome.ok:
                 yield Answer(output=outcome.output)
             else:
                 yield Answer(error_kind=outcome.kind, error_message=outcome.message)

@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from noetl_events_ref import EventRequest, ExecutorEvent, Timestamp
 from noetl_events_ref._json import format_f64, serde_float
+from noetl_events_ref._model import EVENT_SPEC
 
 from ._choices import Source, boolean, choice, permutation, weighted
 from ._domain import I64_MIN, U64_MAX, draw_value, hard_literal, stable_float
@@ -321,17 +322,7 @@ def _fraction_text(src: Source, nano: int) -> str:
 
 # ---- events --------------------------------------------------------------------------------
 
-EVENT_FIELDS: Final = (
-    "execution_id",
-    "event_type",
-    "step",
-    "status",
-    "created_at",
-    "context",
-    "event_id",
-    "worker_id",
-    "meta",
-)
+EVENT_FIELDS: Final = tuple(f.name for f in EVENT_SPEC.fields)  # the reference's own table
 REQUIRED_FIELDS: Final = EVENT_FIELDS[:6]
 _UNKNOWN_KEYS: Final = (
     "extra",
