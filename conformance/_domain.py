@@ -81,8 +81,13 @@ _ID_BOUNDARIES: Final = (
 
 def draw_i64(src: Source) -> int:
     """An i64, weighted to boundaries and to values past 2^53 (where doubles lose digits)."""
-    kind = weighted(src, ((3, "small"), (3, "snowflake"), (2, "boundary"), (2, "wide"), (1, "any")))
-    if kind == "small":
+    kind = weighted(
+        src,
+        ((3, "small"), (3, "snowflake"), (1, "extreme"), (2, "boundary"), (2, "wide"), (1, "any")),
+    )
+    if kind == "extreme":  # its own branch: Hypothesis' draws must not be able to starve it
+        value = I64_MAX if boolean(src) else I64_MIN
+    elif kind == "small":
         value = src.integer(-1000, 1000)
     elif kind == "snowflake":  # NoETL's ids: 18 digits
         value = src.integer(10**17, 10**18 - 1)
