@@ -13,7 +13,8 @@ table shows an empty pytest run, and the plugin run with and without hypothesis'
 the plugin's own cost can be read against ``verify``; the target is judged on the run without
 that fixed cost, and the run as installed is shown beside it. pytest's own start-up and its
 per-test protocol (setup, call, teardown and a report for each item) bound what the plugin can
-reach on a corpus that ``verify`` runs in a fraction of a second.
+reach on a corpus that ``verify`` runs in a fraction of a second: the table includes a run of as
+many empty parametrized tests as there are cases, the floor for one item per case.
 """
 
 from __future__ import annotations
@@ -63,6 +64,13 @@ def main() -> int:
         plugin = ["--noetl-events-impl", args.impl]
         no_hyp = ["-p", "no:hypothesispytest"]
         t_empty = _time([*pytest_argv, *no_hyp, "--co"], cwd, args.repeat, ok=(0, 5))
+        trivial = cwd / "test_floor.py"
+        trivial.write_text(
+            f"import pytest\n\n@pytest.mark.parametrize('i', range({cases}))\n"
+            "def test_nothing(i):\n    pass\n"
+        )
+        t_floor = _time([*pytest_argv, *no_hyp, str(trivial)], cwd, args.repeat)
+        trivial.unlink()
         t_installed = _time([*pytest_argv, *plugin], cwd, args.repeat)
         t_pytest = _time([*pytest_argv, *no_hyp, *plugin], cwd, args.repeat)
     print(f"{cases} corpus cases against {args.impl!r}, best of {args.repeat}, whole processes")
@@ -70,6 +78,7 @@ def main() -> int:
     rows = (
         ("verify (baseline)", t_verify),
         ("pytest alone, no tests (its fixed start-up)", t_empty),
+        (f"pytest, {cases} empty tests (its per-test floor)", t_floor),
         ("pytest plugin, as installed", t_installed),
         ("pytest plugin, without hypothesis' plugin", t_pytest),
     )
@@ -80,6 +89,8 @@ def main() -> int:
     print(f"plugin run / verify: {ratio:.2f}x (target <= 2x): {verdict}")
     per_case = (t_pytest - t_empty) / cases * 1e3
     print(f"the plugin's cost over pytest alone: {per_case:.2f} ms per case")
+    over_floor = (t_pytest - t_floor) / cases * 1e3
+    print(f"over {cases} empty pytest tests: {over_floor:.2f} ms per case")
     return 0
 
 
