@@ -393,6 +393,3 @@ def lint(corpus_dir: Path) -> list[Problem]:
                 )
     _lint_manifest(corpus, problems)
     return problems
-
-
-_write_atomic = write_atomic  # kept for callers being moved to conformance._atomic

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final, TypeVar
 
 from noetl_events_ref import EventRequest, ExecutorEvent, Timestamp
-from noetl_events_ref._json import format_f64, serde_float
+from noetl_events_ref._json import I64_MAX, I64_MIN, U64_MAX, format_f64, serde_float
 
 from ._choices import Source, boolean, choice, weighted
 from ._secrets import is_sensitive_key, is_sensitive_value
@@ -43,9 +43,6 @@ __all__ = [
 T = TypeVar("T")
 JsonValue = Any
 
-I64_MIN: Final = -(1 << 63)
-I64_MAX: Final = (1 << 63) - 1
-U64_MAX: Final = (1 << 64) - 1
 VALUE_DEPTH: Final = 127  # serde_json's nesting limit for a whole document
 EVENT_DEPTH: Final = 126  # inside an event's object, `context` and `meta` get one level less
 MIN_YEAR: Final = -262143

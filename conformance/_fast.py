@@ -40,14 +40,13 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
+from noetl_events_ref._json import I64_MAX, U64_MAX
+
 __all__ = ["BlockProver", "available", "event_prover", "request_prover"]
 
 BlockProver = Callable[[Sequence[bytes]], tuple[list[str], list[int]]]
 """``lines -> (event types of the proved lines, ascending indices of the others)``."""
 
-_I64_MIN: Final = -(1 << 63)
-_I64_MAX: Final = (1 << 63) - 1
-_U64_MAX: Final = (1 << 64) - 1
 _MAX_DEPTH: Final = 100  # serde_json allows 127 nested arrays/objects: a wide margin
 _BATCH: Final = 64  # lines proved together: small enough to stay in the CPU caches
 
@@ -290,7 +289,7 @@ def event_prover() -> BlockProver | None:
         return None
     loads, decode_error = _orjson.loads, _orjson.JSONDecodeError
     batch_guard, line_guard = _batch_guard(), _line_guard()
-    i64_max = _I64_MAX
+    i64_max = I64_MAX
 
     def prove(lines: Sequence[bytes]) -> tuple[list[str], list[int]]:
         proved: list[str] = []
@@ -360,7 +359,7 @@ def _request_fields(obj: dict[str, Any]) -> tuple[str, str | None] | None:
     serde reads them (timestamps checked by the caller), else None."""
     get = obj.get
     v = get("execution_id")
-    if not (type(v) is str or (type(v) is int and 0 < v <= _U64_MAX)):
+    if not (type(v) is str or (type(v) is int and 0 < v <= U64_MAX)):
         return None
     if type(get("step")) is not str:
         return None
@@ -385,10 +384,10 @@ def _request_fields(obj: dict[str, Any]) -> tuple[str, str | None] | None:
         if type(ids) is not list:
             return None
         for v in ids:
-            if type(v) is not int or not 0 < v <= _I64_MAX:
+            if type(v) is not int or not 0 < v <= I64_MAX:
                 return None
     v = get("event_id")
-    if v is not None and not (type(v) is str or (type(v) is int and 0 < v <= _U64_MAX)):
+    if v is not None and not (type(v) is str or (type(v) is int and 0 < v <= U64_MAX)):
         return None
     stamp = get("created_at")
     if stamp is not None and type(stamp) is not str:

@@ -24,6 +24,7 @@ from noetl_events_ref import (
     encode_request,
     status_from_event_name,
 )
+from noetl_events_ref._json import I64_MAX, I64_MIN
 from noetl_events_ref._ops import Outcome, run_op
 
 __all__ = [
@@ -291,7 +292,7 @@ def _parse_i64(text: str) -> int | None:
     if not _RUST_I64.fullmatch(text):
         return None
     value = int(text)
-    return value if -(1 << 63) <= value < (1 << 63) else None
+    return value if I64_MIN <= value <= I64_MAX else None
 
 
 def check_request_conversion(

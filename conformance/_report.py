@@ -45,12 +45,9 @@ _COUNTS: Final = (
 
 
 def kit_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+    from noetl_events_ref._adapter import distribution_version
 
-    try:
-        return version(KIT_NAME)
-    except PackageNotFoundError:  # a source tree
-        return "0+unknown"
+    return distribution_version()
 
 
 @cache

@@ -8,19 +8,23 @@ from typing import IO, Any
 
 from ._ops import OPS, run_op
 
-__all__ = ["main", "serve"]
+__all__ = ["distribution_version", "main", "serve"]
 
 PROTOCOL = 1
 
 
-def _implementation() -> dict[str, str]:
+def distribution_version() -> str:
+    """The installed version of the distribution that ships the reference and the kit."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        v = version("noetl-events-conformance")
+        return version("noetl-events-conformance")
     except PackageNotFoundError:  # running from a source tree
-        v = "0+unknown"
-    return {"name": "noetl-events-ref", "language": "python", "version": v}
+        return "0+unknown"
+
+
+def _implementation() -> dict[str, str]:
+    return {"name": "noetl-events-ref", "language": "python", "version": distribution_version()}
 
 
 def _answer(request: dict[str, Any]) -> dict[str, Any]:

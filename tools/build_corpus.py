@@ -63,8 +63,9 @@ from typing import Any, Final
 
 import yaml
 
+from conformance._atomic import write_atomic
 from conformance._case import LEVELS, OPS, Case, case_id, iter_case_files, load_case, slugify
-from conformance._corpus import _write_atomic, manifest_for, manifest_text
+from conformance._corpus import manifest_for, manifest_text
 from noetl_events_ref._ops import Outcome, run_op
 
 ROOT: Final = Path(__file__).resolve().parent.parent
@@ -369,7 +370,7 @@ def build(src: Path, corpus: Path, *, check: bool = False) -> list[str]:
             changes.append(f"write {path.relative_to(corpus).as_posix()}")
             if not check:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                _write_atomic(path, text)
+                write_atomic(path, text)
     for path in iter_case_files(corpus):
         if path in wanted:
             continue
@@ -390,7 +391,7 @@ def build(src: Path, corpus: Path, *, check: bool = False) -> list[str]:
         if old != text:
             changes.append("write manifest.json")
             if not check:
-                _write_atomic(manifest_path, text)
+                write_atomic(manifest_path, text)
     return changes
 
 
