@@ -196,8 +196,14 @@ class SubprocessDriver:
         self._last = 0.0
         self._run_deadline = 0.0
         self._finished = False
+        self._closing = threading.Lock()
 
-    def start(self) -> Handshake:
+    def launch(self) -> None:
+        """Start the child and send the start request, without waiting for its answer: a
+        caller with other work to do (pytest collecting) lets the adapter start meanwhile.
+        :meth:`start` launches it if this was not called."""
+        if self._proc is not None:
+            return
         try:
             proc = subprocess.Popen(
                 self.argv,
@@ -216,9 +222,13 @@ class SubprocessDriver:
         self._tail = _StderrTail(proc.stderr.fileno())
         self._tail.start()
         self._lines = _Lines(proc.stdout.fileno())
+        self._send(START, "start-request", "the start request")
+
+    def start(self) -> Handshake:
+        self.launch()
+        # The clocks start now, not at launch: time spent elsewhere since is not the adapter's.
         self._last = time.monotonic()
         self._run_deadline = self._last + self._run_timeout
-        self._send(START, "start-request", "the start request")
         line = self._read("the start response", None, 0)
         implementation, ops = parse_handshake(
             self._decode(line, "the start response", "start-response")
@@ -246,7 +256,12 @@ class SubprocessDriver:
             writer.halt()
 
     def close(self) -> None:
-        """Stop the adapter politely after a complete run, else kill it; always reap it."""
+        """Stop the adapter politely after a complete run, else kill it; always reap it.
+        Safe to call again, and from another thread than the one reading answers."""
+        with self._closing:
+            self._close()
+
+    def _close(self) -> None:
         proc, self._proc = self._proc, None
         if proc is None:
             return

@@ -247,3 +247,27 @@ def test_rust_adapter_passes_the_bundled_corpus(verify: Verify) -> None:
     )
     report = json.loads(out)
     assert status == 0, [c for c in report["cases"] if c["verdict"] != "pass"][:3]
+
+
+def test_a_launched_adapter_gets_its_full_timeout_from_start(cases: list[Case]) -> None:
+    """launch() lets the adapter start while the caller works; the handshake's clock starts at
+    start(), so time the caller spent elsewhere is not charged to the adapter."""
+    import time
+
+    driver = SubprocessDriver(REFERENCE, timeout=0.5)
+    driver.launch()
+    driver.launch()  # idempotent: still one child
+    time.sleep(1.0)  # longer than the timeout
+    outcome = execute(driver, cases)
+    assert outcome.error is None
+    assert {r.verdict for r in outcome.results} == {"pass"}
+
+
+def test_closing_a_launched_adapter_that_never_started_reaps_it() -> None:
+    driver = SubprocessDriver(REFERENCE)
+    driver.launch()
+    proc = driver._proc
+    assert proc is not None
+    driver.close()
+    assert proc.returncode is not None  # waited for: killed and reaped, not left running
+    driver.close()  # closing twice is harmless
