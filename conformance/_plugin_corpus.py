@@ -1,27 +1,44 @@
 """The plugin's corpus items: one pytest item per case, run through the kit's runner.
 
-The first item to run in a process sends every selected case through the implementation in
-one pipelined batch and keeps the results; each item then reports its own verdict. A failing
-item shows the JSON paths that differ and both texts with the first difference marked.
+An adapter command is started at configure time, so that it starts up while pytest collects.
+The first case item to run sends every case item of the session to it in one pipelined batch,
+read by a background thread; each item waits for its own result only and reports its own
+verdict (an in-process callable runs the batch on pytest's thread). Plain case items skip
+pytest's per-phase hook dispatch (:func:`run_case_protocol`). A failing item shows the JSON
+paths that differ and both texts with the first difference marked.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import importlib
-from collections.abc import Sequence
+import os
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
 from ._baseline import Baseline, BaselineError, load
 from ._case import LEVELS, OPS, Case, CaseFileError, load_corpus, select
-from ._runner import CaseResult, Driver, InProcessDriver, RunOutcome, SubprocessDriver, execute
+from ._runner import (
+    AdapterError,
+    CaseResult,
+    Driver,
+    InProcessDriver,
+    RunOutcome,
+    SubprocessDriver,
+    execute,
+)
 
-__all__ = ["CaseItem", "CorpusView", "add_case_items", "prepare"]
+__all__ = ["CaseItem", "CorpusView", "add_case_items", "prepare", "run_case_protocol"]
 
 _STATE = pytest.StashKey["_CorpusRun"]()
+_When = Literal["setup", "call", "teardown"]
+_FOLDERS = pytest.StashKey[dict[str, str]]()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,22 +95,110 @@ def _driver(impl: str, timeout: float) -> Driver:
     return SubprocessDriver(impl, timeout=timeout)
 
 
+def _runs_items_here(config: pytest.Config) -> bool:
+    """False on a pytest-xdist controller (its workers run the items) and under --collect-only."""
+    if config.getoption("collectonly", False):
+        return False
+    if hasattr(config, "workerinput"):
+        return True
+    return not config.getoption("numprocesses", None) and config.getoption("dist", "no") == "no"
+
+
+class _Exchange:
+    """The cases' results as they arrive from an adapter command, read by a background thread.
+
+    The adapter runs in a process of its own, so while it works through the cases pytest's
+    thread goes on reporting the items whose results are in: the run takes about as long as the
+    longer of the two, not their sum. Each item waits only for its own result.
+    """
+
+    def __init__(self, driver: Driver, cases: Sequence[Case]) -> None:
+        self._driver = driver
+        self._cases = cases
+        self._arrived = threading.Condition()
+        self._results: dict[str, CaseResult] = {}
+        self._outcome: RunOutcome | None = None
+        self._crash: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="noetl-events-run", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            outcome = execute(self._driver, self._cases, on_result=self._arrive)
+        except BaseException as e:  # handed to the items waiting, rather than lost in a thread
+            with self._arrived:
+                self._crash = e
+                self._arrived.notify_all()
+        else:
+            with self._arrived:
+                self._outcome = outcome
+                self._arrived.notify_all()
+
+    def _arrive(self, result: CaseResult) -> None:
+        with self._arrived:
+            self._results[result.case.id] = result
+            self._arrived.notify_all()
+
+    def result(self, case_id: str) -> CaseResult:
+        with self._arrived:
+            while case_id not in self._results and self._settled() is None:
+                self._arrived.wait(1.0)
+            return self._results[case_id]
+
+    def outcome(self) -> RunOutcome:
+        """The whole run, once it has finished (an errored case waits for it, for the tail of
+        the adapter's stderr)."""
+        with self._arrived:
+            while (settled := self._settled()) is None:
+                self._arrived.wait(1.0)
+            return settled
+
+    def _settled(self) -> RunOutcome | None:
+        if self._crash is not None:
+            raise RuntimeError("the conformance run failed") from self._crash
+        if self._outcome is None and not self._thread.is_alive():
+            raise RuntimeError("the conformance run stopped without an outcome")
+        return self._outcome
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+
 @dataclasses.dataclass
 class _CorpusRun:
-    impl: str
-    timeout: float
+    driver: Driver
     baseline: Baseline
     all_ids: frozenset[str]
     chosen: tuple[Case, ...] = ()
-    results: dict[str, CaseResult] | None = None
-    outcome: RunOutcome | None = None
+    _exchange: _Exchange | None = None
+    _outcome: RunOutcome | None = None
+    _results: dict[str, CaseResult] = dataclasses.field(default_factory=dict)
+
+    def _start(self, session: pytest.Session) -> None:
+        cases = [i.case for i in session.items if isinstance(i, CaseItem)]
+        if isinstance(self.driver, SubprocessDriver):
+            self._exchange = _Exchange(self.driver, cases)
+        else:  # in-process: the callable runs on pytest's thread, as anyone calling it expects
+            self._outcome = execute(self.driver, cases)
+            self._results = {r.case.id: r for r in self._outcome.results}
 
     def result(self, item: CaseItem) -> CaseResult:
-        if self.results is None:
-            cases = [i.case for i in item.session.items if isinstance(i, CaseItem)]
-            self.outcome = execute(_driver(self.impl, self.timeout), cases)
-            self.results = {r.case.id: r for r in self.outcome.results}
-        return self.results[item.case.id]
+        if self._exchange is None and self._outcome is None:
+            self._start(item.session)
+        if self._exchange is not None:
+            return self._exchange.result(item.case.id)
+        return self._results[item.case.id]
+
+    def outcome(self) -> RunOutcome | None:
+        if self._exchange is not None:
+            return self._exchange.outcome()
+        return self._outcome
+
+    def close(self) -> None:
+        """Stop the adapter (at the end of the session, or when it is cut short)."""
+        self.driver.close()
+        if self._exchange is not None:
+            self._exchange.join(5.0)
 
 
 def prepare(config: pytest.Config) -> None:
@@ -111,6 +216,13 @@ def prepare(config: pytest.Config) -> None:
         timeout = float(option(config, "timeout") or 10)
     except ValueError:
         raise pytest.UsageError("--noetl-events-timeout must be a number of seconds") from None
+    driver = _driver(str(option(config, "impl")), timeout)
+    config.add_cleanup(driver.close)  # whatever happens next, the adapter does not outlive us
+    if isinstance(driver, SubprocessDriver) and _runs_items_here(config):
+        # The adapter starts up while the corpus loads and pytest collects. A command that
+        # cannot start fails again, and is reported, when the first case item runs.
+        with contextlib.suppress(AdapterError):
+            driver.launch()
     try:
         everything = load_corpus(Path(corpus) if corpus else None)
         baseline_path = option(config, "baseline")
@@ -120,13 +232,13 @@ def prepare(config: pytest.Config) -> None:
     chosen = select(everything, level=level, pattern=option(config, "select"))
     if not chosen:
         raise pytest.UsageError("--noetl-events-*: no corpus case matches the selection")
-    config.stash[_STATE] = _CorpusRun(
-        impl=str(option(config, "impl")),
-        timeout=timeout,
+    state = config.stash[_STATE] = _CorpusRun(
+        driver=driver,
         baseline=baseline,
         all_ids=frozenset(c.id for c in everything),
         chosen=tuple(chosen),
     )
+    config.add_cleanup(state.close)
 
 
 def add_case_items(
@@ -136,8 +248,14 @@ def add_case_items(
     collector = CorpusCollector.from_parent(
         session, name="noetl-events-corpus", nodeid="noetl-events-corpus"
     )
-    collector.cases = list(state.chosen)
-    new_items = collector.collect()
+    new_items: list[pytest.Item] = []
+    by_op: dict[str, list[Case]] = {}
+    for case in state.chosen:
+        by_op.setdefault(case.op, []).append(case)
+    for op, cases in by_op.items():
+        group = CorpusCollector.from_parent(collector, name=op)
+        group.add_marker("noetl_events_case")  # once for the op's items (they inherit it)
+        new_items += [CaseItem.from_parent(group, name=c.id, case=c) for c in cases]
     unknown = sorted(set(state.baseline.entries) - state.all_ids)
     if unknown:
         new_items.append(
@@ -147,10 +265,11 @@ def add_case_items(
 
 
 class CorpusCollector(pytest.Collector):
-    cases: list[Case]
+    """``noetl-events-corpus`` and one child per op: node ids read
+    ``noetl-events-corpus::<op>::<case id>``, one name per level, as ``--lf`` expects."""
 
-    def collect(self) -> list[pytest.Item]:
-        return [CaseItem.from_parent(self, name=f"{c.op}::{c.id}", case=c) for c in self.cases]
+    def collect(self) -> list[pytest.Item | pytest.Collector]:
+        return []  # the plugin adds the items itself, at pytest_collection_modifyitems
 
 
 class CaseFailure(Exception):
@@ -168,7 +287,6 @@ class CaseItem(pytest.Item):
     def __init__(self, *, case: Case, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.case = case
-        self.add_marker("noetl_events_case")
         for tag in case.tags:
             self.keywords[tag] = True
 
@@ -179,7 +297,7 @@ class CaseItem(pytest.Item):
         if result.verdict == "skipped":
             pytest.skip(result.reason or "skipped")
         if result.verdict == "errored":
-            outcome = state.outcome
+            outcome = state.outcome()
             tail = outcome.stderr_tail if outcome else ""
             raise CaseFailure(
                 result,
@@ -203,7 +321,20 @@ class CaseItem(pytest.Item):
         return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[Path | str, int | None, str]:
-        return (self.case.path or "corpus", None, f"{self.case.op} {self.case.id}")
+        # A line number (the file's first) is needed: a skip marker reports at the item's place.
+        return (self.case.path or "corpus", 0, f"{self.case.op} {self.case.id}")
+
+    @functools.cached_property
+    def location(self) -> tuple[str, int | None, str]:
+        """As pytest's, relative to the root folder; worked out once per corpus folder rather
+        than once per case file (pytest's own costs more than judging the case)."""
+        path, line, domain = self.reportinfo()
+        folder, name = os.path.split(os.path.abspath(path))
+        folders = self.config.stash.setdefault(_FOLDERS, {})
+        relative = folders.get(folder)
+        if relative is None:
+            relative = folders[folder] = os.path.relpath(folder, self.config.rootpath)
+        return (os.path.normpath(os.path.join(relative, name)), line, domain)
 
 
 class BaselineItem(pytest.Item):
@@ -221,7 +352,7 @@ class BaselineItem(pytest.Item):
         )
 
     def reportinfo(self) -> tuple[Path | str, int | None, str]:
-        return (str(self.config.stash[_STATE].baseline.path), None, "baseline entries")
+        return (str(self.config.stash[_STATE].baseline.path), 0, "baseline entries")
 
 
 def describe_failure(result: CaseResult, note: str = "") -> str:
@@ -256,3 +387,56 @@ def describe_failure(result: CaseResult, note: str = "") -> str:
                 lines.append("same JSON value, different text")
         lines.append(mark_first_difference(case.output, got.output))
     return "\n".join(lines)
+
+
+def _nothing() -> None:
+    return None
+
+
+def _plain(item: pytest.Item) -> bool:
+    """A case item only the kit has touched: no marker but its own, no setup-only run."""
+    config = item.config
+    if config.getoption("setuponly", False) or config.getoption("setupplan", False):
+        return False
+    return all(m.name == "noetl_events_case" for m in item.iter_markers())
+
+
+def run_case_protocol(item: pytest.Item) -> bool | None:
+    """pytest's run-test protocol for a plain case item, without the per-phase hooks.
+
+    A case has no fixtures, runs no user code and prints nothing, so its setup and teardown
+    have nothing to do; what costs is pytest's dispatch of the setup, call and teardown hooks
+    to every plugin, several times the price of judging the case. This runs the case and
+    reports all three phases through the usual hooks (``pytest_runtest_logstart``,
+    ``pytest_runtest_makereport``, ``pytest_runtest_logreport``, ``pytest_exception_interact``,
+    ``pytest_runtest_logfinish``), so ``-x``, ``--junitxml``, ``--lf``, ``--pdb``, terminal
+    reports and pytest-xdist see each case as they see any test. Any other item, or a case item
+    given a marker (``skip``, ``xfail``, ...), returns ``None``: pytest's full protocol runs it.
+    """
+    if type(item) is not CaseItem or not _plain(item):
+        return None
+    ihook = item.ihook
+    reraise: tuple[type[BaseException], ...] = (pytest.exit.Exception,)
+    if not item.config.getoption("usepdb", False):
+        reraise += (KeyboardInterrupt,)
+    ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    phases: tuple[tuple[_When, Callable[[], None]], ...] = (
+        ("setup", _nothing),
+        ("call", item.runtest),
+        ("teardown", _nothing),
+    )
+    set_up = True
+    for when, step in phases:
+        if when == "call" and not set_up:
+            continue  # as pytest does: no call after a failed setup; teardown still reported
+        call = pytest.CallInfo.from_call(step, when=when, reraise=reraise)
+        report = ihook.pytest_runtest_makereport(item=item, call=call)
+        ihook.pytest_runtest_logreport(report=report)
+        if call.excinfo is not None and not (
+            hasattr(report, "wasxfail") or call.excinfo.errisinstance(pytest.skip.Exception)
+        ):
+            ihook.pytest_exception_interact(node=item, call=call, report=report)
+        if when == "setup":
+            set_up = report.passed
+    ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True

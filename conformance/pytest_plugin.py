@@ -23,6 +23,7 @@ _GOLDEN_STORE = pytest.StashKey["GoldenStore"]()
 _PARTIAL = pytest.StashKey[list[str]]()
 _WORKER_USED = pytest.StashKey[list[str]]()
 _UNUSED = pytest.StashKey[list[Path]]()
+_CASE_ITEMS = pytest.StashKey[bool]()
 
 _OPTIONS: tuple[tuple[str, str, str | None], ...] = (
     (
@@ -88,6 +89,16 @@ def pytest_collection_modifyitems(
     from ._plugin_corpus import add_case_items
 
     add_case_items(session, config, items)
+    config.stash[_CASE_ITEMS] = True
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
+    if item.config.stash.get(_CASE_ITEMS, False):
+        from ._plugin_corpus import run_case_protocol
+
+        return run_case_protocol(item)
+    return None
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:

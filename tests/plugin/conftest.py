@@ -93,6 +93,11 @@ for line in sys.stdin:
 """
 
 
+def wrong_adapter_fails(cases: list[Case]) -> set[str]:
+    """The cases WRONG_ADAPTER fails: it drops the payload alias and misspells 1e-5."""
+    return {c.id for c in cases if "payload" in c.input or c.input == "[1e-5]"}
+
+
 @pytest.fixture
 def wrong_adapter(pytester: pytest.Pytester) -> str:
     path = pytester.path / "wrong_adapter.py"

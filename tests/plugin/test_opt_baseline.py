@@ -9,12 +9,11 @@ import pytest
 
 from conformance._case import Case
 
-from .conftest import REFERENCE
+from .conftest import REFERENCE, wrong_adapter_fails
 
 
 def failing_ids(cases: list[Case]) -> list[str]:
-    """The cases the wrong adapter fails (it drops the payload alias and misspells 1e-5)."""
-    return sorted(c.id for c in cases if "payload" in c.input or c.input == "[1e-5]")
+    return sorted(wrong_adapter_fails(cases))
 
 
 def test_listed_failures_are_expected(
