@@ -19,6 +19,7 @@ which sends the items through pytest's full run-test protocol instead of the plu
 from __future__ import annotations
 
 import argparse
+import shlex
 import shutil
 import subprocess
 import sys
@@ -48,6 +49,11 @@ def main() -> int:
     parser.add_argument("--impl", default=f"{sys.executable} -m noetl_events_ref")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
+    # Runs happen in an empty folder: a command given by a relative path is made absolute.
+    argv = shlex.split(args.impl)
+    if argv and Path(argv[0]).exists():
+        argv[0] = str(Path(argv[0]).resolve())
+    args.impl = shlex.join(argv)
     cli = shutil.which("noetl-events-conformance")
     if cli is None:
         raise SystemExit(
