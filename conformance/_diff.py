@@ -19,6 +19,7 @@ from noetl_events_ref._json import JsonValue, SerdeError, parse_value
 
 __all__ = [
     "Change",
+    "explain_difference",
     "first_difference",
     "json_changes",
     "mark_first_difference",
@@ -170,3 +171,21 @@ def mark_first_difference(expected: str, got: str, *, width: int = 72) -> str:
         f"     got: {window(got)}\n"
         f"          {' ' * lead}^ first difference at character {i}"
     )
+
+
+def explain_difference(left: str, right: str, sides: str) -> list[str]:
+    """Lines telling how two texts differ: the JSON paths that differ (``sides`` names the two,
+    as in ``"expected -> got"``) when both are JSON, then the texts around their first
+    difference."""
+    lines = []
+    a, a_err = parse_or_none(left)
+    b, b_err = parse_or_none(right)
+    if a_err is None and b_err is None:
+        changes = json_changes(a, b)
+        if changes:
+            lines.append(f"JSON paths that differ ({sides}):")
+            lines += [f"  {c.describe()}" for c in changes]
+        else:
+            lines.append("same JSON value, different text")
+    lines.append(mark_first_difference(left, right))
+    return lines

@@ -117,22 +117,16 @@ class GoldenStore:
 
 
 def _mismatch(path: Path, golden: str, obtained: str) -> str:
-    from ._diff import json_changes, mark_first_difference, parse_or_none
+    from ._diff import explain_difference
 
-    lines = [f"does not match the golden file {path}"]
-    a, a_err = parse_or_none(golden)
-    b, b_err = parse_or_none(obtained)
-    if a_err is None and b_err is None:
-        changes = json_changes(a, b)
-        if changes:
-            lines.append("JSON paths that differ (golden -> obtained):")
-            lines += [f"  {c.describe()}" for c in changes]
-        else:
-            lines.append("same JSON value, different text")
-    lines.append(mark_first_difference(golden, obtained))
-    lines.append(f"obtained text left in {path.with_suffix(OBTAINED)}")
-    lines.append("accept it with --noetl-events-golden=update")
-    return "\n".join(lines)
+    return "\n".join(
+        [
+            f"does not match the golden file {path}",
+            *explain_difference(golden, obtained, "golden -> obtained"),
+            f"obtained text left in {path.with_suffix(OBTAINED)}",
+            "accept it with --noetl-events-golden=update",
+        ]
+    )
 
 
 _UNSAFE: Final = re.compile(r"[^A-Za-z0-9_.\-]+")

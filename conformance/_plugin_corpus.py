@@ -104,27 +104,33 @@ def _runs_items_here(config: pytest.Config) -> bool:
     return not config.getoption("numprocesses", None) and config.getoption("dist", "no") == "no"
 
 
-class _Exchange:
-    """The cases' results as they arrive from an adapter command, read by a background thread.
+class _Results:
+    """The cases' results as they arrive, by case id.
 
-    The adapter runs in a process of its own, so while it works through the cases pytest's
-    thread goes on reporting the items whose results are in: the run takes about as long as the
-    longer of the two, not their sum. Each item waits only for its own result.
+    From an adapter command, a background thread reads them: the adapter runs in a process of
+    its own, so while it works through the cases pytest's thread goes on reporting the items
+    whose results are in, and the run takes about as long as the longer of the two, not their
+    sum. Each item waits only for its own result. An in-process callable runs the whole batch
+    at once on pytest's thread, as anyone calling it expects.
     """
 
     def __init__(self, driver: Driver, cases: Sequence[Case]) -> None:
-        self._driver = driver
-        self._cases = cases
         self._arrived = threading.Condition()
         self._results: dict[str, CaseResult] = {}
         self._outcome: RunOutcome | None = None
         self._crash: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="noetl-events-run", daemon=True)
-        self._thread.start()
+        self._thread: threading.Thread | None = None
+        if isinstance(driver, SubprocessDriver):
+            self._thread = threading.Thread(
+                target=self._run, args=(driver, cases), name="noetl-events-run", daemon=True
+            )
+            self._thread.start()
+        else:
+            self._outcome = execute(driver, cases, on_result=self._arrive)
 
-    def _run(self) -> None:
+    def _run(self, driver: Driver, cases: Sequence[Case]) -> None:
         try:
-            outcome = execute(self._driver, self._cases, on_result=self._arrive)
+            outcome = execute(driver, cases, on_result=self._arrive)
         except BaseException as e:  # handed to the items waiting, rather than lost in a thread
             with self._arrived:
                 self._crash = e
@@ -156,12 +162,13 @@ class _Exchange:
     def _settled(self) -> RunOutcome | None:
         if self._crash is not None:
             raise RuntimeError("the conformance run failed") from self._crash
-        if self._outcome is None and not self._thread.is_alive():
+        if self._outcome is None and not (self._thread and self._thread.is_alive()):
             raise RuntimeError("the conformance run stopped without an outcome")
         return self._outcome
 
     def join(self, timeout: float) -> None:
-        self._thread.join(timeout)
+        if self._thread is not None:
+            self._thread.join(timeout)
 
 
 @dataclasses.dataclass
@@ -170,35 +177,19 @@ class _CorpusRun:
     baseline: Baseline
     all_ids: frozenset[str]
     chosen: tuple[Case, ...] = ()
-    _exchange: _Exchange | None = None
-    _outcome: RunOutcome | None = None
-    _results: dict[str, CaseResult] = dataclasses.field(default_factory=dict)
-
-    def _start(self, session: pytest.Session) -> None:
-        cases = [i.case for i in session.items if isinstance(i, CaseItem)]
-        if isinstance(self.driver, SubprocessDriver):
-            self._exchange = _Exchange(self.driver, cases)
-        else:  # in-process: the callable runs on pytest's thread, as anyone calling it expects
-            self._outcome = execute(self.driver, cases)
-            self._results = {r.case.id: r for r in self._outcome.results}
+    results: _Results | None = None
 
     def result(self, item: CaseItem) -> CaseResult:
-        if self._exchange is None and self._outcome is None:
-            self._start(item.session)
-        if self._exchange is not None:
-            return self._exchange.result(item.case.id)
-        return self._results[item.case.id]
-
-    def outcome(self) -> RunOutcome | None:
-        if self._exchange is not None:
-            return self._exchange.outcome()
-        return self._outcome
+        if self.results is None:  # the first case item to run sends them all
+            cases = [i.case for i in item.session.items if isinstance(i, CaseItem)]
+            self.results = _Results(self.driver, cases)
+        return self.results.result(item.case.id)
 
     def close(self) -> None:
         """Stop the adapter (at the end of the session, or when it is cut short)."""
         self.driver.close()
-        if self._exchange is not None:
-            self._exchange.join(5.0)
+        if self.results is not None:
+            self.results.join(5.0)
 
 
 def prepare(config: pytest.Config) -> None:
@@ -297,8 +288,8 @@ class CaseItem(pytest.Item):
         if result.verdict == "skipped":
             pytest.skip(result.reason or "skipped")
         if result.verdict == "errored":
-            outcome = state.outcome()
-            tail = outcome.stderr_tail if outcome else ""
+            assert state.results is not None
+            tail = state.results.outcome().stderr_tail
             raise CaseFailure(
                 result,
                 f"the implementation errored\nstderr tail:\n{tail}"
@@ -357,7 +348,7 @@ class BaselineItem(pytest.Item):
 
 def describe_failure(result: CaseResult, note: str = "") -> str:
     """A readable account of one failed case: what was expected, what came, where they differ."""
-    from ._diff import json_changes, mark_first_difference, parse_or_none, visible
+    from ._diff import explain_difference, visible
 
     case, got = result.case, result.got
     lines = [f"case {case.id} ({case.op}, {case.level}): {case.description}"]
@@ -376,16 +367,7 @@ def describe_failure(result: CaseResult, note: str = "") -> str:
     if result.reason:
         lines.append(f"verdict:  {result.verdict} ({result.reason})")
     if got is not None and case.output is not None and got.output is not None:
-        a, a_err = parse_or_none(case.output)
-        b, b_err = parse_or_none(got.output)
-        if a_err is None and b_err is None:
-            changes = json_changes(a, b)
-            if changes:
-                lines.append("JSON paths that differ (expected -> got):")
-                lines += [f"  {c.describe()}" for c in changes]
-            else:
-                lines.append("same JSON value, different text")
-        lines.append(mark_first_difference(case.output, got.output))
+        lines += explain_difference(case.output, got.output, "expected -> got")
     return "\n".join(lines)
 
 
