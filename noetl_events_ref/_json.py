@@ -42,7 +42,8 @@ __all__ = [
 ]
 
 JsonValue: TypeAlias = "bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None"
-# What the records accept and expose: read-only and covariant, so `{"a": [1]}` fits.
+# What the records accept and expose: read-only and covariant, so `{"a": [1]}` fits. A
+# record keeps a private dict/list copy (`_check_json`); the encoders see only those.
 JsonLike: TypeAlias = (
     "bool | int | float | str | Sequence[JsonLike] | Mapping[str, JsonLike] | None"
 )
@@ -1094,9 +1095,9 @@ def has_nonportable_float(value: JsonLike) -> bool:
             # Python's repr writes 1e-05..9.9e-05 and e-06..e-09 differently
             if 1e-9 <= abs(v) < 1e-4 or not math.isfinite(v):
                 return True
-        elif isinstance(v, Mapping):
+        elif isinstance(v, dict):
             stack.extend(v.values())
-        elif isinstance(v, list | tuple):
+        elif isinstance(v, list):
             stack.extend(v)
     return False
 
@@ -1104,7 +1105,7 @@ def has_nonportable_float(value: JsonLike) -> bool:
 def _encode_slow(value: JsonLike, out: list[str]) -> None:
     if isinstance(value, float):
         out.append(format_f64(value))
-    elif isinstance(value, Mapping):
+    elif isinstance(value, dict):
         out.append("{")
         for n, key in enumerate(sorted(value)):
             if n:
@@ -1113,7 +1114,7 @@ def _encode_slow(value: JsonLike, out: list[str]) -> None:
             out.append(":")
             _encode_slow(value[key], out)
         out.append("}")
-    elif isinstance(value, list | tuple):
+    elif isinstance(value, list):
         out.append("[")
         for n, item in enumerate(value):
             if n:

@@ -282,11 +282,11 @@ def json_equal(a: JsonLike, b: JsonLike) -> bool:
     """``serde_json::Value`` equality: types matter (``1 != 1.0``, ``true != 1``)."""
     if type(a) is not type(b):
         return False
-    if isinstance(a, Mapping):
-        assert isinstance(b, Mapping)
+    if isinstance(a, dict):
+        assert isinstance(b, dict)
         return a.keys() == b.keys() and all(json_equal(v, b[k]) for k, v in a.items())
-    if isinstance(a, list | tuple):
-        assert isinstance(b, list | tuple)
+    if isinstance(a, list):
+        assert isinstance(b, list)
         return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
     return a == b
 
