@@ -1,23 +1,36 @@
 """An implementation behind a command that speaks runner protocol v1, as an op function.
 
-A minimal, self-contained client (one request at a time), so that the property checks of
-:mod:`conformance._properties` run against any implementation without the runner.
+A small client (one request at a time) on the runner's own protocol code (the messages of
+:mod:`conformance._protocol`, the line reader of :mod:`conformance._subprocess_driver`), so that
+the property checks of :mod:`conformance._properties` run against any implementation without the
+runner.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import selectors
+import functools
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from noetl_events_ref._ops import Outcome
 
+from ._protocol import (
+    START,
+    STOP,
+    ProtocolError,
+    decode_line,
+    encode,
+    parse_handshake,
+    parse_response,
+)
+from ._subprocess_driver import _Lines
+
 __all__ = ["AdapterOp"]
+
+T = TypeVar("T")
 
 
 class AdapterOp:
@@ -33,74 +46,58 @@ class AdapterOp:
     def __init__(self, command: Sequence[str], *, timeout: float = 10.0) -> None:
         self._timeout = timeout
         self._seq = 0
-        self._buffer = b""
         self._proc = subprocess.Popen(
             list(command), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None
         )
-        self._selector = selectors.DefaultSelector()
         assert self._proc.stdout is not None
-        self._selector.register(self._proc.stdout, selectors.EVENT_READ)
+        self._lines = _Lines(self._proc.stdout.fileno())
         try:
-            hello = self._exchange({"cmd": "start", "protocol": 1})
-            if hello.get("ready") is not True:
-                raise RuntimeError(f"{command[0]} declined protocol 1: {hello}")
+            info, ops = self._exchange(START, "the start response", parse_handshake)
+        except RuntimeError as e:
+            self.close()
+            raise RuntimeError(f"{command[0]}: {e}") from None
         except BaseException:
             self.close()
             raise
-        info = hello.get("implementation")
-        info = info if isinstance(info, dict) else {}
         name = "-".join(str(info[k]) for k in ("language", "name", "version") if k in info)
         self.implementation: str = name or str(command[0])
-        self.ops: frozenset[str] = frozenset(str(op) for op in hello.get("ops") or ())
+        self.ops: frozenset[str] = ops
 
-    def _exchange(self, message: dict[str, object]) -> dict[str, Any]:
+    def _exchange(self, message: Mapping[str, Any], what: str, parse: Callable[[Any], T]) -> T:
+        """Send ``message`` and ``parse`` the answer line; any failure is a ``RuntimeError``."""
         proc = self._proc
         assert proc.stdin is not None
-        assert proc.stdout is not None
         try:
-            proc.stdin.write(json.dumps(message, ensure_ascii=False).encode("utf-8") + b"\n")
+            proc.stdin.write(encode(message))
             proc.stdin.flush()
-        except (BrokenPipeError, OSError) as e:
+        except OSError as e:
             raise RuntimeError(f"the adapter stopped reading its input: {e}") from None
         deadline = time.monotonic() + self._timeout
-        fd = proc.stdout.fileno()
-        while b"\n" not in self._buffer:
-            left = deadline - time.monotonic()
-            if left <= 0 or not self._selector.select(left):
-                raise RuntimeError(f"the adapter did not answer within {self._timeout} s")
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                raise RuntimeError(f"the adapter closed its output (status {proc.poll()})")
-            self._buffer += chunk
-        line, _, self._buffer = self._buffer.partition(b"\n")
         try:
-            answer = json.loads(line)
-        except ValueError:
-            raise RuntimeError(
-                f"the adapter wrote a line that is not JSON: {line[:200]!r}"
-            ) from None
-        if not isinstance(answer, dict):
-            raise RuntimeError(f"the adapter wrote {answer!r}, not an object")
-        return answer
+            line = self._lines.next(lambda: deadline)
+            if line is None:
+                raise RuntimeError(f"the adapter closed its output (status {proc.poll()})")
+            return parse(decode_line(line, what))
+        except TimeoutError:
+            raise RuntimeError(f"the adapter did not answer within {self._timeout} s") from None
+        except ProtocolError as e:
+            raise RuntimeError(str(e)) from None
 
     def __call__(self, op: str, text: str, now: str | None = None) -> Outcome:
         if op not in self.ops:
             raise NotImplementedError(f"{self.implementation} does not run {op}")
         self._seq += 1
-        request: dict[str, object] = {"cmd": "run", "seq": self._seq, "op": op, "input": text}
+        seq = self._seq
+        request: dict[str, object] = {"cmd": "run", "seq": seq, "op": op, "input": text}
         if now is not None:
             request["now"] = now
-        answer = self._exchange(request)
-        if answer.get("seq") != self._seq:
-            raise RuntimeError(f"answer out of order: expected seq {self._seq}, got {answer}")
-        if answer.get("skipped"):
-            raise NotImplementedError(f"{self.implementation} skipped {op}: {answer.get('reason')}")
-        if answer.get("ok") is True and isinstance(answer.get("output"), str):
-            return Outcome(True, output=str(answer["output"]))
-        error = answer.get("error")
-        if answer.get("ok") is False and isinstance(error, dict):
-            return Outcome(False, kind=str(error.get("kind")), message=str(error.get("message")))
-        raise RuntimeError(f"not a protocol v1 answer: {answer}")
+        what = f"the answer to seq {seq}"
+        answer = self._exchange(request, what, functools.partial(parse_response, seq=seq))
+        if answer.skipped is not None:
+            raise NotImplementedError(f"{self.implementation} skipped {op}: {answer.skipped}")
+        if answer.output is not None:
+            return Outcome(True, output=answer.output)
+        return Outcome(False, kind=answer.error_kind, message=answer.error_message)
 
     def close(self) -> None:
         """Send ``stop`` and wait for the adapter to exit (killing it after ``timeout``)."""
@@ -108,7 +105,7 @@ class AdapterOp:
         if proc.poll() is None:
             try:
                 assert proc.stdin is not None
-                proc.stdin.write(b'{"cmd":"stop"}\n')
+                proc.stdin.write(encode(STOP))
                 proc.stdin.close()
                 proc.wait(self._timeout)
             except (OSError, subprocess.TimeoutExpired):
@@ -116,7 +113,7 @@ class AdapterOp:
                 proc.wait()
         if proc.stdout is not None:
             proc.stdout.close()
-        self._selector.close()
+        self._lines.close()
 
     def __enter__(self) -> AdapterOp:
         return self

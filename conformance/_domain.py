@@ -15,6 +15,7 @@ from typing import Any, Final, TypeVar
 
 from noetl_events_ref import EventRequest, ExecutorEvent, Timestamp
 from noetl_events_ref._json import I64_MAX, I64_MIN, U64_MAX, format_f64, serde_float
+from noetl_events_ref._timestamp import _NANOS, MAX_YEAR, MIN_YEAR, _month_len
 
 from ._choices import Source, boolean, choice, weighted
 from ._secrets import is_sensitive_key, is_sensitive_value
@@ -45,9 +46,6 @@ JsonValue = Any
 
 VALUE_DEPTH: Final = 127  # serde_json's nesting limit for a whole document
 EVENT_DEPTH: Final = 126  # inside an event's object, `context` and `meta` get one level less
-MIN_YEAR: Final = -262143
-MAX_YEAR: Final = 262142
-_NANOS: Final = 1_000_000_000
 
 
 # ---- integers (ids) ------------------------------------------------------------------------
@@ -105,13 +103,7 @@ def draw_i64(src: Source) -> int:
 
 # ---- timestamps ----------------------------------------------------------------------------
 
-_MONTH_DAYS: Final = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _EXTREME_YEARS: Final = (MIN_YEAR, MAX_YEAR, -1, 0, 9999, 10000, MIN_YEAR + 1, MAX_YEAR - 1)
-
-
-def _month_len(year: int, month: int) -> int:
-    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-    return 29 if month == 2 and leap else _MONTH_DAYS[month]
 
 
 def _fraction(src: Source) -> int:

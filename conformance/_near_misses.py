@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 _Mutation = Callable[[Writer, list[Member], ExecutorEvent], "str | None"]
+_Make = Callable[[Writer, Member], str]  # a member's new value, drawn after it was picked
 
 _WRONG_TYPES: Final = {
     "execution_id": (
@@ -116,6 +117,29 @@ def _pick(src: Source, members: list[Member], names: Sequence[str]) -> int | Non
     return choice(src, found) if found else None
 
 
+def _replace_value(names: Sequence[str], make: _Make) -> _Mutation:
+    """Give one member among ``names`` the value ``make`` draws for it (no such member: no
+    mutation)."""
+
+    def mutate(w: Writer, members: list[Member], e: ExecutorEvent) -> str | None:
+        i = _pick(w.src, members, names)
+        if i is None:
+            return None
+        members[i] = dataclasses.replace(members[i], value=make(w, members[i]))
+        return join_members(w, members)
+
+    return mutate
+
+
+def _one_of(table: Sequence[str]) -> _Make:
+    """A value from ``table``, written as is."""
+
+    def make(w: Writer, m: Member) -> str:
+        return choice(w.src, table)
+
+    return make
+
+
 def _missing(w: Writer, members: list[Member], e: ExecutorEvent) -> str | None:
     i = _pick(w.src, members, REQUIRED_FIELDS)
     if i is None:
@@ -160,23 +184,12 @@ def _duplicate(w: Writer, members: list[Member], e: ExecutorEvent) -> str | None
     return join_members(w, members)
 
 
-def _wrong_type(w: Writer, members: list[Member], e: ExecutorEvent) -> str | None:
-    i = _pick(w.src, members, tuple(_WRONG_TYPES))
-    if i is None:
-        return None
-    members[i] = dataclasses.replace(
-        members[i], value=choice(w.src, _WRONG_TYPES[members[i].field])
-    )
-    return join_members(w, members)
+def _wrong_type_value(w: Writer, m: Member) -> str:
+    return choice(w.src, _WRONG_TYPES[m.field])
 
 
-def _above_i64(w: Writer, members: list[Member], e: ExecutorEvent) -> str | None:
-    i = _pick(w.src, members, ("execution_id", "event_id"))
-    if i is None:
-        return None
-    value = str(w.src.integer(I64_MAX + 1, U64_MAX))
-    members[i] = dataclasses.replace(members[i], value=value)
-    return join_members(w, members)
+def _above_i64_value(w: Writer, m: Member) -> str:
+    return str(w.src.integer(I64_MAX + 1, U64_MAX))
 
 
 def _not_object(w: Writer, members: list[Member], e: ExecutorEvent) -> str | None:
@@ -196,34 +209,15 @@ def _positional_short(w: Writer, members: list[Member], e: ExecutorEvent) -> str
     return "[" + ",".join(values[: w.src.integer(0, 5)]) + "]"
 
 
-def _bad_timestamp(w: Writer, members: list[Member], e: ExecutorEvent) -> str | None:
-    i = _pick(w.src, members, ("created_at",))
-    if i is None:
-        return None
-    members[i] = dataclasses.replace(members[i], value=w.string(choice(w.src, _BAD_TIMESTAMPS)))
-    return join_members(w, members)
+def _bad_timestamp_value(w: Writer, m: Member) -> str:
+    return w.string(choice(w.src, _BAD_TIMESTAMPS))
 
 
-def _replace_value(names: Sequence[str], table: Sequence[str]) -> _Mutation:
-    def mutate(w: Writer, members: list[Member], e: ExecutorEvent) -> str | None:
-        i = _pick(w.src, members, names)
-        if i is None:
-            return None
-        members[i] = dataclasses.replace(members[i], value=choice(w.src, table))
-        return join_members(w, members)
-
-    return mutate
-
-
-def _out_of_range(w: Writer, members: list[Member], e: ExecutorEvent) -> str | None:
-    i = _pick(w.src, members, ("context", "meta", "execution_id"))
-    if i is None:
-        return None
+def _out_of_range_value(w: Writer, m: Member) -> str:
     values: tuple[str, ...] = ("1e400", "-1e400", "2e308")
-    if members[i].field != "execution_id":  # a value may hold it anywhere
+    if m.field != "execution_id":  # a value may hold it anywhere
         values += ("[1,1e999]", '{"a":-9e999}')
-    members[i] = dataclasses.replace(members[i], value=choice(w.src, values))
-    return join_members(w, members)
+    return choice(w.src, values)
 
 
 def _bad_unknown_string(w: Writer, members: list[Member], e: ExecutorEvent) -> str | None:
@@ -234,17 +228,11 @@ def _bad_unknown_string(w: Writer, members: list[Member], e: ExecutorEvent) -> s
     return join_members(w, members)
 
 
-def _too_deep(w: Writer, members: list[Member], e: ExecutorEvent) -> str | None:
-    i = _pick(w.src, members, ("context", "meta"))
-    if i is None:
-        return None
+def _too_deep_value(w: Writer, m: Member) -> str:
     depth = VALUE_DEPTH + w.src.integer(0, 3)  # one more than an event's value may nest
     if boolean(w.src):
-        value = "[" * depth + "]" * depth
-    else:
-        value = '{"a":' * (depth - 1) + "{}" + "}" * (depth - 1)
-    members[i] = dataclasses.replace(members[i], value=value)
-    return join_members(w, members)
+        return "[" * depth + "]" * depth
+    return '{"a":' * (depth - 1) + "{}" + "}" * (depth - 1)
 
 
 def _syntax(w: Writer, members: list[Member], e: ExecutorEvent) -> str | None:
@@ -272,6 +260,18 @@ def _syntax(w: Writer, members: list[Member], e: ExecutorEvent) -> str | None:
     return choice(src, ("", " ", "\n\t"))
 
 
+# the rules that only change one member's value
+_wrong_type = _replace_value(tuple(_WRONG_TYPES), _wrong_type_value)
+_above_i64 = _replace_value(("execution_id", "event_id"), _above_i64_value)
+_bad_timestamp = _replace_value(("created_at",), _bad_timestamp_value)
+_out_of_range = _replace_value(("context", "meta", "execution_id"), _out_of_range_value)
+_too_deep = _replace_value(("context", "meta"), _too_deep_value)
+_bad_literal = _replace_value(("context", "meta"), _one_of(_BAD_LITERALS))
+_bad_string = _replace_value(
+    ("event_type", "step", "status", "context", "worker_id"), _one_of(_BAD_STRINGS)
+)
+
+
 INVALID_RULES: Final[tuple[tuple[str, str, _Mutation], ...]] = (
     ("missing-field", "missing_field", _missing),
     ("misspelled-field", "missing_field", _misspelled),
@@ -282,15 +282,11 @@ INVALID_RULES: Final[tuple[tuple[str, str, _Mutation], ...]] = (
     ("positional-too-short", "invalid_length", _positional_short),
     ("bad-timestamp", "invalid_timestamp", _bad_timestamp),
     ("bad-syntax", "syntax", _syntax),
-    ("bad-literal", "syntax", _replace_value(("context", "meta"), _BAD_LITERALS)),
+    ("bad-literal", "syntax", _bad_literal),
     ("number-out-of-range", "number_out_of_range", _out_of_range),
     ("nesting-too-deep", "recursion_limit", _too_deep),
     ("bad-string-in-unknown-key", "invalid_string", _bad_unknown_string),
-    (
-        "bad-string",
-        "invalid_string",
-        _replace_value(("event_type", "step", "status", "context", "worker_id"), _BAD_STRINGS),
-    ),
+    ("bad-string", "invalid_string", _bad_string),
 )
 """``(rule, kind, mutation)``: each mutation breaks one rule of a valid envelope's text."""
 

@@ -67,7 +67,7 @@ class InvalidEnvelope(NamedTuple):
 
 def _log_safe(text: str) -> bool:
     """Can ``text`` travel through a CI log and a shell argument unchanged?"""
-    return all(c.isprintable() or c == " " for c in text)
+    return all(c.isprintable() for c in text)  # " " is printable; tabs and newlines are not
 
 
 def promote_command(
@@ -171,6 +171,31 @@ def _expect_output(
     return expected
 
 
+def _expect_error(
+    prop: str,
+    op_fn: OpFunction,
+    op: str,
+    text: str,
+    kind: str,
+    *,
+    now: str | None = None,
+    caught_by: str | None,
+    strategy: str | None,
+) -> None:
+    got = op_fn(op, text, now)
+    if got.ok or got.kind != kind:
+        raise PropertyFailure(
+            prop,
+            op=op,
+            text=text,
+            now=now,
+            expected=f"error {kind}",
+            got=got,
+            caught_by=_name(op_fn, caught_by),
+            strategy=strategy,
+        )
+
+
 # ---- the checks ----------------------------------------------------------------------------
 
 
@@ -215,18 +240,15 @@ def check_invalid_envelope(
     strategy: str | None = "invalid_envelopes",
 ) -> None:
     """A near miss is rejected, with the kind the crate gives."""
-    got = op("decode_event", envelope.text, None)
-    if got.ok or got.kind != envelope.kind:
-        raise PropertyFailure(
-            "rejects-near-miss",
-            op="decode_event",
-            text=envelope.text,
-            now=None,
-            expected=f"error {envelope.kind}",
-            got=got,
-            caught_by=_name(op, caught_by),
-            strategy=strategy,
-        )
+    _expect_error(
+        "rejects-near-miss",
+        op,
+        "decode_event",
+        envelope.text,
+        envelope.kind,
+        caught_by=caught_by,
+        strategy=strategy,
+    )
 
 
 def check_idempotent_encoding(
@@ -311,18 +333,16 @@ def check_request_conversion(
     event_id = None if request.event_id is None else _parse_i64(request.event_id)
     converts = execution_id is not None and (request.event_id is None or event_id is not None)
     if not converts:
-        got = op("request_to_event", text, stamp)
-        if got.ok or got.kind != "conversion":
-            raise PropertyFailure(
-                "converts-iff-ids-parse",
-                op="request_to_event",
-                text=text,
-                now=stamp,
-                expected="error conversion",
-                got=got,
-                caught_by=_name(op, caught_by),
-                strategy=strategy,
-            )
+        _expect_error(
+            "converts-iff-ids-parse",
+            op,
+            "request_to_event",
+            text,
+            "conversion",
+            now=stamp,
+            caught_by=caught_by,
+            strategy=strategy,
+        )
         return
     assert execution_id is not None
     event = ExecutorEvent(

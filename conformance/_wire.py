@@ -17,6 +17,7 @@ from typing import Any, Final
 from noetl_events_ref import EventRequest, ExecutorEvent, Timestamp
 from noetl_events_ref._json import format_f64, serde_float
 from noetl_events_ref._model import EVENT_SPEC
+from noetl_events_ref._timestamp import _NANOS
 
 from ._choices import Source, boolean, choice, permutation, weighted
 from ._domain import I64_MIN, U64_MAX, draw_value, hard_literal, stable_float
@@ -36,7 +37,6 @@ __all__ = [
 ]
 
 JsonValue = Any
-_NANOS: Final = 1_000_000_000
 _SHORT: Final = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
 _ESCAPE_MODES: Final = (
     (12, ("none", False)),
@@ -323,7 +323,7 @@ def _fraction_text(src: Source, nano: int) -> str:
 # ---- events --------------------------------------------------------------------------------
 
 EVENT_FIELDS: Final = tuple(f.name for f in EVENT_SPEC.fields)  # the reference's own table
-REQUIRED_FIELDS: Final = EVENT_FIELDS[:6]
+REQUIRED_FIELDS: Final = tuple(f.name for f in EVENT_SPEC.fields if f.default is None)  # no default
 _UNKNOWN_KEYS: Final = (
     "extra",
     "Context",
