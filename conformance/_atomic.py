@@ -5,15 +5,27 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 __all__ = ["write_atomic"]
 
 
+def _new_temp(folder: Path, name: str) -> tuple[int, str]:
+    """A new, empty file beside the target, created with mode 0o666 so that the kernel applies
+    the umask, as ``open`` does (no need to read the umask, which means changing it)."""
+    while True:
+        tmp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:
+            continue
+
+
 def write_atomic(path: Path, data: str | bytes, *, skip_unchanged: bool = False) -> bool:
     """Replace ``path`` with ``data`` (text is written as UTF-8, newlines untouched) through a
-    temporary file in the same folder, fsync and ``os.replace``; the file keeps its mode.
+    temporary file in the same folder, fsync and ``os.replace``; an existing file keeps its
+    mode, a new one gets what the umask gives (``0o666 & ~umask``, as ``open`` would).
 
     With ``skip_unchanged`` a file that already holds exactly ``data`` is left alone (its
     mtime too). Returns whether the file was written.
@@ -24,14 +36,15 @@ def write_atomic(path: Path, data: str | bytes, *, skip_unchanged: bool = False)
             if path.read_bytes() == raw:
                 return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    mode = path.stat().st_mode & 0o777 if path.exists() else None
+    fd, tmp = _new_temp(path.parent, path.name)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(raw)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, mode)
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -11,11 +11,10 @@ processes, gives the same report as one pass over it.
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from typing import Final, Literal
+from typing import Final, Literal, TypeVar
 
 from noetl_events_ref import EnvelopeError, decode_event, decode_request
 
@@ -89,8 +88,8 @@ class EventTypeCounts:
         if len(self.counts) > 2 * MAX_EVENT_TYPES:
             self._trim()
 
-    def add(self, event_type: str, n: int = 1) -> None:
-        self.counts[event_type] += n
+    def add(self, event_type: str) -> None:
+        self.counts[event_type] += 1
         if len(self.counts) > 2 * MAX_EVENT_TYPES:
             self._trim()
 
@@ -113,6 +112,9 @@ class EventTypeCounts:
         if self.other:
             out[OTHER_EVENT_TYPES] = out.get(OTHER_EVENT_TYPES, 0) + self.other
         return out
+
+
+_Item = TypeVar("_Item", Finding, Hazard)
 
 
 @dataclasses.dataclass(slots=True)
@@ -160,18 +162,16 @@ class Tally:
         self.by_event_type.merge(other.by_event_type)
         self.hazard_lines += other.hazard_lines
         self.hazards_by_kind.update(other.hazards_by_kind)
-        for f in other.findings:
-            if not self._room(self.findings):
+        self._take(self.findings, other.findings, line_offset)
+        self._take(self.hazards, other.hazards, line_offset)
+
+    def _take(self, items: list[_Item], more: list[_Item], line_offset: int) -> None:
+        for item in more:
+            if not self._room(items):
                 break
-            if line_offset and isinstance(f.line, int):
-                f = dataclasses.replace(f, line=f.line + line_offset)
-            self.findings.append(f)
-        for h in other.hazards:
-            if not self._room(self.hazards):
-                break
-            if line_offset and isinstance(h.line, int):
-                h = dataclasses.replace(h, line=h.line + line_offset)
-            self.hazards.append(h)
+            if line_offset and isinstance(item.line, int):
+                item = dataclasses.replace(item, line=item.line + line_offset)
+            items.append(item)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -215,7 +215,6 @@ class Auditor:
         hazards: bool = False,
         fast: bool = True,
     ) -> None:
-        self.mode: Mode = mode
         self.max_items = max_items
         self._decode = decode_event if mode == "event" else decode_request
         prover = (
@@ -232,21 +231,8 @@ class Auditor:
     def fast(self) -> bool:
         return self._prove is not None
 
-    @property
-    def hazards(self) -> bool:
-        return self._scan is not None
-
     def tally(self) -> Tally:
         return Tally(max_items=self.max_items)
-
-    def verdict(self, line: bytes) -> tuple[str | None, EnvelopeError | None]:
-        """``(event_type, None)`` for a valid line, ``(None, error)`` for an invalid one:
-        always the reference's answer (the fast path is not used here)."""
-        try:
-            record = self._decode(line)
-        except EnvelopeError as e:
-            return None, e
-        return record.event_type, None
 
     def check(self, tally: Tally, lines: Sequence[bytes], where: Locator) -> None:
         """Check every line of ``lines`` into ``tally``."""
@@ -291,9 +277,9 @@ class Auditor:
         self, tally: Tally, lines: Sequence[bytes], invalid: list[int], where: Locator
     ) -> None:
         assert self._scan is not None
+        skip = set(invalid)
         for k, line in enumerate(lines):
-            i = bisect.bisect_left(invalid, k)
-            if i < len(invalid) and invalid[i] == k:
+            if k in skip:
                 continue
             found = self._scan(line)
             if found:

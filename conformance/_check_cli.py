@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
@@ -205,7 +206,8 @@ def _sources(args: argparse.Namespace) -> list[Source]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ._check_report import render, report_json, write_atomically
+    from ._atomic import write_atomic
+    from ._check_report import render, report_json
     from ._check_run import AuditOptions, run
     from ._cli import UsageError
     from ._progress import progress_for
@@ -230,7 +232,7 @@ def _run(args: argparse.Namespace) -> int:
     text = render(report, args.format, f"{', '.join(names)} as {record}{shard}")
     if args.output is not None:
         try:
-            write_atomically(args.output, text)
+            write_atomic(Path(args.output), text)
         except OSError as e:
             raise UsageError(f"cannot write {args.output}: {e.strerror or e}") from None
     else:

@@ -15,17 +15,13 @@ for PostgreSQL and NATS; with several sources it is ``"SOURCE:LINE"``.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from ._check import Finding, Hazard, Tally
 
-__all__ = ["render", "report_json", "write_atomically"]
+__all__ = ["render", "report_json"]
 
 
 def _where(names: Sequence[str], item: Finding | Hazard) -> int | str:
@@ -148,30 +144,3 @@ def render(report: dict[str, Any], fmt: str, title: str) -> str:
     if fmt == "markdown":
         return _markdown(report, title)
     return _text(report, title)
-
-
-def _mode_for(target: Path) -> int:
-    """The existing file's permissions, else what the umask gives a new file."""
-    try:
-        return target.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def write_atomically(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new, never half."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, _mode_for(target))
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise

@@ -177,7 +177,7 @@ def _run_parallel(
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    tally = options.auditor().tally()
+    tally = Tally(max_items=options.max_items)
     with ProcessPoolExecutor(
         max_workers=jobs,
         mp_context=context,

@@ -27,12 +27,10 @@ from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 from noetl_events_ref import Timestamp, status_from_event_name
-from noetl_events_ref._json import I64_MIN, U64_MAX, format_f64, serde_float
-from noetl_events_ref._model import EVENT_SPEC
+from noetl_events_ref._json import I64_MIN, U64_MAX, StructSpec, format_f64, serde_float
+from noetl_events_ref._model import EVENT_SPEC, REQUEST_SPEC
 
 from ._secrets import secret_paths
-
-_EVENT_FIELDS: Final = tuple(f.name for f in EVENT_SPEC.fields)
 
 __all__ = ["DEEP", "KINDS", "SAFE_INTEGER", "scan_event", "scan_request", "scanner"]
 
@@ -205,39 +203,19 @@ def _check_secrets(
         found.append(("secret", path, "the server stores [REDACTED] in its place"))
 
 
-def _fields(
-    top: Any, names: tuple[str, ...], aliases: dict[str, str]
-) -> Iterator[tuple[str, str, Any]]:
-    """``(field, path, value)`` of the known top-level fields (first occurrence wins: in a
-    valid envelope a known field is never repeated)."""
+def _fields(top: Any, spec: StructSpec) -> Iterator[tuple[str, str, Any]]:
+    """``(field, path, value)`` of the known top-level fields, by their names in ``spec``
+    (first occurrence wins: in a valid envelope a known field is never repeated)."""
     if type(top) is list:  # serde's positional form
-        for i, (name, value) in enumerate(zip(names, top, strict=False)):
-            yield name, f"$[{i}]", value
+        for i, (f, value) in enumerate(zip(spec.fields, top, strict=False)):
+            yield f.name, f"$[{i}]", value
         return
     seen: set[str] = set()
     for key, value in top:
-        name = aliases.get(key, key)
-        if name in names and name not in seen:
+        at = spec.index.get(key)  # names and aliases
+        if at is not None and (name := spec.fields[at].name) not in seen:
             seen.add(name)
             yield name, _key_path("$", key), value
-
-
-_REQUEST_FIELDS: Final = (
-    "execution_id",
-    "step",
-    "event_type",
-    "payload",
-    "meta",
-    "worker_id",
-    "result_kind",
-    "result_uri",
-    "event_ids",
-    "actionable",
-    "informative",
-    "event_id",
-    "status",
-    "created_at",
-)
 
 
 def _parse(line: bytes) -> Any:
@@ -248,27 +226,40 @@ def _too_deep() -> Found:
     return [("deep_nesting", "$", "nests too deep for the scanner (an unknown field?)")]
 
 
+def _scan_fields(
+    top: Any, spec: StructSpec, value: str
+) -> tuple[dict[str, tuple[str, Any]], Found]:
+    """The known fields of ``top`` (``field: (path, value)``) and the hazards both records
+    share: unsafe ids (``event_ids`` too), the ``value`` field and ``meta`` walked, deep
+    nesting, ``created_at``."""
+    found: Found = []
+    fields = {name: (path, v) for name, path, v in _fields(top, spec)}
+    for name in ("execution_id", "event_id"):
+        if name in fields:
+            _check_id(fields[name][1], fields[name][0], found)
+    if "event_ids" in fields and type(fields["event_ids"][1]) is list:
+        path, ids = fields["event_ids"]
+        for i, v in enumerate(ids):
+            _check_id(v, f"{path}[{i}]", found)
+    deepest = 1
+    for name in (value, "meta"):
+        if name in fields:
+            path, v = fields[name]
+            deepest = max(deepest, _walk_value(v, path, 2, found))
+    if deepest >= DEEP:
+        found.append(("deep_nesting", "$", f"nests {deepest} levels (serde_json's limit: 127)"))
+    if "created_at" in fields:
+        _check_timestamp(fields["created_at"][1], fields["created_at"][0], found)
+    return fields, found
+
+
 def scan_event(line: bytes) -> Found:
     """Hazards of a line the reference accepts as an ``ExecutorEvent``."""
     try:
         top = _parse(line)
     except RecursionError:
         return _too_deep()
-    found: Found = []
-    fields: dict[str, tuple[str, Any]] = {}
-    for name, path, value in _fields(top, _EVENT_FIELDS, {"payload": "context"}):
-        fields[name] = (path, value)
-    for name in ("execution_id", "event_id"):
-        if name in fields:
-            _check_id(fields[name][1], fields[name][0], found)
-    deepest = 1
-    for name in ("context", "meta"):
-        if name in fields:
-            path, value = fields[name]
-            deepest = max(deepest, _walk_value(value, path, 2, found))
-    if deepest >= DEEP:
-        found.append(("deep_nesting", "$", f"nests {deepest} levels (serde_json's limit: 127)"))
-    _check_timestamp(fields["created_at"][1], fields["created_at"][0], found)
+    fields, found = _scan_fields(top, EVENT_SPEC, "context")
     _check_secrets(
         fields["status"],
         fields["context"],
@@ -286,28 +277,7 @@ def scan_request(line: bytes) -> Found:
         top = _parse(line)
     except RecursionError:
         return _too_deep()
-    found: Found = []
-    fields: dict[str, tuple[str, Any]] = {}
-    for name, path, value in _fields(
-        top, _REQUEST_FIELDS, {"context": "payload", "name": "event_type"}
-    ):
-        fields[name] = (path, value)
-    for name in ("execution_id", "event_id"):
-        if name in fields:
-            _check_id(fields[name][1], fields[name][0], found)
-    if "event_ids" in fields and type(fields["event_ids"][1]) is list:
-        path, ids = fields["event_ids"]
-        for i, v in enumerate(ids):
-            _check_id(v, f"{path}[{i}]", found)
-    deepest = 1
-    for name in ("payload", "meta"):
-        if name in fields:
-            path, value = fields[name]
-            deepest = max(deepest, _walk_value(value, path, 2, found))
-    if deepest >= DEEP:
-        found.append(("deep_nesting", "$", f"nests {deepest} levels (serde_json's limit: 127)"))
-    if "created_at" in fields:
-        _check_timestamp(fields["created_at"][1], fields["created_at"][0], found)
+    fields, found = _scan_fields(top, REQUEST_SPEC, "payload")
     status = fields.get("status", ("$.status", None))
     if status[1] is None:  # the server derives it
         status = ("$.status", status_from_event_name(fields["event_type"][1]))

@@ -124,7 +124,7 @@ class NatsSource:
                 try:
                     msgs = run(sub.fetch(want, timeout=self.timeout))
                 except Exception as e:
-                    if type(e).__name__ == "TimeoutError" or isinstance(e, TimeoutError):
+                    if isinstance(e, TimeoutError):  # nats.errors.TimeoutError is one too
                         print(
                             f"noetl-events-conformance: {self.name}: no message for "
                             f"{self.timeout:g}s: stopped after {read} message(s)",

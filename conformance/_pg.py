@@ -28,9 +28,13 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any, Final
 
+from noetl_events_ref._model import EVENT_SPEC
+
 from ._sources import Block, MissingExtra, SourceError
 
 __all__ = ["DEFAULT_QUERY", "PostgresSource", "member_text", "rebuild_line", "timestamp_text"]
+
+_EVENT_FIELDS: Final = tuple(f.name for f in EVENT_SPEC.fields)  # in field order
 
 DEFAULT_QUERY: Final = """\
 SELECT execution_id, event_type, node_name AS step, status, created_at,
@@ -125,17 +129,8 @@ def rebuild_line(row: dict[str, tuple[Any, bool]]) -> bytes:
     """The envelope a row stands for; ``row`` maps column names to ``(value, is_json)``
     (timestamps already as text)."""
     parts = []
-    for field, columns in (
-        ("execution_id", ("execution_id",)),
-        ("event_type", ("event_type",)),
-        ("step", ("step", "node_name")),
-        ("status", ("status",)),
-        ("created_at", ("created_at",)),
-        ("context", ("context",)),
-        ("event_id", ("event_id",)),
-        ("worker_id", ("worker_id",)),
-        ("meta", ("meta",)),
-    ):
+    for field in _EVENT_FIELDS:
+        columns = ("step", "node_name") if field == "step" else (field,)
         column = next((c for c in columns if c in row), None)
         if column is None:
             if field == "context" and "result" in row:

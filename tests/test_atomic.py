@@ -1,0 +1,31 @@
+"""The kit's one atomic writer: whole files only, and the permissions a user expects."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from conformance._atomic import write_atomic
+
+
+def test_a_new_file_gets_what_the_umask_gives(tmp_path: Path) -> None:
+    for umask, expected in ((0o077, 0o600), (0o022, 0o644), (0o002, 0o664)):
+        old = os.umask(umask)
+        try:
+            path = tmp_path / f"new-{umask:o}.json"
+            assert write_atomic(path, "{}\n")
+        finally:
+            os.umask(old)
+        assert path.stat().st_mode & 0o777 == expected
+        assert path.read_text("utf-8") == "{}\n"
+
+
+def test_an_existing_file_keeps_its_mode_and_no_temporary_file_is_left(tmp_path: Path) -> None:
+    path = tmp_path / "report.txt"
+    path.write_text("old")
+    path.chmod(0o640)
+    assert write_atomic(path, "new")
+    assert path.stat().st_mode & 0o777 == 0o640
+    assert path.read_text("utf-8") == "new"
+    assert not write_atomic(path, "new", skip_unchanged=True)
+    assert [p.name for p in tmp_path.iterdir()] == ["report.txt"]
