@@ -26,7 +26,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
-from noetl_events_ref._ops import OPS
+from noetl_events_ref._ops import OPS, Outcome
+
+from ._atomic import write_atomic
 
 __all__ = [
     "FORMAT_VERSION",
@@ -34,15 +36,20 @@ __all__ = [
     "OPS",
     "Case",
     "CaseFileError",
+    "case_from_bytes",
     "case_from_json",
+    "case_from_outcome",
     "case_hash",
     "case_id",
+    "case_path",
     "default_corpus_dir",
     "iter_case_files",
     "load_case",
     "load_corpus",
+    "read_case",
     "select",
     "slugify",
+    "write_case",
 ]
 
 FORMAT_VERSION: Final = 1
@@ -94,6 +101,14 @@ class Case:
     def accepts(self) -> bool:
         return self.output is not None
 
+    @property
+    def meaning(self) -> tuple[str, str | None]:
+        """What the case expects, messages aside: ``("output", text)`` or ``("error", kind)``.
+        Cases sharing a ``sample`` share it; the id's hash covers it."""
+        if self.output is not None:
+            return ("output", self.output)
+        return ("error", self.error_kind)
+
     def expect_json(self) -> dict[str, Any]:
         if self.output is not None:
             return {"output": self.output}
@@ -134,13 +149,56 @@ def slugify(text: str) -> str:
 
 def case_hash(case: Case) -> str:
     """8 hex digits over (op, input, now, expected meaning); messages do not count."""
-    meaning = ["output", case.output] if case.output is not None else ["error", case.error_kind]
-    blob = json.dumps([case.op, case.input, case.now, meaning], ensure_ascii=False)
+    blob = json.dumps([case.op, case.input, case.now, case.meaning], ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()[:8]
 
 
 def case_id(slug: str, case: Case) -> str:
     return f"{slugify(slug)}-{case_hash(case)}"
+
+
+def case_from_outcome(
+    outcome: Outcome,
+    slug: str,
+    *,
+    op: str,
+    input: str,
+    level: str,
+    description: str,
+    tags: tuple[str, ...] = (),
+    sample: str | None = None,
+    now: str | None = None,
+    provenance: Mapping[str, Any] | None = None,
+) -> Case:
+    """The case expecting ``outcome`` (the reference's answer to ``op`` on ``input``), its id
+    made from ``slug`` and its content."""
+    case = Case(
+        id="",
+        op=op,
+        input=input,
+        level=level,
+        description=description,
+        tags=tags,
+        sample=sample,
+        now=now,
+        output=outcome.output if outcome.ok else None,
+        error_kind=None if outcome.ok else outcome.kind,
+        error_message=None if outcome.ok else outcome.message,
+        provenance=provenance,
+    )
+    return dataclasses.replace(case, id=case_id(slug, case))
+
+
+def case_path(corpus: Path, case: Case) -> Path:
+    """Where the case's file belongs in a corpus folder: ``cases/<op>/<id>.json``."""
+    return Path(corpus) / "cases" / case.op / f"{case.id}.json"
+
+
+def write_case(corpus: Path, case: Case) -> Path:
+    """Write the case's canonical text at :func:`case_path` (atomically); returns the path."""
+    path = case_path(corpus, case)
+    write_atomic(path, case.to_text())
+    return path
 
 
 def _require(obj: Mapping[str, Any], key: str, typ: type, path: Path | str) -> Any:
@@ -214,12 +272,15 @@ def case_from_json(obj: Any, path: Path | str = "<case>") -> Case:
     )
 
 
-def load_case(path: Path) -> Case:
-    """Read one case file; raises :class:`CaseFileError` naming the file, line and JSON path."""
+def case_from_bytes(data: bytes, path: Path | str = "<case>") -> Case:
+    """A case file's bytes as a :class:`Case`; raises :class:`CaseFileError` as
+    :func:`load_case` does."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
         raise CaseFileError(path, "$", f"cannot read: {e}") from None
+    # Newlines as a text-mode read gives them, so error lines are counted the same way.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as e:
@@ -227,6 +288,21 @@ def load_case(path: Path) -> Case:
             path, "$", f"not JSON: {e.msg} at line {e.lineno} column {e.colno}"
         ) from None
     return case_from_json(obj, path)
+
+
+def read_case(path: Path) -> tuple[Case, bytes]:
+    """Read one case file once: the case and the file's bytes (for a digest, or to compare
+    with the canonical text); raises :class:`CaseFileError` as :func:`load_case` does."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise CaseFileError(path, "$", f"cannot read: {e}") from None
+    return case_from_bytes(data, path), data
+
+
+def load_case(path: Path) -> Case:
+    """Read one case file; raises :class:`CaseFileError` naming the file, line and JSON path."""
+    return read_case(path)[0]
 
 
 def default_corpus_dir() -> Path:

@@ -34,7 +34,7 @@ import dataclasses
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -47,9 +47,10 @@ from ._case import (
     OPS,
     Case,
     CaseFileError,
+    case_from_bytes,
     case_from_json,
     iter_case_files,
-    load_case,
+    read_case,
 )
 from ._secrets import is_sensitive_key, is_sensitive_value, secret_paths
 
@@ -58,6 +59,7 @@ __all__ = [
     "MANIFEST_NAME",
     "RULES",
     "Problem",
+    "corpus_digest",
     "fmt",
     "lint",
     "manifest_for",
@@ -105,13 +107,21 @@ def _relative(corpus: Path, path: Path) -> str:
     return path.relative_to(corpus).as_posix()
 
 
-def _corpus_digest(corpus: Path) -> str:
+def _digest(files: Iterable[tuple[str, bytes]]) -> str:
+    """The manifest's ``sha256`` of (relative path, bytes) pairs given in sorted path order."""
     digest = hashlib.sha256()
-    for rel in sorted(_relative(corpus, p) for p in iter_case_files(corpus)):
+    for rel, data in files:
         digest.update(rel.encode("utf-8"))
         digest.update(b"\0")
-        digest.update((corpus / rel).read_bytes())
+        digest.update(data)
     return digest.hexdigest()
+
+
+def corpus_digest(corpus_dir: Path) -> str:
+    """The manifest's ``sha256`` of the corpus folder's case files (they are not parsed)."""
+    corpus = Path(corpus_dir)
+    rels = sorted(_relative(corpus, p) for p in iter_case_files(corpus))
+    return _digest((rel, (corpus / rel).read_bytes()) for rel in rels)
 
 
 def _existing_version(corpus: Path) -> str:
@@ -123,31 +133,42 @@ def _existing_version(corpus: Path) -> str:
     return version if isinstance(version, str) and version else DEFAULT_CORPUS_VERSION
 
 
-def manifest_for(corpus_dir: Path) -> dict[str, Any]:
-    """The manifest the corpus folder should carry; raises :class:`CaseFileError` for a case
-    file that cannot be read as a case."""
-    corpus = Path(corpus_dir)
-    cases = [load_case(p) for p in iter_case_files(corpus)]
+def _manifest(corpus: Path, files: Mapping[str, bytes], cases: list[Case]) -> dict[str, Any]:
+    """The manifest of the case files ``files`` (relative path -> bytes), read as ``cases``."""
     return {
         "corpus_version": _existing_version(corpus),
         "format_version": FORMAT_VERSION,
         "count": len(cases),
-        "sha256": _corpus_digest(corpus),
+        "sha256": _digest(sorted(files.items())),
         "by_op": {op: sum(c.op == op for c in cases) for op in OPS},
         "by_level": {level: sum(c.level == level for c in cases) for level in LEVELS},
     }
+
+
+def manifest_for(corpus_dir: Path) -> dict[str, Any]:
+    """The manifest the corpus folder should carry; raises :class:`CaseFileError` for a case
+    file that cannot be read as a case."""
+    corpus = Path(corpus_dir)
+    files: dict[str, bytes] = {}
+    cases: list[Case] = []
+    for path in iter_case_files(corpus):
+        case, data = read_case(path)
+        files[_relative(corpus, path)] = data
+        cases.append(case)
+    return _manifest(corpus, files, cases)
 
 
 def manifest_text(manifest: dict[str, Any]) -> str:
     return json.dumps(manifest, indent=2) + "\n"
 
 
-def write_manifest(corpus_dir: Path) -> Path:
-    """Write ``manifest.json`` for the corpus folder; returns its path."""
+def write_manifest(corpus_dir: Path) -> dict[str, Any]:
+    """Write ``manifest.json`` (:data:`MANIFEST_NAME`) for the corpus folder; returns the
+    manifest written."""
     corpus = Path(corpus_dir)
-    path = corpus / MANIFEST_NAME
-    write_atomic(path, manifest_text(manifest_for(corpus)))
-    return path
+    manifest = manifest_for(corpus)
+    write_atomic(corpus / MANIFEST_NAME, manifest_text(manifest))
+    return manifest
 
 
 # ---- fmt ---------------------------------------------------------------------------------------
@@ -159,9 +180,9 @@ def fmt(corpus_dir: Path, check: bool = False) -> list[Path]:
     cannot be read as a case (fix it by hand: ``corpus lint`` says where)."""
     changed: list[Path] = []
     for path in iter_case_files(Path(corpus_dir)):
-        case = load_case(path)
+        case, data = read_case(path)
         text = case.to_text()
-        if path.read_bytes() != text.encode("utf-8"):
+        if data != text.encode("utf-8"):
             changed.append(path)
             if not check:
                 write_atomic(path, text)
@@ -191,12 +212,6 @@ def _json_path(parts: Iterator[Any] | list[Any]) -> str:
 
 def _expect_path(case: Case) -> str:
     return "$.expect.output" if case.accepts else "$.expect.error"
-
-
-def _meaning(case: Case) -> tuple[str, str | None]:
-    if case.output is not None:
-        return ("output", case.output)
-    return ("error", case.error_kind)
 
 
 class _Duplicates(Exception):
@@ -270,14 +285,17 @@ def _check_reference(case: Case) -> list[str]:
     return problems
 
 
-def _lint_file(corpus: Path, path: Path, out: list[Problem]) -> Case | None:
+def _lint_file(corpus: Path, path: Path, out: list[Problem], read: dict[str, bytes]) -> Case | None:
+    """Check one case file, adding its bytes to ``read`` (relative path -> bytes) when it can
+    be read."""
     rel = _relative(corpus, path)
 
     def report(json_path: str, message: str, rule: str) -> None:
         out.append(Problem(rel, json_path, message, rule))
 
     try:
-        text = path.read_bytes().decode("utf-8")
+        data = read[rel] = path.read_bytes()
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as e:
         report("$", f"cannot read: {e}", "read")
         return None
@@ -321,7 +339,9 @@ def _lint_file(corpus: Path, path: Path, out: list[Problem]) -> Case | None:
     return case
 
 
-def _lint_manifest(corpus: Path, out: list[Problem]) -> None:
+def _lint_manifest(corpus: Path, out: list[Problem], read: Mapping[str, bytes] | None) -> None:
+    """Check ``manifest.json`` against the case files' bytes ``read`` (``None``: some case file
+    could not be read, so there is nothing to compare with)."""
     path = corpus / MANIFEST_NAME
     try:
         text = path.read_text(encoding="utf-8")
@@ -333,10 +353,13 @@ def _lint_manifest(corpus: Path, out: list[Problem]) -> None:
     except ValueError as e:
         out.append(Problem(MANIFEST_NAME, "$", f"not JSON: {e}", "manifest"))
         return
+    if read is None:
+        return  # already reported per file
     try:
-        want = manifest_for(corpus)
+        cases = [case_from_bytes(data, corpus / rel) for rel, data in read.items()]
     except CaseFileError:
         return  # already reported per file
+    want = _manifest(corpus, read, cases)
     if not isinstance(got, dict):
         out.append(Problem(MANIFEST_NAME, "$", "expected an object", "manifest"))
         return
@@ -362,8 +385,10 @@ def lint(corpus_dir: Path) -> list[Problem]:
     if not (corpus / "cases").is_dir():
         return [Problem(str(corpus), "$", "not a corpus: no cases/ folder", "layout")]
     cases: list[Case] = []
-    for path in iter_case_files(corpus):
-        case = _lint_file(corpus, path, problems)
+    read: dict[str, bytes] = {}
+    paths = list(iter_case_files(corpus))
+    for path in paths:
+        case = _lint_file(corpus, path, problems, read)
         if case is not None:
             cases.append(case)
 
@@ -381,15 +406,15 @@ def lint(corpus_dir: Path) -> list[Problem]:
     for sample, group in by_sample.items():
         first = group[0]
         for case in group[1:]:
-            if _meaning(case) != _meaning(first):
+            if case.meaning != first.meaning:
                 problems.append(
                     Problem(
                         str(case.path),
                         _expect_path(case),
-                        f"sample {sample!r}: expects {_meaning(case)!r} but "
-                        f"{first.path} expects {_meaning(first)!r}",
+                        f"sample {sample!r}: expects {case.meaning!r} but "
+                        f"{first.path} expects {first.meaning!r}",
                         "sample",
                     )
                 )
-    _lint_manifest(corpus, problems)
+    _lint_manifest(corpus, problems, read if len(read) == len(paths) else None)
     return problems

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Final
 
 from ._case import CaseFileError, default_corpus_dir
-from ._corpus import RULES, fmt, lint, manifest_for, write_manifest
+from ._corpus import MANIFEST_NAME, RULES, fmt, lint, write_manifest
 
 __all__ = ["register"]
 
@@ -95,11 +95,11 @@ def _run_fmt(args: argparse.Namespace) -> int:
 def _run_manifest(args: argparse.Namespace) -> int:
     corpus = _corpus_dir(args.corpus)
     try:
-        path = write_manifest(corpus)
+        manifest = write_manifest(corpus)
     except CaseFileError as e:
         print(f"{e.path}: {e.json_path}: {e.message}", file=sys.stderr)
         return EXIT_PROBLEMS
-    manifest = manifest_for(corpus)
+    path = corpus / MANIFEST_NAME
     print(f"wrote {path}: {manifest['count']} cases, sha256 {manifest['sha256']}")
     return EXIT_OK
 

@@ -17,8 +17,7 @@ from typing import Final
 
 from noetl_events_ref._ops import run_op
 
-from ._atomic import write_atomic
-from ._case import OPS, Case, case_id
+from ._case import OPS, Case, case_from_outcome, write_case
 from ._choices import RandomSource, boolean
 from ._domain import EVENT_DEPTH, VALUE_DEPTH, draw_event, draw_request, draw_timestamp, draw_value
 from ._near_misses import render_invalid_event, render_invalid_request, render_invalid_value
@@ -87,20 +86,17 @@ def _one_case(seed: int, index: int, op: str) -> Case:
     tags = sorted(src.tags)
     shown = ", ".join(tags[:4]) + (", ..." if len(tags) > 4 else "")
     verdict = "accepted" if outcome.ok else f"rejected as {outcome.kind}"
-    case = Case(
-        id="",
+    return case_from_outcome(
+        outcome,
+        f"gen-{seed}-{index}",
         op=op,
         input=drawn.text,
         level="acceptable" if drawn.rule in _ACCEPTABLE_RULES else "recommended",
         description=f"Generated (seed {seed}, #{index}): {drawn.what}, {verdict}; {shown}",
         tags=("generated", *tags),
         now=drawn.now,
-        output=outcome.output,
-        error_kind=outcome.kind,
-        error_message=outcome.message,
         provenance={"generator": GENERATOR, "seed": seed, "index": index},
     )
-    return dataclasses.replace(case, id=case_id(f"gen-{seed}-{index}", case))
 
 
 def generate_cases(*, seed: int, count: int, ops: Sequence[str] | None = None) -> list[Case]:
@@ -120,11 +116,4 @@ def generate_cases(*, seed: int, count: int, ops: Sequence[str] | None = None) -
 def write_cases(out: Path, cases: Sequence[Case]) -> list[Path]:
     """Write each case as ``out/cases/<op>/<id>.json`` (its canonical text), atomically;
     returns the paths in the order of ``cases``."""
-    paths: list[Path] = []
-    for case in cases:
-        folder = Path(out) / "cases" / case.op
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{case.id}.json"
-        write_atomic(path, case.to_text())
-        paths.append(path)
-    return paths
+    return [write_case(out, case) for case in cases]

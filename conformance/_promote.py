@@ -9,7 +9,6 @@ checks print (a pasted CI log will do) and promotes every command it finds.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as _dt
 import json
 import re
@@ -19,7 +18,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from ._case import LEVELS, OPS, Case, CaseFileError, case_id, default_corpus_dir, load_case
+from ._case import (
+    LEVELS,
+    OPS,
+    Case,
+    CaseFileError,
+    case_from_outcome,
+    case_path,
+    default_corpus_dir,
+    load_case,
+    write_case,
+)
 
 __all__ = ["promote_case", "register"]
 
@@ -156,39 +165,27 @@ def promote_case(
     if outcome.kind == "other":
         raise ValueError(f"the reference cannot run this example: {outcome.message} (pass --now)")
     strategy = (provenance or {}).get("strategy")
-    case = Case(
-        id="",
+    return case_from_outcome(
+        outcome,
+        slug or f"promoted-{strategy or op}",
         op=op,
         input=text,
         level=level,
         description=description or f"Promoted from a failing property example ({strategy or op})",
         tags=tuple(tags),
         now=now,
-        output=outcome.output,
-        error_kind=outcome.kind,
-        error_message=outcome.message,
         provenance=provenance,
     )
-    return dataclasses.replace(case, id=case_id(slug or f"promoted-{strategy or op}", case))
 
 
 def _same_meaning(a: Case, b: Case) -> bool:
-    return (a.op, a.input, a.now, a.output, a.error_kind) == (
-        b.op,
-        b.input,
-        b.now,
-        b.output,
-        b.error_kind,
-    )
+    return (a.op, a.input, a.now, a.meaning) == (b.op, b.input, b.now, b.meaning)
 
 
 def _write(corpus: Path, case: Case) -> tuple[Path, bool]:
     """Write the case unless its id is taken; ``(path, written)``. A taken id with another
     meaning is a conflict (``FileExistsError``)."""
-    from ._atomic import write_atomic
-
-    folder = corpus / "cases" / case.op
-    path = folder / f"{case.id}.json"
+    path = case_path(corpus, case)
     if path.exists():
         try:
             existing = load_case(path)
@@ -197,9 +194,7 @@ def _write(corpus: Path, case: Case) -> tuple[Path, bool]:
         if _same_meaning(existing, case):
             return path, False
         raise FileExistsError(f"{path} exists and holds a different case; not overwritten")
-    folder.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, case.to_text())
-    return path, True
+    return write_case(corpus, case), True
 
 
 def _promote_one(args: argparse.Namespace, example: argparse.Namespace, corpus: Path) -> int:

@@ -60,7 +60,7 @@ def report_schema() -> dict[str, Any]:
 
 def corpus_info(corpus_dir: Path) -> dict[str, str]:
     """Version and digest from the corpus manifest; computed (version ``unknown``) without one."""
-    from ._corpus import MANIFEST_NAME, manifest_for
+    from ._corpus import MANIFEST_NAME, corpus_digest
 
     try:
         manifest = json.loads((corpus_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
@@ -69,7 +69,7 @@ def corpus_info(corpus_dir: Path) -> dict[str, str]:
             return {"version": version, "sha256": digest}
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    return {"version": "unknown", "sha256": str(manifest_for(corpus_dir)["sha256"])}
+    return {"version": "unknown", "sha256": corpus_digest(corpus_dir)}
 
 
 def _counts(verdicts: Iterable[str]) -> dict[str, Any]:

@@ -64,8 +64,17 @@ from typing import Any, Final
 import yaml
 
 from conformance._atomic import write_atomic
-from conformance._case import LEVELS, OPS, Case, case_id, iter_case_files, load_case, slugify
-from conformance._corpus import manifest_for, manifest_text
+from conformance._case import (
+    LEVELS,
+    OPS,
+    Case,
+    case_from_outcome,
+    case_path,
+    iter_case_files,
+    load_case,
+    slugify,
+)
+from conformance._corpus import MANIFEST_NAME, manifest_for, manifest_text
 from noetl_events_ref._ops import Outcome, run_op
 
 ROOT: Final = Path(__file__).resolve().parent.parent
@@ -307,20 +316,19 @@ def expand(
                 f"{where} [{op}] {slug}: " + "; ".join(problems) + f"\n    input: {text!r}"
             )
         sample = entry.get("sample")
-        case = Case(
-            id="",
-            op=op,
-            input=text,
-            level=level,
-            description=description,
-            tags=tuple(entry["tags"]),
-            sample=None if sample is None else f"{op}:{sample}",
-            now=None if now is None else str(now),
-            output=outcome.output if outcome.ok else None,
-            error_kind=None if outcome.ok else outcome.kind,
-            error_message=None if outcome.ok else outcome.message,
+        cases.append(
+            case_from_outcome(
+                outcome,
+                slug,
+                op=op,
+                input=text,
+                level=level,
+                description=description,
+                tags=tuple(entry["tags"]),
+                sample=None if sample is None else f"{op}:{sample}",
+                now=None if now is None else str(now),
+            )
         )
-        cases.append(dataclasses.replace(case, id=case_id(slug, case)))
     return cases
 
 
@@ -362,14 +370,21 @@ def load_source(src: Path) -> list[Case]:
 
 def build(src: Path, corpus: Path, *, check: bool = False) -> list[str]:
     """Bring ``corpus`` in line with ``src``; returns what changed (or would change)."""
+    return build_with_manifest(src, corpus, check=check)[0]
+
+
+def build_with_manifest(
+    src: Path, corpus: Path, *, check: bool = False
+) -> tuple[list[str], dict[str, Any] | None]:
+    """:func:`build`, and the manifest the corpus now carries (``None`` when ``check`` found
+    changes: the manifest was not computed)."""
     cases = load_source(src)
     changes: list[str] = []
-    wanted: dict[Path, str] = {corpus / "cases" / c.op / f"{c.id}.json": c.to_text() for c in cases}
+    wanted: dict[Path, str] = {case_path(corpus, c): c.to_text() for c in cases}
     for path, text in sorted(wanted.items()):
         if not path.exists() or path.read_bytes() != text.encode("utf-8"):
             changes.append(f"write {path.relative_to(corpus).as_posix()}")
             if not check:
-                path.parent.mkdir(parents=True, exist_ok=True)
                 write_atomic(path, text)
     for path in iter_case_files(corpus):
         if path in wanted:
@@ -382,17 +397,18 @@ def build(src: Path, corpus: Path, *, check: bool = False) -> list[str]:
             changes.append(f"delete {path.relative_to(corpus).as_posix()}")
             if not check:
                 path.unlink()
-    manifest_path = corpus / "manifest.json"
+    manifest_path = corpus / MANIFEST_NAME
     if check and changes:
         changes.append("write manifest.json")
-    else:
-        text = manifest_text(manifest_for(corpus))
-        old = manifest_path.read_text(encoding="utf-8") if manifest_path.exists() else None
-        if old != text:
-            changes.append("write manifest.json")
-            if not check:
-                write_atomic(manifest_path, text)
-    return changes
+        return changes, None
+    manifest = manifest_for(corpus)
+    text = manifest_text(manifest)
+    old = manifest_path.read_text(encoding="utf-8") if manifest_path.exists() else None
+    if old != text:
+        changes.append("write manifest.json")
+        if not check:
+            write_atomic(manifest_path, text)
+    return changes, manifest
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -406,16 +422,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
     args = parser.parse_args(argv)
     try:
-        changes = build(args.src, args.corpus, check=args.check)
+        changes, manifest = build_with_manifest(args.src, args.corpus, check=args.check)
     except BuildError as e:
         print(f"build_corpus: error: {e}", file=sys.stderr)
         return 1
     if not args.quiet:
         for change in changes:
             print(change)
-    manifest = (
-        json.loads((args.corpus / "manifest.json").read_text("utf-8")) if not args.check else None
-    )
     if args.check:
         print(f"{len(changes)} change(s) needed" if changes else "corpus is up to date")
         return 1 if changes else 0

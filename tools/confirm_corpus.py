@@ -9,91 +9,65 @@ Usage::
 Unlike the kit's verifier (which compares messages only at the strictest level), this is the
 corpus author's check: a case agrees when the adapter gives the same output text, or the same
 error kind **and** message. Exit status 0 when every case agrees, 1 otherwise, 2 when the
-adapter cannot be run or breaks the protocol.
+adapter cannot be run, hangs (the kit's default timeouts: 10 s per answer, 600 s in all) or
+breaks the protocol.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
+import itertools
 import json
-import subprocess
 import sys
-import threading
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import Any, Final
 
 from conformance._case import Case, load_corpus
+from conformance._protocol import AdapterError, Answer, Handshake
+from conformance._subprocess_driver import SubprocessDriver
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 
 
-def _dumps(obj: Any) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
-
-
-def _feed(stdin: IO[bytes], cases: Sequence[Case]) -> None:
+def run_adapter(driver: SubprocessDriver, cases: Sequence[Case]) -> tuple[Handshake, list[Answer]]:
+    """The handshake and one answer per case (in case order); the adapter is always ended.
+    Raises :class:`AdapterError` when it cannot be run, hangs or breaks the protocol."""
     try:
-        for seq, case in enumerate(cases):
-            request: dict[str, Any] = {"cmd": "run", "seq": seq, "op": case.op, "input": case.input}
-            if case.now is not None:
-                request["now"] = case.now
-            stdin.write(_dumps(request))
-        stdin.write(_dumps({"cmd": "stop"}))
-        stdin.flush()
-    except BrokenPipeError:
-        pass  # the adapter died: the reader reports it
+        handshake = driver.start()
+        stream = driver.answers(cases)
+        # Take exactly one answer per case and close the stream, as the kit's runner does: the
+        # driver then ends the adapter by killing it rather than by its polite stop.
+        answers = list(itertools.islice(stream, len(cases)))
+        stream.close()
+        return handshake, answers
     finally:
-        with contextlib.suppress(BrokenPipeError):
-            stdin.close()
+        driver.close()
 
 
-def run_adapter(
-    command: Sequence[str], cases: Sequence[Case]
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The handshake reply and one response per case (in case order)."""
-    proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    assert proc.stdin is not None
-    assert proc.stdout is not None
-    proc.stdin.write(_dumps({"cmd": "start", "protocol": 1}))
-    proc.stdin.flush()
-    ready = json.loads(proc.stdout.readline())
-    if not ready.get("ready"):
-        proc.kill()
-        raise RuntimeError(f"the adapter declined the handshake: {ready}")
-    feeder = threading.Thread(target=_feed, args=(proc.stdin, cases), daemon=True)
-    feeder.start()
-    responses = []
-    for seq in range(len(cases)):
-        # Split on b"\n" only: outputs may hold U+2028 and friends raw.
-        line = proc.stdout.readline()
-        if not line:
-            raise RuntimeError(f"the adapter closed stdout after {seq} of {len(cases)} responses")
-        response = json.loads(line)
-        if response.get("seq") != seq:
-            raise RuntimeError(f"response out of order: expected seq {seq}, got {response}")
-        responses.append(response)
-    feeder.join()
-    proc.wait(timeout=30)
-    return ready, responses
-
-
-def verdict(case: Case, response: dict[str, Any]) -> str:
+def verdict(case: Case, answer: Answer) -> str:
     """``agree``, ``skipped``, or what differs."""
-    if response.get("skipped"):
+    if answer.skipped is not None:
         return "skipped"
-    if response.get("ok"):
+    if answer.output is not None:
         if case.output is None:
             return "accepted-should-reject"
-        return "agree" if response.get("output") == case.output else "output-differs"
-    error = response.get("error") or {}
+        return "agree" if answer.output == case.output else "output-differs"
     if case.output is not None:
         return "rejected-should-accept"
-    if error.get("kind") != case.error_kind:
+    if answer.error_kind != case.error_kind:
         return "kind-differs"
-    return "agree" if error.get("message") == case.error_message else "message-differs"
+    return "agree" if answer.error_message == case.error_message else "message-differs"
+
+
+def _got(answer: Answer) -> dict[str, Any]:
+    """The answer as the adapter's response put it (output, error, or a skip's reason)."""
+    if answer.skipped is not None:
+        return {"reason": answer.skipped}
+    if answer.output is not None:
+        return {"output": answer.output}
+    return {"error": {"kind": answer.error_kind, "message": answer.error_message}}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -109,12 +83,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     cases = load_corpus(args.corpus)
+    driver = SubprocessDriver(args.command)
     try:
-        ready, responses = run_adapter(args.command, cases)
-    except (OSError, RuntimeError, ValueError) as e:
+        handshake, answers = run_adapter(driver, cases)
+    except AdapterError as e:
         print(f"confirm_corpus: {e}", file=sys.stderr)
+        tail = driver.stderr_tail().rstrip()
+        if tail:
+            print("stderr (tail):", file=sys.stderr)
+            print("\n".join("  " + line for line in tail.splitlines()[-30:]), file=sys.stderr)
         return 2
-    verdicts = [verdict(c, r) for c, r in zip(cases, responses, strict=True)]
+    verdicts = [verdict(c, a) for c, a in zip(cases, answers, strict=True)]
     counts = Counter(verdicts)
     by_op: dict[str, Counter[str]] = {}
     for case, v in zip(cases, verdicts, strict=True):
@@ -128,16 +107,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             "verdict": v,
             "input": c.input,
             "expected": c.expect_json(),
-            "got": {k: r[k] for k in ("output", "error", "reason") if k in r},
+            "got": _got(a),
         }
-        for c, r, v in zip(cases, responses, verdicts, strict=True)
+        for c, a, v in zip(cases, answers, verdicts, strict=True)
         if v != "agree"
     ]
     if args.json:
         print(
             json.dumps(
                 {
-                    "implementation": ready.get("implementation"),
+                    "implementation": dict(handshake.implementation),
                     "total": total,
                     "agree": agree,
                     "verdicts": dict(counts),
@@ -149,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         )
     else:
-        impl = ready.get("implementation", {})
+        impl = handshake.implementation
         print(f"adapter: {impl.get('name')} {impl.get('version')} ({impl.get('language')})")
         for op, c in by_op.items():
             print(f"  {op:18} {c['agree']:4}/{sum(c.values()):4} agree")
