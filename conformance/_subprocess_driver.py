@@ -195,7 +195,9 @@ class SubprocessDriver:
         self._notes: list[str] = []
         self._last = 0.0
         self._run_deadline = 0.0
-        self._finished = False
+        # True while the adapter has answered everything asked and broken nothing: then, and
+        # only then, close() ends it with the protocol's stop instead of killing it.
+        self._settled = False
         self._closing = threading.Lock()
 
     def launch(self) -> None:
@@ -233,6 +235,7 @@ class SubprocessDriver:
         implementation, ops = parse_handshake(
             self._decode(line, "the start response", "start-response")
         )
+        self._settled = True
         return Handshake(implementation, ops)
 
     def answers(self, cases: Sequence[Case]) -> Generator[Answer, None, None]:
@@ -244,14 +247,22 @@ class SubprocessDriver:
             self._check(request, "run-request", f"the run request seq {seq}")
             lines.append(encode(request))
         writer = self._writer = _Writer(self._proc.stdin.fileno(), lines, self._window)
+        self._settled = not cases
         writer.start()
         try:
             for index, case in enumerate(cases):
                 what = f"the response to seq {index + 1} (case {case.id})"
-                obj = self._decode(self._read(what, writer, index), what, "run-response")
+                try:
+                    obj = self._decode(self._read(what, writer, index), what, "run-response")
+                    answer = parse_response(obj, index + 1)
+                except Exception:
+                    self._settled = False
+                    raise
                 writer.answered()
-                yield parse_response(obj, index + 1)
-            self._finished = True
+                # Settled before the last answer is handed over: a caller that takes exactly
+                # one answer per case never resumes this generator after it.
+                self._settled = index == len(cases) - 1
+                yield answer
         finally:
             writer.halt()
 
@@ -262,13 +273,14 @@ class SubprocessDriver:
             self._close()
 
     def _close(self) -> None:
-        proc, self._proc = self._proc, None
+        proc = self._proc
         if proc is None:
             return
         try:
-            if self._finished and proc.poll() is None:
+            if self._settled and proc.poll() is None:
                 self._stop(proc)
         finally:
+            self._proc = None
             _kill_group(proc)
             proc.wait()
             if self._lines is not None:

@@ -16,7 +16,6 @@ breaks the protocol.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import sys
 from collections import Counter
@@ -36,12 +35,7 @@ def run_adapter(driver: SubprocessDriver, cases: Sequence[Case]) -> tuple[Handsh
     Raises :class:`AdapterError` when it cannot be run, hangs or breaks the protocol."""
     try:
         handshake = driver.start()
-        stream = driver.answers(cases)
-        # Take exactly one answer per case and close the stream, as the kit's runner does: the
-        # driver then ends the adapter by killing it rather than by its polite stop.
-        answers = list(itertools.islice(stream, len(cases)))
-        stream.close()
-        return handshake, answers
+        return handshake, list(driver.answers(cases))
     finally:
         driver.close()
 

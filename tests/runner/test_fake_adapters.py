@@ -238,3 +238,17 @@ def test_unstartable_command_is_errored(verify: Verify, tmp_path: Path) -> None:
     status, out, _ = verify("--impl", str(tmp_path / "no-such-adapter"), "--format", "json")
     assert status == 3
     assert "cannot start" in json.loads(out)["run"]["error"]
+
+
+def test_a_complete_run_ends_with_the_protocols_stop(verify: Verify) -> None:
+    """protocol.md: the kit sends {"cmd":"stop"} and the adapter exits 0; a run that went
+    well ends that way rather than by a kill, and an adapter that then exits badly is noted."""
+    status, report = run_fake(verify, "stop_status", 0)
+    assert status == 0
+    assert "got stop" in report["run"]["stderr_tail"]
+    assert report["run"]["notes"] == []
+    status, report = run_fake(verify, "stop_status", 7)
+    assert status == 0  # every case passed; the exit status is noted, not judged
+    assert report["run"]["notes"] == [
+        "after stop, the implementation exited with status 7 (expected 0)"
+    ]
