@@ -42,7 +42,7 @@ with open(sys.argv[1], "rb") as f:
         n += 1
 print(n)
 """
-CHECK = "import sys; from conformance._cli import main; sys.exit(main(sys.argv[1:]))"
+CHECK = "import sys; from conformance.cli._main import main; sys.exit(main(sys.argv[1:]))"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -13,7 +13,7 @@ plugin run without hypothesis' plugin (``-p no:hypothesispytest``); the run as i
 beside it. For scale, the table also shows pytest with no test at all, pytest running as many
 empty test functions as there are cases, and the plugin with every case item given a marker,
 which sends the items through pytest's full run-test protocol instead of the plugin's short one
-(see ``conformance._plugin_corpus.run_case_protocol``).
+(see ``conformance.plugin._items.run_case_protocol``).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def main() -> int:
         raise SystemExit(
             "install the kit first (pip install -e .): noetl-events-conformance not found"
         )
-    from conformance._case import load_corpus
+    from conformance.corpus._case import load_corpus
 
     cases = len(load_corpus())
     with tempfile.TemporaryDirectory() as folder:

@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from conformance._choices import RandomSource
-from conformance._domain import draw_event
-from conformance._wire import render_event
+from conformance.generation._choices import RandomSource
+from conformance.generation._domain import draw_event
+from conformance.generation._wire import render_event
 from conformance.strategies import WireEnvelope, executor_events, wire_envelopes
 from noetl_events_ref import encode_event
 from noetl_events_ref._ops import run_op

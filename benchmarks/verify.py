@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from conformance._case import Case, default_corpus_dir, load_corpus
-from conformance._runner import (
+from conformance.corpus._case import Case, default_corpus_dir, load_corpus
+from conformance.runner._runner import (
     Driver,
     InProcessDriver,
     RunOutcome,

@@ -8,16 +8,17 @@ thin: everything heavier is imported when an option or fixture needs it.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from conformance.plugin._options import add_options, option
+
 if TYPE_CHECKING:
-    from ._case import Case
-    from ._golden import Golden, GoldenStore
-    from ._plugin_corpus import CorpusView
+    from conformance.corpus._case import Case
+    from conformance.plugin._golden import Golden, GoldenStore
+    from conformance.plugin._items import CorpusView
 
 _GOLDEN_STORE = pytest.StashKey["GoldenStore"]()
 _PARTIAL = pytest.StashKey[list[str]]()
@@ -25,43 +26,9 @@ _WORKER_USED = pytest.StashKey[list[str]]()
 _UNUSED = pytest.StashKey[list[Path]]()
 _CASE_ITEMS = pytest.StashKey[bool]()
 
-_OPTIONS: tuple[tuple[str, str, str | None], ...] = (
-    (
-        "impl",
-        "implementation to verify: a protocol v1 adapter command, or python:module:callable "
-        "(in-process, called as callable(op, input, now)); adds one item per corpus case",
-        None,
-    ),
-    ("corpus", "corpus folder (default: the bundled corpus)", None),
-    ("level", "required | recommended | all (default: all)", "all"),
-    ("select", "only case ids matching this glob or substring", None),
-    ("baseline", "baseline file of known failures (the same rules as verify --baseline)", None),
-    ("timeout", "per-request timeout for an adapter command, in seconds (default 10)", "10"),
-    (
-        "golden",
-        "golden files: update | new | none (default: new, or none when CI is set)",
-        None,
-    ),
-)
-
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("noetl-events", "NoETL event envelope conformance")
-    for name, help_text, _ in _OPTIONS:
-        group.addoption(f"--noetl-events-{name}", dest=f"noetl_events_{name}", help=help_text)
-        parser.addini(f"noetl_events_{name}", help_text)
-
-
-def option(config: pytest.Config, name: str) -> str | None:
-    """A plugin option: the command line wins over the ini file, then the default."""
-    value = config.getoption(f"noetl_events_{name}")
-    if value is None:
-        value = config.getini(f"noetl_events_{name}") or None
-    if value is None:
-        value = {n: d for n, _, d in _OPTIONS}[name]
-    if name == "golden" and value is None:
-        value = "none" if os.environ.get("CI") else "new"
-    return str(value) if value is not None else None
+    add_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -75,7 +42,7 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     config.stash[_PARTIAL] = []
     if option(config, "impl") is not None:
-        from ._plugin_corpus import prepare
+        from conformance.plugin._items import prepare
 
         prepare(config)
 
@@ -86,7 +53,7 @@ def pytest_collection_modifyitems(
 ) -> None:
     if option(config, "impl") is None:
         return
-    from ._plugin_corpus import add_case_items
+    from conformance.plugin._items import add_case_items
 
     add_case_items(session, config, items)
     config.stash[_CASE_ITEMS] = True
@@ -95,7 +62,7 @@ def pytest_collection_modifyitems(
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
     if item.config.stash.get(_CASE_ITEMS, False):
-        from ._plugin_corpus import run_case_protocol
+        from conformance.plugin._items import run_case_protocol
 
         return run_case_protocol(item)
     return None
@@ -126,7 +93,7 @@ def _partial_reasons(session: pytest.Session) -> list[str]:
 def _golden_store(config: pytest.Config) -> GoldenStore:
     store = config.stash.get(_GOLDEN_STORE, None)
     if store is None:
-        from ._golden import GoldenStore
+        from conformance.plugin._golden import GoldenStore
 
         store = GoldenStore(mode=str(option(config, "golden")))
         config.stash[_GOLDEN_STORE] = store
@@ -136,7 +103,7 @@ def _golden_store(config: pytest.Config) -> GoldenStore:
 @pytest.fixture
 def noetl_golden(request: pytest.FixtureRequest) -> Golden:
     """Compare events, requests or JSON texts with golden files beside the test."""
-    from ._golden import FOLDER, Golden
+    from conformance.plugin._golden import FOLDER, Golden
 
     path = Path(str(request.node.path))
     folder = path.parent / FOLDER / path.stem
@@ -147,7 +114,7 @@ def noetl_golden(request: pytest.FixtureRequest) -> Golden:
 def noetl_events_corpus(pytestconfig: pytest.Config) -> CorpusView:
     """The conformance corpus (``--noetl-events-corpus`` or the bundled one), filterable by
     op, level, tag and id pattern: ``noetl_events_corpus.filter(op="decode_event")``."""
-    from ._plugin_corpus import CorpusView
+    from conformance.plugin._items import CorpusView
 
     corpus = option(pytestconfig, "corpus")
     return CorpusView.load(Path(corpus) if corpus else None)
@@ -223,7 +190,7 @@ def corpus_params(
 ) -> list[Any]:
     """``pytest.param`` per selected corpus case, with the case id as the test id: use with
     ``@pytest.mark.parametrize("case", corpus_params(op="decode_event"))``."""
-    from ._plugin_corpus import CorpusView
+    from conformance.plugin._items import CorpusView
 
     cases: list[Case] = CorpusView.load(corpus).filter(op=op, level=level, tags=tags, select=select)
     return [pytest.param(c, id=c.id) for c in cases]

@@ -32,14 +32,16 @@ from hypothesis import note
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from noetl_events_ref import EventRequest, ExecutorEvent, encode_event, encode_request
-from noetl_events_ref._json import encode_value
-
-from ._adapter_op import AdapterOp
-from ._choices import HypothesisSource
-from ._domain import EVENT_DEPTH, VALUE_DEPTH, draw_event, draw_request, draw_value
-from ._near_misses import INVALID_RULES, render_invalid_event
-from ._properties import (
+from conformance.generation._choices import HypothesisSource
+from conformance.generation._domain import (
+    EVENT_DEPTH,
+    VALUE_DEPTH,
+    draw_event,
+    draw_request,
+    draw_value,
+)
+from conformance.generation._near_misses import INVALID_RULES, render_invalid_event
+from conformance.generation._properties import (
     InvalidEnvelope,
     PropertyFailure,
     WireEnvelope,
@@ -53,7 +55,10 @@ from ._properties import (
     promote_command,
     reference_op,
 )
-from ._wire import render_event
+from conformance.generation._wire import render_event
+from conformance.runner._adapter_op import AdapterOp
+from noetl_events_ref import EventRequest, ExecutorEvent, encode_event, encode_request
+from noetl_events_ref._json import encode_value
 
 __all__ = [
     "AdapterOp",

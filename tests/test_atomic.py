@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from conformance._atomic import write_atomic
+from conformance.core._atomic import write_atomic
 
 
 def test_a_new_file_gets_what_the_umask_gives(tmp_path: Path) -> None:

@@ -63,8 +63,8 @@ from typing import Any, Final
 
 import yaml
 
-from conformance._atomic import write_atomic
-from conformance._case import (
+from conformance.core._atomic import write_atomic
+from conformance.corpus._case import (
     LEVELS,
     OPS,
     Case,
@@ -74,7 +74,7 @@ from conformance._case import (
     load_case,
     slugify,
 )
-from conformance._corpus import MANIFEST_NAME, manifest_for, manifest_text
+from conformance.corpus._corpus import MANIFEST_NAME, manifest_for, manifest_text
 from noetl_events_ref._ops import Outcome, run_op
 
 ROOT: Final = Path(__file__).resolve().parent.parent

@@ -23,9 +23,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from conformance._case import Case, load_corpus
-from conformance._protocol import AdapterError, Answer, Handshake
-from conformance._subprocess_driver import SubprocessDriver
+from conformance.corpus._case import Case, load_corpus
+from conformance.runner._protocol import AdapterError, Answer, Handshake
+from conformance.runner._subprocess_driver import SubprocessDriver
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from conformance._cli import main
+from conformance.cli._main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,7 +49,7 @@ def check(
 
 def run_process(args: Sequence[str], stdin: bytes | None = None, timeout: float = 120) -> Result:
     """The command as users run it: a real process (stdin a pipe, stderr not a terminal)."""
-    code = "import sys; from conformance._cli import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from conformance.cli._main import main; sys.exit(main(sys.argv[1:]))"
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     proc = subprocess.run(
         [sys.executable, "-c", code, *args],

@@ -296,9 +296,9 @@ def test_base_install_without_orjson(tmp_path: Path) -> None:
     path = write_lines(tmp_path / "t.jsonl", [x for x in tricky_lines() if b"\n" not in x][:300])
     code = (
         "import sys; sys.modules['orjson'] = None\n"
-        "from conformance import _fast\n"
+        "from conformance.audit import _fast\n"
         "assert not _fast.available() and _fast.event_prover() is None\n"
-        "from conformance._cli import main; sys.exit(main(sys.argv[1:]))"
+        "from conformance.cli._main import main; sys.exit(main(sys.argv[1:]))"
     )
     import subprocess
     import sys
@@ -329,7 +329,7 @@ def test_missing_extra_names_it(module: str, url: str, extra: str) -> None:
 
     code = (
         f"import sys; sys.modules[{module!r}] = None\n"
-        "from conformance._cli import main; sys.exit(main(sys.argv[1:]))"
+        "from conformance.cli._main import main; sys.exit(main(sys.argv[1:]))"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code, "check", url],
@@ -346,9 +346,9 @@ def test_missing_extra_names_it(module: str, url: str, extra: str) -> None:
 def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     import io
 
-    from conformance._check_run import AuditOptions, run
-    from conformance._progress import progress_for
-    from conformance._sources import FileSource
+    from conformance.audit._progress import progress_for
+    from conformance.audit._run import AuditOptions, run
+    from conformance.audit._sources import FileSource
 
     path = write_lines(tmp_path / "ok.jsonl", [VALID] * 10)
     screen = io.StringIO()
@@ -389,7 +389,7 @@ def test_broken_pipe_is_quiet(tmp_path: Path) -> None:
     from .conftest import ROOT
 
     path = write_lines(tmp_path / "bad.jsonl", [MISSING] * 2000)
-    code = "import sys; from conformance._cli import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from conformance.cli._main import main; sys.exit(main(sys.argv[1:]))"
     pipeline = (
         f"{sys.executable} -c '{code}' check {path} --max-errors 0 | head -1 >/dev/null; "
         "echo ${PIPESTATUS[0]}"

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance import _fast
-from conformance._case import load_corpus
-from conformance._check import Auditor, Numbered, Tally
+from conformance.audit import _fast
+from conformance.audit._check import Auditor, Numbered, Tally
+from conformance.corpus._case import load_corpus
 from noetl_events_ref import EnvelopeError, decode_event, decode_request
 
 from .conftest import need_module

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance._hazards import KINDS, scan_event, scan_request
+from conformance.audit._hazards import KINDS, scan_event, scan_request
 from noetl_events_ref import decode_event, decode_request
 
 from .tricky import BASE, REQUEST_BASE, render
@@ -111,7 +111,7 @@ def test_request_hazards() -> None:
 
 
 def test_every_kind_is_documented() -> None:
-    import conformance._hazards as module
+    import conformance.audit._hazards as module
 
     assert module.__doc__ is not None
     for kind in KINDS:

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conformance._nats import DEFAULT_STREAM, NatsSource
+from conformance.audit._nats import DEFAULT_STREAM, NatsSource
 
 from .conftest import Result, need_module, service_down, service_url
 from .tricky import BASE, render

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance._check_run import AuditOptions, Shard, run
-from conformance._sources import FileSource, count_lines, read_blocks, split_file
+from conformance.audit._run import AuditOptions, Shard, run
+from conformance.audit._sources import FileSource, count_lines, read_blocks, split_file
 
 from .conftest import Result, write_lines
 from .tricky import BASE, render, tricky_lines

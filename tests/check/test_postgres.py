@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from conformance._pg import member_text, rebuild_line, timestamp_text
+from conformance.audit._pg import member_text, rebuild_line, timestamp_text
 from noetl_events_ref import decode_event
 
 from .conftest import ROOT, Result, need_module, service_down, service_url

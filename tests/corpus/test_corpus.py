@@ -16,9 +16,9 @@ from types import ModuleType
 
 import pytest
 
-from conformance._case import OPS, Case, default_corpus_dir, load_case, load_corpus
-from conformance._cli import main as cli_main
-from conformance._corpus import Problem, fmt, lint, manifest_for, write_manifest
+from conformance.cli._main import main as cli_main
+from conformance.corpus._case import OPS, Case, default_corpus_dir, load_case, load_corpus
+from conformance.corpus._corpus import Problem, fmt, lint, manifest_for, write_manifest
 
 CORPUS = default_corpus_dir()
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance._secrets import (
+from conformance.corpus._secrets import (
     MAX_DEPTH,
     SENSITIVE_KEY_PARTS,
     is_rust_alphanumeric,

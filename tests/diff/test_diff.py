@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance._cli import main
-from conformance._diff import (
+from conformance.cli._main import main
+from conformance.core._diff import (
     first_difference,
     json_changes,
     mark_first_difference,

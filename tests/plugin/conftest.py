@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from conformance._case import Case, case_id
+from conformance.corpus._case import Case, case_id
 from noetl_events_ref._ops import run_op
 
 EVENT = (

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance._case import Case
+from conformance.corpus._case import Case
 
 from .conftest import REFERENCE, WRONG_ADAPTER, wrong_adapter_fails
 
@@ -193,7 +193,7 @@ def test_an_adapter_that_dies_part_way_errors_the_rest_with_its_stderr(
 def test_the_adapter_is_not_started_where_no_case_runs(
     pytester: pytest.Pytester, corpus: tuple[Path, list[Case]]
 ) -> None:
-    from conformance._plugin_corpus import _runs_items_here
+    from conformance.plugin._items import _runs_items_here
 
     root, _ = corpus
     base = ("--noetl-events-impl", REFERENCE, "--noetl-events-corpus", str(root))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance._case import Case
+from conformance.corpus._case import Case
 
 from .conftest import REFERENCE, wrong_adapter_fails
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance._case import Case
+from conformance.corpus._case import Case
 
 HANG = """
 import sys, json, time

@@ -72,7 +72,7 @@ def test_the_wheel_carries_the_corpus_and_schemas(venv: Path, tmp_path: Path) ->
     out = sh(
         venv,
         "-c",
-        "import json; from conformance._case import default_corpus_dir, load_corpus;"
+        "import json; from conformance.corpus._case import default_corpus_dir, load_corpus;"
         "d = default_corpus_dir(); print(json.dumps([str(d), len(load_corpus(d))]))",
         cwd=tmp_path,
     ).stdout

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from conformance._case import Case, case_id
+from conformance.corpus._case import Case, case_id
 from noetl_events_ref._ops import run_op
 
 FAKES = Path(__file__).parent / "fake_adapters"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance._case import Case
-from conformance._cli import main
+from conformance.cli._main import main
+from conformance.corpus._case import Case
 
 from ._support import SPECS, Verify, reference_case, write_corpus
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from conformance._baseline import BaselineError, parse
+from conformance.runner._baseline import BaselineError, parse
 
 from ._support import Verify, fake
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from conformance._case import Case
+from conformance.corpus._case import Case
 
 from ._support import Verify, fake, reference_case, write_corpus
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from conformance._report import report_schema, to_junit
-from conformance._report_views import difference, to_text
+from conformance.report._report import report_schema, to_junit
+from conformance.report._views import difference, to_text
 
 from ._support import Verify, fake
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from conformance._case import Case, default_corpus_dir, iter_case_files
-from conformance._protocol import Answer, Validator, protocol_bundle
-from conformance._runner import InProcessDriver, SubprocessDriver, execute, judge
+from conformance.corpus._case import Case, default_corpus_dir, iter_case_files
+from conformance.runner._protocol import Answer, Validator, protocol_bundle
+from conformance.runner._runner import InProcessDriver, SubprocessDriver, execute, judge
 
 from ._support import REFERENCE, Verify, fake
 
@@ -191,7 +191,7 @@ def test_not_a_corpus_is_a_usage_error(verify: Verify, tmp_path: Path) -> None:
 
 
 def test_help_documents_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
-    from conformance._cli import main
+    from conformance.cli._main import main
 
     with pytest.raises(SystemExit):
         main(["verify", "--help"])

@@ -1,4 +1,4 @@
-"""``conformance._rust_glue``: the corpus as a Rust integration-test file.
+"""``conformance.rust._glue``: the corpus as a Rust integration-test file.
 
 Two halves:
 
@@ -26,9 +26,9 @@ from pathlib import Path
 
 import pytest
 
-from conformance._case import Case, case_id, load_corpus
-from conformance._rust_glue import RustGlueError, rust_identifier, write_rust_tests
-from conformance._rust_glue import _unique_identifiers as unique_identifiers
+from conformance.corpus._case import Case, case_id, load_corpus
+from conformance.rust._glue import RustGlueError, rust_identifier, write_rust_tests
+from conformance.rust._glue import _unique_identifiers as unique_identifiers
 
 REPO = Path(__file__).resolve().parents[2]
 ADAPTER = REPO / "adapters" / "rust"
@@ -510,7 +510,7 @@ def test_a_case_not_representable_in_utf8_is_left_out_and_listed(tmp_path: Path)
 
 
 def test_the_cli_writes_the_glue(tmp_path: Path) -> None:
-    from conformance._cli import main
+    from conformance.cli._main import main
 
     corpus_dir = tmp_path / "corpus"
     for c in _corpus():

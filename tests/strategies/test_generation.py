@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from conformance._case import OPS, case_id, load_case
-from conformance._cli import main
-from conformance._corpus import lint, write_manifest
-from conformance._generation import GENERATOR, generate_cases, write_cases
+from conformance.cli._main import main
+from conformance.corpus._case import OPS, case_id, load_case
+from conformance.corpus._corpus import lint, write_manifest
+from conformance.generation._generation import GENERATOR, generate_cases, write_cases
 from noetl_events_ref._ops import run_op
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +28,7 @@ def _tree(folder: Path) -> dict[str, bytes]:
 
 def _generate_in_a_fresh_process(out: Path, seed: int, count: int, hash_seed: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": hash_seed}
-    run = "import sys; from conformance._cli import main; sys.exit(main(sys.argv[1:]))"
+    run = "import sys; from conformance.cli._main import main; sys.exit(main(sys.argv[1:]))"
     args = ["generate", "--seed", str(seed), "--count", str(count), "--out", str(out)]
     subprocess.run([sys.executable, "-c", run, *args], env=env, check=True, capture_output=True)
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from hypothesis import Phase, given, settings
 
-from conformance._case import case_id, load_case
-from conformance._cli import main
-from conformance._corpus import lint, write_manifest
+from conformance.cli._main import main
+from conformance.corpus._case import case_id, load_case
+from conformance.corpus._corpus import lint, write_manifest
 from conformance.strategies import (
     PropertyFailure,
     check_round_trip,
@@ -182,7 +182,7 @@ def _shrunk_failure() -> PropertyFailure:
 
 def _cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    run = "import sys; from conformance._cli import main; sys.exit(main(sys.argv[1:]))"
+    run = "import sys; from conformance.cli._main import main; sys.exit(main(sys.argv[1:]))"
     return subprocess.run(
         [sys.executable, "-c", run, *args], cwd=cwd, env=env, capture_output=True, text=True
     )

@@ -21,7 +21,14 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from conformance import strategies
-from conformance._domain import I64_MAX, I64_MIN, MAX_YEAR, MIN_YEAR, U64_MAX, value_depth
+from conformance.generation._domain import (
+    I64_MAX,
+    I64_MIN,
+    MAX_YEAR,
+    MIN_YEAR,
+    U64_MAX,
+    value_depth,
+)
 from conformance.strategies import (
     AdapterOp,
     InvalidEnvelope,

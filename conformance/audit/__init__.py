@@ -1,0 +1,1 @@
+"""``check``: auditing captured event streams (files, stdin, PostgreSQL, NATS JetStream)."""

@@ -1,0 +1,288 @@
+"""The audit core of ``check``: a verdict for every line, the counts, the findings.
+
+A verdict is the reference's (``noetl_events_ref.decode_event`` / ``decode_request``): a line
+is valid when the reference accepts it, else invalid with the reference's error kind, JSON path
+and message. The orjson fast path (:mod:`conformance.audit._fast`) only ever answers "valid"; every
+line it cannot prove goes to the reference itself.
+
+Counts merge exactly (``Tally.merge``), so a stream checked in pieces, in any number of
+processes, gives the same report as one pass over it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from typing import Final, Literal, TypeVar
+
+from noetl_events_ref import EnvelopeError, decode_event, decode_request
+
+from . import _fast
+
+__all__ = [
+    "MAX_EVENT_TYPES",
+    "MAX_TEXT",
+    "OTHER_EVENT_TYPES",
+    "Auditor",
+    "Finding",
+    "Hazard",
+    "Mode",
+    "Tally",
+]
+
+Mode = Literal["event", "request"]
+Where = int | str
+"""A line number (files, stdin) or a row key (PostgreSQL, NATS)."""
+
+MAX_EVENT_TYPES: Final = 10_000
+"""At most this many event types are counted by name: the first in code point order."""
+OTHER_EVENT_TYPES: Final = "(other)"
+"""Where the occurrences of the event types beyond :data:`MAX_EVENT_TYPES` are counted."""
+MAX_TEXT: Final = 2_000
+"""Messages, paths and details longer than this are cut (a 100 MB line stays a short report)."""
+
+
+def _cut(text: str) -> str:
+    if len(text) <= MAX_TEXT:
+        return text
+    return f"{text[:MAX_TEXT]}… [{len(text) - MAX_TEXT} more characters]"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Finding:
+    """An invalid line: where, and the reference's error."""
+
+    source: int
+    line: Where
+    kind: str
+    path: str
+    message: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Hazard:
+    """A portability hazard in a valid line (see :mod:`conformance.audit._hazards`)."""
+
+    source: int
+    line: Where
+    kind: str
+    path: str
+    detail: str
+
+
+class EventTypeCounts:
+    """Valid envelopes by event type, in bounded memory and exactly mergeable: the
+    :data:`MAX_EVENT_TYPES` smallest types (code point order) are counted by name, all others
+    together under :data:`OTHER_EVENT_TYPES`. (Whatever order the lines come in, and however a
+    stream is cut into pieces, the same types are kept with the same counts.)"""
+
+    __slots__ = ("counts", "other")
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.other = 0
+
+    def update(self, types: Iterable[str]) -> None:
+        self.counts.update(types)
+        if len(self.counts) > 2 * MAX_EVENT_TYPES:
+            self._trim()
+
+    def add(self, event_type: str) -> None:
+        self.counts[event_type] += 1
+        if len(self.counts) > 2 * MAX_EVENT_TYPES:
+            self._trim()
+
+    def _trim(self) -> None:
+        if len(self.counts) <= MAX_EVENT_TYPES:
+            return
+        keep = sorted(self.counts)[:MAX_EVENT_TYPES]
+        kept = Counter({t: self.counts[t] for t in keep})
+        self.other += self.counts.total() - kept.total()
+        self.counts = kept
+
+    def merge(self, other: EventTypeCounts) -> None:
+        self.counts.update(other.counts)
+        self.other += other.other
+        self._trim()
+
+    def as_dict(self) -> dict[str, int]:
+        self._trim()
+        out = dict(sorted(self.counts.items()))
+        if self.other:
+            out[OTHER_EVENT_TYPES] = out.get(OTHER_EVENT_TYPES, 0) + self.other
+        return out
+
+
+_Item = TypeVar("_Item", Finding, Hazard)
+
+
+@dataclasses.dataclass(slots=True)
+class Tally:
+    """What a check found in some lines: counts, and the first findings and hazards.
+
+    ``max_items`` caps the findings and the hazards kept (0: keep all); the counts are exact.
+    ``lines`` is how many lines were read (a shard checks only some of them)."""
+
+    max_items: int = 100
+    total: int = 0
+    valid: int = 0
+    lines: int = 0
+    by_kind: Counter[str] = dataclasses.field(default_factory=Counter)
+    by_event_type: EventTypeCounts = dataclasses.field(default_factory=EventTypeCounts)
+    findings: list[Finding] = dataclasses.field(default_factory=list)
+    hazard_lines: int = 0
+    hazards_by_kind: Counter[str] = dataclasses.field(default_factory=Counter)
+    hazards: list[Hazard] = dataclasses.field(default_factory=list)
+
+    @property
+    def invalid(self) -> int:
+        return self.total - self.valid
+
+    def _room(self, items: list[Finding] | list[Hazard]) -> bool:
+        return self.max_items == 0 or len(items) < self.max_items
+
+    def add_finding(self, finding: Finding) -> None:
+        self.by_kind[finding.kind] += 1
+        if self._room(self.findings):
+            self.findings.append(finding)
+
+    def add_hazard(self, hazard: Hazard) -> None:
+        self.hazards_by_kind[hazard.kind] += 1
+        if self._room(self.hazards):
+            self.hazards.append(hazard)
+
+    def merge(self, other: Tally, line_offset: int = 0) -> None:
+        """Add ``other`` (the lines after these); its integer line numbers are moved by
+        ``line_offset`` (a piece of a file checked on its own counts from 1)."""
+        self.total += other.total
+        self.valid += other.valid
+        self.lines += other.lines
+        self.by_kind.update(other.by_kind)
+        self.by_event_type.merge(other.by_event_type)
+        self.hazard_lines += other.hazard_lines
+        self.hazards_by_kind.update(other.hazards_by_kind)
+        self._take(self.findings, other.findings, line_offset)
+        self._take(self.hazards, other.hazards, line_offset)
+
+    def _take(self, items: list[_Item], more: list[_Item], line_offset: int) -> None:
+        for item in more:
+            if not self._room(items):
+                break
+            if line_offset and isinstance(item.line, int):
+                item = dataclasses.replace(item, line=item.line + line_offset)
+            items.append(item)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Numbered:
+    """Line ``k`` of a block is line ``first + k * step`` of source ``source``."""
+
+    source: int
+    first: int
+    step: int = 1
+
+    def __call__(self, k: int) -> Where:
+        return self.first + k * self.step
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Keyed:
+    """Line ``k`` of a block is known by ``keys[k]`` (a row or message key)."""
+
+    source: int
+    keys: Sequence[str]
+
+    def __call__(self, k: int) -> Where:
+        return self.keys[k]
+
+
+Locator = Numbered | Keyed
+HazardScan = Callable[[bytes], "list[tuple[str, str, str]]"]
+
+
+class Auditor:
+    """Checks blocks of lines into a :class:`Tally`.
+
+    ``fast=False`` turns the orjson fast path off (every line to the reference), which is how
+    the tests prove both paths give the same report."""
+
+    def __init__(
+        self,
+        *,
+        mode: Mode = "event",
+        max_items: int = 100,
+        hazards: bool = False,
+        fast: bool = True,
+    ) -> None:
+        self.max_items = max_items
+        self._decode = decode_event if mode == "event" else decode_request
+        prover = (
+            (_fast.event_prover() if mode == "event" else _fast.request_prover()) if fast else None
+        )
+        self._prove = prover
+        self._scan: HazardScan | None = None
+        if hazards:
+            from ._hazards import scanner
+
+            self._scan = scanner(mode)
+
+    @property
+    def fast(self) -> bool:
+        return self._prove is not None
+
+    def tally(self) -> Tally:
+        return Tally(max_items=self.max_items)
+
+    def check(self, tally: Tally, lines: Sequence[bytes], where: Locator) -> None:
+        """Check every line of ``lines`` into ``tally``."""
+        n = len(lines)
+        tally.total += n
+        if self._prove is not None:
+            proved, slow = self._prove(lines)
+            tally.by_event_type.update(proved)
+            valid = len(proved)
+        else:
+            slow, valid = list(range(n)), 0
+        invalid: list[int] = []
+        decode = self._decode
+        for k in slow:
+            try:
+                record = decode(lines[k])
+            except EnvelopeError as e:
+                invalid.append(k)
+                tally.add_finding(
+                    Finding(where.source, where(k), e.kind, _cut(e.path), _cut(e.message))
+                )
+                continue
+            except Exception as e:  # a bug in the reference: report it, keep going
+                invalid.append(k)
+                tally.add_finding(
+                    Finding(
+                        where.source,
+                        where(k),
+                        "other",
+                        "$",
+                        _cut(f"noetl_events_ref failed: {type(e).__name__}: {e}"),
+                    )
+                )
+                continue
+            valid += 1
+            tally.by_event_type.add(record.event_type)
+        tally.valid += valid
+        if self._scan is not None:
+            self._scan_hazards(tally, lines, invalid, where)
+
+    def _scan_hazards(
+        self, tally: Tally, lines: Sequence[bytes], invalid: list[int], where: Locator
+    ) -> None:
+        assert self._scan is not None
+        skip = set(invalid)
+        for k, line in enumerate(lines):
+            if k in skip:
+                continue
+            found = self._scan(line)
+            if found:
+                tally.hazard_lines += 1
+                for kind, path, detail in found:
+                    tally.add_hazard(Hazard(where.source, where(k), kind, _cut(path), _cut(detail)))

@@ -1,0 +1,164 @@
+"""``noetl-events-conformance corpus``: lint, format and index the golden corpus."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Final
+
+from conformance.corpus._case import CaseFileError, default_corpus_dir
+from conformance.corpus._corpus import MANIFEST_NAME, RULES, fmt, lint, write_manifest
+
+__all__ = ["register"]
+
+EXIT_OK: Final = 0
+EXIT_PROBLEMS: Final = 1
+
+_DESCRIPTION: Final = """\
+Maintain a corpus folder (cases/<op>/<id>.json plus manifest.json).
+
+  lint      check every case file and the manifest; exit 1 if anything is wrong
+  fmt       rewrite case files into their canonical text (--check: only report)
+  manifest  rewrite manifest.json from the case files
+
+Without --corpus, the bundled corpus is used.
+"""
+
+_LINT_DESCRIPTION: Final = (
+    "Check every case file and the manifest. Each problem is printed as\n"
+    "FILE: JSON-PATH: MESSAGE [RULE]; the rules are:\n\n"
+    + "".join(f"  {name:10} {text}\n" for name, text in RULES.items())
+)
+_LINT_EPILOG: Final = "exit status: 0 clean, 1 problems found, 2 usage error (not a corpus folder)"
+
+
+def _corpus_dir(value: str | None) -> Path:
+    from ._main import UsageError
+
+    corpus = Path(value) if value is not None else default_corpus_dir()
+    if not (corpus / "cases").is_dir():
+        raise UsageError(f"{corpus} is not a corpus folder (it has no cases/ folder)")
+    return corpus
+
+
+def _add_corpus_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--corpus",
+        metavar="DIR",
+        help="the corpus folder, holding cases/ and manifest.json (default: the bundled corpus)",
+    )
+
+
+def _run_lint(args: argparse.Namespace) -> int:
+    corpus = _corpus_dir(args.corpus)
+    problems = lint(corpus)
+    if args.format == "json":
+        report = {
+            "corpus": str(corpus),
+            "clean": not problems,
+            "count": len(problems),
+            "problems": [p.to_json() for p in problems],
+        }
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        for problem in problems:
+            print(
+                f"{corpus / problem.file}: {problem.json_path}: {problem.message} [{problem.rule}]"
+            )
+        files = len({p.file for p in problems})
+        if problems:
+            print(f"{len(problems)} problem(s) in {files} file(s)", file=sys.stderr)
+        else:
+            print(f"{corpus}: clean", file=sys.stderr)
+    return EXIT_PROBLEMS if problems else EXIT_OK
+
+
+def _run_fmt(args: argparse.Namespace) -> int:
+    corpus = _corpus_dir(args.corpus)
+    try:
+        changed = fmt(corpus, check=args.check)
+    except CaseFileError as e:
+        print(f"{e.path}: {e.json_path}: {e.message}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    verb = "would reformat" if args.check else "reformatted"
+    for path in changed:
+        print(f"{verb} {path}")
+    if changed and not args.check:
+        print("the manifest's sha256 changed: run `corpus manifest`", file=sys.stderr)
+    if args.check and changed:
+        return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+def _run_manifest(args: argparse.Namespace) -> int:
+    corpus = _corpus_dir(args.corpus)
+    try:
+        manifest = write_manifest(corpus)
+    except CaseFileError as e:
+        print(f"{e.path}: {e.json_path}: {e.message}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    path = corpus / MANIFEST_NAME
+    print(f"wrote {path}: {manifest['count']} cases, sha256 {manifest['sha256']}")
+    return EXIT_OK
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``corpus`` command and its subcommands."""
+    corpus = subparsers.add_parser(
+        "corpus",
+        help="lint, format and index the golden corpus",
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = corpus.add_subparsers(dest="corpus_command", metavar="SUBCOMMAND", required=True)
+
+    p = sub.add_parser(
+        "lint",
+        help="check the case files and the manifest",
+        description=_LINT_DESCRIPTION,
+        epilog=_LINT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_corpus_option(p)
+    p.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: one line per problem (default); json: one report object",
+    )
+    p.set_defaults(func=_run_lint)
+
+    p = sub.add_parser(
+        "fmt",
+        help="rewrite case files into canonical text",
+        description=(
+            "Rewrite each case file whose text differs from its canonical form (2-space\n"
+            "indented JSON, fields in format order, UTF-8, final newline). Files are replaced\n"
+            "atomically. Ids, names and the manifest are not touched."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="exit status: 0 done or nothing to change; 1 --check found files to reformat,\n"
+        "or a file is not a case; 2 usage error",
+    )
+    _add_corpus_option(p)
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; list the files that would change and exit 1 if any",
+    )
+    p.set_defaults(func=_run_fmt)
+
+    p = sub.add_parser(
+        "manifest",
+        help="rewrite manifest.json from the case files",
+        description=(
+            "Recompute manifest.json (count, sha256 over the case files, counts by op and\n"
+            "level) and write it; corpus_version is kept."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="exit status: 0 written, 1 a file is not a case, 2 usage error",
+    )
+    _add_corpus_option(p)
+    p.set_defaults(func=_run_manifest)

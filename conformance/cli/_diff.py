@@ -1,0 +1,180 @@
+"""``diff A B``: structural diff of two envelopes, two JSONL streams, or two golden folders."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import gzip
+import itertools
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from conformance.core._diff import Change, json_changes, parse_or_none
+
+__all__ = ["Difference", "diff_paths", "register"]
+
+_EPILOG = """\
+A and B are both files holding one JSON document each, both JSON-lines streams (.jsonl or
+.jsonl.gz: compared line by line), or both folders (golden folders: files compared by
+relative path). Documents are compared as serde_json reads them: key order and spelling do
+not matter, types do (1 is not 1.0).
+
+exit status: 0 equal, 1 different, 2 usage error
+"""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Difference:
+    """Where two inputs differ (a line, a file, or the document) and how."""
+
+    where: str
+    changes: tuple[Change, ...] = ()
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"where": self.where, "changes": [c.to_json() for c in self.changes]}
+        if self.note is not None:
+            out["note"] = self.note
+        return out
+
+
+def _compare_texts(where: str, left: str, right: str) -> Difference | None:
+    a, a_err = parse_or_none(left)
+    b, b_err = parse_or_none(right)
+    if a_err is None and b_err is None:
+        changes = json_changes(a, b)
+        return Difference(where, tuple(changes)) if changes else None
+    if left == right:
+        return None
+    notes = [
+        f"{side} is not JSON ({err})" for side, err in (("left", a_err), ("right", b_err)) if err
+    ]
+    return Difference(where, note="; ".join(notes) + "; texts differ")
+
+
+def _lines(path: Path) -> Iterator[str]:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", errors="surrogateescape", newline="\n") as f:
+        for line in f:
+            yield line.rstrip("\n").rstrip("\r")
+
+
+def _is_stream(path: Path) -> bool:
+    return path.name.endswith((".jsonl", ".jsonl.gz", ".ndjson"))
+
+
+def diff_paths(left: Path, right: Path) -> list[Difference]:
+    """Compare two inputs of the same shape; raises ``ValueError`` for mismatched shapes."""
+    if left.is_dir() != right.is_dir():
+        raise ValueError("compare a folder with a folder, or a file with a file")
+    if left.is_dir():
+        return _diff_folders(left, right)
+    if _is_stream(left) or _is_stream(right):
+        return _diff_streams(left, right)
+    d = _compare_texts("document", left.read_text("utf-8"), right.read_text("utf-8"))
+    return [d] if d else []
+
+
+def _diff_streams(left: Path, right: Path) -> list[Difference]:
+    out: list[Difference] = []
+    for n, (a, b) in enumerate(itertools.zip_longest(_lines(left), _lines(right)), start=1):
+        if a is None or b is None:
+            side = "left" if b is None else "right"
+            out.append(Difference(f"line {n}", note=f"only on the {side}"))
+        elif (d := _compare_texts(f"line {n}", a, b)) is not None:
+            out.append(d)
+    return out
+
+
+def _diff_folders(left: Path, right: Path) -> list[Difference]:
+    def files(root: Path) -> set[str]:
+        return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+    a, b = files(left), files(right)
+    out: list[Difference] = []
+    for rel in sorted(a | b):
+        if rel not in b:
+            out.append(Difference(rel, note="only on the left"))
+        elif rel not in a:
+            out.append(Difference(rel, note="only on the right"))
+        else:
+            ta = (left / rel).read_text("utf-8", errors="surrogateescape")
+            tb = (right / rel).read_text("utf-8", errors="surrogateescape")
+            if (d := _compare_texts(rel, ta, tb)) is not None:
+                out.append(d)
+    return out
+
+
+def _write_text(diffs: list[Difference], out: TextIO) -> None:
+    if not diffs:
+        out.write("equal\n")
+        return
+    for d in diffs:
+        out.write(f"{d.where}:{' ' + d.note if d.note else ''}\n")
+        for c in d.changes:
+            out.write(f"  {c.describe()}\n")
+    out.write(f"{len(diffs)} difference{'s' if len(diffs) != 1 else ''}\n")
+
+
+def _write_markdown(diffs: list[Difference], out: TextIO) -> None:
+    if not diffs:
+        out.write("**equal**\n")
+        return
+    out.write("| where | JSON path | left | right |\n|---|---|---|---|\n")
+
+    def cell(value: Any) -> str:
+        return (
+            "`" + json.dumps(value, ensure_ascii=False).replace("|", "\\|").replace("`", "'") + "`"
+        )
+
+    for d in diffs:
+        if not d.changes:
+            out.write(f"| {d.where} | | {d.note} | |\n")
+        for c in d.changes:
+            left = cell(c.left) if c.kind != "added" else "—"
+            right = cell(c.right) if c.kind != "removed" else "—"
+            out.write(f"| {d.where} | `{c.path}` | {left} | {right} |\n")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "diff",
+        help="structural diff of two envelopes, JSONL streams or golden folders",
+        description="Show which documents, lines or files differ, and at which JSON paths.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("left", metavar="A", type=Path)
+    p.add_argument("right", metavar="B", type=Path)
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ._main import UsageError
+
+    for path in (args.left, args.right):
+        if not path.exists():
+            raise UsageError(f"{path}: no such file or folder")
+    try:
+        diffs = diff_paths(args.left, args.right)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    except UnicodeDecodeError as e:
+        raise UsageError(f"not UTF-8 text: {e}") from None
+    if args.format == "json":
+        json.dump(
+            {"equal": not diffs, "differences": [d.to_json() for d in diffs]},
+            sys.stdout,
+            ensure_ascii=False,
+            indent=2,
+        )
+        sys.stdout.write("\n")
+    elif args.format == "markdown":
+        _write_markdown(diffs, sys.stdout)
+    else:
+        _write_text(diffs, sys.stdout)
+    return 1 if diffs else 0

@@ -1,0 +1,64 @@
+"""``noetl-events-conformance``: the kit's command line.
+
+Each subcommand lives in its own module, which provides ``register(subparsers)``: it adds
+its parser and sets ``func`` (called with the parsed arguments, returning the exit status).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from importlib import import_module
+from typing import Final
+
+from conformance.core._usage import UsageError
+
+__all__ = ["UsageError", "main"]
+
+# command -> module, in the order the commands appear in --help
+_COMMANDS: Final = {
+    "verify": "conformance.cli._verify",
+    "check": "conformance.cli._check",
+    "diff": "conformance.cli._diff",
+    "corpus": "conformance.cli._corpus",
+    "generate": "conformance.cli._generate",
+    "promote": "conformance.cli._promote",
+}
+
+EXIT_OK: Final = 0
+EXIT_USAGE: Final = 2
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line; with ``command``, only that command's module is imported (start-up
+    time matters for ``check`` in a pipeline), otherwise all of them (for ``--help``)."""
+    parser = argparse.ArgumentParser(
+        prog="noetl-events-conformance",
+        description=(
+            "Wire-compatibility conformance kit for the NoETL event envelope: verify an "
+            "implementation against the golden corpus, audit captured event streams, and keep "
+            "the corpus itself in order."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, module_name in _COMMANDS.items():
+        if command is None or command == name:
+            import_module(module_name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
+    command = next((w for w in words if not w.startswith("-")), None)
+    parser = build_parser(command if command in _COMMANDS else None)
+    args = parser.parse_args(words)
+    try:
+        return int(args.func(args))
+    except UsageError as e:
+        print(f"noetl-events-conformance: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("noetl-events-conformance: interrupted", file=sys.stderr)
+        return 130

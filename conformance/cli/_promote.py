@@ -1,0 +1,265 @@
+"""``promote``: turn a failing example into a corpus case.
+
+The input is taken as given (already shrunk), the expectation comes from the reference, the id
+from the content, and the case records where it came from (``provenance``: strategy, seed, the
+implementation it caught, the UTC date). ``--from-output`` reads the failure text the property
+checks print (a pasted CI log will do) and promotes every command it finds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import re
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from conformance.corpus._case import (
+    LEVELS,
+    OPS,
+    Case,
+    CaseFileError,
+    case_from_outcome,
+    case_path,
+    default_corpus_dir,
+    load_case,
+    write_case,
+)
+
+__all__ = ["promote_case", "register"]
+
+EXIT_OK: Final = 0
+EXIT_CONFLICT: Final = 1
+_MARKER: Final = "noetl-events-conformance promote "
+_TAG: Final = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+_DESCRIPTION: Final = """\
+Turn a failing example (as a property check printed it) into a corpus case: the input as
+given, the expectation from the reference, a content-hashed id, and provenance. The case is
+written into <corpus>/cases/<op>/<id>.json; an existing file with that id is kept.
+"""
+_EPILOG: Final = """\
+examples:
+  noetl-events-conformance promote --op decode_event --input '{"execution_id":1,...}' \\
+      --caught-by rust-noetl-events-0.1.0 --strategy wire_envelopes
+  noetl-events-conformance promote --from-output ci.log --corpus fixtures
+
+exit status: 0 written (or already in the corpus), 1 another case already has the id,
+2 usage error
+"""
+
+
+def _add_example_options(p: argparse.ArgumentParser, *, required: bool) -> None:
+    """The options a printed command carries (shared with the --from-output reader)."""
+    p.add_argument("--op", choices=OPS, help="the operation the example runs")
+    given = p.add_mutually_exclusive_group(required=required)
+    given.add_argument("--input", metavar="TEXT", help="the input text, as is")
+    given.add_argument(
+        "--input-json", metavar="JSON", help="the input as a JSON string literal (any character)"
+    )
+    given.add_argument("--input-file", metavar="FILE", type=Path, help="the input: FILE's text")
+    p.add_argument("--now", metavar="RFC3339", help="the `now` of a request_to_event example")
+    p.add_argument("--caught-by", metavar="IMPL", help="the implementation the example caught")
+    p.add_argument("--strategy", metavar="NAME", help="the strategy that drew the example")
+    p.add_argument("--seed", type=int, metavar="S", help="the seed it was drawn with")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``promote`` subcommand."""
+    p = sub.add_parser(
+        "promote",
+        help="turn a failing example into a corpus case",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_example_options(p, required=False)
+    p.add_argument(
+        "--from-output",
+        metavar="FILE",
+        help="promote every `noetl-events-conformance promote` command in FILE (- for stdin)",
+    )
+    p.add_argument("--slug", help="the readable part of the id (default: promoted-<strategy>)")
+    p.add_argument("--description", metavar="TEXT", help="one line: what the case shows")
+    p.add_argument("--tags", metavar="A,B", help="hazard tags, comma-separated")
+    p.add_argument("--corpus", metavar="DIR", type=Path, help="default: the bundled corpus")
+    p.add_argument("--level", choices=LEVELS, default="recommended")
+    p.set_defaults(func=_run)
+
+
+def _usage(message: str) -> Exception:
+    from ._main import UsageError
+
+    return UsageError(message)
+
+
+def _read_input(args: argparse.Namespace) -> str:
+    if args.input is not None:
+        return str(args.input)
+    if args.input_json is not None:
+        try:
+            value = json.loads(args.input_json)
+        except ValueError as e:
+            raise _usage(f"--input-json is not a JSON string literal: {e}") from None
+        if not isinstance(value, str):
+            raise _usage("--input-json must be a JSON string literal")
+        return value
+    try:
+        return Path(args.input_file).read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise _usage(f"cannot read --input-file {args.input_file}: {e}") from None
+
+
+def _commands(text: str) -> list[argparse.Namespace]:
+    """Every promote command in a failure text (duplicates once), parsed."""
+    parser = argparse.ArgumentParser(prog="promote", add_help=False, exit_on_error=False)
+    _add_example_options(parser, required=True)
+    found: list[argparse.Namespace] = []
+    seen: set[tuple[Any, ...]] = set()
+    for line in text.splitlines():
+        start = line.find(_MARKER)
+        if start < 0:
+            continue
+        try:
+            ns = parser.parse_args(shlex.split(line[start + len(_MARKER) :]))
+        except (ValueError, argparse.ArgumentError) as e:
+            raise _usage(f"cannot read the command in: {line.strip()[:200]} ({e})") from None
+        key = (ns.op, ns.input, ns.input_json, ns.now)
+        if key not in seen:
+            seen.add(key)
+            found.append(ns)
+    return found
+
+
+def _tags(value: str | None) -> tuple[str, ...]:
+    tags = [t.strip() for t in (value or "").split(",") if t.strip()]
+    for tag in tags:
+        if not _TAG.fullmatch(tag):
+            raise _usage(f"tag {tag!r}: tags are lowercase words joined by '-'")
+    return tuple(dict.fromkeys([*tags, "promoted"]))
+
+
+def promote_case(
+    op: str,
+    text: str,
+    *,
+    now: str | None = None,
+    slug: str | None = None,
+    description: str | None = None,
+    tags: Sequence[str] = ("promoted",),
+    level: str = "recommended",
+    provenance: dict[str, Any] | None = None,
+) -> Case:
+    """The corpus case for an example: the expectation from the reference, id from content.
+    Raises ``ValueError`` when the reference cannot run it (``request_to_event`` without
+    ``now`` for a request that has no ``created_at``)."""
+    from noetl_events_ref._ops import run_op
+
+    if now is not None and op != "request_to_event":
+        raise ValueError("--now only applies to request_to_event")
+    outcome = run_op(op, text, now)
+    if outcome.kind == "other":
+        raise ValueError(f"the reference cannot run this example: {outcome.message} (pass --now)")
+    strategy = (provenance or {}).get("strategy")
+    return case_from_outcome(
+        outcome,
+        slug or f"promoted-{strategy or op}",
+        op=op,
+        input=text,
+        level=level,
+        description=description or f"Promoted from a failing property example ({strategy or op})",
+        tags=tuple(tags),
+        now=now,
+        provenance=provenance,
+    )
+
+
+def _same_meaning(a: Case, b: Case) -> bool:
+    return (a.op, a.input, a.now, a.meaning) == (b.op, b.input, b.now, b.meaning)
+
+
+def _write(corpus: Path, case: Case) -> tuple[Path, bool]:
+    """Write the case unless its id is taken; ``(path, written)``. A taken id with another
+    meaning is a conflict (``FileExistsError``)."""
+    path = case_path(corpus, case)
+    if path.exists():
+        try:
+            existing = load_case(path)
+        except CaseFileError as e:
+            raise FileExistsError(f"{path} exists and is not a readable case: {e}") from None
+        if _same_meaning(existing, case):
+            return path, False
+        raise FileExistsError(f"{path} exists and holds a different case; not overwritten")
+    return write_case(corpus, case), True
+
+
+def _promote_one(args: argparse.Namespace, example: argparse.Namespace, corpus: Path) -> int:
+    if example.op is None:
+        raise _usage("--op is required")
+    text = _read_input(example)
+    if example.now is not None:
+        from noetl_events_ref import Timestamp
+        from noetl_events_ref._timestamp import TimestampParseError
+
+        try:
+            Timestamp.parse(example.now)
+        except TimestampParseError as e:
+            raise _usage(f"--now {example.now!r} is not an RFC 3339 timestamp: {e}") from None
+    provenance: dict[str, Any] = {"promoted_by": "noetl-events-conformance promote"}
+    for key in ("strategy", "seed", "caught_by"):
+        value = getattr(example, key) if getattr(example, key) is not None else getattr(args, key)
+        if value is not None:
+            provenance[key] = value
+    provenance["date"] = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d")
+    if args.description is not None and "\n" in args.description:
+        raise _usage("--description must be one line")
+    try:
+        case = promote_case(
+            example.op,
+            text,
+            now=example.now,
+            slug=args.slug,
+            description=args.description,
+            tags=_tags(args.tags),
+            level=args.level,
+            provenance=provenance,
+        )
+    except ValueError as e:
+        raise _usage(str(e)) from None
+    try:
+        path, written = _write(corpus, case)
+    except FileExistsError as e:
+        print(f"noetl-events-conformance: {e}", file=sys.stderr)
+        return EXIT_CONFLICT
+    print(path if written else f"{path} (already in the corpus)")
+    if written:
+        print("update the manifest with: noetl-events-conformance corpus manifest", file=sys.stderr)
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    corpus = Path(args.corpus) if args.corpus is not None else default_corpus_dir()
+    if args.from_output is None:
+        if args.input is None and args.input_json is None and args.input_file is None:
+            raise _usage("give --input, --input-json, --input-file or --from-output")
+        return _promote_one(args, args, corpus)
+    if any(getattr(args, k) is not None for k in ("op", "input", "input_json", "input_file")):
+        raise _usage("--from-output takes the op and input from the output; drop --op/--input")
+    try:
+        if args.from_output == "-":
+            text = sys.stdin.read()
+        else:
+            text = Path(args.from_output).read_text(encoding="utf-8", errors="replace")
+    except OSError as e:
+        raise _usage(f"cannot read --from-output {args.from_output}: {e}") from None
+    examples = _commands(text)
+    if not examples:
+        raise _usage(f"no `{_MARKER.strip()}` command in {args.from_output}")
+    status = EXIT_OK
+    for example in examples:
+        status = max(status, _promote_one(args, example, corpus))
+    return status

@@ -1,0 +1,299 @@
+"""``verify``: run the golden corpus against an implementation and report the verdicts.
+
+Without ``--impl`` the kit checks its own reference, in process: the kit's main job, and the
+quickest way to see the corpus and the reference agree. With ``--impl`` any command speaking
+runner protocol v1 is started and driven over a pipe. The exit status is part of the interface
+(CI scripts branch on it), so it is documented in ``--help`` and decided in one place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shlex
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Final
+
+from conformance.core._atomic import write_atomic
+from conformance.corpus._case import Case, CaseFileError, default_corpus_dir, load_corpus, select
+from conformance.report._report import (
+    FORMATS,
+    badge,
+    build,
+    corpus_info,
+    report_schema,
+    to_json,
+    to_junit,
+)
+from conformance.report._views import to_markdown, to_text
+from conformance.runner import _baseline
+from conformance.runner._baseline import Baseline, BaselineError
+from conformance.runner._protocol import PROTOCOL, protocol_bundle
+from conformance.runner._runner import (
+    CaseResult,
+    Driver,
+    InProcessDriver,
+    RunOutcome,
+    SubprocessDriver,
+    execute,
+)
+
+from ._main import UsageError
+
+__all__ = ["register"]
+
+EXIT_OK: Final = 0
+EXIT_FAILED: Final = 1
+EXIT_ERRORED: Final = 3
+DEFAULT_LEVEL: Final = "all"
+
+_EPILOG: Final = """\
+exit status:
+  0  no unexpected failure: every case passed, or failed as its baseline entry says
+  1  an unexpected failure, or a baseline problem (a stale entry for a case that now
+     passes, an id the corpus does not have)
+  2  usage error (bad option, unreadable corpus or baseline)
+  3  the implementation errored: it crashed, hung, or broke the protocol (the report
+     carries the reason and the tail of its stderr)
+
+examples:
+  noetl-events-conformance verify
+  noetl-events-conformance verify --impl 'target/release/noetl-events-adapter'
+  noetl-events-conformance verify --impl 'python -m my_adapter' --baseline known.txt \\
+      --format junit --output conformance.xml
+"""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "verify",
+        help="run the corpus against an implementation (default: the reference, in process)",
+        description=(
+            "Run the golden corpus against an implementation and report each case as passed,\n"
+            "failed, skipped or errored. Without --impl the kit checks its own reference, in\n"
+            "process; with --impl, any command speaking runner protocol v1 (one JSON object\n"
+            "per line on stdin/stdout) is started and driven over a pipe."
+        ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add = parser.add_argument
+    add(
+        "--impl",
+        metavar="COMMAND",
+        help="implementation command speaking runner protocol v1 "
+        "(split like a shell would); default: the reference, in process",
+    )
+    add("--corpus", metavar="DIR", type=Path, help="corpus folder (default: the bundled one)")
+    add(
+        "--level",
+        choices=("required", "recommended", "all"),
+        default=DEFAULT_LEVEL,
+        help=f"run cases at this level or stricter (default: {DEFAULT_LEVEL})",
+    )
+    add("--select", metavar="PATTERN", help="only case ids matching this glob (or substring)")
+    add(
+        "--baseline",
+        metavar="FILE",
+        type=Path,
+        help="known failures: one case id per line, then `# reason`",
+    )
+    add(
+        "--update-baseline",
+        action="store_true",
+        help="rewrite --baseline from this run's failures (full corpus only: not with --select "
+        "or --level)",
+    )
+    add("--strict-messages", action="store_true", help="also compare error message text")
+    add(
+        "--timeout",
+        metavar="SECONDS",
+        type=float,
+        default=10.0,
+        help="per-request timeout for --impl (default: 10)",
+    )
+    add(
+        "--run-timeout",
+        metavar="SECONDS",
+        type=float,
+        default=600.0,
+        help="whole-run timeout for --impl (default: 600)",
+    )
+    add(
+        "--validate-protocol",
+        action="store_true",
+        help="check every protocol message, both ways, against the JSON Schemas; stop at the "
+        "first bad one (for adapter authors)",
+    )
+    add("--format", choices=FORMATS, default="text", help="report format (default: text)")
+    add(
+        "--output",
+        metavar="FILE",
+        type=Path,
+        help="write the report here (atomically) instead of stdout",
+    )
+    add("--schema", choices=("report", "protocol"), help="print a JSON Schema and exit")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.schema:
+        schema = report_schema() if args.schema == "report" else protocol_bundle()
+        print(json.dumps(schema, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    _check_options(args)
+    corpus_dir = args.corpus if args.corpus is not None else default_corpus_dir()
+    corpus = _load_corpus(corpus_dir)
+    cases = select(corpus, level=args.level, pattern=args.select)
+    if not cases:
+        raise UsageError(
+            f"no case of {corpus_dir} matches --level {args.level}"
+            + (f" --select {args.select}" if args.select else "")
+        )
+    baseline = _load_baseline(args)
+    driver = _driver(args)
+    with _progress(len(cases)) as on_result:
+        outcome = execute(driver, cases, strict_messages=args.strict_messages, on_result=on_result)
+    if args.update_baseline:
+        baseline = _update_baseline(args.baseline, baseline, outcome)
+    checked = None
+    if baseline is not None:
+        checked = _baseline.check(baseline, outcome.results, (c.id for c in corpus)).to_json()
+    report = build(
+        outcome,
+        corpus=corpus_info(corpus_dir),
+        run=_run_options(args),
+        baseline=checked,
+        listed=baseline.entries if baseline is not None else {},
+    )
+    _emit(report, args)
+    return {"passed": EXIT_OK, "failed": EXIT_FAILED}.get(report["status"], EXIT_ERRORED)
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Refuse combinations that would silently do the wrong thing."""
+    if args.update_baseline:
+        if args.baseline is None:
+            raise UsageError("--update-baseline needs --baseline FILE")
+        if args.select is not None or args.level != DEFAULT_LEVEL:
+            raise UsageError(
+                "--update-baseline needs the whole corpus: drop --select and --level "
+                "(a partial run would drop every entry it did not run)"
+            )
+    if args.timeout <= 0 or args.run_timeout <= 0:
+        raise UsageError("--timeout and --run-timeout must be positive")
+    if args.validate_protocol and args.impl is None:
+        raise UsageError(
+            "--validate-protocol checks the messages of --impl COMMAND; "
+            "the in-process reference exchanges none"
+        )
+    if args.output is not None and not args.output.parent.is_dir():
+        raise UsageError(f"--output {args.output}: no such folder {args.output.parent}")
+
+
+def _load_corpus(corpus_dir: Path) -> list[Case]:
+    try:
+        return load_corpus(corpus_dir)
+    except CaseFileError as e:
+        raise UsageError(f"cannot read the corpus: {e}") from None
+
+
+def _load_baseline(args: argparse.Namespace) -> Baseline | None:
+    if args.baseline is None:
+        return None
+    try:
+        return _baseline.load(args.baseline, missing_ok=args.update_baseline)
+    except BaselineError as e:
+        raise UsageError(str(e)) from None
+
+
+def _driver(args: argparse.Namespace) -> Driver:
+    if args.impl is None:
+        return InProcessDriver()
+    try:
+        return SubprocessDriver(
+            args.impl,
+            timeout=args.timeout,
+            run_timeout=args.run_timeout,
+            validate=args.validate_protocol,
+        )
+    except ValueError as e:  # shlex: unbalanced quotes; or an empty command
+        raise UsageError(f"--impl {args.impl!r}: {e}") from None
+
+
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Callable[[CaseResult], None] | None]:
+    """A transient progress bar on stderr, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    columns = ("verifying", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("verify", total=total)
+        yield lambda _result: progress.advance(task)
+
+
+def _update_baseline(path: Path, old: Baseline | None, outcome: RunOutcome) -> Baseline:
+    if outcome.error is not None:
+        print(
+            f"noetl-events-conformance: baseline {path} not updated: the implementation errored",
+            file=sys.stderr,
+        )
+        return old or Baseline({}, str(path))
+    new = _baseline.updated(old or Baseline({}, str(path)), outcome.results)
+    _baseline.save(new, path)
+    before = set(old.entries if old else ())
+    added, removed = len(set(new.entries) - before), len(before - set(new.entries))
+    print(
+        f"noetl-events-conformance: wrote {path}: {len(new.entries)} entries "
+        f"(+{added}, -{removed})",
+        file=sys.stderr,
+    )
+    return new
+
+
+def _run_options(args: argparse.Namespace) -> dict[str, Any]:
+    command = shlex.split(args.impl) if args.impl is not None else None
+    return {
+        "driver": "subprocess" if command else "in-process",
+        "command": command,
+        "protocol": PROTOCOL,
+        "level": args.level,
+        "select": args.select,
+        "strict_messages": args.strict_messages,
+        "timeout": args.timeout if command else None,
+        "validate_protocol": args.validate_protocol,
+    }
+
+
+def _render(report: dict[str, Any], fmt: str, *, color: bool, width: int) -> str:
+    if fmt == "json":
+        return to_json(report)
+    if fmt == "junit":
+        return to_junit(report)
+    if fmt == "badge":
+        return badge(report)
+    if fmt == "markdown":
+        return to_markdown(report)
+    return to_text(report, color=color, width=width)
+
+
+def _emit(report: dict[str, Any], args: argparse.Namespace) -> None:
+    """Print the report, or write it atomically to ``--output``. Colour only on a terminal."""
+    to_terminal = args.output is None and sys.stdout.isatty()
+    color = to_terminal and "NO_COLOR" not in os.environ
+    width = shutil.get_terminal_size().columns if to_terminal else 100
+    text = _render(report, args.format, color=color, width=width)
+    if args.output is not None:
+        write_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()

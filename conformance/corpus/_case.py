@@ -1,0 +1,346 @@
+"""Corpus cases: the record, its stable id, its canonical file text, and loading a corpus.
+
+A case file is one JSON object (``fixtures/cases/<op>/<id>.json``):
+
+``format_version``  1
+``id``              ``<slug>-<hash8>``; the hash covers (op, input, now, expected meaning)
+``op``              one of the five protocol operations
+``sample``          optional: cases sharing a meaning (many spellings, one canonical output)
+``description``     one line
+``level``           ``required`` | ``recommended`` | ``acceptable``
+``tags``            the hazards the case exercises
+``input``           the raw JSON text handed to the implementation
+``now``             optional RFC 3339 text, for ``request_to_event``
+``expect``          ``{"output": text}`` or ``{"error": {"kind": k, "message": m}}``
+``provenance``      optional: where a promoted case came from
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+from conformance.core._atomic import write_atomic
+from noetl_events_ref._ops import OPS, Outcome
+
+__all__ = [
+    "FORMAT_VERSION",
+    "LEVELS",
+    "OPS",
+    "Case",
+    "CaseFileError",
+    "case_from_bytes",
+    "case_from_json",
+    "case_from_outcome",
+    "case_hash",
+    "case_id",
+    "case_path",
+    "default_corpus_dir",
+    "iter_case_files",
+    "load_case",
+    "load_corpus",
+    "read_case",
+    "select",
+    "slugify",
+    "write_case",
+]
+
+FORMAT_VERSION: Final = 1
+LEVELS: Final = ("required", "recommended", "acceptable")
+_FIELD_ORDER: Final = (
+    "format_version",
+    "id",
+    "op",
+    "sample",
+    "description",
+    "level",
+    "tags",
+    "input",
+    "now",
+    "expect",
+    "provenance",
+)
+
+
+class CaseFileError(ValueError):
+    """A case file that cannot be read as a case: names the file and the JSON path."""
+
+    def __init__(self, path: Path | str, json_path: str, message: str) -> None:
+        super().__init__(f"{path}: {json_path}: {message}")
+        self.path = str(path)
+        self.json_path = json_path
+        self.message = message
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Case:
+    """One golden case: ``output`` is set when it is accepted, ``error_kind`` when rejected."""
+
+    id: str
+    op: str
+    input: str
+    level: str
+    description: str
+    tags: tuple[str, ...] = ()
+    sample: str | None = None
+    now: str | None = None
+    output: str | None = None
+    error_kind: str | None = None
+    error_message: str | None = None
+    provenance: Mapping[str, Any] | None = None
+    path: str | None = dataclasses.field(default=None, compare=False)
+
+    @property
+    def accepts(self) -> bool:
+        return self.output is not None
+
+    @property
+    def meaning(self) -> tuple[str, str | None]:
+        """What the case expects, messages aside: ``("output", text)`` or ``("error", kind)``.
+        Cases sharing a ``sample`` share it; the id's hash covers it."""
+        if self.output is not None:
+            return ("output", self.output)
+        return ("error", self.error_kind)
+
+    def expect_json(self) -> dict[str, Any]:
+        if self.output is not None:
+            return {"output": self.output}
+        return {"error": {"kind": self.error_kind, "message": self.error_message}}
+
+    def to_json(self) -> dict[str, Any]:
+        """The case as a JSON object, fields in canonical order, optional ones omitted."""
+        raw: dict[str, Any] = {
+            "format_version": FORMAT_VERSION,
+            "id": self.id,
+            "op": self.op,
+            "sample": self.sample,
+            "description": self.description,
+            "level": self.level,
+            "tags": list(self.tags),
+            "input": self.input,
+            "now": self.now,
+            "expect": self.expect_json(),
+            "provenance": dict(self.provenance) if self.provenance is not None else None,
+        }
+        return {k: raw[k] for k in _FIELD_ORDER if raw[k] is not None}
+
+    def to_text(self) -> str:
+        """The canonical file text (what ``corpus fmt`` writes)."""
+        return json.dumps(self.to_json(), ensure_ascii=False, indent=2) + "\n"
+
+    def with_id(self) -> Case:
+        """This case with its id recomputed from its slug and content."""
+        slug = self.id.rsplit("-", 1)[0] if re.fullmatch(r".+-[0-9a-f]{8}", self.id) else self.id
+        return dataclasses.replace(self, id=case_id(slug, self))
+
+
+def slugify(text: str) -> str:
+    """A readable, file-name-safe slug."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:60].rstrip("-") or "case"
+
+
+def case_hash(case: Case) -> str:
+    """8 hex digits over (op, input, now, expected meaning); messages do not count."""
+    blob = json.dumps([case.op, case.input, case.now, case.meaning], ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
+def case_id(slug: str, case: Case) -> str:
+    return f"{slugify(slug)}-{case_hash(case)}"
+
+
+def case_from_outcome(
+    outcome: Outcome,
+    slug: str,
+    *,
+    op: str,
+    input: str,
+    level: str,
+    description: str,
+    tags: tuple[str, ...] = (),
+    sample: str | None = None,
+    now: str | None = None,
+    provenance: Mapping[str, Any] | None = None,
+) -> Case:
+    """The case expecting ``outcome`` (the reference's answer to ``op`` on ``input``), its id
+    made from ``slug`` and its content."""
+    case = Case(
+        id="",
+        op=op,
+        input=input,
+        level=level,
+        description=description,
+        tags=tags,
+        sample=sample,
+        now=now,
+        output=outcome.output if outcome.ok else None,
+        error_kind=None if outcome.ok else outcome.kind,
+        error_message=None if outcome.ok else outcome.message,
+        provenance=provenance,
+    )
+    return dataclasses.replace(case, id=case_id(slug, case))
+
+
+def case_path(corpus: Path, case: Case) -> Path:
+    """Where the case's file belongs in a corpus folder: ``cases/<op>/<id>.json``."""
+    return Path(corpus) / "cases" / case.op / f"{case.id}.json"
+
+
+def write_case(corpus: Path, case: Case) -> Path:
+    """Write the case's canonical text at :func:`case_path` (atomically); returns the path."""
+    path = case_path(corpus, case)
+    write_atomic(path, case.to_text())
+    return path
+
+
+def _require(obj: Mapping[str, Any], key: str, typ: type, path: Path | str) -> Any:
+    if key not in obj:
+        raise CaseFileError(path, f"$.{key}", "missing")
+    value = obj[key]
+    if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
+        raise CaseFileError(
+            path, f"$.{key}", f"expected {typ.__name__}, got {type(value).__name__}"
+        )
+    return value
+
+
+def case_from_json(obj: Any, path: Path | str = "<case>") -> Case:
+    """Build a :class:`Case` from a parsed case file; raises :class:`CaseFileError`."""
+    if not isinstance(obj, dict):
+        raise CaseFileError(path, "$", f"expected an object, got {type(obj).__name__}")
+    version = _require(obj, "format_version", int, path)
+    if version != FORMAT_VERSION:
+        raise CaseFileError(
+            path, "$.format_version", f"this kit reads format {FORMAT_VERSION}, got {version}"
+        )
+    op = _require(obj, "op", str, path)
+    if op not in OPS:
+        raise CaseFileError(path, "$.op", f"unknown op {op!r} (one of {', '.join(OPS)})")
+    level = _require(obj, "level", str, path)
+    if level not in LEVELS:
+        raise CaseFileError(
+            path, "$.level", f"unknown level {level!r} (one of {', '.join(LEVELS)})"
+        )
+    tags = _require(obj, "tags", list, path)
+    for i, tag in enumerate(tags):
+        if not isinstance(tag, str):
+            raise CaseFileError(path, f"$.tags[{i}]", "expected a string")
+    expect = _require(obj, "expect", dict, path)
+    output = error_kind = error_message = None
+    if "output" in expect:
+        output = expect["output"]
+        if not isinstance(output, str):
+            raise CaseFileError(path, "$.expect.output", "expected a string")
+    elif "error" in expect:
+        err = expect["error"]
+        if not isinstance(err, dict) or not isinstance(err.get("kind"), str):
+            raise CaseFileError(path, "$.expect.error.kind", "expected a string")
+        error_kind = err["kind"]
+        error_message = err.get("message")
+        if error_message is not None and not isinstance(error_message, str):
+            raise CaseFileError(path, "$.expect.error.message", "expected a string")
+    else:
+        raise CaseFileError(path, "$.expect", "needs `output` or `error`")
+    for key in ("sample", "now"):
+        if key in obj and not isinstance(obj[key], str):
+            raise CaseFileError(path, f"$.{key}", "expected a string")
+    provenance = obj.get("provenance")
+    if provenance is not None and not isinstance(provenance, dict):
+        raise CaseFileError(path, "$.provenance", "expected an object")
+    return Case(
+        id=_require(obj, "id", str, path),
+        op=op,
+        input=_require(obj, "input", str, path),
+        level=level,
+        description=_require(obj, "description", str, path),
+        tags=tuple(tags),
+        sample=obj.get("sample"),
+        now=obj.get("now"),
+        output=output,
+        error_kind=error_kind,
+        error_message=error_message,
+        provenance=provenance,
+        path=str(path),
+    )
+
+
+def case_from_bytes(data: bytes, path: Path | str = "<case>") -> Case:
+    """A case file's bytes as a :class:`Case`; raises :class:`CaseFileError` as
+    :func:`load_case` does."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise CaseFileError(path, "$", f"cannot read: {e}") from None
+    # Newlines as a text-mode read gives them, so error lines are counted the same way.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise CaseFileError(
+            path, "$", f"not JSON: {e.msg} at line {e.lineno} column {e.colno}"
+        ) from None
+    return case_from_json(obj, path)
+
+
+def read_case(path: Path) -> tuple[Case, bytes]:
+    """Read one case file once: the case and the file's bytes (for a digest, or to compare
+    with the canonical text); raises :class:`CaseFileError` as :func:`load_case` does."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise CaseFileError(path, "$", f"cannot read: {e}") from None
+    return case_from_bytes(data, path), data
+
+
+def load_case(path: Path) -> Case:
+    """Read one case file; raises :class:`CaseFileError` naming the file, line and JSON path."""
+    return read_case(path)[0]
+
+
+def default_corpus_dir() -> Path:
+    """The bundled corpus: inside the installed package, else the source tree's ``fixtures/``."""
+    bundled = resources.files("conformance") / "_fixtures"
+    if bundled.is_dir():
+        return Path(str(bundled))
+    return Path(__file__).resolve().parents[2] / "fixtures"
+
+
+def iter_case_files(corpus: Path) -> Iterator[Path]:
+    """Case files under ``corpus/cases`` in a stable order."""
+    yield from sorted((corpus / "cases").rglob("*.json"))
+
+
+def load_corpus(corpus: Path | None = None) -> list[Case]:
+    """All cases of a corpus folder (default: the bundled one), sorted by op then id."""
+    root = corpus if corpus is not None else default_corpus_dir()
+    if not (root / "cases").is_dir():
+        raise CaseFileError(root, "$", "not a corpus: no cases/ folder")
+    cases = [load_case(p) for p in iter_case_files(root)]
+    return sorted(cases, key=lambda c: (OPS.index(c.op), c.id))
+
+
+def select(cases: Iterable[Case], *, level: str = "all", pattern: str | None = None) -> list[Case]:
+    """Cases at ``level`` or stricter (``all`` keeps every case) whose id matches ``pattern``
+    (a shell-style glob, or a substring when it has no glob characters)."""
+    import fnmatch
+
+    keep = {"required": 1, "recommended": 2, "all": 3, "acceptable": 3}[level]
+    out = []
+    for c in cases:
+        if LEVELS.index(c.level) >= keep:
+            continue
+        if pattern is not None:
+            if any(ch in pattern for ch in "*?["):
+                if not fnmatch.fnmatchcase(c.id, pattern):
+                    continue
+            elif pattern not in c.id:
+                continue
+        out.append(c)
+    return out

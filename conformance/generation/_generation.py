@@ -1,0 +1,120 @@
+"""``generate --seed S --count N``: corpus cases drawn from the strategies' domain.
+
+Case ``i`` of seed ``S`` is built by the strategies' own builders
+(:mod:`conformance.generation._domain`, :mod:`conformance.generation._wire`,
+:mod:`conformance.generation._near_misses`) driven by
+``random.Random("noetl-events-conformance:S:i")``, never by Hypothesis's engine, so the same
+seed and count give byte-identical files on every machine and every run, whatever Hypothesis's
+settings or example database hold; and case ``i`` does not depend on ``count``. Expectations
+come from the reference.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+
+from conformance.corpus._case import OPS, Case, case_from_outcome, write_case
+from noetl_events_ref._ops import run_op
+
+from ._choices import RandomSource, boolean
+from ._domain import EVENT_DEPTH, VALUE_DEPTH, draw_event, draw_request, draw_timestamp, draw_value
+from ._near_misses import render_invalid_event, render_invalid_request, render_invalid_value
+from ._wire import render_event, render_request, render_value
+
+__all__ = ["GENERATOR", "generate_cases", "write_cases"]
+
+GENERATOR: Final = "noetl-events-conformance generate"
+_MAX_LEAVES: Final = 12
+# Implementation-defined corners (spec section 1): the positional array form.
+_ACCEPTABLE_RULES: Final = frozenset({"positional-too-short"})
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Drawn:
+    text: str
+    now: str | None
+    what: str  # for the description
+    rule: str | None = None
+
+
+def _event_input(src: RandomSource, p_invalid: float) -> _Drawn:
+    event = draw_event(src, max_depth=EVENT_DEPTH, max_leaves=_MAX_LEAVES)
+    if boolean(src, p_invalid):
+        text, _, rule = render_invalid_event(src, event)
+        return _Drawn(text, None, f"an envelope breaking one rule ({rule})", rule)
+    return _Drawn(render_event(src, event)[0], None, "a wire envelope")
+
+
+def _request_input(src: RandomSource, p_invalid: float) -> _Drawn:
+    request = draw_request(src, max_depth=EVENT_DEPTH, max_leaves=_MAX_LEAVES)
+    if boolean(src, p_invalid):
+        text, _, rule = render_invalid_request(src, request)
+        return _Drawn(text, None, f"a request breaking one rule ({rule})", rule)
+    text, decoded = render_request(src, request)
+    now = draw_timestamp(src).format() if decoded.created_at is None else None
+    return _Drawn(text, now, "a server request")
+
+
+def _value_input(src: RandomSource) -> _Drawn:
+    if boolean(src, 0.15):
+        text, _, rule = render_invalid_value(src)
+        return _Drawn(text, None, f"a document serde_json rejects ({rule})", rule)
+    value = draw_value(src, max_depth=VALUE_DEPTH, max_leaves=_MAX_LEAVES)
+    return _Drawn(render_value(src, value)[0], None, "a JSON value")
+
+
+def _draw_input(op: str, src: RandomSource) -> _Drawn:
+    if op == "decode_event":
+        return _event_input(src, 0.25)
+    if op == "event_to_request":
+        return _event_input(src, 0.15)
+    if op == "decode_request":
+        return _request_input(src, 0.2)
+    if op == "request_to_event":
+        return _request_input(src, 0.0)
+    return _value_input(src)
+
+
+def _one_case(seed: int, index: int, op: str) -> Case:
+    src = RandomSource(f"noetl-events-conformance:{seed}:{index}")
+    drawn = _draw_input(op, src)
+    outcome = run_op(op, drawn.text, drawn.now)
+    if outcome.kind == "other":  # pragma: no cover - a generator bug, not a case
+        raise AssertionError(f"case {index}: the reference cannot run it: {outcome.message}")
+    tags = sorted(src.tags)
+    shown = ", ".join(tags[:4]) + (", ..." if len(tags) > 4 else "")
+    verdict = "accepted" if outcome.ok else f"rejected as {outcome.kind}"
+    return case_from_outcome(
+        outcome,
+        f"gen-{seed}-{index}",
+        op=op,
+        input=drawn.text,
+        level="acceptable" if drawn.rule in _ACCEPTABLE_RULES else "recommended",
+        description=f"Generated (seed {seed}, #{index}): {drawn.what}, {verdict}; {shown}",
+        tags=("generated", *tags),
+        now=drawn.now,
+        provenance={"generator": GENERATOR, "seed": seed, "index": index},
+    )
+
+
+def generate_cases(*, seed: int, count: int, ops: Sequence[str] | None = None) -> list[Case]:
+    """``count`` cases for ``seed``, cycling through ``ops`` (default: all five, in the kit's
+    order); case ``i`` runs ``ops[i % len(ops)]``."""
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, not {type(seed).__name__}")
+    if count < 0:
+        raise ValueError(f"count must be at least 0, not {count}")
+    chosen = tuple(dict.fromkeys(ops)) if ops else OPS
+    unknown = [op for op in chosen if op not in OPS]
+    if unknown:
+        raise ValueError(f"unknown ops {unknown} (one of {', '.join(OPS)})")
+    return [_one_case(seed, i, chosen[i % len(chosen)]) for i in range(count)]
+
+
+def write_cases(out: Path, cases: Sequence[Case]) -> list[Path]:
+    """Write each case as ``out/cases/<op>/<id>.json`` (its canonical text), atomically;
+    returns the paths in the order of ``cases``."""
+    return [write_case(out, case) for case in cases]

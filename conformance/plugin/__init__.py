@@ -1,0 +1,1 @@
+"""The pytest plugin's machinery: its options, one test item per corpus case, and goldens."""

@@ -1,0 +1,159 @@
+"""Golden files for events, requests and JSON texts, with the kit's one canonical encoder.
+
+``noetl_golden.check(value, name=...)`` writes ``value`` the way serde_json writes it and
+compares that text with ``goldens/<test module>/<name>.json`` beside the test. What happens
+depends on the mode (``--noetl-events-golden``):
+
+``new``     (default locally) a missing golden is created and the test fails with its path;
+            a mismatch fails with the diff and leaves ``<name>.obtained`` beside the golden.
+``update``  missing and changed goldens are (re)written; the test passes and the session
+            summary lists what changed. After a full, unfiltered run, unused goldens are removed.
+``none``    (default when ``CI`` is set) nothing is written except ``.obtained`` files: a
+            missing golden fails, so goldens are never created in CI.
+
+Writes are queued and done atomically at the end of the session. Goldens no test used are
+listed after a full, unfiltered run only (never after a partial one).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Final
+
+from conformance.core._atomic import write_atomic
+
+__all__ = ["MODES", "Golden", "GoldenStore", "canonical_text"]
+
+MODES: Final = ("update", "new", "none")
+SUFFIX: Final = ".json"
+OBTAINED: Final = ".obtained"
+FOLDER: Final = "goldens"
+
+
+def canonical_text(value: Any) -> str:
+    """The text serde_json writes for ``value``: an ExecutorEvent, an EventRequest, a JSON
+    text (str or bytes, re-read as serde_json reads it) or a JSON value."""
+    from noetl_events_ref import EventRequest, ExecutorEvent, encode_event, encode_request
+    from noetl_events_ref._codec import to_bytes
+    from noetl_events_ref._json import SerdeError, encode_value, parse_value
+    from noetl_events_ref._model import _check_json
+
+    if isinstance(value, ExecutorEvent):
+        return encode_event(value)
+    if isinstance(value, EventRequest):
+        return encode_request(value)
+    if isinstance(value, (str, bytes)):
+        try:
+            return encode_value(parse_value(to_bytes(value)))
+        except SerdeError as e:
+            raise ValueError(f"noetl_golden.check: the text is not JSON: {e.message}") from None
+    return encode_value(_check_json(value, "value"))
+
+
+@dataclasses.dataclass
+class GoldenStore:
+    """One session's goldens: what was used, what to write at the end, what changed."""
+
+    mode: str
+    pending: dict[Path, str] = dataclasses.field(default_factory=dict)
+    used: set[Path] = dataclasses.field(default_factory=set)
+    roots: set[Path] = dataclasses.field(default_factory=set)
+    created: list[Path] = dataclasses.field(default_factory=list)
+    updated: list[Path] = dataclasses.field(default_factory=list)
+    obtained: list[Path] = dataclasses.field(default_factory=list)
+    removed: list[Path] = dataclasses.field(default_factory=list)
+
+    def compare(self, path: Path, text: str) -> str | None:
+        """Hold ``text`` against the golden at ``path``; the failure message, or None."""
+        if path in self.used:
+            raise ValueError(f"noetl_golden: {path} is checked twice in one session; pass name=")
+        self.used.add(path)
+        self.roots.add(path.parent)
+        content = text + "\n"
+        try:
+            golden = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            golden = None
+        if golden == content:
+            self.pending.pop(path.with_suffix(OBTAINED), None)
+            return None
+        if self.mode == "update":
+            self.pending[path] = content
+            (self.updated if golden is not None else self.created).append(path)
+            return None
+        if golden is None:
+            if self.mode == "none":
+                return (
+                    f"no golden file at {path}\n(not written: --noetl-events-golden=none, the "
+                    "default when CI is set; create goldens locally and commit them)"
+                )
+            self.pending[path] = content
+            self.created.append(path)
+            return f"golden file created: {path}\nrerun to compare against it"
+        self.pending[path.with_suffix(OBTAINED)] = content
+        self.obtained.append(path.with_suffix(OBTAINED))
+        return _mismatch(path, golden.removesuffix("\n"), text)
+
+    def flush(self) -> None:
+        for path, text in sorted(self.pending.items()):
+            write_atomic(path, text)
+        self.pending.clear()
+
+    def unused(self, roots: Iterable[Path]) -> list[Path]:
+        """Golden files under ``roots`` that no test used this session."""
+        found: set[Path] = set()
+        for root in roots:
+            if root.is_dir():
+                found.update(p for p in root.rglob(f"*{SUFFIX}") if p.is_file())
+        return sorted(found - self.used)
+
+    def remove(self, paths: Iterable[Path]) -> None:
+        for path in paths:
+            path.unlink(missing_ok=True)
+            self.removed.append(path)
+
+
+def _mismatch(path: Path, golden: str, obtained: str) -> str:
+    from conformance.core._diff import explain_difference
+
+    return "\n".join(
+        [
+            f"does not match the golden file {path}",
+            *explain_difference(golden, obtained, "golden -> obtained"),
+            f"obtained text left in {path.with_suffix(OBTAINED)}",
+            "accept it with --noetl-events-golden=update",
+        ]
+    )
+
+
+_UNSAFE: Final = re.compile(r"[^A-Za-z0-9_.\-]+")
+
+
+class Golden:
+    """The ``noetl_golden`` fixture: one test's view of the session's golden store."""
+
+    def __init__(self, store: GoldenStore, folder: Path, default_name: str) -> None:
+        self._store = store
+        self._folder = folder
+        self._default = default_name
+        self._calls = 0
+
+    def path(self, name: str | None = None) -> Path:
+        """Where the golden called ``name`` (default: the test's name) lives."""
+        stem = _UNSAFE.sub("-", name if name is not None else self._default).strip("-.")
+        return self._folder / f"{stem or 'golden'}{SUFFIX}"
+
+    def check(self, value: Any, *, name: str | None = None) -> None:
+        """Compare ``value``'s canonical text with its golden file (see the module doc)."""
+        import pytest
+
+        if name is None:
+            self._calls += 1
+            if self._calls > 1:
+                name = f"{self._default}-{self._calls}"
+        message = self._store.compare(self.path(name), canonical_text(value))
+        if message is not None:
+            pytest.fail(message, pytrace=False)

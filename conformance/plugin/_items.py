@@ -1,0 +1,424 @@
+"""The plugin's corpus items: one pytest item per case, run through the kit's runner.
+
+An adapter command is started at configure time, so that it starts up while pytest collects.
+The first case item to run sends every case item of the session to it in one pipelined batch,
+read by a background thread; each item waits for its own result only and reports its own
+verdict (an in-process callable runs the batch on pytest's thread). Plain case items skip
+pytest's per-phase hook dispatch (:func:`run_case_protocol`). A failing item shows the JSON
+paths that differ and both texts with the first difference marked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import importlib
+import os
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+
+from conformance.corpus._case import LEVELS, OPS, Case, CaseFileError, load_corpus, select
+from conformance.runner._baseline import Baseline, BaselineError, load
+from conformance.runner._runner import (
+    AdapterError,
+    CaseResult,
+    Driver,
+    InProcessDriver,
+    RunOutcome,
+    SubprocessDriver,
+    execute,
+)
+
+__all__ = ["CaseItem", "CorpusView", "add_case_items", "prepare", "run_case_protocol"]
+
+_STATE = pytest.StashKey["_CorpusRun"]()
+_When = Literal["setup", "call", "teardown"]
+_FOLDERS = pytest.StashKey[dict[str, str]]()
+
+
+@dataclasses.dataclass(frozen=True)
+class CorpusView:
+    """The loaded corpus, for tests: ``filter`` by op, level, tags and id pattern."""
+
+    cases: tuple[Case, ...]
+
+    @classmethod
+    def load(cls, corpus: Path | None = None) -> CorpusView:
+        return cls(tuple(load_corpus(corpus)))
+
+    def filter(
+        self,
+        *,
+        op: str | None = None,
+        level: str = "all",
+        tags: Sequence[str] = (),
+        select: str | None = None,
+    ) -> list[Case]:
+        if op is not None and op not in OPS:
+            raise ValueError(f"unknown op {op!r} (one of {', '.join(OPS)})")
+        chosen = _select(self.cases, level=level, pattern=select)
+        return [c for c in chosen if (op is None or c.op == op) and set(tags) <= set(c.tags)]
+
+    def __iter__(self) -> Any:
+        return iter(self.cases)
+
+    def __len__(self) -> int:
+        return len(self.cases)
+
+
+_select = select
+
+
+def _callable_driver(spec: str) -> Driver:
+    """``python:module:callable``: an in-process implementation called as
+    ``callable(op, input, now)`` (see :class:`InProcessDriver`)."""
+    module, _, name = spec.partition(":")
+    try:
+        target = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as e:
+        raise pytest.UsageError(f"--noetl-events-impl python:{spec}: cannot import: {e}") from e
+    if not callable(target):
+        raise pytest.UsageError(f"--noetl-events-impl python:{spec} is not callable")
+    return InProcessDriver(target, {"name": spec, "language": "python"})
+
+
+def _driver(impl: str, timeout: float) -> Driver:
+    if impl.startswith("python:"):
+        return _callable_driver(impl.removeprefix("python:"))
+    if impl == "reference":
+        return InProcessDriver()
+    return SubprocessDriver(impl, timeout=timeout)
+
+
+def _runs_items_here(config: pytest.Config) -> bool:
+    """False on a pytest-xdist controller (its workers run the items) and under --collect-only."""
+    if config.getoption("collectonly", False):
+        return False
+    if hasattr(config, "workerinput"):
+        return True
+    return not config.getoption("numprocesses", None) and config.getoption("dist", "no") == "no"
+
+
+class _Results:
+    """The cases' results as they arrive, by case id.
+
+    From an adapter command, a background thread reads them: the adapter runs in a process of
+    its own, so while it works through the cases pytest's thread goes on reporting the items
+    whose results are in, and the run takes about as long as the longer of the two, not their
+    sum. Each item waits only for its own result. An in-process callable runs the whole batch
+    at once on pytest's thread, as anyone calling it expects.
+    """
+
+    def __init__(self, driver: Driver, cases: Sequence[Case]) -> None:
+        self._arrived = threading.Condition()
+        self._results: dict[str, CaseResult] = {}
+        self._outcome: RunOutcome | None = None
+        self._crash: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if isinstance(driver, SubprocessDriver):
+            self._thread = threading.Thread(
+                target=self._run, args=(driver, cases), name="noetl-events-run", daemon=True
+            )
+            self._thread.start()
+        else:
+            self._outcome = execute(driver, cases, on_result=self._arrive)
+
+    def _run(self, driver: Driver, cases: Sequence[Case]) -> None:
+        try:
+            outcome = execute(driver, cases, on_result=self._arrive)
+        except BaseException as e:  # handed to the items waiting, rather than lost in a thread
+            with self._arrived:
+                self._crash = e
+                self._arrived.notify_all()
+        else:
+            with self._arrived:
+                self._outcome = outcome
+                self._arrived.notify_all()
+
+    def _arrive(self, result: CaseResult) -> None:
+        with self._arrived:
+            self._results[result.case.id] = result
+            self._arrived.notify_all()
+
+    def result(self, case_id: str) -> CaseResult:
+        with self._arrived:
+            while case_id not in self._results and self._settled() is None:
+                self._arrived.wait(1.0)
+            return self._results[case_id]
+
+    def outcome(self) -> RunOutcome:
+        """The whole run, once it has finished (an errored case waits for it, for the tail of
+        the adapter's stderr)."""
+        with self._arrived:
+            while (settled := self._settled()) is None:
+                self._arrived.wait(1.0)
+            return settled
+
+    def _settled(self) -> RunOutcome | None:
+        if self._crash is not None:
+            raise RuntimeError("the conformance run failed") from self._crash
+        if self._outcome is None and not (self._thread and self._thread.is_alive()):
+            raise RuntimeError("the conformance run stopped without an outcome")
+        return self._outcome
+
+    def join(self, timeout: float) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+@dataclasses.dataclass
+class _CorpusRun:
+    driver: Driver
+    baseline: Baseline
+    all_ids: frozenset[str]
+    chosen: tuple[Case, ...] = ()
+    results: _Results | None = None
+
+    def result(self, item: CaseItem) -> CaseResult:
+        if self.results is None:  # the first case item to run sends them all
+            cases = [i.case for i in item.session.items if isinstance(i, CaseItem)]
+            self.results = _Results(self.driver, cases)
+        return self.results.result(item.case.id)
+
+    def close(self) -> None:
+        """Stop the adapter (at the end of the session, or when it is cut short)."""
+        self.driver.close()
+        if self.results is not None:
+            self.results.join(5.0)
+
+
+def prepare(config: pytest.Config) -> None:
+    """Load and check the corpus, the selection and the baseline (at configure time, so a
+    mistake is a usage error on the pytest-xdist controller too)."""
+    from ._options import option
+
+    corpus = option(config, "corpus")
+    level = str(option(config, "level"))
+    if level not in (*LEVELS[:2], "all"):
+        raise pytest.UsageError(
+            f"--noetl-events-level must be required, recommended or all, not {level!r}"
+        )
+    try:
+        timeout = float(option(config, "timeout") or 10)
+    except ValueError:
+        raise pytest.UsageError("--noetl-events-timeout must be a number of seconds") from None
+    driver = _driver(str(option(config, "impl")), timeout)
+    config.add_cleanup(driver.close)  # whatever happens next, the adapter does not outlive us
+    if isinstance(driver, SubprocessDriver) and _runs_items_here(config):
+        # The adapter starts up while the corpus loads and pytest collects. A command that
+        # cannot start fails again, and is reported, when the first case item runs.
+        with contextlib.suppress(AdapterError):
+            driver.launch()
+    try:
+        everything = load_corpus(Path(corpus) if corpus else None)
+        baseline_path = option(config, "baseline")
+        baseline = load(Path(baseline_path)) if baseline_path else Baseline({})
+    except (CaseFileError, BaselineError) as e:
+        raise pytest.UsageError(str(e)) from None
+    chosen = select(everything, level=level, pattern=option(config, "select"))
+    if not chosen:
+        raise pytest.UsageError("--noetl-events-*: no corpus case matches the selection")
+    state = config.stash[_STATE] = _CorpusRun(
+        driver=driver,
+        baseline=baseline,
+        all_ids=frozenset(c.id for c in everything),
+        chosen=tuple(chosen),
+    )
+    config.add_cleanup(state.close)
+
+
+def add_case_items(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    state = config.stash[_STATE]
+    collector = CorpusCollector.from_parent(
+        session, name="noetl-events-corpus", nodeid="noetl-events-corpus"
+    )
+    new_items: list[pytest.Item] = []
+    by_op: dict[str, list[Case]] = {}
+    for case in state.chosen:
+        by_op.setdefault(case.op, []).append(case)
+    for op, cases in by_op.items():
+        group = CorpusCollector.from_parent(collector, name=op)
+        group.add_marker("noetl_events_case")  # once for the op's items (they inherit it)
+        new_items += [CaseItem.from_parent(group, name=c.id, case=c) for c in cases]
+    unknown = sorted(set(state.baseline.entries) - state.all_ids)
+    if unknown:
+        new_items.append(
+            BaselineItem.from_parent(collector, name="baseline-entries", unknown=unknown)
+        )
+    items.extend(new_items)
+
+
+class CorpusCollector(pytest.Collector):
+    """``noetl-events-corpus`` and one child per op: node ids read
+    ``noetl-events-corpus::<op>::<case id>``, one name per level, as ``--lf`` expects."""
+
+    def collect(self) -> list[pytest.Item | pytest.Collector]:
+        return []  # the plugin adds the items itself, at pytest_collection_modifyitems
+
+
+class CaseFailure(Exception):
+    """A corpus case that failed: carries the result for a readable report."""
+
+    def __init__(self, result: CaseResult, note: str = "") -> None:
+        super().__init__(result.reason)
+        self.result = result
+        self.note = note
+
+
+class CaseItem(pytest.Item):
+    """One corpus case, verified against the implementation under test."""
+
+    def __init__(self, *, case: Case, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.case = case
+        for tag in case.tags:
+            self.keywords[tag] = True
+
+    def runtest(self) -> None:
+        state = self.config.stash[_STATE]
+        result = state.result(self)
+        listed = state.baseline.entries.get(self.case.id)
+        if result.verdict == "skipped":
+            pytest.skip(result.reason or "skipped")
+        if result.verdict == "errored":
+            assert state.results is not None
+            tail = state.results.outcome().stderr_tail
+            raise CaseFailure(
+                result,
+                f"the implementation errored\nstderr tail:\n{tail}"
+                if tail
+                else "the implementation errored",
+            )
+        if listed is not None:
+            if result.verdict == "fail":
+                pytest.xfail(f"in the baseline: {listed or 'known failure'}")
+            where = state.baseline.path
+            raise CaseFailure(
+                result, f"stale baseline entry: {self.case.id} passes now; remove it from {where}"
+            )
+        if result.verdict == "fail":
+            raise CaseFailure(result)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, CaseFailure):
+            return describe_failure(excinfo.value.result, excinfo.value.note)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Path | str, int | None, str]:
+        # A line number (the file's first) is needed: a skip marker reports at the item's place.
+        return (self.case.path or "corpus", 0, f"{self.case.op} {self.case.id}")
+
+    @functools.cached_property
+    def location(self) -> tuple[str, int | None, str]:
+        """As pytest's, relative to the root folder; worked out once per corpus folder rather
+        than once per case file (pytest's own costs more than judging the case)."""
+        path, line, domain = self.reportinfo()
+        folder, name = os.path.split(os.path.abspath(path))
+        folders = self.config.stash.setdefault(_FOLDERS, {})
+        relative = folders.get(folder)
+        if relative is None:
+            relative = folders[folder] = os.path.relpath(folder, self.config.rootpath)
+        return (os.path.normpath(os.path.join(relative, name)), line, domain)
+
+
+class BaselineItem(pytest.Item):
+    """Fails when the baseline lists ids the corpus does not have."""
+
+    def __init__(self, *, unknown: list[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.unknown = unknown
+
+    def runtest(self) -> None:
+        state = self.config.stash[_STATE]
+        pytest.fail(
+            f"{state.baseline.path}: ids not in the corpus: {', '.join(self.unknown)}",
+            pytrace=False,
+        )
+
+    def reportinfo(self) -> tuple[Path | str, int | None, str]:
+        return (str(self.config.stash[_STATE].baseline.path), 0, "baseline entries")
+
+
+def describe_failure(result: CaseResult, note: str = "") -> str:
+    """A readable account of one failed case: what was expected, what came, where they differ."""
+    from conformance.core._diff import explain_difference, visible
+
+    case, got = result.case, result.got
+    lines = [f"case {case.id} ({case.op}, {case.level}): {case.description}"]
+    if note:
+        lines.append(note)
+    lines.append(f"input:    {visible(case.input[:500])}")
+    if case.now:
+        lines.append(f"now:      {case.now}")
+    expected = case.output if case.accepts else f"error {case.error_kind}: {case.error_message}"
+    lines.append(f"expected: {visible(str(expected)[:500])}")
+    if got is not None:
+        shown = (
+            got.output if got.output is not None else f"error {got.error_kind}: {got.error_message}"
+        )
+        lines.append(f"got:      {visible(str(shown)[:500])}")
+    if result.reason:
+        lines.append(f"verdict:  {result.verdict} ({result.reason})")
+    if got is not None and case.output is not None and got.output is not None:
+        lines += explain_difference(case.output, got.output, "expected -> got")
+    return "\n".join(lines)
+
+
+def _nothing() -> None:
+    return None
+
+
+def _plain(item: pytest.Item) -> bool:
+    """A case item only the kit has touched: no marker but its own, no setup-only run."""
+    config = item.config
+    if config.getoption("setuponly", False) or config.getoption("setupplan", False):
+        return False
+    return all(m.name == "noetl_events_case" for m in item.iter_markers())
+
+
+def run_case_protocol(item: pytest.Item) -> bool | None:
+    """pytest's run-test protocol for a plain case item, without the per-phase hooks.
+
+    A case has no fixtures, runs no user code and prints nothing, so its setup and teardown
+    have nothing to do; what costs is pytest's dispatch of the setup, call and teardown hooks
+    to every plugin, several times the price of judging the case. This runs the case and
+    reports all three phases through the usual hooks (``pytest_runtest_logstart``,
+    ``pytest_runtest_makereport``, ``pytest_runtest_logreport``, ``pytest_exception_interact``,
+    ``pytest_runtest_logfinish``), so ``-x``, ``--junitxml``, ``--lf``, ``--pdb``, terminal
+    reports and pytest-xdist see each case as they see any test. Any other item, or a case item
+    given a marker (``skip``, ``xfail``, ...), returns ``None``: pytest's full protocol runs it.
+    """
+    if type(item) is not CaseItem or not _plain(item):
+        return None
+    ihook = item.ihook
+    reraise: tuple[type[BaseException], ...] = (pytest.exit.Exception,)
+    if not item.config.getoption("usepdb", False):
+        reraise += (KeyboardInterrupt,)
+    ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    phases: tuple[tuple[_When, Callable[[], None]], ...] = (
+        ("setup", _nothing),
+        ("call", item.runtest),
+        ("teardown", _nothing),
+    )
+    set_up = True
+    for when, step in phases:
+        if when == "call" and not set_up:
+            continue  # as pytest does: no call after a failed setup; teardown still reported
+        call = pytest.CallInfo.from_call(step, when=when, reraise=reraise)
+        report = ihook.pytest_runtest_makereport(item=item, call=call)
+        ihook.pytest_runtest_logreport(report=report)
+        if call.excinfo is not None and not (
+            hasattr(report, "wasxfail") or call.excinfo.errisinstance(pytest.skip.Exception)
+        ):
+            ihook.pytest_exception_interact(node=item, call=call, report=report)
+        if when == "setup":
+            set_up = report.passed
+    ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True

@@ -1,0 +1,47 @@
+"""The plugin's command-line and ini options, and how a value is looked up."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+__all__ = ["add_options", "option"]
+
+_OPTIONS: tuple[tuple[str, str, str | None], ...] = (
+    (
+        "impl",
+        "implementation to verify: a protocol v1 adapter command, or python:module:callable "
+        "(in-process, called as callable(op, input, now)); adds one item per corpus case",
+        None,
+    ),
+    ("corpus", "corpus folder (default: the bundled corpus)", None),
+    ("level", "required | recommended | all (default: all)", "all"),
+    ("select", "only case ids matching this glob or substring", None),
+    ("baseline", "baseline file of known failures (the same rules as verify --baseline)", None),
+    ("timeout", "per-request timeout for an adapter command, in seconds (default 10)", "10"),
+    (
+        "golden",
+        "golden files: update | new | none (default: new, or none when CI is set)",
+        None,
+    ),
+)
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("noetl-events", "NoETL event envelope conformance")
+    for name, help_text, _ in _OPTIONS:
+        group.addoption(f"--noetl-events-{name}", dest=f"noetl_events_{name}", help=help_text)
+        parser.addini(f"noetl_events_{name}", help_text)
+
+
+def option(config: pytest.Config, name: str) -> str | None:
+    """A plugin option: the command line wins over the ini file, then the default."""
+    value = config.getoption(f"noetl_events_{name}")
+    if value is None:
+        value = config.getini(f"noetl_events_{name}") or None
+    if value is None:
+        value = {n: d for n, _, d in _OPTIONS}[name]
+    if name == "golden" and value is None:
+        value = "none" if os.environ.get("CI") else "new"
+    return str(value) if value is not None else None

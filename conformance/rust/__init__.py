@@ -1,0 +1,1 @@
+"""Rust test glue: ``generate --rust`` and the one Rust error classification."""
