@@ -1,3 +1,60 @@
-"""noetl-events-conformance: the wire-compatibility kit for the NoETL event envelope."""
+"""noetl-events-conformance: the wire-compatibility kit for the NoETL event envelope.
 
-__all__: list[str] = []
+The public API (``docs/api.md``): load a corpus, run ``verify`` and ``check``, read reports as
+typed objects, and get the envelope's JSON Schemas. Names are imported on first use, so
+``import conformance`` stays cheap and needs no optional dependency.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from conformance.api import (
+        CaseVerdict,
+        CheckError,
+        CheckReport,
+        Counts,
+        VerifyReport,
+        check,
+        load_corpus,
+        read_report,
+        verify,
+    )
+    from conformance.core._usage import UsageError
+    from conformance.corpus._case import Case
+    from conformance.schema import envelope_schema
+
+__all__ = [
+    "Case",
+    "CaseVerdict",
+    "CheckError",
+    "CheckReport",
+    "Counts",
+    "UsageError",
+    "VerifyReport",
+    "check",
+    "envelope_schema",
+    "load_corpus",
+    "read_report",
+    "verify",
+]
+
+_WHERE = {
+    "Case": "conformance.corpus._case",
+    "UsageError": "conformance.core._usage",
+    "envelope_schema": "conformance.schema",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in __all__:
+        raise AttributeError(f"module 'conformance' has no attribute {name!r}")
+    value = getattr(import_module(_WHERE.get(name, "conformance.api")), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -1,0 +1,87 @@
+"""``check`` as a function: audit envelopes from files, PostgreSQL or NATS JetStream and read
+the result as a typed report."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from conformance.core._usage import UsageError
+
+__all__ = ["CheckError", "CheckReport", "check"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CheckError:
+    """One invalid envelope: where (a line number, or ``source:line`` with several sources),
+    the error kind, the JSON path and the reference's message."""
+
+    line: int | str
+    kind: str
+    path: str
+    message: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CheckReport:
+    """The result of ``check``: counts, invalid envelopes by kind, the first errors kept, and
+    ``json``, the full JSON report (``check --format json``) it was read from."""
+
+    total: int
+    valid: int
+    invalid: int
+    by_kind: Mapping[str, int]
+    by_event_type: Mapping[str, int]
+    errors: tuple[CheckError, ...]
+    json: Mapping[str, Any] = dataclasses.field(repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, report: Mapping[str, Any]) -> CheckReport:
+        return cls(
+            total=int(report["total"]),
+            valid=int(report["valid"]),
+            invalid=int(report["invalid"]),
+            by_kind=dict(report["by_kind"]),
+            by_event_type=dict(report["by_event_type"]),
+            errors=tuple(
+                CheckError(e["line"], e["kind"], e["path"], e["message"]) for e in report["errors"]
+            ),
+            json=report,
+        )
+
+    @property
+    def ok(self) -> bool:
+        """True when every envelope read is valid."""
+        return self.invalid == 0
+
+
+def check(
+    *sources: str | Path,
+    mode: Literal["event", "request"] = "event",
+    hazards: bool = False,
+    max_errors: int = 100,
+    exact: bool = False,
+) -> CheckReport:
+    """Check every envelope of ``sources`` (paths of JSON-lines files, ``.gz`` included,
+    ``postgresql://`` or ``nats://`` URLs) the way the Rust side decodes them, as
+    ``ExecutorEvent`` (``mode="event"``) or ``EventRequest``. ``hazards`` also reports valid
+    envelopes that other readers may take differently; ``max_errors`` bounds the errors kept
+    (all are counted); ``exact`` skips the fast path. A source that cannot be opened raises
+    :class:`UsageError`."""
+    from conformance.audit._report import report_json
+    from conformance.audit._run import AuditOptions, run
+    from conformance.audit._sources import SourceError, SourceOptions, open_source
+
+    if not sources:
+        raise UsageError("check: no source given")
+    if mode not in ("event", "request"):
+        raise UsageError(f"check: mode {mode!r}: expected 'event' or 'request'")
+    try:
+        opened = [open_source(str(s), SourceOptions()) for s in sources]
+        options = AuditOptions(mode=mode, max_items=max_errors, hazards=hazards, fast=not exact)
+        tally = run(options, opened)
+    except SourceError as e:
+        raise UsageError(str(e)) from None
+    return CheckReport.from_json(report_json(tally, [s.name for s in opened], hazards=hazards))

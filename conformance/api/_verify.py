@@ -1,0 +1,112 @@
+"""``verify`` as a function: the corpus, the implementation, the baseline, one typed report."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from conformance.core._usage import UsageError
+from conformance.corpus._case import Case, CaseFileError, default_corpus_dir, select
+from conformance.corpus._case import load_corpus as _load_all
+from conformance.report._report import build, corpus_info
+from conformance.runner import _baseline
+from conformance.runner._baseline import BaselineError
+from conformance.runner._protocol import PROTOCOL
+from conformance.runner._runner import Driver, InProcessDriver, SubprocessDriver, execute
+
+from ._types import VerifyReport
+
+__all__ = ["load_corpus", "verify"]
+
+Implementation = str | Sequence[str] | Callable[[str, str, str | None], Any] | None
+
+
+def load_corpus(
+    corpus: str | Path | None = None, *, level: str = "all", select_ids: str | None = None
+) -> list[Case]:
+    """The cases of a corpus folder (default: the bundled corpus), in a stable order, at
+    ``level`` or stricter (``required``, ``recommended`` or ``all``) and, with ``select_ids``,
+    whose id matches that glob (or substring). A case file that cannot be read raises
+    :class:`UsageError` naming the file and the JSON path."""
+    folder = Path(corpus) if corpus is not None else default_corpus_dir()
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: no such corpus folder")
+    try:
+        cases = _load_all(folder)
+    except CaseFileError as e:
+        raise UsageError(f"cannot read the corpus: {e}") from None
+    return select(cases, level=level, pattern=select_ids)
+
+
+def _driver(impl: Implementation, timeout: float, run_timeout: float) -> tuple[Driver, Any]:
+    if impl is None:
+        return InProcessDriver(), None
+    if callable(impl):
+        return InProcessDriver(impl), None
+    command = shlex.split(impl) if isinstance(impl, str) else list(impl)
+    if not command:
+        raise UsageError("impl: an empty command")
+    return SubprocessDriver(command, timeout=timeout, run_timeout=run_timeout), command
+
+
+def verify(
+    impl: Implementation = None,
+    *,
+    corpus: str | Path | None = None,
+    level: str = "all",
+    select_ids: str | None = None,
+    baseline: str | Path | None = None,
+    strict_messages: bool = False,
+    timeout: float = 10.0,
+    run_timeout: float = 600.0,
+) -> VerifyReport:
+    """Run the corpus against an implementation and return the report.
+
+    ``impl`` is ``None`` (the reference, in process), a command speaking runner protocol v1
+    (a string split as a shell would, or a list of arguments), or a callable
+    ``fn(op, input, now)`` answering in process. ``baseline`` is a known-failures file, as
+    ``verify --baseline`` reads it. Mistakes (no such corpus, an unreadable baseline) raise
+    :class:`UsageError`; a crashing implementation is a report with status ``errored``."""
+    if timeout <= 0 or run_timeout <= 0:
+        raise UsageError("timeout and run_timeout must be positive")
+    folder = Path(corpus) if corpus is not None else default_corpus_dir()
+    everything = load_corpus(folder)
+    cases = select(everything, level=level, pattern=select_ids)
+    if not cases:
+        raise UsageError(
+            f"no case of {folder} matches level {level!r}"
+            + (f" and {select_ids!r}" if select_ids else "")
+        )
+    known = None
+    if baseline is not None:
+        try:
+            known = _baseline.load(Path(baseline))
+        except BaselineError as e:
+            raise UsageError(str(e)) from None
+    try:
+        driver, command = _driver(impl, timeout, run_timeout)
+    except ValueError as e:  # shlex: unbalanced quotes
+        raise UsageError(f"impl {impl!r}: {e}") from None
+    outcome = execute(driver, cases, strict_messages=strict_messages)
+    checked = None
+    if known is not None:
+        checked = _baseline.check(known, outcome.results, (c.id for c in everything)).to_json()
+    report = build(
+        outcome,
+        corpus=corpus_info(folder),
+        run={
+            "driver": "subprocess" if command else "in-process",
+            "command": command,
+            "protocol": PROTOCOL,
+            "level": level,
+            "select": select_ids,
+            "strict_messages": strict_messages,
+            "timeout": timeout if command else None,
+            "validate_protocol": False,
+        },
+        baseline=checked,
+        listed=known.entries if known is not None else {},
+    )
+    return VerifyReport.from_json(report)

@@ -1,0 +1,176 @@
+"""The public Python API: every name in ``conformance.__all__`` works as documented, and its
+reports agree with the command line's (an independent path to the same run)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import conformance
+from conformance import (
+    CheckReport,
+    UsageError,
+    VerifyReport,
+    check,
+    load_corpus,
+    read_report,
+    verify,
+)
+from conformance.cli import main
+from noetl_events_ref._ops import Outcome, run_op
+
+ROOT = Path(__file__).resolve().parents[2]
+CASE_FILES = sorted((ROOT / "fixtures" / "cases").rglob("*.json"))
+EVENT = (
+    '{"execution_id":7,"event_type":"call.done","step":"s","status":"COMPLETED",'
+    '"created_at":"2026-05-31T00:00:00Z","context":{"rows":3}}'
+)
+
+
+def test_every_public_name_resolves_and_nothing_else_is_offered() -> None:
+    for name in conformance.__all__:
+        assert getattr(conformance, name) is not None, name
+    assert sorted(conformance.__all__) == sorted(set(conformance.__all__))
+    with pytest.raises(AttributeError):
+        _ = conformance.not_a_name  # type: ignore[attr-defined]
+
+
+def test_importing_the_package_loads_no_optional_dependency() -> None:
+    code = (
+        "import sys, conformance; conformance.verify; conformance.check; "
+        "conformance.envelope_schema; "
+        "print(sorted(m for m in ('rich', 'deepdiff', 'jsonschema', 'hypothesis', 'pytest',"
+        " 'yaml') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
+
+
+def test_load_corpus_selects_like_the_command_line() -> None:
+    everything = load_corpus()
+    assert len(everything) == len(CASE_FILES)
+    required = load_corpus(level="required")
+    assert 0 < len(required) < len(everything)
+    assert {c.level for c in required} == {"required"}
+    some = load_corpus(select_ids="dup-*")
+    assert some and all(c.id.startswith("dup-") for c in some)
+    with pytest.raises(UsageError, match="no such corpus folder"):
+        load_corpus(ROOT / "no-such-corpus")
+
+
+def test_verify_the_reference_in_process() -> None:
+    report = verify()
+    assert isinstance(report, VerifyReport)
+    assert report.ok and report.status == "passed" and report.exit_status == 0
+    assert report.summary.total == report.summary.passed == len(CASE_FILES)
+    assert sum(c.total for c in report.by_op.values()) == len(CASE_FILES)
+    assert report.failures == ()
+    assert {c.verdict for c in report.cases} == {"pass"}
+
+
+def test_verify_a_wrong_callable_reports_only_its_wrong_op() -> None:
+    def wrong(op: str, text: str, now: str | None) -> Outcome:
+        out = run_op(op, text, now)
+        if op == "canonical_value" and out.ok:
+            return Outcome(True, (out.output or "") + " ")
+        return out
+
+    report = verify(wrong, select_ids="*")
+    assert report.status == "failed" and report.exit_status == 1
+    assert report.failures and {c.op for c in report.failures} == {"canonical_value"}
+    assert report.by_op["canonical_value"].failed == len(report.failures)
+    assert report.by_op["decode_event"].failed == 0
+
+
+def test_verify_an_adapter_command_agrees_with_the_cli(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "noetl_events_ref"]
+    report = verify(command, level="required")
+    assert report.status == "passed"
+    assert report.implementation["name"]
+    saved = tmp_path / "report.json"
+    cli = [
+        "verify",
+        "--impl",
+        f"{sys.executable} -m noetl_events_ref",
+        "--level",
+        "required",
+        "--format",
+        "json",
+        "--output",
+        str(saved),
+    ]
+    assert main(cli) == 0
+    from_cli = read_report(saved)
+    assert from_cli.summary == report.summary
+    assert from_cli.by_op == report.by_op
+    assert [(c.id, c.verdict) for c in from_cli.cases] == [(c.id, c.verdict) for c in report.cases]
+
+
+def test_verify_with_a_baseline_and_a_crashing_adapter(tmp_path: Path) -> None:
+    def wrong(op: str, text: str, now: str | None) -> Outcome:
+        out = run_op(op, text, now)
+        return Outcome(False, None, "syntax", "no") if op == "canonical_value" else out
+
+    failing = [c.id for c in verify(wrong).failures]
+    baseline = tmp_path / "known.txt"
+    baseline.write_text("".join(f"{i}  # rejects every value\n" for i in failing))
+    known = verify(wrong, baseline=baseline)
+    assert known.status == "passed" and known.failures == ()
+    assert all(c.baselined for c in known.cases if c.verdict == "fail")
+    assert known.json["baseline"]["ok"] is True
+
+    crash = verify([sys.executable, "-c", "import sys; sys.exit(5)"], select_ids="dup-*")
+    assert crash.status == "errored" and crash.exit_status == 3
+    assert crash.error and "handshake" in crash.error
+
+    with pytest.raises(UsageError):
+        verify(baseline=tmp_path / "missing.txt")
+    with pytest.raises(UsageError, match="no case"):
+        verify(select_ids="no-such-case-anywhere")
+
+
+def test_a_report_renders_in_every_cli_format() -> None:
+    report = verify(select_ids="dup-*")
+    assert json.loads(report.render("json"))["summary"]["total"] == report.summary.total
+    assert report.render("junit").startswith("<?xml")
+    assert json.loads(report.render("badge"))["color"] == "brightgreen"
+    assert "| op |" in report.render("markdown") or "op" in report.render("markdown")
+    with pytest.raises(ValueError, match="unknown format"):
+        report.render("yaml")
+
+
+def test_read_report_refuses_what_is_not_a_report(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"summary": {}}')
+    with pytest.raises(UsageError, match="not a verify report"):
+        read_report(bad)
+    with pytest.raises(UsageError, match="cannot read"):
+        read_report(tmp_path / "missing.json")
+
+
+def test_check_agrees_with_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    events = tmp_path / "events.jsonl"
+    request = '{"execution_id":"7","step":"s","event_type":"e"}'
+    events.write_text(EVENT + "\n" + EVENT.replace('"step":"s",', "") + "\n" + request + "\n")
+    report = check(events)
+    assert isinstance(report, CheckReport)
+    assert (report.total, report.valid, report.invalid, report.ok) == (3, 1, 2, False)
+    assert [(e.line, e.kind, e.path) for e in report.errors] == [
+        (2, "missing_field", "$.step"),
+        (3, "invalid_type", "$.execution_id"),
+    ]
+    assert report.by_kind == {"invalid_type": 1, "missing_field": 1}
+    assert main(["check", str(events), "--format", "json"]) == 1
+    assert json.loads(capsys.readouterr().out) == dict(report.json)
+    as_requests = check(events, mode="request")
+    assert (as_requests.valid, as_requests.invalid) == (2, 1)
+    with pytest.raises(UsageError):
+        check(tmp_path / "missing.jsonl")
+    with pytest.raises(UsageError):
+        check()
