@@ -10,8 +10,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 from importlib import import_module
-from typing import Final
+from typing import Any, Final
 
+from conformance.core._extras import missing_extra
 from conformance.core._usage import UsageError
 
 __all__ = ["UsageError", "main"]
@@ -46,8 +47,25 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module_name in _COMMANDS.items():
         if command is None or command == name:
-            import_module(module_name).register(sub)
+            try:
+                import_module(module_name).register(sub)
+            except ModuleNotFoundError as e:
+                _register_missing(sub, name, e)
     return parser
+
+
+def _register_missing(sub: Any, name: str, error: ModuleNotFoundError) -> None:
+    """A command whose module needs a missing extra: listed, and it says what to install."""
+    usage = missing_extra(error, f"`{name}`")
+    if usage is None:
+        raise error
+
+    def refuse(_args: argparse.Namespace) -> int:
+        raise usage
+
+    parser = sub.add_parser(name, help=f"(not installed: {usage})", add_help=False)
+    parser.add_argument("rest", nargs=argparse.REMAINDER)
+    parser.set_defaults(func=refuse)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -59,6 +77,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except UsageError as e:
         print(f"noetl-events-conformance: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except ModuleNotFoundError as e:
+        usage = missing_extra(e, f"`{args.command}`")
+        if usage is None:
+            raise
+        print(f"noetl-events-conformance: error: {usage}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("noetl-events-conformance: interrupted", file=sys.stderr)

@@ -229,11 +229,14 @@ def _driver(args: argparse.Namespace) -> Driver:
 @contextlib.contextmanager
 def _progress(total: int) -> Iterator[Callable[[CaseResult], None] | None]:
     """A transient progress bar on stderr, only when stderr is a terminal."""
-    if not sys.stderr.isatty():
+    try:
+        if not sys.stderr.isatty():
+            raise ModuleNotFoundError
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    except ModuleNotFoundError:  # not a terminal, or no rich (the `rich` extra): no bar
         yield None
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     columns = ("verifying", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:

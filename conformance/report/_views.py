@@ -152,10 +152,14 @@ def _run_lines(run: Mapping[str, Any]) -> list[str]:
 
 def to_text(report: Mapping[str, Any], *, color: bool = False, width: int = 100) -> str:
     """The terminal report: a headline, tables per op, level and tag, the failing cases, the
-    run's troubles and the baseline, then one summary line."""
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
+    run's troubles and the baseline, then one summary line. Without rich (the ``rich``
+    extra) the same text, uncoloured."""
+    try:
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+    except ModuleNotFoundError:
+        return _plain_text(report)
 
     out = io.StringIO()
     console = Console(
@@ -205,6 +209,40 @@ def to_text(report: Mapping[str, Any], *, color: bool = False, width: int = 100)
     style = {"passed": "bold green", "failed": "bold red"}.get(report["status"], "bold magenta")
     console.print(Text(_summary_line(report), style=style))
     return out.getvalue()
+
+
+_COLUMNS: Final = ("total", "passed", "failed", "skipped", "errored")
+
+
+def _plain_text(report: Mapping[str, Any]) -> str:
+    """:func:`to_text` without rich: the same content, plain columns, no colour."""
+    lines = [f"noetl-events conformance: {_who(report)}", _corpus_line(report)]
+    for key, title in (("by_op", "op"), ("by_level", "level"), ("by_tag", "tag")):
+        rows = [[title, *_COLUMNS]] + [
+            [name, *(str(counts[c]) for c in _COLUMNS)]
+            for name, counts in report["summary"][key].items()
+        ]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS) + 1)]
+        lines.append("")
+        for row in rows:
+            cells = [row[0].ljust(widths[0])]
+            cells += [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
+            lines.append("  ".join(cells).rstrip())
+    failing = _failing(report)
+    for case in failing[:MAX_LISTED]:
+        lines += [
+            "",
+            f"{_label(case):<5} {case['op']} {case['id']} [{case['level']}]: "
+            f"{case['reason'] or ''}",
+        ]
+        lines += ["      " + detail for detail in _detail_lines(case)]
+    if len(failing) > MAX_LISTED:
+        lines.append(f"... and {len(failing) - MAX_LISTED} more (see --format json)")
+    extra = _run_lines(report["run"]) + _baseline_lines(report["baseline"])
+    if extra:
+        lines += ["", *extra]
+    lines += ["", _summary_line(report)]
+    return "\n".join(lines) + "\n"
 
 
 def _cell(text: str) -> str:

@@ -12,6 +12,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
+DOWNSTREAM_EVENT = (
+    '{"execution_id":7,"event_type":"call.done","step":"s","status":"COMPLETED",'
+    '"created_at":"2026-05-31T00:00:00Z","payload":{"rows":3}}'
+)
+
 DOWNSTREAM_TEST = """
 from noetl_events_ref import decode_event
 
@@ -58,14 +63,61 @@ def sh(
 
 
 @pytest.fixture(scope="module")
-def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("wheel")
     sh(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", base / "dist", ROOT)
-    (wheel,) = (base / "dist").glob("noetl_events_conformance-*.whl")
+    (built,) = (base / "dist").glob("noetl_events_conformance-*.whl")
+    return built
+
+
+def _venv_with(wheel: Path, base: Path, extras: str = "") -> Path:
     sh(sys.executable, "-m", "venv", base / "venv")
     python = base / "venv" / "bin" / "python"
-    sh(python, "-m", "pip", "install", "-q", wheel)
+    sh(python, "-m", "pip", "install", "-q", f"{wheel}{extras}")
     return python
+
+
+@pytest.fixture(scope="module")
+def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel installed plainly: no extra."""
+    return _venv_with(wheel, tmp_path_factory.mktemp("plain"))
+
+
+@pytest.fixture(scope="module")
+def plugin_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel with the ``pytest`` extra, as a project testing with the plugin installs it."""
+    return _venv_with(wheel, tmp_path_factory.mktemp("plugin"), "[pytest]")
+
+
+OPTIONAL = {"pytest", "hypothesis", "deepdiff", "rich", "jsonschema", "pyyaml", "orjson"}
+
+
+def test_a_plain_install_carries_only_what_verify_and_check_need(
+    venv: Path, tmp_path: Path
+) -> None:
+    listed = json.loads(sh(venv, "-m", "pip", "list", "--format", "json").stdout)
+    assert not OPTIONAL & {p["name"].lower() for p in listed}, listed
+    cli = venv.parent / "noetl-events-conformance"
+    total = len(list((ROOT / "fixtures" / "cases").rglob("*.json")))
+    text = sh(cli, "verify", cwd=tmp_path).stdout
+    assert f"PASSED: {total} passed" in text, text[-500:]
+    assert "canonical_value" in text
+    events = tmp_path / "events.jsonl"
+    events.write_text(DOWNSTREAM_EVENT + "\n")
+    assert sh(cli, "check", events, cwd=tmp_path).returncode == 0
+    assert sh(cli, "schema", "event", cwd=tmp_path).stdout.startswith("{")
+    api = "import conformance; r = conformance.verify(); print(r.ok, r.summary.total)"
+    assert sh(venv, "-c", api, cwd=tmp_path).stdout.split() == ["True", str(total)]
+    assert "diff" in sh(cli, "--help", cwd=tmp_path).stdout
+    for args, extra in (
+        (("diff", events, events), "diff"),
+        (("corpus", "lint"), "lint"),
+        (("generate", "--seed", "1", "--count", "1", "--out", tmp_path / "gen"), "strategies"),
+    ):
+        refused = sh(cli, *args, cwd=tmp_path, check=False)
+        assert refused.returncode == 2, (args, refused.stdout, refused.stderr)
+        assert f"pip install 'noetl-events-conformance[{extra}]'" in refused.stderr, args
+        assert "Traceback" not in refused.stderr
 
 
 def test_the_wheel_carries_the_corpus_and_schemas(venv: Path, tmp_path: Path) -> None:
@@ -86,7 +138,10 @@ def test_the_wheel_carries_the_corpus_and_schemas(venv: Path, tmp_path: Path) ->
     assert report["summary"]["passed"] == count
 
 
-def test_downstream_project_runs_the_corpus_in_its_pytest(venv: Path, tmp_path: Path) -> None:
+def test_downstream_project_runs_the_corpus_in_its_pytest(
+    plugin_venv: Path, tmp_path: Path
+) -> None:
+    venv = plugin_venv
     project = tmp_path / "downstream"
     (project / "tests").mkdir(parents=True)
     (project / "tests" / "test_app.py").write_text(DOWNSTREAM_TEST)

@@ -1,0 +1,40 @@
+"""Optional dependencies: which extra brings which module, and the message when one is missing.
+
+A plain install carries what ``verify`` and ``check`` need; the pytest plugin, the Hypothesis
+strategies, structural diffs, coloured output and schema validation come with extras.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from ._usage import UsageError
+
+__all__ = ["EXTRA_OF", "missing_extra"]
+
+DISTRIBUTION: Final = "noetl-events-conformance"
+
+# top-level module -> (extra, what it is for)
+EXTRA_OF: Final = {
+    "pytest": ("pytest", "the pytest plugin"),
+    "hypothesis": ("strategies", "the Hypothesis strategies and generated cases"),
+    "deepdiff": ("diff", "structural differences"),
+    "rich": ("rich", "coloured reports and progress bars"),
+    "jsonschema": ("lint", "validating case files and protocol messages"),
+    "orjson": ("check", "the fast path of check"),
+    "psycopg": ("postgres", "reading the noetl.event table"),
+    "nats": ("nats", "reading a JetStream stream"),
+}
+
+
+def missing_extra(error: ModuleNotFoundError, what: str) -> UsageError | None:
+    """The usage error for ``what`` (a command) failing on a missing optional module, naming
+    the extra to install; ``None`` if the module is not one an extra provides."""
+    top = (error.name or "").split(".")[0]
+    if top not in EXTRA_OF:
+        return None
+    extra, purpose = EXTRA_OF[top]
+    return UsageError(
+        f"{what} needs {top} ({purpose}), an optional dependency: "
+        f"pip install '{DISTRIBUTION}[{extra}]'"
+    )
