@@ -174,3 +174,22 @@ def test_check_agrees_with_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture
         check(tmp_path / "missing.jsonl")
     with pytest.raises(UsageError):
         check()
+
+
+def test_the_text_report_without_rich_is_the_same_text() -> None:
+    """A plain install has no rich: its text report must say exactly what rich's says."""
+    from conformance.report._views import _plain_text, to_text
+
+    def wrong(op: str, text: str, now: str | None) -> Outcome:
+        out = run_op(op, text, now)
+        return Outcome(True, (out.output or "") + " ") if op == "decode_event" and out.ok else out
+
+    for report in (
+        verify(),
+        verify(wrong),
+        verify([sys.executable, "-c", "import sys; sys.exit(5)"], select_ids="dup-*"),
+    ):
+        plain = _plain_text(report.json)
+        # the same words in the same order; rich may wrap a long headline at the width
+        assert plain.split() == to_text(report.json, color=False).split()
+        assert report.summary.total and str(report.summary.total) in plain
