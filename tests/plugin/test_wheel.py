@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -185,3 +186,35 @@ def test_downstream_project_runs_the_corpus_in_its_pytest(
     assert failed and all(
         "payload" in line or "alias" in line or "legacy" in line or "dup" in line for line in failed
     ), failed
+
+
+DOCS = sorted(p.name for p in (ROOT / "docs").glob("*.md"))
+
+
+def test_the_wheel_and_the_sdist_ship_the_docs_and_the_licence(
+    venv: Path, wheel: Path, tmp_path: Path
+) -> None:
+    code = (
+        "import json, importlib.metadata as m, importlib.resources as r;"
+        "d = r.files('conformance') / 'docs';"
+        "print(json.dumps([sorted(p.name for p in d.iterdir()),"
+        " [str(f) for f in m.files('noetl-events-conformance') if f.name == 'LICENSE'],"
+        " m.metadata('noetl-events-conformance')['License-Expression']]))"
+    )
+    names, licences, expression = json.loads(sh(venv, "-c", code, cwd=tmp_path).stdout)
+    assert names == DOCS and "index.md" in names
+    assert licences and expression == "MIT"
+    sh(sys.executable, "-m", "build", "--sdist", "--outdir", tmp_path / "sdist", ROOT)
+    (sdist,) = (tmp_path / "sdist").glob("noetl_events_conformance-*.tar.gz")
+    with tarfile.open(sdist) as tar:
+        members = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
+    for needed in (
+        "LICENSE",
+        ".pre-commit-hooks.yaml",
+        "examples/ci/github-actions.yml",
+        "examples/ci/pre-commit-config.yaml",
+        "tests/schema/node/package-lock.json",
+        *(f"docs/{name}" for name in DOCS),
+    ):
+        assert needed in members, needed
+    assert not any("node_modules" in m for m in members)
