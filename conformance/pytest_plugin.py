@@ -42,6 +42,7 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     config.stash[_PARTIAL] = []
     if option(config, "impl") is not None:
+        _require_the_pytest_extra()
         from conformance.plugin._items import prepare
 
         prepare(config)
@@ -194,3 +195,18 @@ def corpus_params(
 
     cases: list[Case] = CorpusView.load(corpus).filter(op=op, level=level, tags=tags, select=select)
     return [pytest.param(c, id=c.id) for c in cases]
+
+
+def _require_the_pytest_extra() -> None:
+    """The plugin's case items explain failures with deepdiff, which comes with the ``pytest``
+    extra; pytest installed on its own does not bring it."""
+    from importlib.util import find_spec
+
+    from conformance.core._extras import DISTRIBUTION
+
+    for module in ("deepdiff",):
+        if find_spec(module) is None:
+            raise pytest.UsageError(
+                f"--noetl-events-impl needs {module}, an optional dependency: "
+                f"pip install '{DISTRIBUTION}[pytest]'"
+            )

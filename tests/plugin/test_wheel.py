@@ -119,6 +119,24 @@ def test_a_plain_install_carries_only_what_verify_and_check_need(
         assert refused.returncode == 2, (args, refused.stdout, refused.stderr)
         assert f"pip install 'noetl-events-conformance[{extra}]'" in refused.stderr, args
         assert "Traceback" not in refused.stderr
+    # pytest installed on its own: the plugin loads, and says which extra its items need
+    sh(venv, "-m", "pip", "install", "-q", "pytest")
+    (tmp_path / "test_nothing.py").write_text("def test_nothing():\n    pass\n")
+    assert sh(venv, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=tmp_path).returncode == 0
+    plugin = sh(
+        venv,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--noetl-events-impl",
+        f"{venv} -m noetl_events_ref",
+        cwd=tmp_path,
+        check=False,
+    )
+    assert plugin.returncode == 4, plugin.stdout + plugin.stderr
+    assert "pip install 'noetl-events-conformance[pytest]'" in plugin.stderr
 
 
 def test_the_wheel_carries_the_corpus_and_schemas(venv: Path, tmp_path: Path) -> None:
