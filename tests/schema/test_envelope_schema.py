@@ -341,7 +341,9 @@ def _node_and_ajv() -> str:
 _NEAR_I64_LIMITS = re.compile(r"-?[0-9]{19,}")
 
 
-def test_ajv_agrees_with_python_jsonschema_on_the_corpus() -> None:
+def test_ajv_agrees_with_python_jsonschema_on_the_corpus(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """Every judgeable input and every canonical output, under both modes, gets the same
     verdict from ajv as from Python's jsonschema. Left out: integers of 19 digits or more, which
     JavaScript reads as doubles (so i64 and u64 limits blur)."""
@@ -354,14 +356,7 @@ def test_ajv_agrees_with_python_jsonschema_on_the_corpus() -> None:
         if case.output is not None:
             texts.append((WRITES[case.op], case.output))
         for kind, text in texts:
-            if _NEAR_I64_LIMITS.search(text) and not VALIDATORS[kind, "accept"].is_valid(
-                json.loads(text)
-            ):
-                continue
-            if any(
-                len(m) >= 19 and abs(int(m)) >= 2**63 - 2**11
-                for m in _NEAR_I64_LIMITS.findall(text)
-            ):
+            if _NEAR_I64_LIMITS.search(text):
                 continue
             instances.extend((f"{kind}/{mode}", text) for mode in MODES)
     proc = subprocess.run(
@@ -382,3 +377,8 @@ def test_ajv_agrees_with_python_jsonschema_on_the_corpus() -> None:
     ]
     assert not differ, "\n".join(differ[:20])
     assert sum(verdicts) and not all(verdicts)
+    with capsys.disabled():
+        print(
+            f"\najv and jsonschema agree on {len(instances)} (schema, document) pairs "
+            f"({sum(verdicts)} valid, {len(verdicts) - sum(verdicts)} invalid)"
+        )
