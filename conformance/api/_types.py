@@ -130,8 +130,8 @@ class VerifyReport:
         return tuple(c for c in self.cases if c.verdict in ("fail", "errored") and not c.baselined)
 
     def render(self, fmt: str = "text") -> str:
-        """The report as ``verify --format`` writes it: text, json, junit, markdown or badge
-        (text needs the ``report`` extra)."""
+        """The report as ``verify --format`` writes it: text (uncoloured), json, junit,
+        markdown or badge."""
         from conformance.report._report import badge, to_json, to_junit
         from conformance.report._views import to_markdown, to_text
 
