@@ -25,6 +25,8 @@ _PARTIAL = pytest.StashKey[list[str]]()
 _WORKER_USED = pytest.StashKey[list[str]]()
 _UNUSED = pytest.StashKey[list[Path]]()
 _CASE_ITEMS = pytest.StashKey[bool]()
+# test module (relative to the root folder) -> did every phase of every one of its tests pass?
+_MODULES = pytest.StashKey[dict[str, bool]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -41,6 +43,8 @@ def pytest_configure(config: pytest.Config) -> None:
             f"--noetl-events-golden must be update, new or none, not {golden!r}"
         )
     config.stash[_PARTIAL] = []
+    config.stash[_MODULES] = {}
+    config.pluginmanager.register(_ModuleTracker(config.stash[_MODULES]), "noetl-events-modules")
     if option(config, "impl") is not None:
         from conformance.plugin._items import prepare
 
@@ -66,6 +70,20 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
         return run_case_protocol(item)
     return None
+
+
+class _ModuleTracker:
+    """Notes which test modules ran cleanly (every phase of every test passed): only their
+    goldens may be called unused. On the pytest-xdist controller it sees every worker's
+    reports."""
+
+    def __init__(self, modules: dict[str, bool]) -> None:
+        self.modules = modules
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        module = report.nodeid.partition("::")[0]
+        if module.endswith(".py"):
+            self.modules[module] = self.modules.get(module, True) and report.passed
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
@@ -137,7 +155,15 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     used = store.used | {Path(p) for p in config.stash.get(_WORKER_USED, [])}
     if _partial_reasons(session) or not used:
         return  # unused goldens are only known after a full, unfiltered run
-    folders = {p.parent.parent for p in used}  # the goldens/ folders of the tests that ran
+    # Only the goldens of test modules that ran, every test passing, can be judged: a module
+    # not named on the command line, or one whose test failed before its check, says nothing.
+    from conformance.plugin._golden import FOLDER
+
+    folders = {
+        (config.rootpath / module).parent / FOLDER / Path(module).stem
+        for module, clean in config.stash[_MODULES].items()
+        if clean
+    }
     store.used |= used
     unused = store.unused(folders)
     if store.mode == "update":

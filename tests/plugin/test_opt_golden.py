@@ -96,3 +96,47 @@ def test_an_unknown_mode_is_a_usage_error(
     write_test(pytester)
     result = run("--noetl-events-golden", "sometimes")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+OTHER = """
+def test_other(noetl_golden):
+    noetl_golden.check('{"b": 1}', name="other")
+"""
+
+FAILS_FIRST = """
+def test_fails_before_its_check(noetl_golden):
+    assert False, "broken before the check"
+    noetl_golden.check('{"c": 1}', name="kept")
+"""
+
+
+def test_update_never_removes_goldens_of_tests_that_did_not_run(
+    pytester: pytest.Pytester, run: Callable[..., pytest.RunResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    write_test(pytester)
+    pytester.makepyfile(test_other=OTHER, test_fails=FAILS_FIRST)
+    run("--noetl-events-golden", "update").assert_outcomes(passed=3, failed=1)
+    other = pytester.path / "goldens" / "test_other" / "other.json"
+    kept = pytester.path / "goldens" / "test_fails" / "kept.json"
+    kept.parent.mkdir(parents=True)
+    kept.write_text('{"c":1}\n')
+    assert other.exists()
+
+    # a path argument is a partial run: test_other's goldens are neither listed nor removed
+    result = run("test_golden.py", "--noetl-events-golden", "update")
+    result.assert_outcomes(passed=2)
+    assert other.exists() and "unused golden files" not in result.stdout.str()
+
+    # a test that failed before its check says nothing about its golden
+    result = run("--noetl-events-golden", "update")
+    result.assert_outcomes(passed=3, failed=1)
+    assert kept.exists() and other.exists()
+    assert "kept.json" not in result.stdout.str()
+
+    # a stray golden of a module that ran cleanly is still found and removed
+    stray = pytester.path / "goldens" / "test_other" / "stray.json"
+    stray.write_text("1\n")
+    result = run("test_other.py", "--noetl-events-golden", "update")
+    assert "unused golden files removed" in result.stdout.str()
+    assert not stray.exists() and other.exists()
