@@ -140,6 +140,12 @@ def noetl_events_corpus(pytestconfig: pytest.Config) -> CorpusView:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
+    if option(config, "impl") is not None and not hasattr(config, "workerinput"):
+        from conformance.plugin._items import WRITER
+
+        writer = config.stash.get(WRITER, None)
+        if writer is not None:
+            writer[0].finish(_partial_reasons(session), writer[1])
     store = config.stash.get(_GOLDEN_STORE, None)
     if store is None:
         return

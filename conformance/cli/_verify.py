@@ -155,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
             f"no case of {corpus_dir} matches --level {args.level}"
             + (f" --select {args.select}" if args.select else "")
         )
-    baseline = _load_baseline(args)
+    baseline = _load_baseline(args, corpus)
     driver = _driver(args)
     with _progress(len(cases)) as on_result:
         outcome = execute(driver, cases, strict_messages=args.strict_messages, on_result=on_result)
@@ -203,13 +203,25 @@ def _load_corpus(corpus_dir: Path) -> list[Case]:
         raise UsageError(f"cannot read the corpus: {e}") from None
 
 
-def _load_baseline(args: argparse.Namespace) -> Baseline | None:
+def _load_baseline(args: argparse.Namespace, corpus: list[Case]) -> Baseline | None:
     if args.baseline is None:
         return None
+    if not args.update_baseline:
+        try:
+            return _baseline.load(args.baseline)
+        except BaselineError as e:
+            raise UsageError(str(e)) from None
+    # --update-baseline repairs a damaged file: lines that name no case are dropped, and said so
+    dropped: list[str] = []
     try:
-        return _baseline.load(args.baseline, missing_ok=args.update_baseline)
+        loaded = _baseline.load(
+            args.baseline, missing_ok=True, known_ids=(c.id for c in corpus), dropped=dropped
+        )
     except BaselineError as e:
         raise UsageError(str(e)) from None
+    for line in dropped:
+        print(f"noetl-events-conformance: dropping {line}", file=sys.stderr)
+    return loaded
 
 
 def _driver(args: argparse.Namespace) -> Driver:

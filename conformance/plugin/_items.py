@@ -23,7 +23,7 @@ from typing import Any, Literal
 import pytest
 
 from conformance.corpus._case import LEVELS, OPS, Case, CaseFileError, load_corpus, select
-from conformance.runner._baseline import Baseline, BaselineError, load
+from conformance.runner._baseline import Baseline, BaselineError, load, reason_line
 from conformance.runner._runner import (
     AdapterError,
     CaseResult,
@@ -34,11 +34,19 @@ from conformance.runner._runner import (
     execute,
 )
 
-__all__ = ["CaseItem", "CorpusView", "add_case_items", "prepare", "run_case_protocol"]
+__all__ = [
+    "WRITER",
+    "CaseItem",
+    "CorpusView",
+    "add_case_items",
+    "prepare",
+    "run_case_protocol",
+]
 
 _STATE = pytest.StashKey["_CorpusRun"]()
 _When = Literal["setup", "call", "teardown"]
 _FOLDERS = pytest.StashKey[dict[str, str]]()
+WRITER = pytest.StashKey[tuple[Any, list[str]]]()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -178,6 +186,7 @@ class _CorpusRun:
     all_ids: frozenset[str]
     chosen: tuple[Case, ...] = ()
     results: _Results | None = None
+    updating: bool = False
 
     def result(self, item: CaseItem) -> CaseResult:
         if self.results is None:  # the first case item to run sends them all
@@ -217,9 +226,29 @@ def prepare(config: pytest.Config) -> None:
     try:
         everything = load_corpus(Path(corpus) if corpus else None)
         baseline_path = option(config, "baseline")
-        baseline = load(Path(baseline_path)) if baseline_path else Baseline({})
+        updating = bool(config.getoption("noetl_events_update_baseline", False))
+        if updating and not baseline_path:
+            raise pytest.UsageError("--noetl-events-update-baseline needs --noetl-events-baseline")
+        if updating:  # repair a damaged file: lines naming no case are dropped
+            baseline = load(
+                Path(str(baseline_path)),
+                missing_ok=True,
+                known_ids=(c.id for c in everything),
+                dropped=[],
+            )
+        else:
+            baseline = load(Path(baseline_path)) if baseline_path else Baseline({})
     except (CaseFileError, BaselineError) as e:
         raise pytest.UsageError(str(e)) from None
+    if updating:  # on pytest-xdist workers it tags the reports; the controller writes
+        from ._baseline_writer import BaselineWriter
+
+        writer = BaselineWriter(Path(str(baseline_path)), baseline)
+        config.pluginmanager.register(writer, "noetl-events-baseline-writer")
+        selection = [f"--noetl-events-level {level}"] if level != "all" else []
+        if option(config, "select"):
+            selection.append("--noetl-events-select")
+        config.stash[WRITER] = (writer, selection)
     chosen = select(everything, level=level, pattern=option(config, "select"))
     if not chosen:
         raise pytest.UsageError("--noetl-events-*: no corpus case matches the selection")
@@ -228,6 +257,7 @@ def prepare(config: pytest.Config) -> None:
         baseline=baseline,
         all_ids=frozenset(c.id for c in everything),
         chosen=tuple(chosen),
+        updating=updating,
     )
     config.add_cleanup(state.close)
 
@@ -278,12 +308,15 @@ class CaseItem(pytest.Item):
     def __init__(self, *, case: Case, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.case = case
+        self.verdict: tuple[str, str] | None = None
         for tag in case.tags:
             self.keywords[tag] = True
 
     def runtest(self) -> None:
         state = self.config.stash[_STATE]
         result = state.result(self)
+        if state.updating:  # the report carries it to --noetl-events-update-baseline's writer
+            self.verdict = (result.verdict, reason_line(result))
         listed = state.baseline.entries.get(self.case.id)
         if result.verdict == "skipped":
             pytest.skip(result.reason or "skipped")

@@ -33,6 +33,13 @@ def add_options(parser: pytest.Parser) -> None:
     for name, help_text, _ in _OPTIONS:
         group.addoption(f"--noetl-events-{name}", dest=f"noetl_events_{name}", help=help_text)
         parser.addini(f"noetl_events_{name}", help_text)
+    group.addoption(
+        "--noetl-events-update-baseline",
+        action="store_true",
+        dest="noetl_events_update_baseline",
+        help="rewrite --noetl-events-baseline from this run's failures, one line per case "
+        "(a full, unfiltered run only; as verify --update-baseline)",
+    )
 
 
 def option(config: pytest.Config, name: str) -> str | None:
