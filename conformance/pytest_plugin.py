@@ -27,6 +27,8 @@ _UNUSED = pytest.StashKey[list[Path]]()
 _CASE_ITEMS = pytest.StashKey[bool]()
 # test module (relative to the root folder) -> did every phase of every one of its tests pass?
 _MODULES = pytest.StashKey[dict[str, bool]]()
+_TRACKER = pytest.StashKey["_ModuleTracker"]()
+_NOTHING_RAN = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -44,7 +46,8 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     config.stash[_PARTIAL] = []
     config.stash[_MODULES] = {}
-    config.pluginmanager.register(_ModuleTracker(config.stash[_MODULES]), "noetl-events-modules")
+    config.stash[_TRACKER] = _ModuleTracker(config.stash[_MODULES])
+    config.pluginmanager.register(config.stash[_TRACKER], "noetl-events-modules")
     if option(config, "impl") is not None:
         from conformance.plugin._items import prepare
 
@@ -79,11 +82,16 @@ class _ModuleTracker:
 
     def __init__(self, modules: dict[str, bool]) -> None:
         self.modules = modules
+        self.cases = 0  # corpus case items reported, and how many of them ran (not skipped)
+        self.ran = 0
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         module = report.nodeid.partition("::")[0]
         if module.endswith(".py"):
             self.modules[module] = self.modules.get(module, True) and report.passed
+        elif module == "noetl-events-corpus" and report.when == "call":
+            self.cases += 1
+            self.ran += not report.skipped or hasattr(report, "wasxfail")
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
@@ -146,6 +154,13 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         writer = config.stash.get(WRITER, None)
         if writer is not None:
             writer[0].finish(_partial_reasons(session), writer[1])
+        tracker = config.stash[_TRACKER]
+        if tracker.cases and not tracker.ran:  # every case skipped: nothing was tested
+            config.stash[_NOTHING_RAN] = (
+                f"none of the {tracker.cases} corpus cases ran (the implementation runs none "
+                "of their ops, or skipped them all): a run that tests nothing does not pass"
+            )
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
     store = config.stash.get(_GOLDEN_STORE, None)
     if store is None:
         return
@@ -193,6 +208,10 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    nothing = config.stash.get(_NOTHING_RAN, None)
+    if nothing is not None:
+        terminalreporter.section("noetl-events conformance", sep="-", red=True)
+        terminalreporter.write_line(nothing)
     store = config.stash.get(_GOLDEN_STORE, None)
     if store is None or hasattr(config, "workerinput"):
         return

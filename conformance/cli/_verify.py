@@ -20,7 +20,14 @@ from pathlib import Path
 from typing import Any, Final
 
 from conformance.core._atomic import write_atomic
-from conformance.corpus._case import Case, CaseFileError, default_corpus_dir, load_corpus, select
+from conformance.corpus._case import (
+    OPS,
+    Case,
+    CaseFileError,
+    default_corpus_dir,
+    load_corpus,
+    select,
+)
 from conformance.report._report import (
     FORMATS,
     badge,
@@ -98,6 +105,20 @@ def register(subparsers: Any) -> None:
     )
     add("--select", metavar="PATTERN", help="only case ids matching this glob (or substring)")
     add(
+        "--op",
+        action="append",
+        choices=OPS,
+        metavar="OP",
+        help="only cases of this op (repeatable); the run fails when no case of it runs "
+        f"(one of: {', '.join(OPS)})",
+    )
+    add(
+        "--tag",
+        action="append",
+        metavar="TAG",
+        help="only cases carrying this tag (repeatable: any of them)",
+    )
+    add(
         "--baseline",
         metavar="FILE",
         type=Path,
@@ -150,10 +171,16 @@ def run(args: argparse.Namespace) -> int:
     corpus_dir = args.corpus if args.corpus is not None else default_corpus_dir()
     corpus = _load_corpus(corpus_dir)
     cases = select(corpus, level=args.level, pattern=args.select)
+    if args.op:
+        cases = [c for c in cases if c.op in args.op]
+    if args.tag:
+        cases = [c for c in cases if set(args.tag) & set(c.tags)]
     if not cases:
         raise UsageError(
             f"no case of {corpus_dir} matches --level {args.level}"
             + (f" --select {args.select}" if args.select else "")
+            + "".join(f" --op {op}" for op in args.op or ())
+            + "".join(f" --tag {tag}" for tag in args.tag or ())
         )
     baseline = _load_baseline(args, corpus)
     driver = _driver(args)
@@ -180,9 +207,10 @@ def _check_options(args: argparse.Namespace) -> None:
     if args.update_baseline:
         if args.baseline is None:
             raise UsageError("--update-baseline needs --baseline FILE")
-        if args.select is not None or args.level != DEFAULT_LEVEL:
+        if args.select is not None or args.level != DEFAULT_LEVEL or args.op or args.tag:
             raise UsageError(
-                "--update-baseline needs the whole corpus: drop --select and --level "
+                "--update-baseline needs the whole corpus: drop --select, --level, --op "
+                "and --tag "
                 "(a partial run would drop every entry it did not run)"
             )
     if args.timeout <= 0 or args.run_timeout <= 0:
@@ -283,6 +311,8 @@ def _run_options(args: argparse.Namespace) -> dict[str, Any]:
         "strict_messages": args.strict_messages,
         "timeout": args.timeout if command else None,
         "validate_protocol": args.validate_protocol,
+        "ops": args.op,
+        "tags": args.tag,
     }
 
 

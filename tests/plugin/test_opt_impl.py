@@ -101,3 +101,40 @@ def test_an_adapter_that_crashes_errors_every_case(
     result.assert_outcomes(failed=len(cases))
     assert "the implementation errored" in result.stdout.str()
     assert "boom at start" in result.stdout.str()
+
+
+DECLARES = """
+import json, sys
+from noetl_events_ref._ops import run_op
+for line in sys.stdin:
+    req = json.loads(line)
+    if req["cmd"] == "start":
+        print(json.dumps({"ready": True, "protocol": 1, "implementation": {"name": "x"},
+                          "ops": %s}), flush=True)
+    elif req["cmd"] == "stop":
+        break
+"""
+
+
+@pytest.mark.parametrize(
+    ("ops", "expect"),
+    [
+        ("[]", "none of the 6 corpus cases ran"),
+        ('["decode_events"]', "unknown ops 'decode_events'"),
+    ],
+)
+def test_an_adapter_that_runs_no_case_does_not_pass(
+    pytester: pytest.Pytester,
+    corpus: tuple[Path, list[Case]],
+    run: Callable[..., pytest.RunResult],
+    ops: str,
+    expect: str,
+) -> None:
+    import sys
+
+    root, _ = corpus
+    script = pytester.path / "declares.py"
+    script.write_text(DECLARES % ops)
+    result = run("--noetl-events-impl", f"{sys.executable} {script}", "--noetl-events-corpus", root)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert expect in result.stdout.str()

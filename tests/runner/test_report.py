@@ -40,6 +40,7 @@ def test_json_report_matches_its_schema(verify: Verify, scenario: str) -> None:
     assert report["corpus"]["version"] == "unknown"  # the tmp corpus has no manifest
     assert len(report["corpus"]["sha256"]) == 64
     assert report["status"] == ("passed" if scenario == "skipped" else scenario)
+    assert report["run"]["ops"] is None and report["run"]["tags"] is None
 
 
 def test_json_report_with_a_baseline_matches_its_schema(
