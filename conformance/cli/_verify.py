@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from conformance.core._atomic import write_atomic
+from conformance.core._diff import escape_surrogates
 from conformance.corpus._case import (
     OPS,
     Case,
@@ -333,7 +334,7 @@ def _emit(report: dict[str, Any], args: argparse.Namespace) -> None:
     to_terminal = args.output is None and sys.stdout.isatty()
     color = to_terminal and "NO_COLOR" not in os.environ
     width = shutil.get_terminal_size().columns if to_terminal else 100
-    text = _render(report, args.format, color=color, width=width)
+    text = escape_surrogates(_render(report, args.format, color=color, width=width))
     if args.output is not None:
         write_atomic(args.output, text)
     else:

@@ -19,6 +19,7 @@ from noetl_events_ref._json import JsonValue, SerdeError, parse_value
 
 __all__ = [
     "Change",
+    "escape_surrogates",
     "explain_difference",
     "first_difference",
     "json_changes",
@@ -143,7 +144,15 @@ def first_difference(a: str, b: str) -> int | None:
     return n
 
 
-_INVISIBLE: Final = re.compile("[\x00-\x1f\x7f\u0085\u2028\u2029]")
+_INVISIBLE: Final = re.compile("[\x00-\x1f\x7f\u0085\u2028\u2029\ud800-\udfff]")
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def escape_surrogates(text: str) -> str:
+    """``text`` with every lone surrogate written as its ``\\uXXXX`` escape: any string an
+    implementation answers can then be encoded, printed and sent between processes. Inside a
+    JSON string literal the escape means the same string."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def visible(text: str) -> str:

@@ -381,7 +381,7 @@ class BaselineItem(pytest.Item):
 
 def describe_failure(result: CaseResult, note: str = "") -> str:
     """A readable account of one failed case: what was expected, what came, where they differ."""
-    from conformance.core._diff import explain_difference, visible
+    from conformance.core._diff import escape_surrogates, explain_difference, visible
 
     case, got = result.case, result.got
     lines = [f"case {case.id} ({case.op}, {case.level}): {case.description}"]
@@ -401,7 +401,7 @@ def describe_failure(result: CaseResult, note: str = "") -> str:
         lines.append(f"verdict:  {result.verdict} ({result.reason})")
     if got is not None and case.output is not None and got.output is not None:
         lines += explain_difference(case.output, got.output, "expected -> got")
-    return "\n".join(lines)
+    return escape_surrogates("\n".join(lines))  # any string survives pytest-xdist and a terminal
 
 
 def _nothing() -> None:

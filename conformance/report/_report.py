@@ -174,7 +174,11 @@ def run_status(report: Mapping[str, Any]) -> RunStatus:
 
 
 def to_json(report: Mapping[str, Any]) -> str:
-    return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+    """The report as JSON text; a lone surrogate an implementation answered is kept as its
+    ``\\uXXXX`` escape, so the text is always valid UTF-8 and means the same strings."""
+    from conformance.core._diff import escape_surrogates
+
+    return escape_surrogates(json.dumps(report, ensure_ascii=False, indent=2)) + "\n"
 
 
 def badge(report: Mapping[str, Any]) -> str:

@@ -138,3 +138,28 @@ def test_an_adapter_that_runs_no_case_does_not_pass(
     result = run("--noetl-events-impl", f"{sys.executable} {script}", "--noetl-events-corpus", root)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert expect in result.stdout.str()
+
+
+def test_any_string_an_adapter_answers_survives_the_report(
+    corpus: tuple[Path, list[Case]], run: Callable[..., pytest.RunResult]
+) -> None:
+    """Lone surrogates and line breaks in outputs, error kinds and messages: every case is
+    reported (no INTERNALERROR under pytest-xdist), each failure shows the escapes."""
+    import sys
+
+    fake = Path(__file__).parents[1] / "runner" / "fake_adapters" / "lone_surrogate.py"
+    root, cases = corpus
+    result = run(
+        "--noetl-events-impl",
+        f"{sys.executable} {fake}",
+        "--noetl-events-corpus",
+        root,
+        "--junitxml",
+        "out.xml",
+    )
+    result.assert_outcomes(failed=len(cases))
+    out = result.stdout.str()
+    assert "INTERNALERROR" not in out
+    assert "got:      \\udc80\\nline two \\ud800" in out
+    assert "error bad\\udc80: m\\ud800\\n" in out
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
