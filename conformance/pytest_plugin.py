@@ -141,9 +141,10 @@ def noetl_events_corpus(pytestconfig: pytest.Config) -> CorpusView:
     """The conformance corpus (``--noetl-events-corpus`` or the bundled one), filterable by
     op, level, tag and id pattern: ``noetl_events_corpus.filter(op="decode_event")``."""
     from conformance.plugin._items import CorpusView
+    from conformance.plugin._options import extra_corpora
 
     corpus = option(pytestconfig, "corpus")
-    return CorpusView.load(Path(corpus) if corpus else None)
+    return CorpusView.load(Path(corpus) if corpus else None, extra_corpora(pytestconfig))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

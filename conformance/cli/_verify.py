@@ -15,7 +15,7 @@ import os
 import shlex
 import shutil
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -26,7 +26,7 @@ from conformance.corpus._case import (
     Case,
     CaseFileError,
     default_corpus_dir,
-    load_corpus,
+    load_corpora,
     select,
 )
 from conformance.report._report import (
@@ -99,6 +99,13 @@ def register(subparsers: Any) -> None:
     )
     add("--corpus", metavar="DIR", type=Path, help="corpus folder (default: the bundled one)")
     add(
+        "--extra-corpus",
+        metavar="DIR",
+        type=Path,
+        action="append",
+        help="your own cases too (a corpus folder, e.g. one `promote` writes): repeatable",
+    )
+    add(
         "--level",
         choices=("required", "recommended", "all"),
         default=DEFAULT_LEVEL,
@@ -170,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     _check_options(args)
     corpus_dir = args.corpus if args.corpus is not None else default_corpus_dir()
-    corpus = _load_corpus(corpus_dir)
+    corpus = _load_corpus(corpus_dir, args.extra_corpus or ())
     cases = select(corpus, level=args.level, pattern=args.select)
     if args.op:
         cases = [c for c in cases if c.op in args.op]
@@ -225,9 +232,9 @@ def _check_options(args: argparse.Namespace) -> None:
         raise UsageError(f"--output {args.output}: no such folder {args.output.parent}")
 
 
-def _load_corpus(corpus_dir: Path) -> list[Case]:
+def _load_corpus(corpus_dir: Path, extra: Sequence[Path]) -> list[Case]:
     try:
-        return load_corpus(corpus_dir)
+        return load_corpora(corpus_dir, extra)
     except CaseFileError as e:
         raise UsageError(f"cannot read the corpus: {e}") from None
 
@@ -314,6 +321,7 @@ def _run_options(args: argparse.Namespace) -> dict[str, Any]:
         "validate_protocol": args.validate_protocol,
         "ops": args.op,
         "tags": args.tag,
+        "extra_corpora": [str(p) for p in args.extra_corpus] if args.extra_corpus else None,
     }
 
 

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import pytest
 
-from conformance.corpus._case import LEVELS, OPS, Case, CaseFileError, load_corpus, select
+from conformance.corpus._case import LEVELS, OPS, Case, CaseFileError, load_corpora, select
 from conformance.runner._baseline import Baseline, BaselineError, load, reason_line
 from conformance.runner._runner import (
     AdapterError,
@@ -56,8 +56,8 @@ class CorpusView:
     cases: tuple[Case, ...]
 
     @classmethod
-    def load(cls, corpus: Path | None = None) -> CorpusView:
-        return cls(tuple(load_corpus(corpus)))
+    def load(cls, corpus: Path | None = None, extra: Sequence[Path] = ()) -> CorpusView:
+        return cls(tuple(load_corpora(corpus, extra)))
 
     def filter(
         self,
@@ -204,7 +204,7 @@ class _CorpusRun:
 def prepare(config: pytest.Config) -> None:
     """Load and check the corpus, the selection and the baseline (at configure time, so a
     mistake is a usage error on the pytest-xdist controller too)."""
-    from ._options import option
+    from ._options import extra_corpora, option
 
     corpus = option(config, "corpus")
     level = str(option(config, "level"))
@@ -224,7 +224,7 @@ def prepare(config: pytest.Config) -> None:
         with contextlib.suppress(AdapterError):
             driver.launch()
     try:
-        everything = load_corpus(Path(corpus) if corpus else None)
+        everything = load_corpora(Path(corpus) if corpus else None, extra_corpora(config))
         baseline_path = option(config, "baseline")
         updating = bool(config.getoption("noetl_events_update_baseline", False))
         if updating and not baseline_path:

@@ -123,3 +123,33 @@ def test_corpus_fixture_and_parametrize_helper(
     )
     result = run("--noetl-events-corpus", root)
     result.assert_outcomes(passed=1 + sum(c.op == "decode_event" for c in cases))
+
+
+def test_extra_corpus_runs_beside_the_corpus(
+    pytester: pytest.Pytester,
+    corpus: tuple[Path, list[Case]],
+    run: Callable[..., pytest.RunResult],
+) -> None:
+    from .conftest import write_corpus
+
+    root, cases = corpus
+    extra = write_corpus(
+        pytester.path / "mine", [("my-own", "canonical_value", "[1,2]", "required")]
+    )
+    result = run(
+        "--noetl-events-impl",
+        REFERENCE,
+        "--noetl-events-corpus",
+        root,
+        "--noetl-events-extra-corpus",
+        pytester.path / "mine",
+    )
+    result.assert_outcomes(passed=len(cases) + 1)
+    # the ini form, relative to the ini file
+    pytester.makeini("[pytest]\nnoetl_events_extra_corpus =\n    mine\n")
+    result = run("--noetl-events-impl", REFERENCE, "--noetl-events-corpus", root, "-v")
+    result.assert_outcomes(passed=len(cases) + 1)
+    assert any(
+        f"canonical_value::{extra[0].id}" in line and "PASSED" in line
+        for line in result.stdout.lines
+    )
