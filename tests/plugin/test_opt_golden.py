@@ -140,3 +140,72 @@ def test_update_never_removes_goldens_of_tests_that_did_not_run(
     result = run("test_other.py", "--noetl-events-golden", "update")
     assert "unused golden files removed" in result.stdout.str()
     assert not stray.exists() and other.exists()
+
+
+FORMS = """
+import dataclasses, pydantic
+from noetl_events_ref import decode_event
+
+TEXT = ('{"execution_id":1,"event_type":"e","step":"s","status":"x",'
+        '"created_at":"2026-05-31T00:00:00Z","payload":{"b":1,"a":2}}')
+
+class Model(pydantic.BaseModel):
+    execution_id: int
+    event_type: str
+    step: str
+    status: str
+    created_at: str
+    context: dict = pydantic.Field(alias="payload")
+
+@dataclasses.dataclass
+class Data:
+    step: str
+    execution_id: int
+
+def test_event_object(noetl_golden):
+    noetl_golden.check(decode_event(TEXT), name="object")
+
+def test_event_text(noetl_golden):
+    noetl_golden.check(TEXT, name="text")
+
+def test_model(noetl_golden):
+    noetl_golden.check(Model.model_validate_json(TEXT), name="model")
+
+def test_dataclass(noetl_golden):
+    noetl_golden.check(Data(step="s", execution_id=1), name="data")
+
+def test_exact(noetl_golden):
+    noetl_golden.check(TEXT.encode(), name="exact", exact=True)
+
+def test_unsupported(noetl_golden):
+    noetl_golden.check(object(), name="nothing")
+"""
+
+
+def test_check_keeps_an_events_order_and_accepts_models_and_dataclasses(
+    pytester: pytest.Pytester, run: Callable[..., pytest.RunResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from noetl_events_ref import decode_event, encode_event
+
+    monkeypatch.delenv("CI", raising=False)
+    pytester.makepyfile(test_forms=FORMS)
+    result = run("--noetl-events-golden", "update")
+    result.assert_outcomes(passed=5, failed=1)
+    assert "noetl_golden.check accepts an ExecutorEvent" in result.stdout.str()
+    folder = pytester.path / "goldens" / "test_forms"
+    text = (
+        '{"execution_id":1,"event_type":"e","step":"s","status":"x",'
+        '"created_at":"2026-05-31T00:00:00Z","payload":{"b":1,"a":2}}'
+    )
+    event = encode_event(decode_event(text)) + "\n"  # the struct's order, context's keys sorted
+    assert (folder / "object.json").read_text() == event  # the same golden from object or text
+    assert (folder / "text.json").read_text() == event
+    assert (folder / "model.json").read_text() == event
+    assert (folder / "data.json").read_text() == '{"execution_id":1,"step":"s"}\n'
+    assert (folder / "exact.json").read_text() == text + "\n"
+    # an encoder's drift in field order is caught in exact mode
+    (folder / "exact.json").write_text(
+        text.replace('"step":"s","status":"x"', '"status":"x","step":"s"') + "\n"
+    )
+    result = run("-k", "exact")
+    result.assert_outcomes(failed=1)
