@@ -43,6 +43,7 @@ from conformance.runner import _baseline
 from conformance.runner._baseline import Baseline, BaselineError
 from conformance.runner._protocol import PROTOCOL, protocol_bundle
 from conformance.runner._runner import (
+    CallableContractError,
     CaseResult,
     Driver,
     InProcessDriver,
@@ -193,7 +194,12 @@ def run(args: argparse.Namespace) -> int:
     baseline = _load_baseline(args, corpus)
     driver = _driver(args)
     with _progress(len(cases)) as on_result:
-        outcome = execute(driver, cases, strict_messages=args.strict_messages, on_result=on_result)
+        try:
+            outcome = execute(
+                driver, cases, strict_messages=args.strict_messages, on_result=on_result
+            )
+        except CallableContractError as e:  # an in-process callable broke its contract
+            raise UsageError(str(e)) from None
     if args.update_baseline:
         baseline = _update_baseline(args.baseline, baseline, outcome)
     checked = None

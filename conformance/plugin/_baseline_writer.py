@@ -37,14 +37,18 @@ class BaselineWriter:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         verdict = getattr(item, "verdict", None)
-        if call.when == "call" and verdict is not None:
+        if (
+            call.when in ("setup", "call")
+            and verdict is not None
+            and (call.when == "call" or verdict[0] == "errored")
+        ):
             setattr(report, VERDICT, verdict[0])
             setattr(report, REASON, verdict[1])
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         verdict = getattr(report, VERDICT, None)
-        if report.when == "call" and isinstance(verdict, str):
+        if isinstance(verdict, str):
             case_id = report.nodeid.rpartition("::")[2]
             self.seen[case_id] = (verdict, str(getattr(report, REASON, "")))
 

@@ -26,6 +26,7 @@ from conformance.corpus._case import LEVELS, OPS, Case, CaseFileError, load_corp
 from conformance.runner._baseline import Baseline, BaselineError, load, reason_line
 from conformance.runner._runner import (
     AdapterError,
+    CallableContractError,
     CaseResult,
     Driver,
     InProcessDriver,
@@ -128,13 +129,17 @@ class _Results:
         self._outcome: RunOutcome | None = None
         self._crash: BaseException | None = None
         self._thread: threading.Thread | None = None
+        self._contract: str | None = None
         if isinstance(driver, SubprocessDriver):
             self._thread = threading.Thread(
                 target=self._run, args=(driver, cases), name="noetl-events-run", daemon=True
             )
             self._thread.start()
         else:
-            self._outcome = execute(driver, cases, on_result=self._arrive)
+            try:
+                self._outcome = execute(driver, cases, on_result=self._arrive)
+            except CallableContractError as e:  # the cases left error with this one line
+                self._contract = str(e)
 
     def _run(self, driver: Driver, cases: Sequence[Case]) -> None:
         try:
@@ -154,6 +159,8 @@ class _Results:
             self._arrived.notify_all()
 
     def result(self, case_id: str) -> CaseResult:
+        if self._contract is not None and case_id not in self._results:
+            pytest.fail(f"usage error: {self._contract}", pytrace=False)
         with self._arrived:
             while case_id not in self._results and self._settled() is None:
                 self._arrived.wait(1.0)
@@ -252,6 +259,8 @@ def prepare(config: pytest.Config) -> None:
     chosen = select(everything, level=level, pattern=option(config, "select"))
     if not chosen:
         raise pytest.UsageError("--noetl-events-*: no corpus case matches the selection")
+    if isinstance(driver, InProcessDriver) and str(option(config, "impl")).startswith("python:"):
+        _probe(driver, chosen)
     state = config.stash[_STATE] = _CorpusRun(
         driver=driver,
         baseline=baseline,
@@ -260,6 +269,20 @@ def prepare(config: pytest.Config) -> None:
         updating=updating,
     )
     config.add_cleanup(state.close)
+
+
+def _probe(driver: InProcessDriver, cases: Sequence[Case]) -> None:
+    """Call an in-process callable once per op before any item runs, so that an answer its
+    contract does not allow is one usage error (on the pytest-xdist controller too), not a
+    failure per case."""
+    first: dict[str, Case] = {}
+    for case in cases:
+        first.setdefault(case.op, case)
+    for case in first.values():
+        try:
+            driver.answer(case)
+        except CallableContractError as e:
+            raise pytest.UsageError(str(e)) from None
 
 
 def add_case_items(
@@ -309,26 +332,37 @@ class CaseItem(pytest.Item):
         super().__init__(**kwargs)
         self.case = case
         self.verdict: tuple[str, str] | None = None
+        self.result: CaseResult
         for tag in case.tags:
             self.keywords[tag] = True
 
-    def runtest(self) -> None:
+    def setup(self) -> None:
+        """Fetch the case's result; an errored case fails here, so pytest reports it as an
+        ERROR (the implementation broke), not as a FAILED comparison."""
         state = self.config.stash[_STATE]
-        result = state.result(self)
+        result = self.result = state.result(self)
         if state.updating:  # the report carries it to --noetl-events-update-baseline's writer
             self.verdict = (result.verdict, reason_line(result))
+        if result.verdict != "errored":
+            return
+        if result.detail is not None:
+            note = f"the implementation raised:\n{result.detail.rstrip()}"
+        else:
+            assert state.results is not None
+            tail = state.results.outcome().stderr_tail
+            note = (
+                f"the implementation errored\nstderr tail:\n{tail}"
+                if tail
+                else "the implementation errored"
+            )
+        pytest.fail(describe_failure(result, note), pytrace=False)
+
+    def runtest(self) -> None:
+        state = self.config.stash[_STATE]
+        result = self.result
         listed = state.baseline.entries.get(self.case.id)
         if result.verdict == "skipped":
             pytest.skip(result.reason or "skipped")
-        if result.verdict == "errored":
-            assert state.results is not None
-            tail = state.results.outcome().stderr_tail
-            raise CaseFailure(
-                result,
-                f"the implementation errored\nstderr tail:\n{tail}"
-                if tail
-                else "the implementation errored",
-            )
         if listed is not None:
             if result.verdict == "fail":
                 pytest.xfail(f"in the baseline: {listed or 'known failure'}")
@@ -436,7 +470,7 @@ def run_case_protocol(item: pytest.Item) -> bool | None:
         reraise += (KeyboardInterrupt,)
     ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
     phases: tuple[tuple[_When, Callable[[], None]], ...] = (
-        ("setup", _nothing),
+        ("setup", item.setup),
         ("call", item.runtest),
         ("teardown", _nothing),
     )

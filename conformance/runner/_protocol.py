@@ -56,12 +56,14 @@ class Handshake:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Answer:
-    """One answer: an output text, an error (kind and message), or a skip (its reason)."""
+    """One answer: an output text, an error (kind and message), or a skip (its reason).
+    ``raised`` is for an in-process callable that raised: the formatted traceback."""
 
     output: str | None = None
     error_kind: str | None = None
     error_message: str | None = None
     skipped: str | None = None
+    raised: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         if self.skipped is not None:

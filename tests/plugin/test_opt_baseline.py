@@ -113,7 +113,7 @@ def test_a_listed_case_that_errors_fails(
         "--noetl-events-baseline",
         baseline,
     )
-    assert result.parseoutcomes().get("failed") == len(cases)
+    assert result.parseoutcomes().get("errors") == len(cases)
 
 
 def test_update_baseline_writes_the_runs_failures(
