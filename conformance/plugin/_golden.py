@@ -5,7 +5,8 @@ compares that text with ``goldens/<test module>/<name>.json`` beside the test. W
 depends on the mode (``--noetl-events-golden``):
 
 ``new``     (default locally) a missing golden is created and the test fails with its path;
-            a mismatch fails with the diff and leaves ``<name>.obtained`` beside the golden.
+            a mismatch fails with the diff and leaves ``<name>.obtained`` beside the golden
+            (removed again once the golden matches, or is updated).
 ``update``  missing and changed goldens are (re)written; the test passes and the session
             summary lists what changed. After a full, unfiltered run, unused goldens are removed.
 ``none``    (default when ``CI`` is set) nothing is written except ``.obtained`` files: a
@@ -134,6 +135,7 @@ class GoldenStore:
     updated: list[Path] = dataclasses.field(default_factory=list)
     obtained: list[Path] = dataclasses.field(default_factory=list)
     removed: list[Path] = dataclasses.field(default_factory=list)
+    stale: set[Path] = dataclasses.field(default_factory=set)  # .obtained files now settled
 
     def compare(self, path: Path, text: str) -> str | None:
         """Hold ``text`` against the golden at ``path``; the failure message, or None."""
@@ -146,10 +148,13 @@ class GoldenStore:
             golden = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             golden = None
+        obtained = path.with_suffix(OBTAINED)
         if golden == content:
-            self.pending.pop(path.with_suffix(OBTAINED), None)
+            self.pending.pop(obtained, None)
+            self.stale.add(obtained)  # a mismatch this left behind is settled
             return None
         if self.mode == "update":
+            self.stale.add(obtained)
             self.pending[path] = content
             (self.updated if golden is not None else self.created).append(path)
             return None
@@ -170,6 +175,9 @@ class GoldenStore:
         for path, text in sorted(self.pending.items()):
             write_atomic(path, text)
         self.pending.clear()
+        for path in sorted(self.stale):  # only the kit's own <golden>.obtained files
+            path.unlink(missing_ok=True)
+        self.stale.clear()
 
     def unused(self, roots: Iterable[Path]) -> list[Path]:
         """Golden files under ``roots`` that no test used this session."""

@@ -65,6 +65,15 @@ def test_lifecycle(
     result.assert_outcomes(passed=2)
     assert "golden files updated" in result.stdout.str()
     assert event_golden.read_text().endswith('"context":{"a":3,"b":1}}\n')
+    assert not obtained.exists()  # settled: the kit removes the .obtained file it left
+
+    # 4b. a mismatch fixed in the code rather than the golden: its .obtained goes too
+    write_test(pytester, value="4")
+    run().assert_outcomes(failed=1, passed=1)
+    assert obtained.exists()
+    write_test(pytester, value="3")
+    run().assert_outcomes(passed=2)
+    assert not obtained.exists()
     run().assert_outcomes(passed=2)
 
     # 5. unused: listed after a full run, never after a partial one, removed only by update
