@@ -8,6 +8,7 @@ thin: everything heavier is imported when an option or fixture needs it.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -92,6 +93,14 @@ class _ModuleTracker:
         elif module == "noetl-events-corpus" and report.when == "call":
             self.cases += 1
             self.ran += not report.skipped or hasattr(report, "wasxfail")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A new test: forget which examples' promote commands property failures spelled (so a
+    strategy's note says it again for this test's own failures)."""
+    properties = sys.modules.get("conformance.generation._properties")
+    if properties is not None:
+        properties.SPELLED.clear()
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
