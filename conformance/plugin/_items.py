@@ -47,6 +47,7 @@ __all__ = [
 _STATE = pytest.StashKey["_CorpusRun"]()
 _When = Literal["setup", "call", "teardown"]
 _FOLDERS = pytest.StashKey[dict[str, str]]()
+_KIT_MARKS = pytest.StashKey[frozenset[str]]()
 WRITER = pytest.StashKey[tuple[Any, list[str]]]()
 
 
@@ -296,16 +297,37 @@ def add_case_items(
     by_op: dict[str, list[Case]] = {}
     for case in state.chosen:
         by_op.setdefault(case.op, []).append(case)
+    marks = _case_marks(config, state.chosen)
     for op, cases in by_op.items():
         group = CorpusCollector.from_parent(collector, name=op)
         group.add_marker("noetl_events_case")  # once for the op's items (they inherit it)
-        new_items += [CaseItem.from_parent(group, name=c.id, case=c) for c in cases]
+        for c in cases:
+            item = CaseItem.from_parent(group, name=c.id, case=c)
+            item.own_markers.extend(marks[n] for n in (c.level, *c.tags) if n in marks)
+            new_items.append(item)
+    # A collect report for the corpus, as any collector gives: the terminal counts its items.
+    config.hook.pytest_collectreport(
+        report=pytest.CollectReport(collector.nodeid, "passed", None, list(new_items))
+    )
     unknown = sorted(set(state.baseline.entries) - state.all_ids)
     if unknown:
         new_items.append(
             BaselineItem.from_parent(collector, name="baseline-entries", unknown=unknown)
         )
     items.extend(new_items)
+
+
+def _case_marks(config: pytest.Config, cases: Sequence[Case]) -> dict[str, pytest.Mark]:
+    """A marker per level and tag, so ``-m required`` or ``-m 'ts-offset and not required'``
+    select cases. A name that is already a marker (``skip``, ``xfail``, one of the project's)
+    keeps its meaning and is not given to cases."""
+    taken = {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}
+    names = sorted({n for c in cases for n in (c.level, *c.tags)} - taken)
+    for name in names:
+        config.addinivalue_line("markers", f"{name}: corpus cases at this level or with this tag")
+    marks = {n: pytest.Mark(n, (), {}, _ispytest=True) for n in names}
+    config.stash[_KIT_MARKS] = frozenset({"noetl_events_case", *names})
+    return marks
 
 
 class CorpusCollector(pytest.Collector):
@@ -333,8 +355,7 @@ class CaseItem(pytest.Item):
         self.case = case
         self.verdict: tuple[str, str] | None = None
         self.result: CaseResult
-        for tag in case.tags:
-            self.keywords[tag] = True
+        self.extra_keyword_matches.update((case.level, *case.tags))  # -k ts-offset
 
     def setup(self) -> None:
         """Fetch the case's result; an errored case fails here, so pytest reports it as an
@@ -374,6 +395,8 @@ class CaseItem(pytest.Item):
             raise CaseFailure(result)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, pytest.xfail.Exception):  # a known failure: pytest shows
+            return str(excinfo.value)  # only its reason, so format no traceback for it
         if isinstance(excinfo.value, CaseFailure):
             return describe_failure(excinfo.value.result, excinfo.value.note)
         return super().repr_failure(excinfo)
@@ -447,7 +470,8 @@ def _plain(item: pytest.Item) -> bool:
     config = item.config
     if config.getoption("setuponly", False) or config.getoption("setupplan", False):
         return False
-    return all(m.name == "noetl_events_case" for m in item.iter_markers())
+    kit = config.stash.get(_KIT_MARKS, frozenset({"noetl_events_case"}))
+    return all(m.name in kit for m in item.iter_markers())
 
 
 def run_case_protocol(item: pytest.Item) -> bool | None:
