@@ -15,7 +15,7 @@ from typing import Any, Final
 from deepdiff import DeepDiff
 
 from noetl_events_ref._codec import to_bytes
-from noetl_events_ref._json import JsonValue, SerdeError, parse_value
+from noetl_events_ref._json import JsonValue, SerdeError, encode_value, parse_value
 
 __all__ = [
     "Change",
@@ -25,6 +25,7 @@ __all__ = [
     "json_changes",
     "mark_first_difference",
     "parse_or_none",
+    "serde_text",
     "to_json_path",
     "visible",
 ]
@@ -53,8 +54,16 @@ class Change:
         return {"path": self.path, "kind": self.kind, "left": self.left, "right": self.right}
 
 
+def serde_text(value: Any) -> str:
+    """``value`` spelt as serde_json writes it (``0.00001``, not Python's ``1e-05``)."""
+    try:
+        return encode_value(value)
+    except (TypeError, ValueError):  # not a JSON value serde_json holds: show it as JSON
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
 def _short(value: Any, limit: int = 80) -> str:
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    text = serde_text(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
