@@ -14,6 +14,10 @@ beside it. For scale, the table also shows pytest with no test at all, pytest ru
 empty test functions as there are cases, and the plugin with every case item given a marker,
 which sends the items through pytest's full run-test protocol instead of the plugin's short one
 (see ``conformance.plugin._items.run_case_protocol``).
+
+Last, a baseline: an adapter that answers ``null`` to everything fails almost every case; a
+baseline file lists those failures (written by ``verify --update-baseline``), and both runs are
+timed again with it, every failure now a known one (an xfail in pytest).
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ def main() -> int:
     # Runs happen in an empty folder: a command given by a relative path is made absolute.
     argv = shlex.split(args.impl)
     if argv and Path(argv[0]).exists():
-        argv[0] = str(Path(argv[0]).resolve())
+        argv[0] = str(Path(argv[0]).absolute())  # not resolve(): a venv python is a symlink
     args.impl = shlex.join(argv)
     cli = shutil.which("noetl-events-conformance")
     if cli is None:
@@ -85,6 +89,29 @@ def main() -> int:
             "        item.add_marker(pytest.mark.usefixtures())\n"
         )
         t_full = _time([*pytest_argv, *no_hyp, *plugin], cwd, args.repeat)
+        (cwd / "conftest.py").unlink()
+        wrong = cwd / "wrong.py"
+        wrong.write_text(_NULL_ADAPTER)
+        null_impl = shlex.join([sys.executable, str(wrong)])
+        baseline = cwd / "known.txt"
+        subprocess.run(
+            [cli, "verify", "--impl", null_impl, "--baseline", baseline, "--update-baseline"],
+            cwd=cwd,
+            capture_output=True,
+            check=True,
+        )
+        known = sum(1 for line in baseline.read_text().splitlines() if not line.startswith("#"))
+        with_baseline = ["--noetl-events-baseline", str(baseline)]
+        t_verify_known = _time(
+            [cli, "verify", "--impl", null_impl, "--baseline", str(baseline), "--format", "json"],
+            cwd,
+            args.repeat,
+        )
+        t_known = _time(
+            [*pytest_argv, *no_hyp, "--noetl-events-impl", null_impl, *with_baseline],
+            cwd,
+            args.repeat,
+        )
     print(f"{cases} corpus cases against {args.impl!r}, best of {args.repeat}, whole processes")
     print(f"{'run':<58}{'seconds':>9}{'x verify':>10}")
     rows = (
@@ -94,6 +121,8 @@ def main() -> int:
         ("pytest plugin, as installed", t_installed),
         ("pytest plugin, without hypothesis' plugin (judged)", t_pytest),
         ("pytest plugin, items through pytest's full protocol", t_full),
+        (f"verify, {known} known failures (baseline)", t_verify_known),
+        (f"pytest plugin, {known} known failures (baseline)", t_known),
     )
     for name, t in rows:
         print(f"{name:<58}{t:>9.2f}{t / t_verify:>10.2f}")
@@ -104,7 +133,28 @@ def main() -> int:
     print(f"the plugin's cost over pytest alone: {per_case:.2f} ms per case")
     saved = (t_full - t_pytest) / cases * 1e3
     print(f"the short protocol saves {saved:.2f} ms per case over pytest's full one")
+    print(
+        f"with a baseline of {known} known failures: plugin / verify "
+        f"{t_known / t_verify_known:.2f}x; plugin with them / plugin all passing "
+        f"{t_known / t_pytest:.2f}x"
+    )
     return 0
+
+
+_NULL_ADAPTER = """\
+import json, sys
+for line in sys.stdin:
+    request = json.loads(line)
+    if request["cmd"] == "start":
+        reply = {"ready": True, "protocol": 1, "implementation": {"name": "null"},
+                 "ops": ["decode_event", "decode_request", "event_to_request",
+                         "request_to_event", "canonical_value"]}
+    elif request["cmd"] == "stop":
+        break
+    else:
+        reply = {"seq": request["seq"], "ok": True, "output": "null"}
+    print(json.dumps(reply), flush=True)
+"""
 
 
 if __name__ == "__main__":

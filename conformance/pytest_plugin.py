@@ -8,6 +8,7 @@ thin: everything heavier is imported when an option or fixture needs it.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,10 @@ _PARTIAL = pytest.StashKey[list[str]]()
 _WORKER_USED = pytest.StashKey[list[str]]()
 _UNUSED = pytest.StashKey[list[Path]]()
 _CASE_ITEMS = pytest.StashKey[bool]()
+# test module (relative to the root folder) -> did every phase of every one of its tests pass?
+_MODULES = pytest.StashKey[dict[str, bool]]()
+_TRACKER = pytest.StashKey["_ModuleTracker"]()
+_NOTHING_RAN = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -41,6 +46,9 @@ def pytest_configure(config: pytest.Config) -> None:
             f"--noetl-events-golden must be update, new or none, not {golden!r}"
         )
     config.stash[_PARTIAL] = []
+    config.stash[_MODULES] = {}
+    config.stash[_TRACKER] = _ModuleTracker(config.stash[_MODULES])
+    config.pluginmanager.register(config.stash[_TRACKER], "noetl-events-modules")
     if option(config, "impl") is not None:
         _require_the_pytest_extra()
         from conformance.plugin._items import prepare
@@ -67,6 +75,33 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
         return run_case_protocol(item)
     return None
+
+
+class _ModuleTracker:
+    """Notes which test modules ran cleanly (every phase of every test passed): only their
+    goldens may be called unused. On the pytest-xdist controller it sees every worker's
+    reports."""
+
+    def __init__(self, modules: dict[str, bool]) -> None:
+        self.modules = modules
+        self.cases = 0  # corpus case items reported, and how many of them ran (not skipped)
+        self.ran = 0
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        module = report.nodeid.partition("::")[0]
+        if module.endswith(".py"):
+            self.modules[module] = self.modules.get(module, True) and report.passed
+        elif module == "noetl-events-corpus" and report.when == "call":
+            self.cases += 1
+            self.ran += not report.skipped or hasattr(report, "wasxfail")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A new test: forget which examples' promote commands property failures spelled (so a
+    strategy's note says it again for this test's own failures)."""
+    properties = sys.modules.get("conformance.generation._properties")
+    if properties is not None:
+        properties.SPELLED.clear()
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
@@ -116,13 +151,27 @@ def noetl_events_corpus(pytestconfig: pytest.Config) -> CorpusView:
     """The conformance corpus (``--noetl-events-corpus`` or the bundled one), filterable by
     op, level, tag and id pattern: ``noetl_events_corpus.filter(op="decode_event")``."""
     from conformance.plugin._items import CorpusView
+    from conformance.plugin._options import extra_corpora
 
     corpus = option(pytestconfig, "corpus")
-    return CorpusView.load(Path(corpus) if corpus else None)
+    return CorpusView.load(Path(corpus) if corpus else None, extra_corpora(pytestconfig))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
+    if option(config, "impl") is not None and not hasattr(config, "workerinput"):
+        from conformance.plugin._items import WRITER
+
+        writer = config.stash.get(WRITER, None)
+        if writer is not None:
+            writer[0].finish(_partial_reasons(session), writer[1])
+        tracker = config.stash[_TRACKER]
+        if tracker.cases and not tracker.ran:  # every case skipped: nothing was tested
+            config.stash[_NOTHING_RAN] = (
+                f"none of the {tracker.cases} corpus cases ran (the implementation runs none "
+                "of their ops, or skipped them all): a run that tests nothing does not pass"
+            )
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
     store = config.stash.get(_GOLDEN_STORE, None)
     if store is None:
         return
@@ -138,7 +187,15 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     used = store.used | {Path(p) for p in config.stash.get(_WORKER_USED, [])}
     if _partial_reasons(session) or not used:
         return  # unused goldens are only known after a full, unfiltered run
-    folders = {p.parent.parent for p in used}  # the goldens/ folders of the tests that ran
+    # Only the goldens of test modules that ran, every test passing, can be judged: a module
+    # not named on the command line, or one whose test failed before its check, says nothing.
+    from conformance.plugin._golden import FOLDER
+
+    folders = {
+        (config.rootpath / module).parent / FOLDER / Path(module).stem
+        for module, clean in config.stash[_MODULES].items()
+        if clean
+    }
     store.used |= used
     unused = store.unused(folders)
     if store.mode == "update":
@@ -162,6 +219,10 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    nothing = config.stash.get(_NOTHING_RAN, None)
+    if nothing is not None:
+        terminalreporter.section("noetl-events conformance", sep="-", red=True)
+        terminalreporter.write_line(nothing)
     store = config.stash.get(_GOLDEN_STORE, None)
     if store is None or hasattr(config, "workerinput"):
         return

@@ -42,6 +42,7 @@ from conformance.generation._domain import (
 )
 from conformance.generation._near_misses import INVALID_RULES, render_invalid_event
 from conformance.generation._properties import (
+    SPELLED,
     InvalidEnvelope,
     PropertyFailure,
     WireEnvelope,
@@ -103,6 +104,8 @@ class _KeepIt:
 
     def __repr__(self) -> str:
         op, text = self.keep(self.value)
+        if (op, text) in SPELLED:  # a property check's failure message spells it already
+            return f"drawn by {self.strategy}: keep it with the promote command above"
         return f"keep it with: {promote_command(op, text, strategy=self.strategy)}"
 
 

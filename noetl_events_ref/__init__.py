@@ -12,6 +12,7 @@ from ._convert import event_to_request, request_to_event, status_from_event_name
 from ._emitter import EventEmitter, EventSink, NoopSink
 from ._errors import EnvelopeError
 from ._model import BatchEventItem, BatchEventRequest, EventRequest, ExecutorEvent
+from ._ops import Outcome, run_op
 from ._timestamp import Timestamp
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "EventSink",
     "ExecutorEvent",
     "NoopSink",
+    "Outcome",
     "Timestamp",
     "decode_event",
     "decode_request",
@@ -30,5 +32,6 @@ __all__ = [
     "encode_request",
     "event_to_request",
     "request_to_event",
+    "run_op",
     "status_from_event_name",
 ]

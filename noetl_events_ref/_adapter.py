@@ -78,5 +78,25 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> int:
     return 0
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """Serve protocol v1 on stdin/stdout; ``--help`` and ``--version`` answer and exit."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m noetl_events_ref",
+        description=(
+            "The reference implementation as a runner protocol v1 adapter: it reads one JSON "
+            "request per line on stdin and answers one JSON line each on stdout, until `stop` "
+            "or the end of its input. The kit starts it for you: "
+            "noetl-events-conformance verify --impl 'python -m noetl_events_ref'."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=distribution_version())
+    parser.parse_args(argv)
+    if sys.stdin.isatty():
+        print(
+            "noetl-events-ref: reading runner protocol requests from stdin (end with Ctrl-D); "
+            "see --help",
+            file=sys.stderr,
+        )
     return serve(sys.stdin.buffer, sys.stdout.buffer)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from conformance.core._diff import Change, json_changes, parse_or_none
+from conformance.core._diff import Change, json_changes, parse_or_none, serde_text
 
 __all__ = ["Difference", "diff_paths", "register"]
 
@@ -20,7 +20,12 @@ _EPILOG = """\
 A and B are both files holding one JSON document each, both JSON-lines streams (.jsonl or
 .jsonl.gz: compared line by line), or both folders (golden folders: files compared by
 relative path). Documents are compared as serde_json reads them: key order and spelling do
-not matter, types do (1 is not 1.0).
+not matter, types do (1 is not 1.0). Values are shown as serde_json writes them.
+
+--as event / --as request reads each document as the envelope (noetl-events ExecutorEvent,
+or the server's EventRequest) and compares what the reference writes for it: `payload` and
+`context` are one field, `Z` and `.000Z` one instant, 1e-5 and 0.00001 one number, and a
+default a side leaves out is filled in. A document that does not decode is named, with why.
 
 exit status: 0 equal, 1 different, 2 usage error
 """
@@ -41,7 +46,36 @@ class Difference:
         return out
 
 
-def _compare_texts(where: str, left: str, right: str) -> Difference | None:
+def _as_envelope(text: str, kind: str) -> tuple[str | None, str | None]:
+    """``text`` decoded as the envelope ``kind`` and written back canonically, or the error."""
+    from noetl_events_ref import (
+        EnvelopeError,
+        decode_event,
+        decode_request,
+        encode_event,
+        encode_request,
+    )
+
+    try:
+        if kind == "event":
+            return encode_event(decode_event(text)), None
+        return encode_request(decode_request(text)), None
+    except EnvelopeError as e:
+        return None, f"{e.kind}: {e.message}"
+
+
+def _compare_texts(where: str, left: str, right: str, as_: str | None = None) -> Difference | None:
+    if as_ is not None:
+        a_text, a_err = _as_envelope(left, as_)
+        b_text, b_err = _as_envelope(right, as_)
+        if a_text is not None and b_text is not None:
+            return _compare_texts(where, a_text, b_text)
+        notes = [
+            f"{side} does not decode as an {as_} ({err})"
+            for side, err in (("left", a_err), ("right", b_err))
+            if err
+        ]
+        return Difference(where, note="; ".join(notes))
     a, a_err = parse_or_none(left)
     b, b_err = parse_or_none(right)
     if a_err is None and b_err is None:
@@ -66,30 +100,31 @@ def _is_stream(path: Path) -> bool:
     return path.name.endswith((".jsonl", ".jsonl.gz", ".ndjson"))
 
 
-def diff_paths(left: Path, right: Path) -> list[Difference]:
-    """Compare two inputs of the same shape; raises ``ValueError`` for mismatched shapes."""
+def diff_paths(left: Path, right: Path, as_: str | None = None) -> list[Difference]:
+    """Compare two inputs of the same shape; raises ``ValueError`` for mismatched shapes.
+    ``as_`` (``event`` or ``request``) compares them as that envelope."""
     if left.is_dir() != right.is_dir():
         raise ValueError("compare a folder with a folder, or a file with a file")
     if left.is_dir():
-        return _diff_folders(left, right)
+        return _diff_folders(left, right, as_)
     if _is_stream(left) or _is_stream(right):
-        return _diff_streams(left, right)
-    d = _compare_texts("document", left.read_text("utf-8"), right.read_text("utf-8"))
+        return _diff_streams(left, right, as_)
+    d = _compare_texts("document", left.read_text("utf-8"), right.read_text("utf-8"), as_)
     return [d] if d else []
 
 
-def _diff_streams(left: Path, right: Path) -> list[Difference]:
+def _diff_streams(left: Path, right: Path, as_: str | None) -> list[Difference]:
     out: list[Difference] = []
     for n, (a, b) in enumerate(itertools.zip_longest(_lines(left), _lines(right)), start=1):
         if a is None or b is None:
             side = "left" if b is None else "right"
             out.append(Difference(f"line {n}", note=f"only on the {side}"))
-        elif (d := _compare_texts(f"line {n}", a, b)) is not None:
+        elif (d := _compare_texts(f"line {n}", a, b, as_)) is not None:
             out.append(d)
     return out
 
 
-def _diff_folders(left: Path, right: Path) -> list[Difference]:
+def _diff_folders(left: Path, right: Path, as_: str | None) -> list[Difference]:
     def files(root: Path) -> set[str]:
         return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
 
@@ -103,7 +138,7 @@ def _diff_folders(left: Path, right: Path) -> list[Difference]:
         else:
             ta = (left / rel).read_text("utf-8", errors="surrogateescape")
             tb = (right / rel).read_text("utf-8", errors="surrogateescape")
-            if (d := _compare_texts(rel, ta, tb)) is not None:
+            if (d := _compare_texts(rel, ta, tb, as_)) is not None:
                 out.append(d)
     return out
 
@@ -126,9 +161,7 @@ def _write_markdown(diffs: list[Difference], out: TextIO) -> None:
     out.write("| where | JSON path | left | right |\n|---|---|---|---|\n")
 
     def cell(value: Any) -> str:
-        return (
-            "`" + json.dumps(value, ensure_ascii=False).replace("|", "\\|").replace("`", "'") + "`"
-        )
+        return "`" + serde_text(value).replace("|", "\\|").replace("`", "'") + "`"
 
     for d in diffs:
         if not d.changes:
@@ -150,6 +183,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("left", metavar="A", type=Path)
     p.add_argument("right", metavar="B", type=Path)
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.add_argument(
+        "--as",
+        dest="as_",
+        choices=("event", "request"),
+        help="compare the documents as this envelope (see below)",
+    )
     p.set_defaults(func=_run)
 
 
@@ -160,7 +199,7 @@ def _run(args: argparse.Namespace) -> int:
         if not path.exists():
             raise UsageError(f"{path}: no such file or folder")
     try:
-        diffs = diff_paths(args.left, args.right)
+        diffs = diff_paths(args.left, args.right, args.as_)
     except ValueError as e:
         raise UsageError(str(e)) from None
     except UnicodeDecodeError as e:

@@ -44,6 +44,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    from noetl_events_ref._adapter import distribution_version
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {distribution_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module_name in _COMMANDS.items():
         if command is None or command == name:

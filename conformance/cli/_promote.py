@@ -25,7 +25,7 @@ from conformance.corpus._case import (
     CaseFileError,
     case_from_outcome,
     case_path,
-    default_corpus_dir,
+    is_installed_corpus,
     load_case,
     write_case,
 )
@@ -35,12 +35,17 @@ __all__ = ["promote_case", "register"]
 EXIT_OK: Final = 0
 EXIT_CONFLICT: Final = 1
 _MARKER: Final = "noetl-events-conformance promote "
+DEFAULT_CORPUS: Final = Path("noetl-events-cases")
 _TAG: Final = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 _DESCRIPTION: Final = """\
 Turn a failing example (as a property check printed it) into a corpus case: the input as
 given, the expectation from the reference, a content-hashed id, and provenance. The case is
 written into <corpus>/cases/<op>/<id>.json; an existing file with that id is kept.
+
+The corpus is a folder of your project (default: ./noetl-events-cases), never the corpus
+installed with the kit. Run it beside the bundled one with
+`verify --extra-corpus DIR` or `pytest --noetl-events-extra-corpus DIR`.
 """
 _EPILOG: Final = """\
 examples:
@@ -86,7 +91,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--slug", help="the readable part of the id (default: promoted-<strategy>)")
     p.add_argument("--description", metavar="TEXT", help="one line: what the case shows")
     p.add_argument("--tags", metavar="A,B", help="hazard tags, comma-separated")
-    p.add_argument("--corpus", metavar="DIR", type=Path, help="default: the bundled corpus")
+    p.add_argument(
+        "--corpus",
+        metavar="DIR",
+        type=Path,
+        help=f"the corpus folder to write into (default: ./{DEFAULT_CORPUS}; never the "
+        "installed one)",
+    )
     p.add_argument("--level", choices=LEVELS, default="recommended")
     p.set_defaults(func=_run)
 
@@ -237,12 +248,24 @@ def _promote_one(args: argparse.Namespace, example: argparse.Namespace, corpus: 
         return EXIT_CONFLICT
     print(path if written else f"{path} (already in the corpus)")
     if written:
-        print("update the manifest with: noetl-events-conformance corpus manifest", file=sys.stderr)
+        where = shlex.quote(str(corpus))
+        print(
+            f"update the manifest with: noetl-events-conformance corpus manifest --corpus {where}"
+            f"\nrun it beside the bundled corpus with: noetl-events-conformance verify "
+            f"--extra-corpus {where}",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 
 def _run(args: argparse.Namespace) -> int:
-    corpus = Path(args.corpus) if args.corpus is not None else default_corpus_dir()
+    corpus = Path(args.corpus) if args.corpus is not None else DEFAULT_CORPUS
+    if is_installed_corpus(corpus):
+        raise _usage(
+            f"--corpus {corpus} is the corpus installed with the kit: a reinstall would lose "
+            f"the case. Write into a folder of your project (default: ./{DEFAULT_CORPUS}) and "
+            "run it with --extra-corpus"
+        )
     if args.from_output is None:
         if args.input is None and args.input_json is None and args.input_file is None:
             raise _usage("give --input, --input-json, --input-file or --from-output")

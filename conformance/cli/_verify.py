@@ -15,12 +15,20 @@ import os
 import shlex
 import shutil
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
 from conformance.core._atomic import write_atomic
-from conformance.corpus._case import Case, CaseFileError, default_corpus_dir, load_corpus, select
+from conformance.core._diff import escape_surrogates
+from conformance.corpus._case import (
+    OPS,
+    Case,
+    CaseFileError,
+    default_corpus_dir,
+    load_corpora,
+    select,
+)
 from conformance.report._report import (
     FORMATS,
     badge,
@@ -35,6 +43,7 @@ from conformance.runner import _baseline
 from conformance.runner._baseline import Baseline, BaselineError
 from conformance.runner._protocol import PROTOCOL, protocol_bundle
 from conformance.runner._runner import (
+    CallableContractError,
     CaseResult,
     Driver,
     InProcessDriver,
@@ -91,12 +100,33 @@ def register(subparsers: Any) -> None:
     )
     add("--corpus", metavar="DIR", type=Path, help="corpus folder (default: the bundled one)")
     add(
+        "--extra-corpus",
+        metavar="DIR",
+        type=Path,
+        action="append",
+        help="your own cases too (a corpus folder, e.g. one `promote` writes): repeatable",
+    )
+    add(
         "--level",
         choices=("required", "recommended", "all"),
         default=DEFAULT_LEVEL,
         help=f"run cases at this level or stricter (default: {DEFAULT_LEVEL})",
     )
     add("--select", metavar="PATTERN", help="only case ids matching this glob (or substring)")
+    add(
+        "--op",
+        action="append",
+        choices=OPS,
+        metavar="OP",
+        help="only cases of this op (repeatable); the run fails when no case of it runs "
+        f"(one of: {', '.join(OPS)})",
+    )
+    add(
+        "--tag",
+        action="append",
+        metavar="TAG",
+        help="only cases carrying this tag (repeatable: any of them)",
+    )
     add(
         "--baseline",
         metavar="FILE",
@@ -148,17 +178,28 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     _check_options(args)
     corpus_dir = args.corpus if args.corpus is not None else default_corpus_dir()
-    corpus = _load_corpus(corpus_dir)
+    corpus = _load_corpus(corpus_dir, args.extra_corpus or ())
     cases = select(corpus, level=args.level, pattern=args.select)
+    if args.op:
+        cases = [c for c in cases if c.op in args.op]
+    if args.tag:
+        cases = [c for c in cases if set(args.tag) & set(c.tags)]
     if not cases:
         raise UsageError(
             f"no case of {corpus_dir} matches --level {args.level}"
             + (f" --select {args.select}" if args.select else "")
+            + "".join(f" --op {op}" for op in args.op or ())
+            + "".join(f" --tag {tag}" for tag in args.tag or ())
         )
-    baseline = _load_baseline(args)
+    baseline = _load_baseline(args, corpus)
     driver = _driver(args)
     with _progress(len(cases)) as on_result:
-        outcome = execute(driver, cases, strict_messages=args.strict_messages, on_result=on_result)
+        try:
+            outcome = execute(
+                driver, cases, strict_messages=args.strict_messages, on_result=on_result
+            )
+        except CallableContractError as e:  # an in-process callable broke its contract
+            raise UsageError(str(e)) from None
     if args.update_baseline:
         baseline = _update_baseline(args.baseline, baseline, outcome)
     checked = None
@@ -180,9 +221,10 @@ def _check_options(args: argparse.Namespace) -> None:
     if args.update_baseline:
         if args.baseline is None:
             raise UsageError("--update-baseline needs --baseline FILE")
-        if args.select is not None or args.level != DEFAULT_LEVEL:
+        if args.select is not None or args.level != DEFAULT_LEVEL or args.op or args.tag:
             raise UsageError(
-                "--update-baseline needs the whole corpus: drop --select and --level "
+                "--update-baseline needs the whole corpus: drop --select, --level, --op "
+                "and --tag "
                 "(a partial run would drop every entry it did not run)"
             )
     if args.timeout <= 0 or args.run_timeout <= 0:
@@ -196,20 +238,32 @@ def _check_options(args: argparse.Namespace) -> None:
         raise UsageError(f"--output {args.output}: no such folder {args.output.parent}")
 
 
-def _load_corpus(corpus_dir: Path) -> list[Case]:
+def _load_corpus(corpus_dir: Path, extra: Sequence[Path]) -> list[Case]:
     try:
-        return load_corpus(corpus_dir)
+        return load_corpora(corpus_dir, extra)
     except CaseFileError as e:
         raise UsageError(f"cannot read the corpus: {e}") from None
 
 
-def _load_baseline(args: argparse.Namespace) -> Baseline | None:
+def _load_baseline(args: argparse.Namespace, corpus: list[Case]) -> Baseline | None:
     if args.baseline is None:
         return None
+    if not args.update_baseline:
+        try:
+            return _baseline.load(args.baseline)
+        except BaselineError as e:
+            raise UsageError(str(e)) from None
+    # --update-baseline repairs a damaged file: lines that name no case are dropped, and said so
+    dropped: list[str] = []
     try:
-        return _baseline.load(args.baseline, missing_ok=args.update_baseline)
+        loaded = _baseline.load(
+            args.baseline, missing_ok=True, known_ids=(c.id for c in corpus), dropped=dropped
+        )
     except BaselineError as e:
         raise UsageError(str(e)) from None
+    for line in dropped:
+        print(f"noetl-events-conformance: dropping {line}", file=sys.stderr)
+    return loaded
 
 
 def _driver(args: argparse.Namespace) -> Driver:
@@ -274,6 +328,9 @@ def _run_options(args: argparse.Namespace) -> dict[str, Any]:
         "strict_messages": args.strict_messages,
         "timeout": args.timeout if command else None,
         "validate_protocol": args.validate_protocol,
+        "ops": args.op,
+        "tags": args.tag,
+        "extra_corpora": [str(p) for p in args.extra_corpus] if args.extra_corpus else None,
     }
 
 
@@ -294,7 +351,7 @@ def _emit(report: dict[str, Any], args: argparse.Namespace) -> None:
     to_terminal = args.output is None and sys.stdout.isatty()
     color = to_terminal and "NO_COLOR" not in os.environ
     width = shutil.get_terminal_size().columns if to_terminal else 100
-    text = _render(report, args.format, color=color, width=width)
+    text = escape_surrogates(_render(report, args.format, color=color, width=width))
     if args.output is not None:
         write_atomic(args.output, text)
     else:

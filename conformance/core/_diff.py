@@ -15,15 +15,17 @@ from typing import Any, Final
 from deepdiff import DeepDiff
 
 from noetl_events_ref._codec import to_bytes
-from noetl_events_ref._json import JsonValue, SerdeError, parse_value
+from noetl_events_ref._json import JsonValue, SerdeError, encode_value, parse_value
 
 __all__ = [
     "Change",
+    "escape_surrogates",
     "explain_difference",
     "first_difference",
     "json_changes",
     "mark_first_difference",
     "parse_or_none",
+    "serde_text",
     "to_json_path",
     "visible",
 ]
@@ -52,8 +54,16 @@ class Change:
         return {"path": self.path, "kind": self.kind, "left": self.left, "right": self.right}
 
 
+def serde_text(value: Any) -> str:
+    """``value`` spelt as serde_json writes it (``0.00001``, not Python's ``1e-05``)."""
+    try:
+        return encode_value(value)
+    except (TypeError, ValueError):  # not a JSON value serde_json holds: show it as JSON
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
 def _short(value: Any, limit: int = 80) -> str:
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    text = serde_text(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -143,7 +153,15 @@ def first_difference(a: str, b: str) -> int | None:
     return n
 
 
-_INVISIBLE: Final = re.compile("[\x00-\x1f\x7f\u0085\u2028\u2029]")
+_INVISIBLE: Final = re.compile("[\x00-\x1f\x7f\u0085\u2028\u2029\ud800-\udfff]")
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def escape_surrogates(text: str) -> str:
+    """``text`` with every lone surrogate written as its ``\\uXXXX`` escape: any string an
+    implementation answers can then be encoded, printed and sent between processes. Inside a
+    JSON string literal the escape means the same string."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def visible(text: str) -> str:

@@ -42,8 +42,10 @@ __all__ = [
     "case_id",
     "case_path",
     "default_corpus_dir",
+    "is_installed_corpus",
     "iter_case_files",
     "load_case",
+    "load_corpora",
     "load_corpus",
     "read_case",
     "select",
@@ -323,6 +325,34 @@ def load_corpus(corpus: Path | None = None) -> list[Case]:
     if not (root / "cases").is_dir():
         raise CaseFileError(root, "$", "not a corpus: no cases/ folder")
     cases = [load_case(p) for p in iter_case_files(root)]
+    return sorted(cases, key=lambda c: (OPS.index(c.op), c.id))
+
+
+def is_installed_corpus(corpus: Path) -> bool:
+    """True for the corpus bundled inside the installed package: never written to (a
+    reinstall would lose the change, and its manifest would go stale)."""
+    bundled = resources.files("conformance") / "_fixtures"
+    if not bundled.is_dir():
+        return False
+    try:
+        return corpus.resolve() == Path(str(bundled)).resolve()
+    except OSError:
+        return False
+
+
+def load_corpora(corpus: Path | None = None, extra: Iterable[Path] = ()) -> list[Case]:
+    """The cases of ``corpus`` (default: the bundled one) plus those of each ``extra`` corpus
+    folder, sorted by op then id; an id found twice is an error naming both files."""
+    cases = load_corpus(corpus)
+    for folder in extra:
+        cases += load_corpus(folder)
+    seen: dict[str, Case] = {}
+    for case in cases:
+        other = seen.setdefault(case.id, case)
+        if other is not case:
+            raise CaseFileError(
+                case.path or "<case>", "$.id", f"id {case.id} is also in {other.path}"
+            )
     return sorted(cases, key=lambda c: (OPS.index(c.op), c.id))
 
 

@@ -115,6 +115,11 @@ def generate_cases(*, seed: int, count: int, ops: Sequence[str] | None = None) -
 
 
 def write_cases(out: Path, cases: Sequence[Case]) -> list[Path]:
-    """Write each case as ``out/cases/<op>/<id>.json`` (its canonical text), atomically;
-    returns the paths in the order of ``cases``."""
-    return [write_case(out, case) for case in cases]
+    """Write each case as ``out/cases/<op>/<id>.json`` (its canonical text), atomically, then
+    the folder's ``manifest.json``, so that it is a corpus ``corpus lint`` accepts and
+    ``--extra-corpus`` runs; returns the case paths in the order of ``cases``."""
+    from conformance.corpus._corpus import write_manifest
+
+    written = [write_case(out, case) for case in cases]
+    write_manifest(out)
+    return written

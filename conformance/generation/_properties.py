@@ -100,6 +100,11 @@ def promote_command(
     return " ".join(shlex.quote(p) for p in parts)
 
 
+# (op, input) of every PropertyFailure raised: its message already spells the promote command,
+# so the note a strategy left for the same example does not spell it a second time.
+SPELLED: Final[set[tuple[str, str]]] = set()
+
+
 class PropertyFailure(AssertionError):
     """A property that does not hold; the message ends with the ``promote`` command."""
 
@@ -120,6 +125,7 @@ class PropertyFailure(AssertionError):
         self.input = text
         self.now = now
         self.command = promote_command(op, text, now=now, caught_by=caught_by, strategy=strategy)
+        SPELLED.add((op, text))
         who = caught_by or "the implementation"
         lines = [
             f"property `{prop}` does not hold for {who}",

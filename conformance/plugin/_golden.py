@@ -5,7 +5,8 @@ compares that text with ``goldens/<test module>/<name>.json`` beside the test. W
 depends on the mode (``--noetl-events-golden``):
 
 ``new``     (default locally) a missing golden is created and the test fails with its path;
-            a mismatch fails with the diff and leaves ``<name>.obtained`` beside the golden.
+            a mismatch fails with the diff and leaves ``<name>.obtained`` beside the golden
+            (removed again once the golden matches, or is updated).
 ``update``  missing and changed goldens are (re)written; the test passes and the session
             summary lists what changed. After a full, unfiltered run, unused goldens are removed.
 ``none``    (default when ``CI`` is set) nothing is written except ``.obtained`` files: a
@@ -17,6 +18,7 @@ listed after a full, unfiltered run only (never after a partial one).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
 from collections.abc import Iterable
@@ -33,10 +35,51 @@ OBTAINED: Final = ".obtained"
 FOLDER: Final = "goldens"
 
 
-def canonical_text(value: Any) -> str:
-    """The text serde_json writes for ``value``: an ExecutorEvent, an EventRequest, a JSON
-    text (str or bytes, re-read as serde_json reads it) or a JSON value."""
-    from noetl_events_ref import EventRequest, ExecutorEvent, encode_event, encode_request
+ACCEPTED: Final = (
+    "an ExecutorEvent or EventRequest, a JSON text (str or bytes), a JSON value (dict, list, "
+    "str, int, float, bool, None), a pydantic model (its model_dump_json(by_alias=True)) or a "
+    "dataclass instance (dataclasses.asdict)"
+)
+
+
+def _as_text(value: Any) -> str | bytes | None:
+    """The JSON text a pydantic model or a dataclass dumps itself to; None for anything else."""
+    dump = getattr(value, "model_dump_json", None)
+    if callable(dump) and not isinstance(value, type):
+        text = dump(by_alias=True)
+        return text if isinstance(text, (str, bytes)) else None
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        import json
+
+        try:
+            return json.dumps(dataclasses.asdict(value), ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as e:
+            raise TypeError(
+                f"noetl_golden.check: {type(value).__name__} is a dataclass whose fields are not "
+                f"all JSON values ({e}); pass its JSON text instead"
+            ) from None
+    return None
+
+
+def canonical_text(value: Any, *, exact: bool = False) -> str:
+    """The text a golden holds for ``value``.
+
+    An ExecutorEvent or EventRequest is written by the reference's encoder. Any other value (a
+    JSON text, a JSON value, a pydantic model's or a dataclass's dump) is read the way serde_json
+    reads it: a text that decodes as an ExecutorEvent is kept in that struct's field order, else
+    one that decodes as an EventRequest in that one's, else it is written as a generic value
+    (object keys sorted, as serde_json's ``Value`` writes them). With ``exact`` a text (str or
+    bytes) is kept byte for byte: what your own encoder wrote, spelling and order included.
+    """
+    from noetl_events_ref import (
+        EnvelopeError,
+        EventRequest,
+        ExecutorEvent,
+        decode_event,
+        decode_request,
+        encode_event,
+        encode_request,
+    )
     from noetl_events_ref._codec import to_bytes
     from noetl_events_ref._json import SerdeError, encode_value, parse_value
     from noetl_events_ref._model import _check_json
@@ -45,12 +88,39 @@ def canonical_text(value: Any) -> str:
         return encode_event(value)
     if isinstance(value, EventRequest):
         return encode_request(value)
+    dumped = _as_text(value)
+    if dumped is not None:
+        value = dumped
+    if exact:
+        if isinstance(value, bytes):
+            try:
+                return value.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise ValueError(f"noetl_golden.check: the text is not UTF-8: {e}") from None
+        if isinstance(value, str):
+            return value
+        raise TypeError(
+            f"noetl_golden.check(exact=True) keeps a text as is: pass str or bytes (or a pydantic "
+            f"model or a dataclass), not {type(value).__name__}"
+        )
     if isinstance(value, (str, bytes)):
+        text = to_bytes(value)
         try:
-            return encode_value(parse_value(to_bytes(value)))
+            parsed = parse_value(text)
         except SerdeError as e:
             raise ValueError(f"noetl_golden.check: the text is not JSON: {e.message}") from None
-    return encode_value(_check_json(value, "value"))
+    else:
+        try:
+            parsed = _check_json(value, "value")
+        except TypeError as e:
+            raise TypeError(f"noetl_golden.check accepts {ACCEPTED}; got {e}") from None
+        text = to_bytes(encode_value(parsed))
+    if isinstance(parsed, dict):
+        with contextlib.suppress(EnvelopeError):
+            return encode_event(decode_event(text))
+        with contextlib.suppress(EnvelopeError):
+            return encode_request(decode_request(text))
+    return encode_value(parsed)
 
 
 @dataclasses.dataclass
@@ -65,6 +135,7 @@ class GoldenStore:
     updated: list[Path] = dataclasses.field(default_factory=list)
     obtained: list[Path] = dataclasses.field(default_factory=list)
     removed: list[Path] = dataclasses.field(default_factory=list)
+    stale: set[Path] = dataclasses.field(default_factory=set)  # .obtained files now settled
 
     def compare(self, path: Path, text: str) -> str | None:
         """Hold ``text`` against the golden at ``path``; the failure message, or None."""
@@ -77,10 +148,13 @@ class GoldenStore:
             golden = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             golden = None
+        obtained = path.with_suffix(OBTAINED)
         if golden == content:
-            self.pending.pop(path.with_suffix(OBTAINED), None)
+            self.pending.pop(obtained, None)
+            self.stale.add(obtained)  # a mismatch this left behind is settled
             return None
         if self.mode == "update":
+            self.stale.add(obtained)
             self.pending[path] = content
             (self.updated if golden is not None else self.created).append(path)
             return None
@@ -101,6 +175,9 @@ class GoldenStore:
         for path, text in sorted(self.pending.items()):
             write_atomic(path, text)
         self.pending.clear()
+        for path in sorted(self.stale):  # only the kit's own <golden>.obtained files
+            path.unlink(missing_ok=True)
+        self.stale.clear()
 
     def unused(self, roots: Iterable[Path]) -> list[Path]:
         """Golden files under ``roots`` that no test used this session."""
@@ -146,14 +223,16 @@ class Golden:
         stem = _UNSAFE.sub("-", name if name is not None else self._default).strip("-.")
         return self._folder / f"{stem or 'golden'}{SUFFIX}"
 
-    def check(self, value: Any, *, name: str | None = None) -> None:
-        """Compare ``value``'s canonical text with its golden file (see the module doc)."""
+    def check(self, value: Any, *, name: str | None = None, exact: bool = False) -> None:
+        """Compare ``value``'s text with its golden file (see the module doc and
+        :func:`canonical_text`): an event or request in its struct's order, other JSON in
+        serde_json's ``Value`` order; ``exact=True`` keeps a text byte for byte."""
         import pytest
 
         if name is None:
             self._calls += 1
             if self._calls > 1:
                 name = f"{self._default}-{self._calls}"
-        message = self._store.compare(self.path(name), canonical_text(value))
+        message = self._store.compare(self.path(name), canonical_text(value, exact=exact))
         if message is not None:
             pytest.fail(message, pytrace=False)

@@ -22,10 +22,11 @@ from typing import Any, Literal
 
 import pytest
 
-from conformance.corpus._case import LEVELS, OPS, Case, CaseFileError, load_corpus, select
-from conformance.runner._baseline import Baseline, BaselineError, load
+from conformance.corpus._case import LEVELS, OPS, Case, CaseFileError, load_corpora, select
+from conformance.runner._baseline import Baseline, BaselineError, load, reason_line
 from conformance.runner._runner import (
     AdapterError,
+    CallableContractError,
     CaseResult,
     Driver,
     InProcessDriver,
@@ -34,11 +35,20 @@ from conformance.runner._runner import (
     execute,
 )
 
-__all__ = ["CaseItem", "CorpusView", "add_case_items", "prepare", "run_case_protocol"]
+__all__ = [
+    "WRITER",
+    "CaseItem",
+    "CorpusView",
+    "add_case_items",
+    "prepare",
+    "run_case_protocol",
+]
 
 _STATE = pytest.StashKey["_CorpusRun"]()
 _When = Literal["setup", "call", "teardown"]
 _FOLDERS = pytest.StashKey[dict[str, str]]()
+_KIT_MARKS = pytest.StashKey[frozenset[str]]()
+WRITER = pytest.StashKey[tuple[Any, list[str]]]()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,8 +58,8 @@ class CorpusView:
     cases: tuple[Case, ...]
 
     @classmethod
-    def load(cls, corpus: Path | None = None) -> CorpusView:
-        return cls(tuple(load_corpus(corpus)))
+    def load(cls, corpus: Path | None = None, extra: Sequence[Path] = ()) -> CorpusView:
+        return cls(tuple(load_corpora(corpus, extra)))
 
     def filter(
         self,
@@ -120,13 +130,17 @@ class _Results:
         self._outcome: RunOutcome | None = None
         self._crash: BaseException | None = None
         self._thread: threading.Thread | None = None
+        self._contract: str | None = None
         if isinstance(driver, SubprocessDriver):
             self._thread = threading.Thread(
                 target=self._run, args=(driver, cases), name="noetl-events-run", daemon=True
             )
             self._thread.start()
         else:
-            self._outcome = execute(driver, cases, on_result=self._arrive)
+            try:
+                self._outcome = execute(driver, cases, on_result=self._arrive)
+            except CallableContractError as e:  # the cases left error with this one line
+                self._contract = str(e)
 
     def _run(self, driver: Driver, cases: Sequence[Case]) -> None:
         try:
@@ -146,6 +160,8 @@ class _Results:
             self._arrived.notify_all()
 
     def result(self, case_id: str) -> CaseResult:
+        if self._contract is not None and case_id not in self._results:
+            pytest.fail(f"usage error: {self._contract}", pytrace=False)
         with self._arrived:
             while case_id not in self._results and self._settled() is None:
                 self._arrived.wait(1.0)
@@ -178,6 +194,7 @@ class _CorpusRun:
     all_ids: frozenset[str]
     chosen: tuple[Case, ...] = ()
     results: _Results | None = None
+    updating: bool = False
 
     def result(self, item: CaseItem) -> CaseResult:
         if self.results is None:  # the first case item to run sends them all
@@ -195,7 +212,7 @@ class _CorpusRun:
 def prepare(config: pytest.Config) -> None:
     """Load and check the corpus, the selection and the baseline (at configure time, so a
     mistake is a usage error on the pytest-xdist controller too)."""
-    from ._options import option
+    from ._options import extra_corpora, option
 
     corpus = option(config, "corpus")
     level = str(option(config, "level"))
@@ -215,21 +232,58 @@ def prepare(config: pytest.Config) -> None:
         with contextlib.suppress(AdapterError):
             driver.launch()
     try:
-        everything = load_corpus(Path(corpus) if corpus else None)
+        everything = load_corpora(Path(corpus) if corpus else None, extra_corpora(config))
         baseline_path = option(config, "baseline")
-        baseline = load(Path(baseline_path)) if baseline_path else Baseline({})
+        updating = bool(config.getoption("noetl_events_update_baseline", False))
+        if updating and not baseline_path:
+            raise pytest.UsageError("--noetl-events-update-baseline needs --noetl-events-baseline")
+        if updating:  # repair a damaged file: lines naming no case are dropped
+            baseline = load(
+                Path(str(baseline_path)),
+                missing_ok=True,
+                known_ids=(c.id for c in everything),
+                dropped=[],
+            )
+        else:
+            baseline = load(Path(baseline_path)) if baseline_path else Baseline({})
     except (CaseFileError, BaselineError) as e:
         raise pytest.UsageError(str(e)) from None
+    if updating:  # on pytest-xdist workers it tags the reports; the controller writes
+        from ._baseline_writer import BaselineWriter
+
+        writer = BaselineWriter(Path(str(baseline_path)), baseline)
+        config.pluginmanager.register(writer, "noetl-events-baseline-writer")
+        selection = [f"--noetl-events-level {level}"] if level != "all" else []
+        if option(config, "select"):
+            selection.append("--noetl-events-select")
+        config.stash[WRITER] = (writer, selection)
     chosen = select(everything, level=level, pattern=option(config, "select"))
     if not chosen:
         raise pytest.UsageError("--noetl-events-*: no corpus case matches the selection")
+    if isinstance(driver, InProcessDriver) and str(option(config, "impl")).startswith("python:"):
+        _probe(driver, chosen)
     state = config.stash[_STATE] = _CorpusRun(
         driver=driver,
         baseline=baseline,
         all_ids=frozenset(c.id for c in everything),
         chosen=tuple(chosen),
+        updating=updating,
     )
     config.add_cleanup(state.close)
+
+
+def _probe(driver: InProcessDriver, cases: Sequence[Case]) -> None:
+    """Call an in-process callable once per op before any item runs, so that an answer its
+    contract does not allow is one usage error (on the pytest-xdist controller too), not a
+    failure per case."""
+    first: dict[str, Case] = {}
+    for case in cases:
+        first.setdefault(case.op, case)
+    for case in first.values():
+        try:
+            driver.answer(case)
+        except CallableContractError as e:
+            raise pytest.UsageError(str(e)) from None
 
 
 def add_case_items(
@@ -243,16 +297,37 @@ def add_case_items(
     by_op: dict[str, list[Case]] = {}
     for case in state.chosen:
         by_op.setdefault(case.op, []).append(case)
+    marks = _case_marks(config, state.chosen)
     for op, cases in by_op.items():
         group = CorpusCollector.from_parent(collector, name=op)
         group.add_marker("noetl_events_case")  # once for the op's items (they inherit it)
-        new_items += [CaseItem.from_parent(group, name=c.id, case=c) for c in cases]
+        for c in cases:
+            item = CaseItem.from_parent(group, name=c.id, case=c)
+            item.own_markers.extend(marks[n] for n in (c.level, *c.tags) if n in marks)
+            new_items.append(item)
+    # A collect report for the corpus, as any collector gives: the terminal counts its items.
+    config.hook.pytest_collectreport(
+        report=pytest.CollectReport(collector.nodeid, "passed", None, list(new_items))
+    )
     unknown = sorted(set(state.baseline.entries) - state.all_ids)
     if unknown:
         new_items.append(
             BaselineItem.from_parent(collector, name="baseline-entries", unknown=unknown)
         )
     items.extend(new_items)
+
+
+def _case_marks(config: pytest.Config, cases: Sequence[Case]) -> dict[str, pytest.Mark]:
+    """A marker per level and tag, so ``-m required`` or ``-m 'ts-offset and not required'``
+    select cases. A name that is already a marker (``skip``, ``xfail``, one of the project's)
+    keeps its meaning and is not given to cases."""
+    taken = {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}
+    names = sorted({n for c in cases for n in (c.level, *c.tags)} - taken)
+    for name in names:
+        config.addinivalue_line("markers", f"{name}: corpus cases at this level or with this tag")
+    marks = {n: pytest.Mark(n, (), {}, _ispytest=True) for n in names}
+    config.stash[_KIT_MARKS] = frozenset({"noetl_events_case", *names})
+    return marks
 
 
 class CorpusCollector(pytest.Collector):
@@ -278,24 +353,37 @@ class CaseItem(pytest.Item):
     def __init__(self, *, case: Case, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.case = case
-        for tag in case.tags:
-            self.keywords[tag] = True
+        self.verdict: tuple[str, str] | None = None
+        self.result: CaseResult
+        self.extra_keyword_matches.update((case.level, *case.tags))  # -k ts-offset
+
+    def setup(self) -> None:
+        """Fetch the case's result; an errored case fails here, so pytest reports it as an
+        ERROR (the implementation broke), not as a FAILED comparison."""
+        state = self.config.stash[_STATE]
+        result = self.result = state.result(self)
+        if state.updating:  # the report carries it to --noetl-events-update-baseline's writer
+            self.verdict = (result.verdict, reason_line(result))
+        if result.verdict != "errored":
+            return
+        if result.detail is not None:
+            note = f"the implementation raised:\n{result.detail.rstrip()}"
+        else:
+            assert state.results is not None
+            tail = state.results.outcome().stderr_tail
+            note = (
+                f"the implementation errored\nstderr tail:\n{tail}"
+                if tail
+                else "the implementation errored"
+            )
+        pytest.fail(describe_failure(result, note), pytrace=False)
 
     def runtest(self) -> None:
         state = self.config.stash[_STATE]
-        result = state.result(self)
+        result = self.result
         listed = state.baseline.entries.get(self.case.id)
         if result.verdict == "skipped":
             pytest.skip(result.reason or "skipped")
-        if result.verdict == "errored":
-            assert state.results is not None
-            tail = state.results.outcome().stderr_tail
-            raise CaseFailure(
-                result,
-                f"the implementation errored\nstderr tail:\n{tail}"
-                if tail
-                else "the implementation errored",
-            )
         if listed is not None:
             if result.verdict == "fail":
                 pytest.xfail(f"in the baseline: {listed or 'known failure'}")
@@ -307,6 +395,8 @@ class CaseItem(pytest.Item):
             raise CaseFailure(result)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, pytest.xfail.Exception):  # a known failure: pytest shows
+            return str(excinfo.value)  # only its reason, so format no traceback for it
         if isinstance(excinfo.value, CaseFailure):
             return describe_failure(excinfo.value.result, excinfo.value.note)
         return super().repr_failure(excinfo)
@@ -348,7 +438,7 @@ class BaselineItem(pytest.Item):
 
 def describe_failure(result: CaseResult, note: str = "") -> str:
     """A readable account of one failed case: what was expected, what came, where they differ."""
-    from conformance.core._diff import explain_difference, visible
+    from conformance.core._diff import escape_surrogates, explain_difference, visible
 
     case, got = result.case, result.got
     lines = [f"case {case.id} ({case.op}, {case.level}): {case.description}"]
@@ -368,7 +458,7 @@ def describe_failure(result: CaseResult, note: str = "") -> str:
         lines.append(f"verdict:  {result.verdict} ({result.reason})")
     if got is not None and case.output is not None and got.output is not None:
         lines += explain_difference(case.output, got.output, "expected -> got")
-    return "\n".join(lines)
+    return escape_surrogates("\n".join(lines))  # any string survives pytest-xdist and a terminal
 
 
 def _nothing() -> None:
@@ -380,7 +470,8 @@ def _plain(item: pytest.Item) -> bool:
     config = item.config
     if config.getoption("setuponly", False) or config.getoption("setupplan", False):
         return False
-    return all(m.name == "noetl_events_case" for m in item.iter_markers())
+    kit = config.stash.get(_KIT_MARKS, frozenset({"noetl_events_case"}))
+    return all(m.name in kit for m in item.iter_markers())
 
 
 def run_case_protocol(item: pytest.Item) -> bool | None:
@@ -403,7 +494,7 @@ def run_case_protocol(item: pytest.Item) -> bool | None:
         reraise += (KeyboardInterrupt,)
     ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
     phases: tuple[tuple[_When, Callable[[], None]], ...] = (
-        ("setup", _nothing),
+        ("setup", item.setup),
         ("call", item.runtest),
         ("teardown", _nothing),
     )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
-__all__ = ["add_options", "option"]
+__all__ = ["add_options", "extra_corpora", "option"]
 
 _OPTIONS: tuple[tuple[str, str, str | None], ...] = (
     (
@@ -33,6 +34,22 @@ def add_options(parser: pytest.Parser) -> None:
     for name, help_text, _ in _OPTIONS:
         group.addoption(f"--noetl-events-{name}", dest=f"noetl_events_{name}", help=help_text)
         parser.addini(f"noetl_events_{name}", help_text)
+    extra_help = "your own corpus folder, run beside the corpus (repeatable; ini: one per line)"
+    group.addoption(
+        "--noetl-events-extra-corpus",
+        action="append",
+        dest="noetl_events_extra_corpus",
+        metavar="DIR",
+        help=extra_help,
+    )
+    parser.addini("noetl_events_extra_corpus", extra_help, type="linelist")
+    group.addoption(
+        "--noetl-events-update-baseline",
+        action="store_true",
+        dest="noetl_events_update_baseline",
+        help="rewrite --noetl-events-baseline from this run's failures, one line per case "
+        "(a full, unfiltered run only; as verify --update-baseline)",
+    )
 
 
 def option(config: pytest.Config, name: str) -> str | None:
@@ -45,3 +62,12 @@ def option(config: pytest.Config, name: str) -> str | None:
     if name == "golden" and value is None:
         value = "none" if os.environ.get("CI") else "new"
     return str(value) if value is not None else None
+
+
+def extra_corpora(config: pytest.Config) -> list[Path]:
+    """``--noetl-events-extra-corpus`` folders; else those of the ini file (relative to it)."""
+    given: list[str] | None = config.getoption("noetl_events_extra_corpus")
+    if given:
+        return [Path(p) for p in given]
+    base = config.inipath.parent if config.inipath is not None else config.rootpath
+    return [base / p for p in config.getini("noetl_events_extra_corpus")]

@@ -122,6 +122,18 @@ def build(
     summary["by_tag"] = _grouped(
         results, sorted({t for r in results for t in r.case.tags}), lambda c: c.tags
     )
+    notes = list(outcome.notes)
+    ran = Counter(r.case.op for r in results if r.verdict in ("pass", "fail"))
+    if results and not ran:
+        notes.append(
+            "no case ran: the implementation runs none of the selected cases' ops "
+            "(a run that tests nothing does not pass)"
+        )
+    notes += [
+        f"no case of {op} ran, and it was asked for (--op)"
+        for op in run.get("ops") or ()
+        if not ran[op]
+    ]
     report = {
         "kit": {"name": KIT_NAME, "version": kit_version()},
         "corpus": {**corpus, "cases": len(results)},
@@ -131,7 +143,7 @@ def build(
             "seconds": round(outcome.seconds, 6),
             "error": outcome.error,
             "stderr_tail": outcome.stderr_tail,
-            "notes": list(outcome.notes),
+            "notes": notes,
         },
         "summary": summary,
         "cases": [_case_json(r, listed) for r in results],
@@ -142,11 +154,19 @@ def build(
 
 
 def run_status(report: Mapping[str, Any]) -> RunStatus:
-    """``errored`` if any case errored; else ``failed`` on an unexpected failure or a baseline
-    problem (stale entry, unknown id); else ``passed``."""
+    """``errored`` if any case errored; else ``failed`` on an unexpected failure, a baseline
+    problem (stale entry, unknown id), or a run that executed no case (of an op asked for with
+    ``--op``, or at all); else ``passed``."""
     summary = report["summary"]
     if summary["errored"]:
         return "errored"
+    by_op = summary["by_op"]
+    asked = report["run"].get("ops") or ()
+    if (summary["total"] and not summary["passed"] + summary["failed"]) or any(
+        not (by_op.get(op, {}).get("passed", 0) + by_op.get(op, {}).get("failed", 0))
+        for op in asked
+    ):
+        return "failed"
     baseline = report["baseline"]
     if baseline is not None:
         return "passed" if baseline["ok"] else "failed"
@@ -154,7 +174,11 @@ def run_status(report: Mapping[str, Any]) -> RunStatus:
 
 
 def to_json(report: Mapping[str, Any]) -> str:
-    return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+    """The report as JSON text; a lone surrogate an implementation answered is kept as its
+    ``\\uXXXX`` escape, so the text is always valid UTF-8 and means the same strings."""
+    from conformance.core._diff import escape_surrogates
+
+    return escape_surrogates(json.dumps(report, ensure_ascii=False, indent=2)) + "\n"
 
 
 def badge(report: Mapping[str, Any]) -> str:

@@ -26,6 +26,7 @@ __all__ = [
     "check",
     "load",
     "parse",
+    "reason_line",
     "render",
     "save",
     "updated",
@@ -82,8 +83,18 @@ class BaselineCheck:
         }
 
 
-def parse(text: str, path: str = "<baseline>") -> Baseline:
-    """Entries of a baseline text; a line with two ids or a repeated id is an error."""
+def parse(
+    text: str,
+    path: str = "<baseline>",
+    *,
+    known_ids: Iterable[str] | None = None,
+    dropped: list[str] | None = None,
+) -> Baseline:
+    """Entries of a baseline text; a line with two ids or a repeated id is an error.
+
+    With ``known_ids`` (what ``--update-baseline`` does, to repair a damaged file) a line that
+    does not start with a known case id is dropped instead, and noted in ``dropped``."""
+    known = set(known_ids) if known_ids is not None else None
     entries: dict[str, str] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         content, _, reason = line.partition("#")
@@ -91,6 +102,10 @@ def parse(text: str, path: str = "<baseline>") -> Baseline:
         if not content:
             continue
         ids = _ID.findall(content)
+        if known is not None and (len(ids) != 1 or ids[0] not in known or ids[0] in entries):
+            if dropped is not None:
+                dropped.append(f"{path}:{number}: {line.strip()[:120]}")
+            continue
         if len(ids) != 1:
             raise BaselineError(f"{path}:{number}: expected one case id, then `# reason`")
         if ids[0] in entries:
@@ -99,8 +114,15 @@ def parse(text: str, path: str = "<baseline>") -> Baseline:
     return Baseline(entries, path)
 
 
-def load(path: Path, *, missing_ok: bool = False) -> Baseline:
-    """Read a baseline file; with ``missing_ok`` an absent file is an empty baseline."""
+def load(
+    path: Path,
+    *,
+    missing_ok: bool = False,
+    known_ids: Iterable[str] | None = None,
+    dropped: list[str] | None = None,
+) -> Baseline:
+    """Read a baseline file; with ``missing_ok`` an absent file is an empty baseline;
+    ``known_ids`` and ``dropped`` as for :func:`parse`."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -109,7 +131,30 @@ def load(path: Path, *, missing_ok: bool = False) -> Baseline:
         raise BaselineError(f"{path}: no such baseline file") from None
     except (OSError, UnicodeDecodeError) as e:
         raise BaselineError(f"{path}: cannot read: {e}") from None
-    return parse(text, str(path))
+    return parse(text, str(path), known_ids=known_ids, dropped=dropped)
+
+
+def _one_line(text: str, limit: int = 80) -> str:
+    words = " ".join(text.split())
+    return words if len(words) <= limit else words[: limit - 3] + "..."
+
+
+def reason_line(result: CaseResult) -> str:
+    """The kit's own verdict on a failed case, as one stable line for a baseline entry: what
+    was expected and the kind of what came, never the implementation's message text (it may
+    span lines and change from one run to the next)."""
+    case, got = result.case, result.got
+    if got is None or got.skipped is not None:
+        return _one_line(result.reason or result.verdict)
+    if case.accepts:
+        if got.output is None:
+            return _one_line(f"rejected ({got.error_kind}) but should accept")
+        return "different output"
+    if got.output is not None:
+        return _one_line(f"accepted but should reject ({case.error_kind})")
+    if got.error_kind != case.error_kind:
+        return _one_line(f"different error kind: expected {case.error_kind}, got {got.error_kind}")
+    return "different error message"
 
 
 def check(
@@ -158,7 +203,7 @@ def updated(baseline: Baseline, results: Sequence[CaseResult]) -> Baseline:
         if result.verdict == "fail" or (
             result.verdict == "skipped" and case_id in baseline.entries
         ):
-            entries[case_id] = baseline.entries.get(case_id) or result.reason or ""
+            entries[case_id] = baseline.entries.get(case_id) or reason_line(result)
     return Baseline(dict(sorted(entries.items())), baseline.path)
 
 

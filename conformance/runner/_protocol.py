@@ -15,7 +15,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Final
 
-from conformance.corpus._case import Case
+from conformance.corpus._case import OPS, Case
 
 __all__ = [
     "PROTOCOL",
@@ -56,12 +56,14 @@ class Handshake:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Answer:
-    """One answer: an output text, an error (kind and message), or a skip (its reason)."""
+    """One answer: an output text, an error (kind and message), or a skip (its reason).
+    ``raised`` is for an in-process callable that raised: the formatted traceback."""
 
     output: str | None = None
     error_kind: str | None = None
     error_message: str | None = None
     skipped: str | None = None
+    raised: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         if self.skipped is not None:
@@ -120,6 +122,12 @@ def parse_handshake(obj: Any) -> tuple[dict[str, Any], frozenset[str]]:
         raise ProtocolError(f"start response needs an `implementation` object: {_short(obj)}")
     if not isinstance(ops, list) or not all(isinstance(op, str) for op in ops):
         raise ProtocolError(f"start response needs `ops`, a list of strings: {_short(obj)}")
+    unknown = sorted(set(ops) - set(OPS))
+    if unknown:  # a misspelt op would otherwise skip all its cases and look like success
+        raise ProtocolError(
+            f"start response declares unknown ops {', '.join(map(repr, unknown))}; "
+            f"the ops of protocol {PROTOCOL} are {', '.join(OPS)}"
+        )
     return implementation, frozenset(ops)
 
 

@@ -24,6 +24,7 @@ from ._subprocess_driver import SubprocessDriver
 __all__ = [
     "AdapterError",
     "Answer",
+    "CallableContractError",
     "CaseResult",
     "Driver",
     "Handshake",
@@ -46,6 +47,12 @@ class CaseResult:
     verdict: Verdict
     got: Answer | None = None
     reason: str | None = None
+    detail: str | None = None  # an in-process callable's traceback, when it raised
+
+
+class CallableContractError(Exception):
+    """An in-process callable answered with something its contract does not allow (a dict,
+    ``None``, an ``ok`` that is not a bool, ...): a usage error, not a case failure."""
 
 
 class Driver(Protocol):
@@ -77,6 +84,9 @@ class RunOutcome:
 def judge(case: Case, got: Answer, *, strict_messages: bool = False) -> CaseResult:
     """The verdict of protocol.md §Verdicts: output text byte-exact, or the same error kind
     (and, with ``strict_messages``, the same message when the case records one)."""
+    if got.raised is not None:
+        first = got.raised.rstrip().rpartition("\n")[2]  # the traceback's last line
+        return CaseResult(case, "errored", None, f"the callable raised {first}", got.raised)
     if got.skipped is not None:
         return CaseResult(case, "skipped", got, f"the implementation skipped it: {got.skipped}")
     if case.accepts:
@@ -170,9 +180,12 @@ def execute(
 class InProcessDriver:
     """An implementation called in this process: no pipe, no JSON framing, no timeouts.
 
-    By default the reference (``noetl_events_ref``'s ``run_op``); any callable
-    ``fn(op, input, now)`` returning an object with ``ok`` and ``output``, or ``kind`` and
-    ``message`` (and optionally ``skipped``), can stand in for it.
+    By default the reference (``noetl_events_ref``'s ``run_op``). Any callable
+    ``fn(op, input, now)`` can stand in for it; the contract (``docs/callable.md``): it returns
+    a :class:`noetl_events_ref.Outcome` (or any object with the same attributes): ``ok`` True
+    with the ``output`` text, or ``ok`` False with the error ``kind`` and ``message``; an
+    object with a true ``skipped`` (its reason) skips the case. An exception fails only its own
+    case, which shows the traceback; any other answer is a :class:`CallableContractError`.
     """
 
     def __init__(
@@ -193,20 +206,43 @@ class InProcessDriver:
     def start(self) -> Handshake:
         return self._handshake
 
+    def answer(self, case: Case) -> Answer:
+        """The callable's answer to one case (see the class doc for the contract)."""
+        try:
+            outcome: Any = self._fn(case.op, case.input, case.now)
+        except Exception as e:  # a bug in the implementation: this case errors, with its trace
+            import traceback
+
+            frames = traceback.format_exception(
+                type(e), e, e.__traceback__.tb_next if e.__traceback__ else None
+            )
+            return Answer(raised="".join(frames))
+        return self._checked(outcome, case)
+
+    def _checked(self, outcome: Any, case: Case) -> Answer:
+        skipped = getattr(outcome, "skipped", None)
+        if skipped:
+            return Answer(skipped=str(skipped))
+        ok = getattr(outcome, "ok", None)
+        if ok is True and isinstance(getattr(outcome, "output", None), str):
+            return Answer(output=outcome.output)
+        if (
+            ok is False
+            and isinstance(getattr(outcome, "kind", None), str)
+            and isinstance(getattr(outcome, "message", None), str)
+        ):
+            return Answer(error_kind=outcome.kind, error_message=outcome.message)
+        name = self._handshake.implementation.get("name")
+        shown = repr(outcome)
+        raise CallableContractError(
+            f"{name} returned {type(outcome).__name__} {shown[:200]} for {case.op} case "
+            f"{case.id}; it must return noetl_events_ref.Outcome: Outcome(True, output=TEXT) or "
+            "Outcome(False, kind=KIND, message=TEXT) (see docs/callable.md)"
+        )
+
     def answers(self, cases: Sequence[Case]) -> Generator[Answer, None, None]:
-        fn = self._fn
         for case in cases:
-            try:
-                outcome: Any = fn(case.op, case.input, case.now)
-            except Exception as e:  # a bug in the implementation: report it, keep the kit alive
-                name = self._handshake.implementation.get("name")
-                raise AdapterError(f"{name} raised {type(e).__name__}: {e}") from e
-            if getattr(outcome, "skipped", False):
-                yield Answer(skipped=str(outcome.skipped))
-            elif outcome.ok:
-                yield Answer(output=outcome.output)
-            else:
-                yield Answer(error_kind=outcome.kind, error_message=outcome.message)
+            yield self.answer(case)
 
     def close(self) -> None:
         pass

@@ -90,3 +90,51 @@ def test_usage_errors_exit_two(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert main(["diff", str(tmp_path), str(tmp_path / "f.json")]) == 2
     assert main(["diff", str(tmp_path / "missing"), str(tmp_path / "f.json")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+ENVELOPE = (
+    '{{"execution_id":1,"event_type":"e","step":"s","status":"x",'
+    '"created_at":"2026-05-31T00:00:00{frac}Z","{field}":{{"v":{number}}}}}'
+)
+
+
+def test_diff_as_event_compares_envelopes_and_spells_values_as_serde(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = tmp_path / "a.jsonl"
+    b = tmp_path / "b.jsonl"
+    a.write_text(
+        ENVELOPE.format(frac="", field="payload", number="1e-5")
+        + "\n"
+        + ENVELOPE.format(frac="", field="context", number="1e-5")
+        + "\n"
+    )
+    b.write_text(
+        ENVELOPE.format(frac=".000", field="context", number="0.00001")
+        + "\n"
+        + ENVELOPE.format(frac=".000", field="context", number="0.00002")
+        + "\n"
+    )
+    # as plain JSON: the alias and the timestamp's spelling differ; the float is serde-spelt
+    assert main(["diff", str(a), str(b)]) == 1
+    plain = capsys.readouterr().out
+    assert '$.payload: only on the left: {"v":0.00001}' in plain
+    assert '$.created_at: "2026-05-31T00:00:00Z" != "2026-05-31T00:00:00.000Z"' in plain
+    assert "1e-05" not in plain
+    # as events: line 1 is the same event; line 2 differs in one value only
+    assert main(["diff", "--as", "event", str(a), str(b)]) == 1
+    out = capsys.readouterr().out
+    assert out == "line 2:\n  $.context.v: 0.00001 != 0.00002\n1 difference\n"
+    assert main(["diff", "--as", "event", "--format", "markdown", str(a), str(b)]) == 1
+    assert "| line 2 | `$.context.v` | `0.00001` | `0.00002` |" in capsys.readouterr().out
+    # as requests: the server's field name
+    assert main(["diff", "--as", "request", str(a), str(b)]) == 1
+    assert "$.payload.v: 0.00001 != 0.00002" in capsys.readouterr().out
+    # a document that does not decode is named, with the reference's error
+    b.write_text(
+        '{"execution_id":"x"}\n' + ENVELOPE.format(frac="", field="context", number="1e-5") + "\n"
+    )
+    assert main(["diff", "--as", "event", str(a), str(b)]) == 1
+    out = capsys.readouterr().out
+    assert "line 1: right does not decode as an event (invalid_type:" in out
+    assert "line 2" not in out

@@ -113,4 +113,43 @@ def test_a_listed_case_that_errors_fails(
         "--noetl-events-baseline",
         baseline,
     )
-    assert result.parseoutcomes().get("failed") == len(cases)
+    assert result.parseoutcomes().get("errors") == len(cases)
+
+
+def test_update_baseline_writes_the_runs_failures(
+    pytester: pytest.Pytester,
+    corpus: tuple[Path, list[Case]],
+    wrong_adapter: str,
+    run: Callable[..., pytest.RunResult],
+) -> None:
+    from conformance.runner._baseline import parse
+
+    root, cases = corpus
+    baseline = pytester.path / "baseline.txt"
+    baseline.write_text(f"{cases[0].id}  # 3 errors\n  field required\n")  # damaged
+    options = ("--noetl-events-impl", wrong_adapter, "--noetl-events-corpus", root)
+    options += ("--noetl-events-baseline", baseline)
+    result = run(*options, "-k", "payload", "--noetl-events-update-baseline")
+    assert "not updated: " in result.stdout.str() and "-k" in result.stdout.str()
+    result = run(*options, "--noetl-events-update-baseline")
+    assert "wrote" in result.stdout.str()
+    entries = parse(baseline.read_text(), str(baseline)).entries
+    assert set(entries) == set(failing_ids(cases))
+    assert all("\n" not in r and r for r in entries.values())
+    outcomes = run(*options).parseoutcomes()
+    assert outcomes.get("xfailed") == len(entries) and "failed" not in outcomes
+
+
+def test_update_baseline_needs_a_baseline_file(
+    corpus: tuple[Path, list[Case]], run: Callable[..., pytest.RunResult]
+) -> None:
+    root, _ = corpus
+    result = run(
+        "--noetl-events-impl",
+        REFERENCE,
+        "--noetl-events-corpus",
+        root,
+        "--noetl-events-update-baseline",
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "needs --noetl-events-baseline" in result.stderr.str()

@@ -65,6 +65,15 @@ def test_lifecycle(
     result.assert_outcomes(passed=2)
     assert "golden files updated" in result.stdout.str()
     assert event_golden.read_text().endswith('"context":{"a":3,"b":1}}\n')
+    assert not obtained.exists()  # settled: the kit removes the .obtained file it left
+
+    # 4b. a mismatch fixed in the code rather than the golden: its .obtained goes too
+    write_test(pytester, value="4")
+    run().assert_outcomes(failed=1, passed=1)
+    assert obtained.exists()
+    write_test(pytester, value="3")
+    run().assert_outcomes(passed=2)
+    assert not obtained.exists()
     run().assert_outcomes(passed=2)
 
     # 5. unused: listed after a full run, never after a partial one, removed only by update
@@ -96,3 +105,116 @@ def test_an_unknown_mode_is_a_usage_error(
     write_test(pytester)
     result = run("--noetl-events-golden", "sometimes")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+OTHER = """
+def test_other(noetl_golden):
+    noetl_golden.check('{"b": 1}', name="other")
+"""
+
+FAILS_FIRST = """
+def test_fails_before_its_check(noetl_golden):
+    assert False, "broken before the check"
+    noetl_golden.check('{"c": 1}', name="kept")
+"""
+
+
+def test_update_never_removes_goldens_of_tests_that_did_not_run(
+    pytester: pytest.Pytester, run: Callable[..., pytest.RunResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    write_test(pytester)
+    pytester.makepyfile(test_other=OTHER, test_fails=FAILS_FIRST)
+    run("--noetl-events-golden", "update").assert_outcomes(passed=3, failed=1)
+    other = pytester.path / "goldens" / "test_other" / "other.json"
+    kept = pytester.path / "goldens" / "test_fails" / "kept.json"
+    kept.parent.mkdir(parents=True)
+    kept.write_text('{"c":1}\n')
+    assert other.exists()
+
+    # a path argument is a partial run: test_other's goldens are neither listed nor removed
+    result = run("test_golden.py", "--noetl-events-golden", "update")
+    result.assert_outcomes(passed=2)
+    assert other.exists() and "unused golden files" not in result.stdout.str()
+
+    # a test that failed before its check says nothing about its golden
+    result = run("--noetl-events-golden", "update")
+    result.assert_outcomes(passed=3, failed=1)
+    assert kept.exists() and other.exists()
+    assert "kept.json" not in result.stdout.str()
+
+    # a stray golden of a module that ran cleanly is still found and removed
+    stray = pytester.path / "goldens" / "test_other" / "stray.json"
+    stray.write_text("1\n")
+    result = run("test_other.py", "--noetl-events-golden", "update")
+    assert "unused golden files removed" in result.stdout.str()
+    assert not stray.exists() and other.exists()
+
+
+FORMS = """
+import dataclasses, pydantic
+from noetl_events_ref import decode_event
+
+TEXT = ('{"execution_id":1,"event_type":"e","step":"s","status":"x",'
+        '"created_at":"2026-05-31T00:00:00Z","payload":{"b":1,"a":2}}')
+
+class Model(pydantic.BaseModel):
+    execution_id: int
+    event_type: str
+    step: str
+    status: str
+    created_at: str
+    context: dict = pydantic.Field(alias="payload")
+
+@dataclasses.dataclass
+class Data:
+    step: str
+    execution_id: int
+
+def test_event_object(noetl_golden):
+    noetl_golden.check(decode_event(TEXT), name="object")
+
+def test_event_text(noetl_golden):
+    noetl_golden.check(TEXT, name="text")
+
+def test_model(noetl_golden):
+    noetl_golden.check(Model.model_validate_json(TEXT), name="model")
+
+def test_dataclass(noetl_golden):
+    noetl_golden.check(Data(step="s", execution_id=1), name="data")
+
+def test_exact(noetl_golden):
+    noetl_golden.check(TEXT.encode(), name="exact", exact=True)
+
+def test_unsupported(noetl_golden):
+    noetl_golden.check(object(), name="nothing")
+"""
+
+
+def test_check_keeps_an_events_order_and_accepts_models_and_dataclasses(
+    pytester: pytest.Pytester, run: Callable[..., pytest.RunResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from noetl_events_ref import decode_event, encode_event
+
+    monkeypatch.delenv("CI", raising=False)
+    pytester.makepyfile(test_forms=FORMS)
+    result = run("--noetl-events-golden", "update")
+    result.assert_outcomes(passed=5, failed=1)
+    assert "noetl_golden.check accepts an ExecutorEvent" in result.stdout.str()
+    folder = pytester.path / "goldens" / "test_forms"
+    text = (
+        '{"execution_id":1,"event_type":"e","step":"s","status":"x",'
+        '"created_at":"2026-05-31T00:00:00Z","payload":{"b":1,"a":2}}'
+    )
+    event = encode_event(decode_event(text)) + "\n"  # the struct's order, context's keys sorted
+    assert (folder / "object.json").read_text() == event  # the same golden from object or text
+    assert (folder / "text.json").read_text() == event
+    assert (folder / "model.json").read_text() == event
+    assert (folder / "data.json").read_text() == '{"execution_id":1,"step":"s"}\n'
+    assert (folder / "exact.json").read_text() == text + "\n"
+    # an encoder's drift in field order is caught in exact mode
+    (folder / "exact.json").write_text(
+        text.replace('"step":"s","status":"x"', '"status":"x","step":"s"') + "\n"
+    )
+    result = run("-k", "exact")
+    result.assert_outcomes(failed=1)

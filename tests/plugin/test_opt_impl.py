@@ -98,6 +98,128 @@ def test_an_adapter_that_crashes_errors_every_case(
     crash = pytester.path / "crash.py"
     crash.write_text("import sys; sys.stderr.write('boom at start'); sys.exit(3)\n")
     result = run("--noetl-events-impl", f"{sys.executable} {crash}", "--noetl-events-corpus", root)
-    result.assert_outcomes(failed=len(cases))
+    result.assert_outcomes(errors=len(cases))
     assert "the implementation errored" in result.stdout.str()
     assert "boom at start" in result.stdout.str()
+
+
+DECLARES = """
+import json, sys
+from noetl_events_ref._ops import run_op
+for line in sys.stdin:
+    req = json.loads(line)
+    if req["cmd"] == "start":
+        print(json.dumps({"ready": True, "protocol": 1, "implementation": {"name": "x"},
+                          "ops": %s}), flush=True)
+    elif req["cmd"] == "stop":
+        break
+"""
+
+
+@pytest.mark.parametrize(
+    ("ops", "expect"),
+    [
+        ("[]", "none of the 6 corpus cases ran"),
+        ('["decode_events"]', "unknown ops 'decode_events'"),
+    ],
+)
+def test_an_adapter_that_runs_no_case_does_not_pass(
+    pytester: pytest.Pytester,
+    corpus: tuple[Path, list[Case]],
+    run: Callable[..., pytest.RunResult],
+    ops: str,
+    expect: str,
+) -> None:
+    import sys
+
+    root, _ = corpus
+    script = pytester.path / "declares.py"
+    script.write_text(DECLARES % ops)
+    result = run("--noetl-events-impl", f"{sys.executable} {script}", "--noetl-events-corpus", root)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert expect in result.stdout.str()
+
+
+def test_any_string_an_adapter_answers_survives_the_report(
+    corpus: tuple[Path, list[Case]], run: Callable[..., pytest.RunResult]
+) -> None:
+    """Lone surrogates and line breaks in outputs, error kinds and messages: every case is
+    reported (no INTERNALERROR under pytest-xdist), each failure shows the escapes."""
+    import sys
+
+    fake = Path(__file__).parents[1] / "runner" / "fake_adapters" / "lone_surrogate.py"
+    root, cases = corpus
+    result = run(
+        "--noetl-events-impl",
+        f"{sys.executable} {fake}",
+        "--noetl-events-corpus",
+        root,
+        "--junitxml",
+        "out.xml",
+    )
+    result.assert_outcomes(failed=len(cases))
+    out = result.stdout.str()
+    assert "INTERNALERROR" not in out
+    assert "got:      \\udc80\\nline two \\ud800" in out
+    assert "error bad\\udc80: m\\ud800\\n" in out
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+CALLABLES = """
+from noetl_events_ref import Outcome, run_op
+
+def returns_dict(op, text, now):
+    out = run_op(op, text, now)
+    return {"ok": out.ok, "output": out.output}
+
+def raises_once(op, text, now):
+    if '"contexts"' in text:
+        raise ValueError("my bug")
+    return run_op(op, text, now)
+
+def later_dict(op, text, now):
+    if "payload" in text:
+        return None
+    return run_op(op, text, now)
+"""
+
+
+def test_a_callable_returning_the_wrong_type_is_one_usage_error(
+    pytester: pytest.Pytester, corpus: tuple[Path, list[Case]], run: Callable[..., pytest.RunResult]
+) -> None:
+    root, _ = corpus
+    pytester.makepyfile(my_impl=CALLABLES)
+    result = run(
+        "--noetl-events-impl", "python:my_impl:returns_dict", "--noetl-events-corpus", root
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    err = result.stderr.str()
+    assert "my_impl:returns_dict returned dict" in err and "docs/callable.md" in err
+    assert "Traceback" not in err + result.stdout.str()
+
+
+def test_a_wrong_answer_met_part_way_errors_the_rest_with_one_line(
+    pytester: pytest.Pytester, corpus: tuple[Path, list[Case]], run: Callable[..., pytest.RunResult]
+) -> None:
+    root, cases = corpus
+    pytester.makepyfile(my_impl=CALLABLES)
+    result = run("--noetl-events-impl", "python:my_impl:later_dict", "--noetl-events-corpus", root)
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("errors", 0) >= 1
+    assert outcomes.get("errors", 0) + outcomes.get("passed", 0) == len(cases)
+    out = result.stdout.str()
+    assert "usage error: my_impl:later_dict returned NoneType None" in out
+    assert "Traceback" not in out and "INTERNALERROR" not in out
+
+
+def test_an_exception_in_the_callable_errors_only_its_own_case_with_its_traceback(
+    pytester: pytest.Pytester, corpus: tuple[Path, list[Case]], run: Callable[..., pytest.RunResult]
+) -> None:
+    root, cases = corpus
+    pytester.makepyfile(my_impl=CALLABLES)
+    result = run("--noetl-events-impl", "python:my_impl:raises_once", "--noetl-events-corpus", root)
+    result.assert_outcomes(passed=len(cases) - 1, errors=1)
+    out = result.stdout.str()
+    assert "ERROR noetl-events-corpus::decode_event::missing-context" in out
+    assert 'raise ValueError("my bug")' in out and "ValueError: my bug" in out
+    assert "the callable raised ValueError: my bug" in out

@@ -123,3 +123,101 @@ def test_corpus_fixture_and_parametrize_helper(
     )
     result = run("--noetl-events-corpus", root)
     result.assert_outcomes(passed=1 + sum(c.op == "decode_event" for c in cases))
+
+
+def test_extra_corpus_runs_beside_the_corpus(
+    pytester: pytest.Pytester,
+    corpus: tuple[Path, list[Case]],
+    run: Callable[..., pytest.RunResult],
+) -> None:
+    from .conftest import write_corpus
+
+    root, cases = corpus
+    extra = write_corpus(
+        pytester.path / "mine", [("my-own", "canonical_value", "[1,2]", "required")]
+    )
+    result = run(
+        "--noetl-events-impl",
+        REFERENCE,
+        "--noetl-events-corpus",
+        root,
+        "--noetl-events-extra-corpus",
+        pytester.path / "mine",
+    )
+    result.assert_outcomes(passed=len(cases) + 1)
+    # the ini form, relative to the ini file
+    pytester.makeini("[pytest]\nnoetl_events_extra_corpus =\n    mine\n")
+    result = run("--noetl-events-impl", REFERENCE, "--noetl-events-corpus", root, "-v")
+    result.assert_outcomes(passed=len(cases) + 1)
+    assert any(
+        f"canonical_value::{extra[0].id}" in line and "PASSED" in line
+        for line in result.stdout.lines
+    )
+
+
+def _tagged_corpus(root: Path) -> list[Case]:
+    from .conftest import make_case
+
+    specs = [
+        ("a", "canonical_value", "[1]", "required", ("ts-offset",)),
+        ("b", "canonical_value", "[2]", "recommended", ("ts-offset", "float")),
+        ("c", "canonical_value", "[3]", "required", ("float",)),
+        ("d", "canonical_value", "[4]", "acceptable", ("skip",)),  # a tag named like a marker
+    ]
+    made = [make_case(*spec) for spec in specs]
+    for c in made:
+        path = root / "cases" / c.op / f"{c.id}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(c.to_text(), encoding="utf-8")
+    return made
+
+
+@pytest.mark.parametrize(
+    ("selection", "expected"),
+    [
+        (("-k", "ts-offset"), "ab"),
+        (("-k", "float and not recommended"), "c"),
+        (("-m", "required"), "ac"),
+        (("-m", "ts-offset and not required"), "b"),
+        (("-m", "acceptable"), "d"),
+        (("-k", "skip"), "d"),
+    ],
+)
+def test_k_and_m_select_by_level_and_tag(
+    pytester: pytest.Pytester,
+    run: Callable[..., pytest.RunResult],
+    selection: tuple[str, str],
+    expected: str,
+) -> None:
+    root = pytester.path / "tagged"
+    cases = _tagged_corpus(root)
+    result = run(
+        "--strict-markers",
+        "--noetl-events-impl",
+        REFERENCE,
+        "--noetl-events-corpus",
+        root,
+        "-v",
+        *selection,
+    )
+    ran = sorted(c.id[0] for c in cases if any(c.id in line for line in result.outlines))
+    assert "".join(ran) == expected, result.stdout.str()
+    result.assert_outcomes(passed=len(expected))  # the tag "skip" does not skip the case
+
+
+def test_collect_only_counts_the_case_items(
+    pytester: pytest.Pytester, corpus: tuple[Path, list[Case]]
+) -> None:
+    root, cases = corpus
+    pytester.makepyfile("def test_own(): pass")
+    result = pytester.runpytest_subprocess(
+        "-p",
+        "no:cacheprovider",
+        "--collect-only",
+        "--noetl-events-impl",
+        REFERENCE,
+        "--noetl-events-corpus",
+        root,
+    )
+    assert f"collected {len(cases) + 1} items" in result.stdout.str()
+    assert f"{len(cases) + 1} tests collected" in result.stdout.str()

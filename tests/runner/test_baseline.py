@@ -139,3 +139,35 @@ def test_update_baseline_not_written_when_the_run_errored(verify: Verify, tmp_pa
     assert status == 3
     assert "not updated" in err
     assert path.read_text(encoding="utf-8") == "x-00000000  # keep\n"
+
+
+def test_update_baseline_writes_one_stable_line_per_entry(verify: Verify, tmp_path: Path) -> None:
+    path = tmp_path / "b.txt"
+    options = ("--impl", fake("multiline_errors"), "--baseline", str(path))
+    status, _, _ = verify(*options, "--update-baseline")
+    assert status == 0
+    first = path.read_text(encoding="utf-8")
+    entries = parse(first).entries
+    assert entries and set(entries.values()) == {"rejected (other) but should accept"}
+    # the next run reads it, and a second update writes the same bytes
+    assert verify(*options)[0] == 0
+    assert verify(*options, "--update-baseline")[0] == 0
+    assert path.read_text(encoding="utf-8") == first
+
+
+def test_update_baseline_repairs_a_damaged_file(
+    verify: Verify, corpus: Path, tmp_path: Path
+) -> None:
+    first, _ = float_failures(corpus)
+    path = write_baseline(
+        tmp_path / "b.txt", [f"{first}  # 2 validation errors", "context", "  Field required"]
+    )
+    status, _, err = verify("--baseline", str(path))
+    assert status == 2 and "expected one case id" in err
+    status, _, err = verify(
+        "--impl", fake("float_repr"), "--baseline", str(path), "--update-baseline"
+    )
+    assert status == 0, err
+    assert "dropping" in err and "b.txt:2" in err and "b.txt:3" in err
+    entries = parse(path.read_text(encoding="utf-8")).entries
+    assert entries[first] == "2 validation errors" and len(entries) == 2

@@ -205,12 +205,38 @@ def test_stderr_spam_does_not_deadlock(verify: Verify) -> None:
     assert tail.endswith("done with request 8\n")
 
 
-def test_skipping_adapter_is_skipped(verify: Verify) -> None:
+def test_skipping_adapter_is_skipped_and_a_run_of_no_case_fails(verify: Verify) -> None:
     status, report = run_fake(verify, "skip_all")
-    assert status == 0
-    assert report["status"] == "passed"
+    assert status == 1
+    assert report["status"] == "failed"
     assert counts(report) == (0, 0, 8, 0)
     assert report["cases"][0]["got"] == {"skipped": {"reason": "not implemented yet"}}
+    assert any(n.startswith("no case ran") for n in report["run"]["notes"])
+
+
+def test_an_adapter_declaring_no_op_fails_with_a_red_badge(verify: Verify) -> None:
+    status, report = run_fake(verify, "no_ops")
+    assert status == 1 and report["status"] == "failed"
+    assert counts(report) == (0, 0, 8, 0)
+    status, badge, _ = verify("--impl", fake("no_ops"), "--format", "badge")
+    assert status == 1
+    assert json.loads(badge)["color"] == "red"
+
+
+def test_a_misspelt_op_is_refused_at_handshake(verify: Verify) -> None:
+    status, report = run_fake(verify, "misspelt_ops")
+    assert status == 3 and report["status"] == "errored"
+    assert "unknown ops 'decode_events'" in report["run"]["error"]
+
+
+def test_an_op_asked_for_that_runs_no_case_fails_the_run(verify: Verify) -> None:
+    status, report = run_fake(
+        verify, "partial_ops", options=(*FAST, "--op", "decode_event", "--op", "canonical_value")
+    )
+    assert status == 1 and report["status"] == "failed"
+    assert "no case of decode_event ran, and it was asked for (--op)" in report["run"]["notes"]
+    status, report = run_fake(verify, "partial_ops", options=(*FAST, "--op", "canonical_value"))
+    assert status == 0 and report["summary"]["total"] == 4
 
 
 def test_undeclared_ops_are_skipped_without_being_sent(verify: Verify) -> None:
@@ -252,3 +278,17 @@ def test_a_complete_run_ends_with_the_protocols_stop(verify: Verify) -> None:
     assert report["run"]["notes"] == [
         "after stop, the implementation exited with status 7 (expected 0)"
     ]
+
+
+def test_tag_selects_cases_carrying_any_of_the_tags(verify: Verify) -> None:
+    status, out, _ = verify("--tag", "numbers", "--tag", "syntax", "--format", "json")
+    assert status == 0
+    report = json.loads(out)
+    assert sorted(c["id"].rsplit("-", 1)[0] for c in report["cases"]) == [
+        "event-float-in-context",
+        "small-float",
+        "truncated-array",
+    ]
+    assert report["run"]["tags"] == ["numbers", "syntax"]
+    status, _, err = verify("--tag", "no-such-tag")
+    assert status == 2 and "--tag no-such-tag" in err

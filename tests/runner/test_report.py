@@ -40,6 +40,7 @@ def test_json_report_matches_its_schema(verify: Verify, scenario: str) -> None:
     assert report["corpus"]["version"] == "unknown"  # the tmp corpus has no manifest
     assert len(report["corpus"]["sha256"]) == 64
     assert report["status"] == ("passed" if scenario == "skipped" else scenario)
+    assert report["run"]["ops"] is None and report["run"]["tags"] is None
 
 
 def test_json_report_with_a_baseline_matches_its_schema(
@@ -189,3 +190,24 @@ def test_output_is_written_atomically(
         verify("--format", "junit", "--output", str(target))
     assert target.read_text(encoding="utf-8") == first  # the old report, whole
     assert [p.name for p in target.parent.iterdir()] == ["report.json"]  # no temp file left
+
+
+@pytest.mark.parametrize("fmt", ["json", "junit", "text", "markdown", "badge"])
+def test_every_format_survives_lone_surrogates(verify: Verify, tmp_path: Path, fmt: str) -> None:
+    output = tmp_path / f"report.{fmt}"
+    status, _, err = verify(
+        "--impl", fake("lone_surrogate"), "--format", fmt, "--output", str(output)
+    )
+    assert status == 1, err
+    text = output.read_text(encoding="utf-8")  # valid UTF-8
+    if fmt == "json":
+        report = json.loads(text)
+        Draft202012Validator(report_schema()).validate(report)
+        outputs = {c["got"].get("output") for c in report["cases"]}
+        assert "\udc80\nline two \ud800" in outputs  # the very string the adapter sent
+    elif fmt == "junit":
+        ET.fromstring(text.encode())
+    elif fmt in ("text", "markdown"):
+        assert "\\udc80" in text
+    status, out, _ = verify("--impl", fake("lone_surrogate"), "--format", fmt)
+    assert status == 1 and out.encode("utf-8")

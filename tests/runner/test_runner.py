@@ -271,3 +271,38 @@ def test_closing_a_launched_adapter_that_never_started_reaps_it() -> None:
     driver.close()
     assert proc.returncode is not None  # waited for: killed and reaped, not left running
     driver.close()  # closing twice is harmless
+
+
+def test_in_process_callable_contract(cases: list[Case]) -> None:
+    """An exception errors its own case only, with the traceback; a wrong answer type is a
+    CallableContractError naming the case; an Outcome-like object is accepted."""
+    from types import SimpleNamespace
+
+    import pytest
+
+    from conformance.runner._runner import CallableContractError
+    from noetl_events_ref import Outcome, run_op
+
+    victim = cases[1].id
+
+    def buggy(op: str, text: str, now: str | None) -> Outcome:
+        if text == cases[1].input:
+            raise KeyError("my bug")
+        return run_op(op, text, now)
+
+    outcome = execute(InProcessDriver(buggy), cases)
+    verdicts = {r.case.id: r for r in outcome.results}
+    assert verdicts[victim].verdict == "errored"
+    assert verdicts[victim].reason == "the callable raised KeyError: 'my bug'"
+    assert 'raise KeyError("my bug")' in (verdicts[victim].detail or "")
+    assert all(r.verdict == "pass" for r in outcome.results if r.case.id != victim)
+    assert outcome.error is None
+
+    def like(op: str, text: str, now: str | None) -> SimpleNamespace:
+        return SimpleNamespace(**run_op(op, text, now)._asdict())
+
+    assert all(r.verdict == "pass" for r in execute(InProcessDriver(like), cases).results)
+
+    for wrong in ({"ok": True, "output": "1"}, None, Outcome(True), Outcome(False, kind="x")):
+        with pytest.raises(CallableContractError, match=f"returned {type(wrong).__name__}"):
+            execute(InProcessDriver(lambda op, text, now, w=wrong: w), cases)

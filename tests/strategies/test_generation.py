@@ -12,7 +12,7 @@ import pytest
 
 from conformance.cli._main import main
 from conformance.corpus._case import OPS, case_id, load_case
-from conformance.corpus._corpus import lint, write_manifest
+from conformance.corpus._corpus import lint
 from conformance.generation._generation import GENERATOR, generate_cases, write_cases
 from noetl_events_ref._ops import run_op
 
@@ -37,7 +37,7 @@ def test_same_seed_same_bytes_across_processes(tmp_path: Path) -> None:
     _generate_in_a_fresh_process(tmp_path / "a", 7, 60, "1")
     _generate_in_a_fresh_process(tmp_path / "b", 7, 60, "2")
     first, second = _tree(tmp_path / "a"), _tree(tmp_path / "b")
-    assert len(first) == 60
+    assert len(first) == 60 + 1 and "manifest.json" in first  # the manifest is the same too
     assert first == second
 
 
@@ -114,8 +114,7 @@ def test_written_cases_are_a_clean_corpus(tmp_path: Path) -> None:
         assert path.parent == tmp_path / "cases" / case.op
         assert load_case(path) == case
         assert path.read_text(encoding="utf-8") == case.to_text()
-    write_manifest(tmp_path)
-    assert lint(tmp_path) == []
+    assert lint(tmp_path) == []  # the manifest came with the cases
     assert not list(tmp_path.rglob("*.tmp"))
 
 
@@ -123,5 +122,6 @@ def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     status = main(["generate", "--seed", "4", "--count", "12", "--out", str(tmp_path)])
     assert status == 0
     assert "wrote 12 cases" in capsys.readouterr().out
-    assert len(_tree(tmp_path)) == 12
+    assert len(_tree(tmp_path)) == 12 + 1
+    assert main(["corpus", "lint", "--corpus", str(tmp_path)]) == 0
     assert main(["generate", "--seed", "4", "--count", "0", "--out", str(tmp_path)]) == 2

@@ -224,3 +224,37 @@ def test_from_output_without_a_command_is_a_usage_error(
     status, _ = _promote(tmp_path, "--from-output", str(log))
     assert status == 2
     assert "no `noetl-events-conformance promote` command" in capsys.readouterr().err
+
+
+def test_promote_defaults_to_a_project_folder_run_beside_the_bundled_corpus(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conformance.corpus._case import default_corpus_dir, load_corpus
+
+    bundled = sorted(p.name for p in (default_corpus_dir() / "cases").rglob("*.json"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["promote", "--op", "decode_request", "--input", REQUEST]) == 0
+    out, err = capsys.readouterr()
+    [path] = (tmp_path / "noetl-events-cases" / "cases").rglob("*.json")
+    assert out.strip() == str(Path("noetl-events-cases") / "cases" / "decode_request" / path.name)
+    assert "corpus manifest --corpus noetl-events-cases" in err
+    assert "verify --extra-corpus noetl-events-cases" in err
+    assert sorted(p.name for p in (default_corpus_dir() / "cases").rglob("*.json")) == bundled
+
+    # the printed hints work: the manifest is written, and verify runs both corpora
+    assert main(["corpus", "manifest", "--corpus", "noetl-events-cases"]) == 0
+    assert main(["corpus", "lint", "--corpus", "noetl-events-cases"]) == 0
+    capsys.readouterr()
+    status = main(["verify", "--extra-corpus", "noetl-events-cases", "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    assert status == 0
+    assert report["summary"]["total"] == len(load_corpus()) + 1
+    assert path.stem in {c["id"] for c in report["cases"]}
+    assert report["run"]["extra_corpora"] == ["noetl-events-cases"]
+
+    # the same case twice (the folder given as main and extra corpus) names both files
+    status = main(
+        ["verify", "--corpus", "noetl-events-cases", "--extra-corpus", "noetl-events-cases"]
+    )
+    assert status == 2
+    assert f"id {path.stem} is also in" in capsys.readouterr().err

@@ -668,3 +668,34 @@ def test_rust_adapter_converts_as_the_reference(rust: AdapterOp) -> None:
         _same(rust, "canonical_value", encode_value(event.context))
 
     prop()
+
+
+PRINTED_ONCE = """
+from hypothesis import given, settings
+from conformance.strategies import check_wire_envelope, wire_envelopes
+from noetl_events_ref import Outcome
+
+def broken(op, text, now=None):
+    return Outcome(True, output="null")
+
+@settings(max_examples=20, database=None)
+@given(wire_envelopes())
+def test_a_check_fails(envelope):
+    check_wire_envelope(broken, envelope, caught_by="broken")
+
+@settings(max_examples=20, database=None)
+@given(wire_envelopes())
+def test_a_plain_assert_fails(envelope):
+    assert False
+"""
+
+
+def test_each_failure_prints_the_promote_command_once(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_printed=PRINTED_ONCE)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=2)
+    sections = result.stdout.str().split("_ test_a_")[1:]
+    assert len(sections) == 2
+    for section in sections:
+        assert section.count("noetl-events-conformance promote --op") == 1, section
+    assert "--caught-by broken" in sections[0]
