@@ -537,7 +537,9 @@ def test_the_cli_writes_the_glue(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert main(["generate", "--rust", str(out), "--corpus", str(corpus_dir)]) == 0
     direct = tmp_path / "direct"
-    write_rust_tests(direct, load_corpus(corpus_dir), rust_type="noetl_events::ExecutorEvent")
+    options = ["--rust", str(out), "--rust-type", "noetl_events::ExecutorEvent"]
+    options += ["--rust-role", "event", "--corpus", str(corpus_dir)]
+    write_rust_tests(direct, load_corpus(corpus_dir), options=options)
     assert _tree(out) == _tree(direct)
     assert (
         main(
@@ -545,6 +547,75 @@ def test_the_cli_writes_the_glue(tmp_path: Path) -> None:
         )
         == 2
     )
+
+
+def _crate_with_corpus(tmp_path: Path, lib: bool) -> tuple[Path, Path]:
+    corpus_dir = tmp_path / "corpus"
+    for c in _corpus():
+        path = corpus_dir / "cases" / c.op / f"{c.id}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(c.to_text(), encoding="utf-8")
+    crate = tmp_path / "crate"
+    (crate / "src").mkdir(parents=True)
+    (crate / "Cargo.toml").write_text('[package]\nname = "c"\nversion = "0.0.0"\n', "utf-8")
+    (crate / "src" / ("lib.rs" if lib else "main.rs")).write_text("", "utf-8")
+    return crate, corpus_dir
+
+
+def test_the_cli_says_the_role_and_refuses_to_guess(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conformance.cli._main import main
+
+    crate, corpus = _crate_with_corpus(tmp_path, lib=True)
+    out = crate / "tests"
+    args = ["generate", "--rust", str(out), "--corpus", str(corpus)]
+    assert main([*args, "--rust-type", "noetl_events::re::ExecutorEvent"]) == 2
+    assert "--rust-role" in capsys.readouterr().err
+    assert not out.exists()
+    assert main([*args, "--rust-type", "srv::EventRequest", "--rust-role", "request"]) == 0
+    captured = capsys.readouterr()
+    assert "type under test: srv::EventRequest (role request)" in captured.out
+    assert captured.err == ""  # a crate's tests/ folder with a library: nothing to warn about
+    text = (out / "noetl_events_request_conformance.rs").read_text("utf-8")
+    header = " ".join(w for w in text.split() if w != "//")
+    assert "--rust-type srv::EventRequest --rust-role request --corpus" in header
+
+
+def test_a_folder_in_tests_gets_main_rs_and_the_layout_is_warned_about(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conformance.cli._main import main
+
+    crate, corpus = _crate_with_corpus(tmp_path, lib=False)
+    out = crate / "tests" / "conformance"
+    assert main(["generate", "--rust", str(out), "--corpus", str(corpus)]) == 0
+    assert (out / "main.rs").is_file()  # cargo runs tests/<dir>/main.rs, nothing else in <dir>
+    assert not (out / "noetl_events_conformance.rs").exists()
+    assert "has no library target" in capsys.readouterr().err
+    elsewhere = tmp_path / "glue"
+    assert main(["generate", "--rust", str(elsewhere), "--corpus", str(corpus)]) == 0
+    assert "is not a cargo crate's tests/ folder" in capsys.readouterr().err
+
+
+def test_check_tells_stale_glue(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from conformance.cli._main import main
+
+    crate, corpus = _crate_with_corpus(tmp_path, lib=True)
+    args = ["generate", "--rust", str(crate / "tests"), "--corpus", str(corpus)]
+    assert main([*args, "--check"]) == 1  # nothing written yet
+    assert not (crate / "tests").exists()
+    assert main(args) == 0
+    assert main([*args, "--check"]) == 0
+    assert "up to date" in capsys.readouterr().out
+    one = next((crate / "tests" / "noetl_events_conformance").rglob("*.json"))
+    one.write_text(one.read_text("utf-8") + " ", "utf-8")
+    extra = one.parent / "left_over.json"
+    extra.write_text("{}", "utf-8")
+    assert main([*args, "--check"]) == 1
+    out = capsys.readouterr().out
+    assert str(one) in out and str(extra) in out
+    assert main([*args, "--level", "required", "--check"]) == 1  # other options: other header
 
 
 # ---------------------------------------------------------------------------------------------
