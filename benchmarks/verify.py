@@ -1,7 +1,7 @@
 """How fast ``verify`` runs the corpus: in process, and over the protocol pipe.
 
     python benchmarks/verify.py                      # the reference, both ways
-    python benchmarks/verify.py --impl adapters/rust/target/release/noetl-events-adapter
+    python benchmarks/verify.py --impl "$(python -m tests._rust_adapter)"
 
 The bundled corpus is repeated until a run holds at least ``--min-requests`` cases (default
 20,000), so the figure is stable even while the corpus is small. Both runs happen in this

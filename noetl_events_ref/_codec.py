@@ -23,6 +23,7 @@ __all__ = [
     "decode_event",
     "decode_request",
     "decode_struct",
+    "decode_struct_raw",
     "encode_event",
     "encode_request",
     "fast_loads",
@@ -134,8 +135,9 @@ def to_bytes(text: str | bytes | bytearray | memoryview) -> bytes:
     raise TypeError(f"expected str or bytes, got {type(text).__name__}")
 
 
-def decode_struct(spec: StructSpec, cls: Any, text: str | bytes) -> Any:
-    """``serde_json::from_slice::<T>`` for the record described by ``spec``."""
+def decode_struct_raw(spec: StructSpec, cls: Any, text: str | bytes) -> Any:
+    """``serde_json::from_slice::<T>`` for the record described by ``spec``; raises
+    :class:`SerdeError` (which still knows serde_path_to_error's path)."""
     try:
         value, portable = fast_loads(text, spec.quoted_names)
         record = fast_build(cls, value)
@@ -145,12 +147,17 @@ def decode_struct(spec: StructSpec, cls: Any, text: str | bytes) -> Any:
     except Fallback:
         pass
     p = Parser(to_bytes(text))
+    values = p.read_struct(spec)
+    p.end()
+    return cls._from_values(values)
+
+
+def decode_struct(spec: StructSpec, cls: Any, text: str | bytes) -> Any:
+    """``serde_json::from_slice::<T>`` for the record described by ``spec``."""
     try:
-        values = p.read_struct(spec)
-        p.end()
+        return decode_struct_raw(spec, cls, text)
     except SerdeError as e:
         raise e.to_envelope_error() from None
-    return cls._from_values(values)
 
 
 def decode_event(text: str | bytes) -> ExecutorEvent:

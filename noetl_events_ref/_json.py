@@ -109,7 +109,7 @@ class Fallback(Exception):
 class SerdeError(Exception):
     """An error in flight, shaped like serde_json's ``Error`` (line 0 = not yet positioned)."""
 
-    __slots__ = ("code", "column", "expected", "got", "kind", "line", "path")
+    __slots__ = ("code", "column", "expected", "got", "kind", "line", "path", "trace")
 
     def __init__(
         self,
@@ -120,6 +120,7 @@ class SerdeError(Exception):
         path: str,
         expected: str | None = None,
         got: str | None = None,
+        trace: str | None = None,
     ) -> None:
         super().__init__(code)
         self.kind = kind
@@ -129,6 +130,8 @@ class SerdeError(Exception):
         self.path = path
         self.expected = expected
         self.got = got
+        # Where serde_path_to_error (axum's `Json`) places the error; None: no path shown.
+        self.trace = trace
 
     @property
     def message(self) -> str:
@@ -171,9 +174,14 @@ _MAP: Final = object()
 
 
 class Field:
-    """One struct field as serde derive sees it: wire name, aliases, how to read it, default."""
+    """One struct field as serde derive sees it: wire name, aliases, how to read it, default.
 
-    __slots__ = ("aliases", "default", "fast", "keys", "name", "read")
+    ``map_only``: the default is serde's implicit one for an ``Option`` field without
+    ``#[serde(default)]``: it fills a missing key of the object form, but the array form must
+    still carry the element (a short array is an invalid length).
+    """
+
+    __slots__ = ("aliases", "default", "fast", "keys", "map_only", "name", "read")
 
     def __init__(
         self,
@@ -183,8 +191,10 @@ class Field:
         *,
         aliases: Sequence[str] = (),
         default: Callable[[], Any] | None = None,
+        map_only: bool = False,
     ) -> None:
         self.name = name
+        self.map_only = map_only
         self.read = read
         self.fast = fast  # converts a value Python's json decoded, or raises Fallback
         self.aliases = tuple(aliases)
@@ -210,6 +220,38 @@ class StructSpec:
 
 
 _UNSET: Final = object()
+
+
+class _WireKey(str):
+    """A struct field's name on the path, remembering the key the input spelled it with (an
+    alias such as ``name`` for ``event_type``)."""
+
+    wire: str
+
+    def __new__(cls, name: str, wire: str) -> _WireKey:
+        obj = super().__new__(cls, name)
+        obj.wire = wire
+        return obj
+
+
+_UNKNOWN: Final = None  # serde_path_to_error's `?`: a map entry whose key was not read
+
+
+def trace_text(segments: Sequence[str | int | None]) -> str | None:
+    """serde_path_to_error's ``Path`` display: ``a.b[0].c``; ``None`` when no segment is known
+    (it then shows no path). An empty key is a known segment that displays as nothing."""
+    if all(seg is None for seg in segments):
+        return None
+    out: list[str] = []
+    separator = ""
+    for seg in segments:
+        if isinstance(seg, int):
+            out.append(f"[{seg}]")
+        else:
+            out.append(separator)
+            out.append("?" if seg is None else seg)
+        separator = "."
+    return "".join(out)
 
 
 class Parser:
@@ -241,21 +283,27 @@ class Parser:
                 out.append(f"[{json.dumps(part, ensure_ascii=False)}]")
         return "".join(out)
 
+    def trace(self, *extra: str | int | None) -> str | None:
+        """The path serde_path_to_error reports for an error raised here (wire keys)."""
+        return trace_text([getattr(p, "wire", p) for p in self.path] + list(extra))
+
     def error(self, code: str) -> SerdeError:
         """``Deserializer::error``: positioned at the last consumed byte."""
         line, col = self._position(self.i)
-        return SerdeError(kind_of_syntax_message(code), code, line, col, self.json_path())
+        kind = kind_of_syntax_message(code)
+        return SerdeError(kind, code, line, col, self.json_path(), trace=self.trace())
 
     def peek_error(self, code: str) -> SerdeError:
         """``Deserializer::peek_error``: positioned at the peeked byte."""
         line, col = self._position(min(self.n, self.i + 1))
-        return SerdeError(kind_of_syntax_message(code), code, line, col, self.json_path())
+        kind = kind_of_syntax_message(code)
+        return SerdeError(kind, code, line, col, self.json_path(), trace=self.trace())
 
     def data_error(
         self, kind: str, code: str, expected: str | None = None, got: str | None = None
     ) -> SerdeError:
         """A ``de::Error`` raised by a visitor: unpositioned until ``fix_position``."""
-        return SerdeError(kind, code, 0, 0, self.json_path(), expected, got)
+        return SerdeError(kind, code, 0, 0, self.json_path(), expected, got, self.trace())
 
     def invalid_type(self, got: str, expected: str) -> SerdeError:
         return self.data_error(
@@ -674,6 +722,13 @@ class Parser:
 
     def next_key(self, first: bool) -> str | None:
         """``MapAccess::next_key_seed`` for a string key; ``None`` at the closing brace."""
+        try:
+            return self._next_key(first)
+        except SerdeError as e:
+            e.trace = self.trace(_UNKNOWN)  # no key was read: serde_path_to_error's `?`
+            raise
+
+    def _next_key(self, first: bool) -> str | None:
         c = self.ws()
         if c < 0:
             raise self.peek_error(EOF_OBJECT)
@@ -967,9 +1022,10 @@ class Parser:
                 path.append(field.name)
                 err = self.data_error("duplicate_field", f"duplicate field `{field.name}`")
                 path.pop()
+                err.trace = self.trace()  # raised by the struct's visitor, not by the field
                 raise err
             self.parse_object_colon()
-            path.append(field.name)
+            path.append(field.name if key == field.name else _WireKey(field.name, key))
             values[index] = field.read(self)
             path.pop()
         for index, field in enumerate(spec.fields):
@@ -978,6 +1034,7 @@ class Parser:
                     path.append(field.name)
                     err = self.data_error("missing_field", f"missing field `{field.name}`")
                     path.pop()
+                    err.trace = self.trace()
                     raise err
                 values[index] = field.default()
         return values
@@ -993,7 +1050,7 @@ class Parser:
                 path.pop()
                 continue
             exhausted = True
-            if field.default is None:
+            if field.default is None or field.map_only:
                 raise self.data_error(
                     "invalid_length",
                     f"invalid length {index}, expected {spec.length_expecting}",

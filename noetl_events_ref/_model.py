@@ -473,6 +473,15 @@ class BatchEventItem(_Record):
         _check_bool(self.actionable, "actionable")
         _check_bool(self.informative, "informative")
 
+    def _encode(self) -> str:
+        return (
+            f'{{"step":{encode_str(self.step)}'
+            f',"event_type":{encode_str(self.event_type)}'
+            f',"payload":{encode_value(self.payload, checked=self._checked())}'
+            f',"actionable":{"true" if self.actionable else "false"}'
+            f',"informative":{"true" if self.informative else "false"}}}'
+        )
+
 
 @dataclasses.dataclass(frozen=True, slots=True, eq=False)
 class BatchEventRequest(_Record):
@@ -490,6 +499,11 @@ class BatchEventRequest(_Record):
             if not isinstance(e, BatchEventItem):
                 raise TypeError(f"events[{i}]: expected BatchEventItem, got {type(e).__name__}")
         object.__setattr__(self, "events", events)
+
+    def _encode(self) -> str:
+        worker = "" if self.worker_id is None else f',"worker_id":{encode_str(self.worker_id)}'
+        events = ",".join(e._encode() for e in self.events)
+        return f'{{"execution_id":{encode_str(self.execution_id)}{worker},"events":[{events}]}}'
 
     @classmethod
     def decode(cls, text: str | bytes) -> BatchEventRequest:
@@ -521,11 +535,12 @@ REQUEST_SPEC: Final = StructSpec(
         Field("step", Parser.read_str, _fast_str),
         Field("event_type", Parser.read_str, _fast_str, aliases=("name",)),
         Field("payload", Parser.value, _fast_value, aliases=("context",), default=_none),
-        Field("meta", _read_opt_value, _fast_value, default=_none),
-        Field("worker_id", _read_opt_str, _opt(_fast_str), default=_none),
+        # No `#[serde(default)]` on these four: the array form must carry them.
+        Field("meta", _read_opt_value, _fast_value, default=_none, map_only=True),
+        Field("worker_id", _read_opt_str, _opt(_fast_str), default=_none, map_only=True),
         Field("result_kind", Parser.read_str, _fast_str, default=lambda: "data"),
-        Field("result_uri", _read_opt_str, _opt(_fast_str), default=_none),
-        Field("event_ids", _read_opt_ids, _opt(_fast_ids), default=_none),
+        Field("result_uri", _read_opt_str, _opt(_fast_str), default=_none, map_only=True),
+        Field("event_ids", _read_opt_ids, _opt(_fast_ids), default=_none, map_only=True),
         Field("actionable", Parser.read_bool, _fast_bool, default=lambda: True),
         Field("informative", Parser.read_bool, _fast_bool, default=lambda: True),
         Field("event_id", _read_lax_opt_id, _opt(_fast_lax_id), default=_none),
@@ -549,10 +564,14 @@ BATCH_REQUEST_SPEC: Final = StructSpec(
     "BatchEventRequest",
     [
         Field("execution_id", _read_lax_id, _fast_lax_id),
-        Field("worker_id", _read_opt_str, _opt(_fast_str), default=_none),
+        Field("worker_id", _read_opt_str, _opt(_fast_str), default=_none, map_only=True),
         Field("events", _read_batch_items, _fast_batch_items),
     ],
 )
+
+# The items are structs too: a repeated item field is an error, so the fast decoder must watch
+# their names as well as the top-level ones.
+BATCH_REQUEST_SPEC.quoted_names += BATCH_ITEM_SPEC.quoted_names
 
 ExecutorEvent._SPEC = EVENT_SPEC
 EventRequest._SPEC = REQUEST_SPEC

@@ -1,4 +1,4 @@
-"""The five operations of runner protocol v1, run in-process on the reference."""
+"""The operations of runner protocol v1, run in-process on the reference."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from typing import Final, NamedTuple
 from ._codec import decode_event, decode_request, to_bytes
 from ._convert import event_to_request, request_to_event
 from ._errors import EnvelopeError
+from ._http import post_answer
 from ._json import SerdeError, encode_value, parse_value
+from ._model import BATCH_REQUEST_SPEC, REQUEST_SPEC, BatchEventRequest, EventRequest
+from ._sanitize import sanitize_value
 from ._timestamp import Timestamp, TimestampParseError
 
 __all__ = ["OPS", "Outcome", "run_op"]
@@ -18,6 +21,10 @@ OPS: Final = (
     "event_to_request",
     "request_to_event",
     "canonical_value",
+    "decode_batch",
+    "sanitize_value",
+    "post_events",
+    "post_batch",
 )
 
 
@@ -35,6 +42,14 @@ def _canonical_value(text: str | bytes) -> str:
         return encode_value(parse_value(to_bytes(text)))
     except SerdeError as e:
         raise e.to_envelope_error() from None
+
+
+def _sanitize_value(text: str | bytes) -> str:
+    try:
+        value = parse_value(to_bytes(text))
+    except SerdeError as e:
+        raise e.to_envelope_error() from None
+    return encode_value(sanitize_value(value))
 
 
 def _request_to_event(text: str | bytes, now: str | None) -> str:
@@ -65,6 +80,14 @@ def run_op(op: str, text: str | bytes, now: str | None = None) -> Outcome:
             out = _request_to_event(text, now)
         elif op == "canonical_value":
             out = _canonical_value(text)
+        elif op == "decode_batch":
+            out = BatchEventRequest.decode(text)._encode()
+        elif op == "sanitize_value":
+            out = _sanitize_value(text)
+        elif op == "post_events":
+            out = post_answer(REQUEST_SPEC, EventRequest, text)
+        elif op == "post_batch":
+            out = post_answer(BATCH_REQUEST_SPEC, BatchEventRequest, text)
         else:
             raise KeyError(op)
     except EnvelopeError as e:

@@ -4,7 +4,7 @@
 Usage::
 
     PYTHONPATH=. python tools/confirm_corpus.py [--corpus DIR] [--show N] [--json] -- CMD [ARG...]
-    PYTHONPATH=. python tools/confirm_corpus.py -- adapters/rust/target/release/noetl-events-adapter
+    PYTHONPATH=. python tools/confirm_corpus.py -- "$(python -m tests._rust_adapter)"
 
 Unlike the kit's verifier (which compares messages only at the strictest level), this is the
 corpus author's check: a case agrees when the adapter gives the same output text, or the same

@@ -13,6 +13,7 @@ const REPORTED: &[(&str, &str)] = &[
     ("serde_json", "SERDE_JSON"),
     ("chrono", "CHRONO"),
     ("serde", "SERDE"),
+    ("noetl-server", "NOETL_SERVER"),
 ];
 
 fn quoted_value(line: &str, key: &str) -> Option<String> {
@@ -58,7 +59,7 @@ fn main() {
     let packages = locked_packages(&lock);
     for (crate_name, suffix) in REPORTED {
         // A crate can appear twice in a lock (two semver-incompatible majors); the adapter links
-        // the one its own `Cargo.toml` names, and for these four there is only ever one.
+        // the one its own `Cargo.toml` names, and for these there is only ever one.
         let version = packages
             .iter()
             .find(|(n, _)| n == crate_name)

@@ -11,7 +11,8 @@ float_respelled    a number serde_json reads as a float and writes back differen
 key_order          an object in ``context``/``meta`` whose keys are not in code point order:
                    serde_json writes them sorted
 duplicate_key      a key repeated inside ``context``/``meta``: serde_json keeps the last value
-secret             a value the server redacts before storing the row (wire contract section 7)
+secret             a value the server redacts before storing the row: found by running the
+                   reference's redaction (``noetl_events_ref.sanitize_value``) on the row
 sub_microsecond    a ``created_at`` finer than a microsecond: the database truncates it
 leap_second        a ``created_at`` on a leap second (``:60``): the database moves it
 =================  ===========================================================================
@@ -26,6 +27,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
+# Built on noetl_events_ref.sanitize_value, the one twin of the server's redaction.
 from conformance.corpus._secrets import secret_paths
 from noetl_events_ref import Timestamp, status_from_event_name
 from noetl_events_ref._json import I64_MIN, U64_MAX, StructSpec, format_f64, serde_float

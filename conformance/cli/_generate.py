@@ -15,11 +15,16 @@ modes:
                     N cases drawn from the kit's Hypothesis strategies, expectations from the
                     reference, in the corpus's case format; the same seed and count give
                     byte-identical files on every machine.
-  Rust test glue    noetl-events-conformance generate --rust OUT [--rust-type PATH]
-                    A test file plus the case files it embeds, ready to copy into a crate's
-                    tests/ folder; needs only serde_json as an extra dev-dependency.
+  Rust test glue    noetl-events-conformance generate --rust OUT [--rust-type PATH
+                        --rust-role event|request|batch] [--check]
+                    A test file plus the case files it embeds, for a crate's tests/ folder
+                    (OUT = tests/ writes tests/<stem>.rs; OUT = tests/<dir> writes
+                    tests/<dir>/main.rs, the two layouts cargo runs); needs only serde_json as
+                    an extra dev-dependency. The role says what the type is; only the default
+                    type has one without --rust-role. --check writes nothing and tells whether
+                    OUT holds exactly what this command would write.
 
-exit status: 0 written, 2 usage error
+exit status: 0 written (or up to date with --check), 1 stale (--check), 2 usage error
 """
 
 
@@ -39,7 +44,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default="noetl_events::ExecutorEvent",
         metavar="PATH",
         help="the Rust type under test (default: noetl_events::ExecutorEvent); a server repo "
-        "passes its request type to run the request ops",
+        "passes its request or batch type, with --rust-role",
+    )
+    rust.add_argument(
+        "--rust-role",
+        choices=("event", "request", "batch"),
+        help="what the type under test is: event (an ExecutorEvent: decode_event), request "
+        "(the server's EventRequest: decode_request) or batch (its BatchEventRequest: "
+        "decode_batch); required for any type but the default",
+    )
+    rust.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if OUT's glue differs from what would be written",
     )
     rust.add_argument("--corpus", type=Path, help="corpus folder (default: the bundled one)")
     rust.add_argument("--level", choices=(*LEVELS[:2], "all"), default="all")
@@ -58,14 +75,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.rust is not None:
         if args.seed is not None or args.count is not None or args.out is not None:
             raise UsageError("--rust cannot be combined with --seed/--count/--out")
-        from conformance.rust._glue import write_rust_tests
-
-        cases = select(load_corpus(args.corpus), level=args.level, pattern=args.select)
-        if not cases:
-            raise UsageError("no case matches the selection")
-        written = write_rust_tests(args.rust, cases, rust_type=args.rust_type)
-        print(f"wrote {len(written)} files into {args.rust}")
-        return 0
+        return _run_rust(args)
     if args.seed is None or args.count is None or args.out is None:
         raise UsageError("give either --rust OUT, or all of --seed, --count and --out")
     if args.count < 1:
@@ -75,4 +85,73 @@ def _run(args: argparse.Namespace) -> int:
     cases = generate_cases(seed=args.seed, count=args.count, ops=args.op)
     written = write_cases(args.out, cases)
     print(f"wrote {len(written)} cases into {args.out}")
+    return 0
+
+
+def _options(args: argparse.Namespace, role: str) -> list[str]:
+    """The generating command's options, as the header records them."""
+    out = ["--rust", str(args.rust), "--rust-type", args.rust_type, "--rust-role", role]
+    if args.corpus is not None:
+        out += ["--corpus", str(args.corpus)]
+    if args.level != "all":
+        out += ["--level", args.level]
+    if args.select is not None:
+        out += ["--select", args.select]
+    return out
+
+
+def _run_rust(args: argparse.Namespace) -> int:
+    import filecmp
+    import sys
+    import tempfile
+
+    from conformance.rust._glue import (
+        RustGlueError,
+        glue_layout,
+        resolve_role,
+        write_rust_tests,
+    )
+
+    from ._main import UsageError
+
+    try:
+        role = resolve_role(args.rust_type, args.rust_role)
+    except RustGlueError as e:
+        raise UsageError(str(e)) from None
+    cases = select(load_corpus(args.corpus), level=args.level, pattern=args.select)
+    if not cases:
+        raise UsageError("no case matches the selection")
+    options = _options(args, role)
+    print(f"type under test: {args.rust_type} (role {role})")
+    test_file, warnings = glue_layout(args.rust, role)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if not args.check:
+        written = write_rust_tests(
+            args.rust, cases, rust_type=args.rust_type, role=role, options=options
+        )
+        print(f"wrote {len(written)} files into {args.rust} (test file {written[0].name})")
+        return 0
+    with tempfile.TemporaryDirectory() as scratch:
+        # The same layout in a scratch copy: the test file's name depends on where OUT is.
+        fresh = write_rust_tests(
+            Path(scratch), cases, rust_type=args.rust_type, role=role, options=options
+        )
+        stale: list[str] = []
+        targets = [test_file] + [args.rust / f.relative_to(scratch) for f in fresh[1:]]
+        for made, target in zip(fresh, targets, strict=True):
+            if not target.is_file() or not filecmp.cmp(made, target, shallow=False):
+                stale.append(str(target))
+        case_root = fresh[1].relative_to(scratch).parts[0] if len(fresh) > 1 else None
+        if case_root is not None:
+            expected = {str(t) for t in targets[1:]}
+            stale += sorted(
+                str(f) for f in (args.rust / case_root).glob("*/*.json") if str(f) not in expected
+            )
+    if stale:
+        print(f"stale: {len(stale)} file(s) differ from what this command writes:")
+        for path in stale[:20]:
+            print(f"  {path}")
+        return 1
+    print(f"up to date: {args.rust}")
     return 0

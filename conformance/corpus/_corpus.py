@@ -226,6 +226,10 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+# Ops whose input and output are not what a stored row holds: the redaction itself (its cases
+# are about secrets), and the HTTP answers (the extractor keeps secrets; the row is redacted later).
+_UNSTORED_OPS: Final = frozenset({"sanitize_value", "post_events", "post_batch"})
+
 _STRING_TOKEN: Final = re.compile(r'"(?:[^"\\]|\\.)*"(\s*:)?', re.DOTALL)
 
 
@@ -334,6 +338,8 @@ def _lint_file(corpus: Path, path: Path, out: list[Problem], read: dict[str, byt
     texts = [("$.input", case.input)]
     if case.output is not None:
         texts.append(("$.expect.output", case.output))
+    if case.op in _UNSTORED_OPS:
+        texts = []
     for json_path, doc in texts:
         for where in _document_secrets(doc):
             report(json_path, f"holds a value the server would redact: {where}", "secret")

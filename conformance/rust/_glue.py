@@ -7,16 +7,22 @@
 
 Copying both into a crate's ``tests/`` folder as they are is all it takes; the test file needs
 only ``serde_json`` as an extra dev-dependency, besides the crate that defines the type under
-test. The stem is ``noetl_events_conformance`` for an event type and
-``noetl_events_request_conformance`` for a request type, so a server that links both types can
-keep both files side by side.
+test. The stem is ``noetl_events_conformance`` for an event type,
+``noetl_events_request_conformance`` for a request type and ``noetl_events_batch_conformance``
+for a batch type, so a server that links all three can keep the files side by side.
 
-The type under test is a Rust path. One whose last segment is ``ExecutorEvent`` (the default
-``noetl_events::ExecutorEvent``, a re-export, or a copy of it) runs the ``decode_event`` cases;
-any other path is taken for the server's request type and runs the ``decode_request`` cases.
-``canonical_value`` needs only ``serde_json::Value`` and runs with either. The conversion ops
-need both types plus the server's conversions and an injectable clock, so they are left out;
-the generated file's header lists every case it leaves out, and why.
+When ``OUT`` is a folder *inside* a crate's ``tests/`` folder (``tests/conformance``), cargo
+would not find ``OUT/<stem>.rs``: it discovers ``tests/*.rs`` and ``tests/<dir>/main.rs`` only.
+The test file is then written as ``OUT/main.rs`` (one role per such folder), so ``cargo test``
+runs it as the test target named after the folder.
+
+The type under test is a Rust path, and what it is taken for is said, never guessed: its role
+is ``event`` (an ``ExecutorEvent``: the ``decode_event`` cases), ``request`` (the server's
+``EventRequest``: ``decode_request``) or ``batch`` (its ``BatchEventRequest``:
+``decode_batch``). Only the default type, ``noetl_events::ExecutorEvent``, has a known role.
+``canonical_value`` needs only ``serde_json::Value`` and runs with any role. The conversion,
+redaction and HTTP ops need the server's code and a clock, so they are left out; the generated
+file's header lists every case it leaves out, and why, and the options that generated it.
 
 Each case's test decodes the input with ``serde_json::from_str`` and serializes it again with
 ``serde_json::to_string``, then compares the text byte for byte; a case that must be rejected
@@ -47,31 +53,51 @@ from conformance.core._atomic import write_atomic
 from conformance.core._usage import UsageError
 from conformance.corpus._case import OPS, Case
 
-__all__ = ["DEFAULT_RUST_TYPE", "RustGlueError", "rust_identifier", "write_rust_tests"]
+__all__ = [
+    "DEFAULT_RUST_TYPE",
+    "ROLES",
+    "RustGlueError",
+    "glue_layout",
+    "rust_identifier",
+    "write_rust_tests",
+]
 
 DEFAULT_RUST_TYPE: Final = "noetl_events::ExecutorEvent"
 
-Role = Literal["event", "request"]
+Role = Literal["event", "request", "batch"]
+ROLES: Final[tuple[Role, ...]] = ("event", "request", "batch")
 
 _STEMS: Final[dict[Role, str]] = {
     "event": "noetl_events_conformance",
     "request": "noetl_events_request_conformance",
+    "batch": "noetl_events_batch_conformance",
 }
 _RUNS: Final[dict[Role, tuple[str, ...]]] = {
     "event": ("decode_event", "canonical_value"),
     "request": ("decode_request", "canonical_value"),
+    "batch": ("decode_batch", "canonical_value"),
 }
-_LEFT_OUT_WHY: Final[dict[Role, dict[str, str]]] = {
-    "event": {
-        "decode_request": "these need the server's request type; generate again with "
-        "--rust-type <its path>",
-    },
-    "request": {
-        "decode_event": "these need the event type; generate again with the default "
-        f"--rust-type {DEFAULT_RUST_TYPE}",
-    },
+_TAKEN_FOR: Final[dict[Role, str]] = {
+    "event": "an ExecutorEvent",
+    "request": "the server's EventRequest",
+    "batch": "the server's BatchEventRequest",
 }
+_DECODE_WHY: Final = {
+    "decode_event": "these need the event type; generate again with "
+    f"--rust-type {DEFAULT_RUST_TYPE} --rust-role event",
+    "decode_request": "these need the server's request type; generate again with "
+    "--rust-type <its path> --rust-role request",
+    "decode_batch": "these need the server's batch type; generate again with "
+    "--rust-type <its path> --rust-role batch",
+}
+_SERVER_CODE_WHY: Final = (
+    "these run the server's own code (its redaction, its JSON extractor), which this glue "
+    "does not generate; run them with the kit's runner and its Rust adapter"
+)
 _CONVERSION_WHY: Final = {
+    "sanitize_value": _SERVER_CODE_WHY,
+    "post_events": _SERVER_CODE_WHY,
+    "post_batch": _SERVER_CODE_WHY,
     "event_to_request": "these need both types and the server's From conversion, which this "
     "glue does not generate; run them with the kit's runner and its Rust adapter",
     "request_to_event": "these need both types, the server's TryFrom conversion and a clock "
@@ -315,12 +341,13 @@ def _header(
     stem: str,
     planned: Sequence[_Planned],
     left_out: dict[str, list[Case]],
+    options: Sequence[str],
 ) -> list[str]:
-    taken_for = "an ExecutorEvent" if role == "event" else "the server's EventRequest"
+    taken_for = _TAKEN_FOR[role]
     lines = [
-        "@generated by noetl-events-conformance (Rust test glue); do not edit. Regenerate with",
-        f"    noetl-events-conformance generate --rust <OUT> --rust-type {rust_type}",
-        "plus the --corpus/--level/--select options used the first time.",
+        "@generated by noetl-events-conformance (Rust test glue); do not edit. Regenerated by",
+        *_wrap(f"noetl-events-conformance generate {' '.join(options)}", "    ", "    "),
+        "(add --check to tell whether these files are stale).",
         "",
         *_wrap(
             "The NoETL event envelope conformance corpus as `cargo test` cases. Copy this file "
@@ -331,11 +358,12 @@ def _header(
         '    serde_json = "1"',
         "(the crate that defines the type under test must be a dependency already).",
         "",
-        f"Type under test: {rust_type} (taken for {taken_for})",
+        f"Type under test: {rust_type} (role {role}: taken for {taken_for})",
     ]
     what = {
         "decode_event": "decode the input as the type under test, serialize it again",
         "decode_request": "decode the input as the type under test, serialize it again",
+        "decode_batch": "decode the input as the type under test, serialize it again",
         "canonical_value": "the same with serde_json::Value",
     }
     for op in _RUNS[role]:
@@ -358,7 +386,7 @@ def _header(
 
 
 def _left_out_why(role: Role, op: str) -> str:
-    return _LEFT_OUT_WHY[role].get(op) or _CONVERSION_WHY[op]
+    return _DECODE_WHY.get(op) or _CONVERSION_WHY[op]
 
 
 _PRELUDE: Final = r"""
@@ -393,6 +421,13 @@ fn run_decode_event(input: &str) -> Outcome {
     "decode_request": r"""
 /// `decode_request`: decode the input as the type under test, serialize it again.
 fn run_decode_request(input: &str) -> Outcome {
+    let decoded: UnderTest = serde_json::from_str(input).map_err(|e| classify(&e))?;
+    written(serde_json::to_string(&decoded))
+}
+""",
+    "decode_batch": r"""
+/// `decode_batch`: decode the input as the type under test, serialize it again.
+fn run_decode_batch(input: &str) -> Outcome {
     let decoded: UnderTest = serde_json::from_str(input).map_err(|e| classify(&e))?;
     written(serde_json::to_string(&decoded))
 }
@@ -519,8 +554,9 @@ def _render(
     stem: str,
     planned: Sequence[_Planned],
     left_out: dict[str, list[Case]],
+    options: Sequence[str],
 ) -> bytes:
-    out = [*_header(rust_type, role, stem, planned, left_out), _prelude()]
+    out = [*_header(rust_type, role, stem, planned, left_out, options), _prelude()]
     ops = [op for op in OPS if any(p.case.op == op for p in planned)]
     if any(op != "canonical_value" for op in ops):
         out += ["", "/// The type under test.", f"type UnderTest = {rust_type};"]
@@ -540,22 +576,83 @@ def _render(
     return ("\n".join(out) + "\n").encode("utf-8")
 
 
+def resolve_role(rust_type: str, role: str | None) -> Role:
+    """The role of the type under test: ``role`` when given, ``event`` for the default type;
+    any other type without a role is refused (a name says nothing about what a type is)."""
+    if role is None:
+        if rust_type.strip() == DEFAULT_RUST_TYPE:
+            return "event"
+        raise RustGlueError(
+            f"say what {rust_type} is: --rust-role event (an ExecutorEvent), request (the "
+            "server's EventRequest) or batch (its BatchEventRequest)"
+        )
+    if role not in _RUNS:
+        raise RustGlueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    return role
+
+
+def glue_layout(out: Path, role: Role) -> tuple[Path, list[str]]:
+    """Where the test file goes in ``out``, and warnings about the layout.
+
+    Cargo runs ``tests/*.rs`` and ``tests/<dir>/main.rs`` as integration tests, nothing deeper:
+    inside a crate's ``tests/`` folder, ``out`` itself gets ``<stem>.rs``; in a folder under it,
+    ``main.rs``. A layout cargo will not run, or a crate without a library target (which an
+    integration test cannot import from), is warned about."""
+    out = Path(out)
+    stem = _STEMS[role]
+    warnings: list[str] = []
+    absolute = out.resolve()
+    if absolute.name == "tests" and (absolute.parent / "Cargo.toml").is_file():
+        crate: Path | None = absolute.parent
+        test_file = out / f"{stem}.rs"
+    elif absolute.parent.name == "tests" and (absolute.parent.parent / "Cargo.toml").is_file():
+        crate = absolute.parent.parent
+        test_file = out / "main.rs"
+    else:
+        crate = None
+        test_file = out / f"{stem}.rs"
+        warnings.append(
+            f"{out} is not a cargo crate's tests/ folder (nor a folder directly in one): cargo "
+            f"will not run {test_file.name} until it and {stem}/ are copied into one"
+        )
+    if crate is not None and not _has_lib_target(crate):
+        warnings.append(
+            f"the crate at {crate} has no library target (no src/lib.rs, no [lib]): an "
+            "integration test can only use the type under test if a library exports it"
+        )
+    return test_file, warnings
+
+
+def _has_lib_target(crate: Path) -> bool:
+    if (crate / "src" / "lib.rs").is_file():
+        return True
+    try:
+        manifest = (crate / "Cargo.toml").read_text("utf-8")
+    except OSError:
+        return False
+    return re.search(r"^\s*\[lib\]\s*$", manifest, re.M) is not None
+
+
 def write_rust_tests(
-    out: Path, cases: list[Case], *, rust_type: str = DEFAULT_RUST_TYPE, role: Role | None = None
+    out: Path,
+    cases: list[Case],
+    *,
+    rust_type: str = DEFAULT_RUST_TYPE,
+    role: Role | None = None,
+    options: Sequence[str] = (),
 ) -> list[Path]:
     """Write the Rust test glue for ``cases`` into ``out/``; returns the files it consists of
     (the test file first, then the case files in test order).
 
-    ``role`` overrides what the type is taken for (``"event"`` or ``"request"``); by default
-    a path ending in ``ExecutorEvent`` is an event type and any other a request type. Raises
-    :class:`RustGlueError` for a type path that cannot be used, two different cases sharing an
-    id, or when none of the cases can run with the type.
+    ``role`` says what the type is (``"event"``, ``"request"`` or ``"batch"``); it may be left
+    out only for the default type. ``options`` are the generating command's options, recorded
+    in the header. Raises :class:`RustGlueError` for a type path that cannot be used, a missing
+    role, two different cases sharing an id, or when none of the cases can run with the type.
     """
-    rust_type, last_segment = _parse_rust_type(rust_type)
-    if role is None:
-        role = "event" if last_segment == "ExecutorEvent" else "request"
-    if role not in _RUNS:
-        raise RustGlueError(f"role must be 'event' or 'request', not {role!r}")
+    role = resolve_role(rust_type, role)
+    rust_type, _ = _parse_rust_type(rust_type)
+    if not options:
+        options = ["--rust", "<OUT>", "--rust-type", rust_type, "--rust-role", role]
     stem = _STEMS[role]
     runs = _RUNS[role]
 
@@ -589,8 +686,9 @@ def write_rust_tests(
         write_atomic(path, p.text, skip_unchanged=True)
         written.append(path)
     _remove_stale(case_root, set(written))
-    test_file = out / f"{stem}.rs"
-    write_atomic(test_file, _render(rust_type, role, stem, planned, left_out), skip_unchanged=True)
+    test_file, _ = glue_layout(out, role)
+    rendered = _render(rust_type, role, stem, planned, left_out, options)
+    write_atomic(test_file, rendered, skip_unchanged=True)
     return [test_file, *written]
 
 

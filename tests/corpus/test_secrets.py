@@ -1,4 +1,5 @@
-"""The redaction detector against wire contract section 7 and noetl-server's own test vectors."""
+"""The corpus's secret finder (built on the reference's redaction) against noetl-server's own test
+vectors."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import pytest
 from conformance.corpus._secrets import (
     MAX_DEPTH,
     SENSITIVE_KEY_PARTS,
-    is_rust_alphanumeric,
     is_sensitive_key,
     is_sensitive_value,
     secret_paths,
@@ -155,16 +155,6 @@ def test_long_base64_ish_strings(value: str) -> None:
 )
 def test_not_long_base64_ish(value: str) -> None:
     assert not is_sensitive_value(value)
-
-
-def test_rust_alphanumeric_superset() -> None:
-    assert is_rust_alphanumeric("a")
-    assert is_rust_alphanumeric("Ⅻ")  # Nl: Alphabetic and numeric
-    assert is_rust_alphanumeric("\u0345")  # combining, Other_Alphabetic
-    assert is_rust_alphanumeric("Ⓐ")  # So with Other_Alphabetic
-    assert not is_rust_alphanumeric("-")
-    assert not is_rust_alphanumeric("_")
-    assert not is_rust_alphanumeric(" ")
 
 
 # ---- depth ---------------------------------------------------------------------------------

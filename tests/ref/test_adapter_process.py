@@ -38,6 +38,10 @@ def test_handshake_pipelined_work_and_stop() -> None:
         "event_to_request",
         "request_to_event",
         "canonical_value",
+        "decode_batch",
+        "sanitize_value",
+        "post_events",
+        "post_batch",
     ]
     assert out[1] == {"seq": 1, "ok": True, "output": '{"a":"\u2028","b":1}'}
     assert out[2] == {

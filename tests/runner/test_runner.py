@@ -15,11 +15,12 @@ from jsonschema import Draft202012Validator
 from conformance.corpus._case import Case, default_corpus_dir, iter_case_files
 from conformance.runner._protocol import Answer, Validator, protocol_bundle
 from conformance.runner._runner import InProcessDriver, SubprocessDriver, execute, judge
+from tests._rust_adapter import rust_adapter_path
 
 from ._support import REFERENCE, Verify, fake
 
 ROOT = Path(__file__).resolve().parents[2]
-RUST_ADAPTER = ROOT / "adapters" / "rust" / "target" / "release" / "noetl-events-adapter"
+RUST_ADAPTER = rust_adapter_path()
 
 
 def _case(**changes: object) -> Case:

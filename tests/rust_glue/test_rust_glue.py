@@ -7,9 +7,12 @@ Two halves:
   passes against the real ``noetl-events`` crate, and against a copy of ``ExecutorEvent``
   without ``#[serde(alias = "payload")]`` it fails exactly the alias cases.
 
-The scratch crates copy ``adapters/rust/Cargo.lock`` (so serde, serde_json and chrono are the
-versions the kit pins) and build into ``adapters/rust/target/glue``, shared between runs, so
-after the first run each scenario only compiles the scratch crate itself.
+The scratch crates copy ``adapters/rust/Cargo.lock`` (so serde, serde_json, chrono and the server
+are the versions the kit pins) and build into ``glue/`` of the adapter's cargo target folder
+(outside the clone, see ``tests/_rust_adapter.py``), shared between runs, so after the first run
+each scenario only compiles the scratch crate itself. A third scenario depends on the published
+``noetl-server``: the request glue passes on its own ``EventRequest`` and fails, by case name,
+on a copy of it with the server's one-time mistake undone (``#[serde(default)]`` on ``meta``).
 """
 
 from __future__ import annotations
@@ -29,12 +32,13 @@ import pytest
 from conformance.corpus._case import Case, case_id, load_corpus
 from conformance.rust._glue import RustGlueError, rust_identifier, write_rust_tests
 from conformance.rust._glue import _unique_identifiers as unique_identifiers
+from tests._rust_adapter import rust_target_dir
 
 REPO = Path(__file__).resolve().parents[2]
 ADAPTER = REPO / "adapters" / "rust"
 # Shared by every run so only the first one compiles the dependencies; NOETL_GLUE_TARGET_DIR
 # moves it (a CI cache, a cold-build timing).
-GLUE_TARGET_DIR = Path(os.environ.get("NOETL_GLUE_TARGET_DIR") or ADAPTER / "target" / "glue")
+GLUE_TARGET_DIR = Path(os.environ.get("NOETL_GLUE_TARGET_DIR") or rust_target_dir() / "glue")
 
 # ---------------------------------------------------------------------------------------------
 # A small corpus of our own (the real one may be partial while it is being written).
@@ -271,9 +275,13 @@ def _test_names(rs: Path) -> list[str]:
 
 def _name_of(rs: Path, case: Case) -> str:
     """The test name the generated file gives ``case`` (found through its embedded file)."""
+    # The case folder is named after the test file, or, for a `main.rs`, is the one beside it.
+    folder = rs.parent / rs.stem
+    if rs.name == "main.rs":
+        (folder,) = (p for p in rs.parent.iterdir() if p.is_dir())
     for name in _test_names(rs):
         op, ident = name.split("::")
-        embedded = rs.parent / rs.stem / op / f"{ident}.json"
+        embedded = folder / op / f"{ident}.json"
         if json.loads(embedded.read_text(encoding="utf-8"))["id"] == case.id:
             return name
     raise AssertionError(f"{case.id} is not in {rs}")
@@ -383,7 +391,9 @@ def test_event_type_runs_event_and_value_ops_and_lists_the_rest(tmp_path: Path) 
 
 def test_request_type_runs_request_and_value_ops(tmp_path: Path) -> None:
     corpus = _corpus()
-    written = write_rust_tests(tmp_path, corpus, rust_type="noetl_server::EventRequest")
+    written = write_rust_tests(
+        tmp_path, corpus, rust_type="noetl_server::EventRequest", role="request"
+    )
     rs = tmp_path / "noetl_events_request_conformance.rs"
     assert written[0] == rs
     assert {n.split("::")[0] for n in _test_names(rs)} == {"decode_request", "canonical_value"}
@@ -394,10 +404,15 @@ def test_request_type_runs_request_and_value_ops(tmp_path: Path) -> None:
     assert "//   decode_event (16 cases): these need the event type" in text
 
 
-def test_a_re_exported_or_copied_executor_event_is_an_event_type(tmp_path: Path) -> None:
-    for path in ("noetl_executor::events::ExecutorEvent", "::my_crate::ExecutorEvent"):
-        rs = write_rust_tests(tmp_path / path.replace(":", "_"), _corpus(), rust_type=path)[0]
-        assert rs.name == "noetl_events_conformance.rs"
+def test_the_role_is_never_guessed_from_the_name(tmp_path: Path) -> None:
+    # Only the default type has a known role; any other path must say what it is.
+    for path in ("noetl_executor::events::ExecutorEvent", "my_crate::EventRequest", "x::Batch"):
+        with pytest.raises(RustGlueError, match="--rust-role"):
+            write_rust_tests(tmp_path / "refused", _corpus(), rust_type=path)
+    assert not (tmp_path / "refused").exists()
+    rs = write_rust_tests(tmp_path / "default", _corpus())[0]
+    assert rs.name == "noetl_events_conformance.rs"
+    assert "(role event: taken for an ExecutorEvent)" in rs.read_text(encoding="utf-8")
     rs = write_rust_tests(
         tmp_path / "override", _corpus(), rust_type="my_crate::Envelope", role="event"
     )[0]
@@ -406,10 +421,12 @@ def test_a_re_exported_or_copied_executor_event_is_an_event_type(tmp_path: Path)
 
 
 def test_the_type_path_is_written_as_rustfmt_would(tmp_path: Path) -> None:
-    rs = write_rust_tests(tmp_path, _corpus(), rust_type="  ::srv :: Wrap < a::Req ,B<C>> ")[0]
+    rs = write_rust_tests(
+        tmp_path, _corpus(), rust_type="  ::srv :: Wrap < a::Req ,B<C>> ", role="request"
+    )[0]
     text = rs.read_text(encoding="utf-8")
     assert "type UnderTest = ::srv::Wrap<a::Req, B<C>>;" in text
-    assert "--rust-type ::srv::Wrap<a::Req, B<C>>\n" in text
+    assert "// Type under test: ::srv::Wrap<a::Req, B<C>> (role request" in text
 
 
 def test_canonical_value_alone_needs_no_type(tmp_path: Path) -> None:
@@ -439,7 +456,7 @@ def test_canonical_value_alone_needs_no_type(tmp_path: Path) -> None:
 )
 def test_unusable_type_paths_are_refused(tmp_path: Path, bad: str) -> None:
     with pytest.raises(RustGlueError):
-        write_rust_tests(tmp_path, _corpus(), rust_type=bad)
+        write_rust_tests(tmp_path, _corpus(), rust_type=bad, role="request")
     assert not any(tmp_path.iterdir())
 
 
@@ -520,7 +537,9 @@ def test_the_cli_writes_the_glue(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert main(["generate", "--rust", str(out), "--corpus", str(corpus_dir)]) == 0
     direct = tmp_path / "direct"
-    write_rust_tests(direct, load_corpus(corpus_dir), rust_type="noetl_events::ExecutorEvent")
+    options = ["--rust", str(out), "--rust-type", "noetl_events::ExecutorEvent"]
+    options += ["--rust-role", "event", "--corpus", str(corpus_dir)]
+    write_rust_tests(direct, load_corpus(corpus_dir), options=options)
     assert _tree(out) == _tree(direct)
     assert (
         main(
@@ -528,6 +547,75 @@ def test_the_cli_writes_the_glue(tmp_path: Path) -> None:
         )
         == 2
     )
+
+
+def _crate_with_corpus(tmp_path: Path, lib: bool) -> tuple[Path, Path]:
+    corpus_dir = tmp_path / "corpus"
+    for c in _corpus():
+        path = corpus_dir / "cases" / c.op / f"{c.id}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(c.to_text(), encoding="utf-8")
+    crate = tmp_path / "crate"
+    (crate / "src").mkdir(parents=True)
+    (crate / "Cargo.toml").write_text('[package]\nname = "c"\nversion = "0.0.0"\n', "utf-8")
+    (crate / "src" / ("lib.rs" if lib else "main.rs")).write_text("", "utf-8")
+    return crate, corpus_dir
+
+
+def test_the_cli_says_the_role_and_refuses_to_guess(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conformance.cli._main import main
+
+    crate, corpus = _crate_with_corpus(tmp_path, lib=True)
+    out = crate / "tests"
+    args = ["generate", "--rust", str(out), "--corpus", str(corpus)]
+    assert main([*args, "--rust-type", "noetl_events::re::ExecutorEvent"]) == 2
+    assert "--rust-role" in capsys.readouterr().err
+    assert not out.exists()
+    assert main([*args, "--rust-type", "srv::EventRequest", "--rust-role", "request"]) == 0
+    captured = capsys.readouterr()
+    assert "type under test: srv::EventRequest (role request)" in captured.out
+    assert captured.err == ""  # a crate's tests/ folder with a library: nothing to warn about
+    text = (out / "noetl_events_request_conformance.rs").read_text("utf-8")
+    header = " ".join(w for w in text.split() if w != "//")
+    assert "--rust-type srv::EventRequest --rust-role request --corpus" in header
+
+
+def test_a_folder_in_tests_gets_main_rs_and_the_layout_is_warned_about(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conformance.cli._main import main
+
+    crate, corpus = _crate_with_corpus(tmp_path, lib=False)
+    out = crate / "tests" / "conformance"
+    assert main(["generate", "--rust", str(out), "--corpus", str(corpus)]) == 0
+    assert (out / "main.rs").is_file()  # cargo runs tests/<dir>/main.rs, nothing else in <dir>
+    assert not (out / "noetl_events_conformance.rs").exists()
+    assert "has no library target" in capsys.readouterr().err
+    elsewhere = tmp_path / "glue"
+    assert main(["generate", "--rust", str(elsewhere), "--corpus", str(corpus)]) == 0
+    assert "is not a cargo crate's tests/ folder" in capsys.readouterr().err
+
+
+def test_check_tells_stale_glue(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from conformance.cli._main import main
+
+    crate, corpus = _crate_with_corpus(tmp_path, lib=True)
+    args = ["generate", "--rust", str(crate / "tests"), "--corpus", str(corpus)]
+    assert main([*args, "--check"]) == 1  # nothing written yet
+    assert not (crate / "tests").exists()
+    assert main(args) == 0
+    assert main([*args, "--check"]) == 0
+    assert "up to date" in capsys.readouterr().out
+    one = next((crate / "tests" / "noetl_events_conformance").rglob("*.json"))
+    one.write_text(one.read_text("utf-8") + " ", "utf-8")
+    extra = one.parent / "left_over.json"
+    extra.write_text("{}", "utf-8")
+    assert main([*args, "--check"]) == 1
+    out = capsys.readouterr().out
+    assert str(one) in out and str(extra) in out
+    assert main([*args, "--level", "required", "--check"]) == 1  # other options: other header
 
 
 # ---------------------------------------------------------------------------------------------
@@ -552,8 +640,6 @@ pub struct ExecutorEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<serde_json::Value>,
 }
-
-pub mod server_model;
 """
 
 
@@ -570,9 +656,8 @@ def cargo() -> str:
     if found is None:
         _needs("cargo", "these tests build the generated Rust tests in scratch crates")
     assert found is not None
-    for needed in (ADAPTER / "Cargo.lock", ADAPTER / "src" / "server_model.rs"):
-        if not needed.is_file():
-            _needs(str(needed), "the scratch crates pin the adapter's versions and model")
+    if not (ADAPTER / "Cargo.lock").is_file():
+        _needs(str(ADAPTER / "Cargo.lock"), "the scratch crates pin the adapter's versions")
     return found
 
 
@@ -698,14 +783,10 @@ def test_cargo_fails_exactly_the_alias_cases_of_a_wrong_type(cargo: str, scratch
         'serde_json = "1"\nchrono = { version = "0.4", features = ["serde"] }\n',
         lib,
     )
-    shutil.copyfile(ADAPTER / "src" / "server_model.rs", crate / "src" / "server_model.rs")
     corpus = _corpus()
-    gen_event, gen_request = scratch / "gen_wrong_event", scratch / "gen_wrong_request"
-    write_rust_tests(gen_event, corpus, rust_type="glue_wrong::ExecutorEvent")
-    # The same crate also runs the request ops against the adapter's model of EventRequest.
-    write_rust_tests(gen_request, corpus, rust_type="glue_wrong::server_model::EventRequest")
+    gen_event = scratch / "gen_wrong_event"
+    write_rust_tests(gen_event, corpus, rust_type="glue_wrong::ExecutorEvent", role="event")
     _install(crate, gen_event)
-    _install(crate, gen_request)
     binaries = _build_tests(cargo, crate)
 
     status, results, output = _run_tests(binaries["noetl_events_conformance"])
@@ -727,12 +808,179 @@ def test_cargo_fails_exactly_the_alias_cases_of_a_wrong_type(cargo: str, scratch
     assert "accepted, but must be rejected" in output  # `context` and `payload`
     assert "rejected with another error kind" in output  # `payload` twice
 
+
+# A copy of the server's EventRequest with one deliberate difference: `#[serde(default)]` on the
+# four Option fields the server leaves without one, so a short positional array is accepted.
+WRONG_REQUEST = """\
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize};
+
+struct LaxId;
+
+impl Visitor<'_> for LaxId {
+    type Value = String;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string or signed/unsigned integer representing a snowflake id")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+}
+
+struct LaxOptionalId;
+
+impl Visitor<'_> for LaxOptionalId {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(
+            "null, a string, or a signed/unsigned integer representing an optional snowflake id",
+        )
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+}
+
+fn lax_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    d.deserialize_any(LaxId)
+}
+
+fn lax_optional_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    d.deserialize_any(LaxOptionalId)
+}
+
+fn default_result_kind() -> String {
+    "data".to_string()
+}
+
+const fn default_true() -> bool {
+    true
+}
+
+/// Wrong on purpose: `default` on `meta`, `worker_id`, `result_uri` and `event_ids`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct EventRequest {
+    #[serde(deserialize_with = "lax_id")]
+    pub execution_id: String,
+    pub step: String,
+    #[serde(alias = "name")]
+    pub event_type: String,
+    #[serde(default, alias = "context")]
+    pub payload: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker_id: Option<String>,
+    #[serde(default = "default_result_kind")]
+    pub result_kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_ids: Option<Vec<i64>>,
+    #[serde(default = "default_true")]
+    pub actionable: bool,
+    #[serde(default = "default_true")]
+    pub informative: bool,
+    #[serde(
+        default,
+        deserialize_with = "lax_optional_id",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+"""
+
+SERVER_REQUEST = "noetl_server::handlers::events::EventRequest"
+SERVER_BATCH = "noetl_server::handlers::events::BatchEventRequest"
+
+
+def _short_array_requests(corpus: list[Case]) -> set[str]:
+    """The request cases a copy with defaults on the Option fields gets wrong: positional arrays
+    long enough to carry the three required fields, too short to reach the defaulted tail."""
+    ids = set()
+    for c in corpus:
+        if c.op != "decode_request" or c.error_kind != "invalid_length":
+            continue
+        value = json.loads(c.input)
+        if isinstance(value, list) and 4 <= len(value) + 1 <= 9:
+            ids.add(c.id)
+    return ids
+
+
+@pytest.mark.rust
+def test_cargo_request_glue_passes_on_the_real_server_and_fails_by_name_on_a_copy(
+    cargo: str, scratch: Path
+) -> None:
+    corpus = load_corpus(REPO / "fixtures")
+    crate = _scratch_crate(
+        scratch,
+        "glue_server",
+        "2021",
+        'noetl-server = "=3.54.0"\nserde = { version = "1", features = ["derive"] }\n'
+        'serde_json = "1"\nchrono = { version = "0.4", features = ["serde"] }\n',
+        WRONG_REQUEST,
+    )
+    tests = crate / "tests"
+    # The real types in tests/<stem>.rs; the wrong copy in tests/wrong/main.rs (the layout cargo
+    # runs for a folder in tests/), the batch type in tests/batch/main.rs.
+    real = write_rust_tests(tests, corpus, rust_type=SERVER_REQUEST, role="request")[0]
+    wrong = write_rust_tests(
+        tests / "wrong", corpus, rust_type="glue_server::EventRequest", role="request"
+    )[0]
+    batch = write_rust_tests(tests / "batch", corpus, rust_type=SERVER_BATCH, role="batch")[0]
+    assert (real.name, wrong.name, batch.name) == (
+        "noetl_events_request_conformance.rs",
+        "main.rs",
+        "main.rs",
+    )
+    binaries = _build_tests(cargo, crate)
+
     status, results, output = _run_tests(binaries["noetl_events_request_conformance"])
     assert status == 0, output
-    assert sorted(results) == sorted(
-        _test_names(gen_request / "noetl_events_request_conformance.rs")
-    )
-    assert {n.split("::")[0] for n in results} == {"decode_request", "canonical_value"}
+    assert len(results) == sum(c.op in ("decode_request", "canonical_value") for c in corpus)
+
+    status, results, output = _run_tests(binaries["batch"])
+    assert status == 0, output
+    assert len(results) == sum(c.op in ("decode_batch", "canonical_value") for c in corpus)
+
+    status, results, output = _run_tests(binaries["wrong"])
+    expected = _short_array_requests(corpus)
+    assert expected, "the corpus has no short positional request to tell the copy by"
+    failed = sorted(name for name, verdict in results.items() if verdict == "FAILED")
+    assert status != 0
+    assert failed == sorted(_name_of(wrong, c) for c in corpus if c.id in expected)
+    for short in expected:
+        assert f"conformance case {short} failed: accepted, but must be rejected" in output
 
 
 @pytest.mark.rust
@@ -773,7 +1021,9 @@ def test_generated_file_is_rustfmt_clean(tmp_path: Path, edition: str) -> None:
     ]
     files = [
         write_rust_tests(tmp_path / "event", base + extra)[0],
-        write_rust_tests(tmp_path / "request", base + extra, rust_type="a_server::EventRequest")[0],
+        write_rust_tests(
+            tmp_path / "request", base + extra, rust_type="a_server::EventRequest", role="request"
+        )[0],
     ]
     run = subprocess.run(
         [rustfmt, "--check", "--edition", edition, *map(str, files)],

@@ -68,7 +68,9 @@ def test_pinned_output() -> None:
 
 def test_ops_are_cycled_and_can_be_limited() -> None:
     cases = generate_cases(seed=9, count=10)
-    assert [c.op for c in cases] == [*OPS, *OPS]
+    assert [c.op for c in cases] == [*OPS[:5], *OPS[:5]]
+    server = generate_cases(seed=9, count=4, ops=OPS[5:])
+    assert [c.op for c in server] == list(OPS[5:])
     only = generate_cases(seed=9, count=6, ops=["canonical_value", "decode_request"])
     assert [c.op for c in only] == ["canonical_value", "decode_request"] * 3
 

@@ -61,9 +61,10 @@ from noetl_events_ref import (
 from noetl_events_ref._json import encode_value, format_f64, parse_value, serde_float
 from noetl_events_ref._model import json_equal
 from noetl_events_ref._ops import Outcome
+from tests._rust_adapter import rust_adapter_path
 
 ROOT = Path(__file__).resolve().parents[2]
-RUST_ADAPTER = ROOT / "adapters" / "rust" / "target" / "release" / "noetl-events-adapter"
+RUST_ADAPTER = rust_adapter_path()
 KINDS = (
     "syntax",
     "missing_field",

@@ -6,7 +6,6 @@
 mod classify;
 mod ops;
 mod protocol;
-mod server_model;
 
 use std::io::{self, BufRead, BufWriter, Write};
 use std::process::ExitCode;

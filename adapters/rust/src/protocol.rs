@@ -55,6 +55,10 @@ pub struct Versions {
     pub serde_json: &'static str,
     pub chrono: &'static str,
     pub serde: &'static str,
+    /// Present only in a build with the `server` feature.
+    #[cfg(feature = "server")]
+    #[serde(rename = "noetl-server")]
+    pub noetl_server: &'static str,
 }
 
 pub const VERSIONS: Versions = Versions {
@@ -62,6 +66,8 @@ pub const VERSIONS: Versions = Versions {
     serde_json: env!("NOETL_ADAPTER_VERSION_SERDE_JSON"),
     chrono: env!("NOETL_ADAPTER_VERSION_CHRONO"),
     serde: env!("NOETL_ADAPTER_VERSION_SERDE"),
+    #[cfg(feature = "server")]
+    noetl_server: env!("NOETL_ADAPTER_VERSION_NOETL_SERVER"),
 };
 
 impl Ready {

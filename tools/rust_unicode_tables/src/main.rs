@@ -172,6 +172,45 @@ fn main() {
         &ge_ends,
     );
 
+
+    // The redaction rules (noetl-server's sanitize) read two more char properties.
+    let alnum: Vec<u32> = all_chars().filter(|c| c.is_alphanumeric()).map(|c| c as u32).collect();
+    let alnum_ranges = ranges(&alnum);
+    writeln!(out).unwrap();
+    write_tuple(
+        &mut out,
+        "ALPHANUMERIC_STARTS",
+        "First code point of each range of chars for which `char::is_alphanumeric` is true.",
+        &alnum_ranges.iter().map(|r| r.0).collect::<Vec<u32>>(),
+    );
+    writeln!(out).unwrap();
+    write_tuple(
+        &mut out,
+        "ALPHANUMERIC_ENDS",
+        "Last code point (inclusive) of each range, parallel to ALPHANUMERIC_STARTS.",
+        &alnum_ranges.iter().map(|r| r.1).collect::<Vec<u32>>(),
+    );
+    writeln!(out).unwrap();
+    writeln!(
+        out,
+        "# Non-ASCII chars whose `char::to_lowercase` holds an ASCII char, with that lowercase.\n\
+         # Every other non-ASCII char lowercases to non-ASCII chars only."
+    )
+    .unwrap();
+    writeln!(out, "LOWERCASE_WITH_ASCII: dict[int, str] = {{").unwrap();
+    for c in all_chars().filter(|c| !c.is_ascii()) {
+        let lower: String = c.to_lowercase().collect();
+        assert!(!lower.is_empty());
+        if lower.chars().any(|l| l.is_ascii()) {
+            let literal: String = lower
+                .chars()
+                .map(|l| if l.is_ascii() { l.to_string() } else { format!("\\u{:04x}", l as u32) })
+                .collect();
+            writeln!(out, "    0x{:X}: \"{literal}\",", c as u32).unwrap();
+        }
+    }
+    writeln!(out, "}}").unwrap();
+
     match std::env::args().nth(1) {
         Some(path) => std::fs::write(&path, out).expect("cannot write output file"),
         None => std::io::stdout().write_all(out.as_bytes()).expect("cannot write stdout"),
