@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
+import os
 import random
 from collections.abc import Callable
 from pathlib import Path
@@ -96,7 +97,7 @@ def test_shard_of_stdin(check: Check) -> None:
 
 
 def test_run_api_matches_the_cli(big_file: Path) -> None:
-    source = FileSource(str(big_file), "x")
+    source = FileSource.open(str(big_file), "x")
     a = run(AuditOptions(max_items=0), [source], jobs=1)
     b = run(AuditOptions(max_items=0), [source], jobs=2, shard=Shard(0, 1))
     assert (a.total, a.valid, a.findings) == (b.total, b.valid, b.findings)
@@ -129,10 +130,12 @@ def test_split_file_cuts_at_line_starts(tmp_path: Path, pieces: int) -> None:
     data = b"\n".join(b"x" * n for n in range(0, 120, 7)) + b"\nlast"
     path = tmp_path / "f"
     path.write_bytes(data)
-    ranges = split_file(str(path), pieces)
+    fd = os.open(path, os.O_RDONLY)
+    ranges = split_file(fd, len(data), pieces)
     assert ranges[0][0] == 0 and ranges[-1][1] == len(data)
     assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))
     assert all(data[start - 1 : start] == b"\n" for start, _ in ranges[1:])
-    assert sum(count_lines(str(path), a, b) for a, b in ranges) == data.count(b"\n") + 1
+    assert sum(count_lines(fd, a, b) for a, b in ranges) == data.count(b"\n") + 1
+    os.close(fd)
     text = json.dumps(ranges)
     assert text  # (ranges are plain data: they go to the workers)
