@@ -39,7 +39,14 @@ from noetl_events_ref._model import EVENT_SPEC
 
 from ._sources import DEFAULT_MAX_ITEM, Block, MissingExtra, SourceError, SourceIncomplete
 
-__all__ = ["DEFAULT_QUERY", "PostgresSource", "member_text", "rebuild_line", "timestamp_text"]
+__all__ = [
+    "APPLICATION_NAME",
+    "DEFAULT_QUERY",
+    "PostgresSource",
+    "member_text",
+    "rebuild_line",
+    "timestamp_text",
+]
 
 _EVENT_FIELDS: Final = tuple(f.name for f in EVENT_SPEC.fields)  # in field order
 
@@ -175,6 +182,9 @@ def _deadline(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+APPLICATION_NAME: Final = "noetl-events-conformance check"
+"""How the reading session shows in ``pg_stat_activity``."""
+
 _SIZE: Final = "__noetl_events_size"
 _AHEAD: Final = "__noetl_events_ahead"
 
@@ -230,6 +240,7 @@ class PostgresSource:
                     keepalives_interval=1,
                     keepalives_count=3,
                     tcp_user_timeout=ms,
+                    application_name=APPLICATION_NAME,
                 )
         except _Watchdog:
             raise SourceError(f"{self.name}: cannot connect: no answer within {watch:g}s") from None

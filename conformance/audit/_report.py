@@ -169,10 +169,38 @@ def _markdown(report: dict[str, Any], title: str) -> str:
     return "\n".join(out) + "\n"
 
 
+def _dump(value: Any, indent: str, parts: list[str]) -> None:
+    """JSON for ``value`` into ``parts``: objects one member a line, a list of objects (the
+    errors, the hazards) one object a line, written by the C encoder (a report listing
+    100,000 errors stays a few bytes per character, not a tree of small strings)."""
+    inner = indent + "  "
+    if isinstance(value, dict) and value:
+        parts.append("{")
+        for n, (key, item) in enumerate(value.items()):
+            parts.append(f"{',' if n else ''}\n{inner}{json.dumps(key, ensure_ascii=False)}: ")
+            _dump(item, inner, parts)
+        parts.append(f"\n{indent}}}")
+    elif isinstance(value, list) and value:
+        compact = all(isinstance(item, dict) for item in value)
+        parts.append("[")
+        for n, item in enumerate(value):
+            parts.append(f"{',' if n else ''}\n{inner}")
+            if compact:
+                parts.append(json.dumps(item, ensure_ascii=False))
+            else:
+                _dump(item, inner, parts)
+        parts.append(f"\n{indent}]")
+    else:
+        parts.append(json.dumps(value, ensure_ascii=False))
+
+
 def render(report: dict[str, Any], fmt: str, title: str) -> str:
     """The report as ``fmt`` (``text``, ``json`` or ``markdown``)."""
     if fmt == "json":
-        return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+        parts: list[str] = []
+        _dump(report, "", parts)
+        parts.append("\n")
+        return "".join(parts)
     if fmt == "markdown":
         return _markdown(report, title)
     return _text(report, title)
