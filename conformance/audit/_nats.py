@@ -4,8 +4,9 @@
 one, in stream order, one envelope per message (a message is judged whole, newlines included;
 its headers, whatever they are, are not looked at).
 
-The stream is read through an ephemeral pull consumer with ``AckPolicy.NONE``, in memory, that
-this reader deletes when done, on error and on interruption (the server also drops it after a
+The stream is read through an ephemeral pull consumer with ``AckPolicy.NONE``, in memory, named
+by this reader (so that it can be deleted even when the answer to its creation never came),
+that this reader deletes when done, on error and on interruption (the server also drops it after a
 minute of inactivity): nothing is acknowledged, nothing is redelivered to anyone else, the
 stream is untouched. A work-queue stream is refused: reading it through a consumer would
 remove its messages.
@@ -30,7 +31,10 @@ import asyncio
 import contextlib
 import dataclasses
 import json
-from collections.abc import Iterator
+import secrets
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -41,6 +45,26 @@ __all__ = ["DEFAULT_STREAM", "NatsSource"]
 DEFAULT_STREAM: Final = "noetl_events"
 _FETCH: Final = 1000
 _HEADROOM: Final = 64 << 10  # subject, reply and headers on top of the payload
+
+
+def _handle_signals(
+    loop: asyncio.AbstractEventLoop, handler: Callable[[int], None]
+) -> Callable[[], None]:
+    """Route SIGINT and SIGTERM to ``handler`` through ``loop`` (main thread only); returns
+    what puts the previous handlers back."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        loop.add_signal_handler(sig, handler, sig)
+
+    def restore() -> None:
+        for sig, old in previous.items():
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(sig)
+            signal.signal(sig, old)
+
+    return restore
 
 
 def _sequence(reply: str) -> int | None:
@@ -112,16 +136,43 @@ class NatsSource:
         loop = asyncio.new_event_loop()
         nc: Any = None
         js: Any = None
-        consumer: str | None = None
+        consumer = f"noetl_events_check_{secrets.token_hex(8)}"
+        created = False
         timeout = self.timeout
         errors: list[BaseException] = []
+        interrupted: list[int] = []
+        current: list[asyncio.Task[Any]] = []
+
+        def on_signal(signum: int) -> None:
+            # Ctrl-C or SIGTERM: stop the call in progress where it waits (never halfway
+            # through nats-py's own bookkeeping), then leave as an interruption.
+            interrupted.append(signum)
+            for task in current:
+                task.cancel()
 
         def run(coro: Any, seconds: float = timeout) -> Any:
-            return loop.run_until_complete(asyncio.wait_for(coro, seconds))
+            if interrupted:
+                coro.close()
+                raise KeyboardInterrupt
+            task = loop.create_task(asyncio.wait_for(coro, seconds))
+            current[:] = [task]
+            try:
+                return loop.run_until_complete(task)
+            except asyncio.CancelledError:
+                if interrupted:
+                    raise KeyboardInterrupt from None
+                raise
+            finally:
+                current.clear()
+
+        def cleanup(coro: Any) -> None:
+            with contextlib.suppress(BaseException):
+                loop.run_until_complete(asyncio.wait_for(coro, min(timeout, 2.0)))
 
         async def note(e: BaseException) -> None:  # instead of nats-py logging tracebacks
             errors.append(e)
 
+        restore = _handle_signals(loop, on_signal)
         try:
             try:
                 nc = run(
@@ -133,6 +184,8 @@ class NatsSource:
                         error_cb=note,
                     )
                 )
+            except (KeyboardInterrupt, MemoryError):
+                raise
             except Exception as e:  # nats raises many kinds
                 cause = errors[-1] if errors else e
                 if isinstance(cause, TimeoutError):
@@ -143,6 +196,8 @@ class NatsSource:
             js = nc.jetstream(timeout=timeout)
             try:
                 info = run(js.stream_info(self.stream))
+            except (KeyboardInterrupt, MemoryError):
+                raise
             except Exception as e:
                 raise SourceError(
                     f"{self.name}: no stream {self.stream!r}: {e or type(e).__name__}"
@@ -167,28 +222,36 @@ class NatsSource:
             if count == 0:
                 return
             config = ConsumerConfig(
+                name=consumer,
                 ack_policy=AckPolicy.NONE,
                 deliver_policy=DeliverPolicy.ALL,
                 inactive_threshold=60.0,
                 mem_storage=True,
                 num_replicas=1,
             )
+            created = True  # (from here on, whatever happens, it is removed)
             try:
-                created = run(js.add_consumer(self.stream, config))
+                run(js.add_consumer(self.stream, config))
+            except (KeyboardInterrupt, MemoryError):
+                raise
             except Exception as e:
                 raise SourceError(
                     f"{self.name}: cannot create a consumer to read {self.stream!r}: "
                     f"{e or type(e).__name__}"
                 ) from None
-            consumer = created.name
             yield from self._read(run, nc, consumer, last, errors)
         finally:
-            if consumer is not None and nc is not None and not nc.is_closed:
-                with contextlib.suppress(BaseException):  # else the server drops it when idle
-                    run(js.delete_consumer(self.stream, consumer), min(timeout, 2.0))
+            if created and nc is not None and not nc.is_closed:
+                # else the server drops it after a minute without requests
+                cleanup(js.delete_consumer(self.stream, consumer))
             if nc is not None:
-                with contextlib.suppress(BaseException):
-                    run(nc.close(), min(timeout, 2.0))
+                cleanup(nc.close())
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            if pending:
+                cleanup(asyncio.gather(*pending, return_exceptions=True))
+            restore()
             loop.close()
 
     def _read(
@@ -224,6 +287,8 @@ class NatsSource:
             alone = False
             try:
                 run(nc.publish(subject, json.dumps(ask).encode(), reply=f"{inbox}.{request}"))
+            except (KeyboardInterrupt, MemoryError):
+                raise
             except Exception as e:
                 raise stop(f"cannot ask for messages: {e or type(e).__name__}") from None
             got = 0
@@ -235,6 +300,8 @@ class NatsSource:
             while not ended:
                 try:
                     msg = run(sub.next_msg(timeout=timeout), timeout + 1)
+                except (KeyboardInterrupt, MemoryError):
+                    raise
                 except Exception as e:
                     if errors:
                         raise stop(f"the connection failed: {errors[-1]}") from None
@@ -288,7 +355,7 @@ class NatsSource:
                 )
             if finished:
                 self._seen["read"] = read
-                with contextlib.suppress(BaseException):
+                with contextlib.suppress(Exception):
                     run(sub.unsubscribe(), min(timeout, 2.0))
                 return
 
@@ -296,6 +363,8 @@ class NatsSource:
         """Whether the consumer has nothing more to deliver (messages removed meanwhile)."""
         try:
             info = run(nc.jetstream(timeout=self.timeout).consumer_info(self.stream, consumer))
+        except (KeyboardInterrupt, MemoryError):
+            raise
         except Exception as e:
             raise SourceIncomplete(
                 f"{self.name}: cannot ask the server how much is left: {e or type(e).__name__}"
