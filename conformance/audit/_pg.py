@@ -255,7 +255,8 @@ class PostgresSource:
             with _deadline(watch), conn.transaction():
                 conn.execute("SET LOCAL TIME ZONE 'UTC'")
                 conn.execute("SET LOCAL DateStyle TO 'ISO, YMD'")
-                conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(ms))
+                # (a lock wait is told apart: it gives up a little before the statement)
+                conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(ms + 250))
                 conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(ms))
                 conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
                 inner = (self.query or DEFAULT_QUERY).strip().rstrip(";")
@@ -263,6 +264,8 @@ class PostgresSource:
                     described = conn.execute(
                         sql.SQL("SELECT * FROM ({}) AS q LIMIT 0").format(sql.SQL(inner))
                     ).description
+                except (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable):
+                    raise
                 except psycopg.Error as e:
                     raise SourceError(
                         f"{self.name}: the query failed: {_pg_text(self.url, e)}"
@@ -274,6 +277,9 @@ class PostgresSource:
                     "isolation": "repeatable read",
                     "snapshot": snapshot[0] if snapshot else None,
                 }
+                # Each row's size is computed once (OFFSET 0 keeps the subqueries apart); a
+                # row over max_item is replaced by NULLs before anything else holds it; the
+                # window gives the size of the rows ahead, to size the next fetch by.
                 capped = [
                     sql.SQL("CASE WHEN s.{size} <= {limit} THEN s.{c} END AS {c}").format(
                         size=sql.Identifier(_SIZE),
@@ -283,9 +289,10 @@ class PostgresSource:
                     for c in columns
                 ]
                 wrapped = sql.SQL(
-                    "SELECT {capped}, s.{size}, sum(s.{size}) OVER "
+                    "SELECT t.*, sum(t.{size}) OVER "
                     "(ROWS BETWEEN CURRENT ROW AND {ahead} FOLLOWING) AS {ahead_name} "
-                    "FROM (SELECT q.*, octet_length(q::text) AS {size} FROM ({inner}) AS q) AS s"
+                    "FROM (SELECT {capped}, s.{size} FROM (SELECT q.*, octet_length(q::text) "
+                    "AS {size} FROM ({inner}) AS q OFFSET 0) AS s OFFSET 0) AS t"
                 ).format(
                     capped=sql.SQL(", ").join(capped),
                     size=sql.Identifier(_SIZE),
@@ -296,6 +303,8 @@ class PostgresSource:
                 with conn.cursor(name="noetl_events_check") as cur:
                     try:
                         cur.execute(wrapped)
+                    except (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable):
+                        raise
                     except psycopg.Error as e:
                         raise SourceError(
                             f"{self.name}: the query failed: {_pg_text(self.url, e)}"
