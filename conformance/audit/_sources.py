@@ -419,28 +419,25 @@ class StdinSource:
         yield from read_blocks(read, max_item=self.max_item)
 
 
-_SECRET_PARAMS: Final = frozenset(
-    {"password", "pass", "passwd", "pwd", "token", "secret", "auth_token", "sslpassword", "nkey"}
-)
-
-
 def display_url(spec: str) -> str:
-    """A source's name for reports and messages: a URL with its password, and the value of
-    every query parameter, masked (``***``)."""
+    """A source's name for reports and messages: a URL with its password, the value of every
+    query parameter and a NATS token (a user name alone) masked as ``***``."""
     from urllib.parse import urlsplit, urlunsplit
 
     if "://" not in spec:
         return spec
     try:
         parts = urlsplit(spec)
-        password = parts.password
+        password, user = parts.password, parts.username
     except ValueError:
         return spec.split("://", 1)[0] + "://***"
     netloc = parts.netloc
-    if password is not None or (parts.username is not None and "@" in netloc):
+    if "@" in netloc:
         host = netloc.rsplit("@", 1)[1]
-        user = parts.username or ""
-        netloc = f"{user}:***@{host}" if password is not None else f"{user}@{host}"
+        if password is not None:
+            netloc = f"{user or ''}:***@{host}"
+        elif parts.scheme == "nats":  # nats://TOKEN@host: the user name is the secret
+            netloc = f"***@{host}"
     query = parts.query
     if query:
         masked = []

@@ -430,3 +430,30 @@ def test_broken_pipe_is_quiet(tmp_path: Path) -> None:
     )
     assert "Traceback" not in proc.stderr
     assert proc.stdout.strip() == "1"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://u:pw@h:5432/db", "postgresql://u:***@h:5432/db"),
+        (
+            "postgresql://u@h/db?password=pw&sslmode=require",
+            "postgresql://u@h/db?password=***&sslmode=***",
+        ),
+        ("postgres://h/db?sslpassword=pw", "postgres://h/db?sslpassword=***"),
+        ("nats://tok3n@h:4222/s", "nats://***@h:4222/s"),
+        ("nats://u:pw@h:4222/s", "nats://u:***@h:4222/s"),
+        ("nats://h:4222/s", "nats://h:4222/s"),
+        ("events.jsonl", "events.jsonl"),
+    ],
+)
+def test_secrets_in_urls_are_masked(url: str, shown: str) -> None:
+    from conformance.audit._sources import display_url
+
+    assert display_url(url) == shown
+
+
+def test_a_bad_nats_url_is_a_usage_error(check: Check) -> None:
+    result = check("nats://h:notaport/s")
+    assert result.status == 2
+    assert "Traceback" not in result.err

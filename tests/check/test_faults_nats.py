@@ -302,3 +302,17 @@ def test_interrupted_removes_its_consumer(
     assert "Traceback" not in run.err
     assert began + run.seconds - signalled[0] < 15  # (the figure: benchmarks/check.py)
     assert state(server) == before  # the consumer is gone at once
+
+
+def test_a_frozen_server_at_connect_says_so(server: NatsServer, tmp_path: Path) -> None:
+    create(server)
+    publish(server, [VALID])
+    server.signal(signal.SIGSTOP)
+    try:
+        run = run_check([f"{server.url}/{STREAM}", "--timeout", "1"], tmp_path, timeout=60)
+    finally:
+        server.signal(signal.SIGCONT)
+    assert run.status == 2
+    assert "cannot connect: no answer within 1s" in run.err
+    assert "Traceback" not in run.err
+    assert run.seconds < 1 + 2 + 8
