@@ -186,6 +186,8 @@ APPLICATION_NAME: Final = "noetl-events-conformance check"
 """How the reading session shows in ``pg_stat_activity``."""
 
 _SIZE: Final = "__noetl_events_size"
+_AHEAD_ROWS: Final = 31
+"""How many rows ahead the server sizes: the most rows one fetch asks for."""
 _AHEAD: Final = "__noetl_events_ahead"
 
 
@@ -198,7 +200,7 @@ class PostgresSource:
     and a watchdog that gives up on a call the server does not answer in ``timeout`` + 2 s.
     A row whose text is over ``max_item`` bytes is not sent (the server sends its size
     instead: it is judged ``too_large``); a fetch asks for as many rows as fit in
-    ``batch_bytes``, from the sizes the server reports ahead."""
+    ``batch_bytes``, from the sizes of the next rows that the server reports with each row."""
 
     url: str
     name: str
@@ -207,7 +209,7 @@ class PostgresSource:
     timeout: float = 10.0
     unit: str = "rows"
     max_item: int = DEFAULT_MAX_ITEM
-    batch_bytes: int = 16 << 20
+    batch_bytes: int = 8 << 20
     _seen: dict[str, object] = dataclasses.field(default_factory=dict)
 
     @property
@@ -277,9 +279,14 @@ class PostgresSource:
                     "isolation": "repeatable read",
                     "snapshot": snapshot[0] if snapshot else None,
                 }
-                # Each row's size is computed once (OFFSET 0 keeps the subqueries apart); a
-                # row over max_item is replaced by NULLs before anything else holds it; the
-                # window gives the size of the rows ahead, to size the next fetch by.
+                # Each row's size (the sum of its columns' text) is computed once (OFFSET 0
+                # keeps the subqueries apart); a row over max_item is replaced by NULLs before
+                # anything else holds it; the window gives the size of the next rows, to size
+                # the next fetch by (a short frame: the server computes that far ahead).
+                size = sql.SQL(" + ").join(
+                    sql.SQL("coalesce(octet_length(q.{}::text), 0)").format(sql.Identifier(c))
+                    for c in columns
+                )
                 capped = [
                     sql.SQL("CASE WHEN s.{size} <= {limit} THEN s.{c} END AS {c}").format(
                         size=sql.Identifier(_SIZE),
@@ -291,12 +298,13 @@ class PostgresSource:
                 wrapped = sql.SQL(
                     "SELECT t.*, sum(t.{size}) OVER "
                     "(ROWS BETWEEN CURRENT ROW AND {ahead} FOLLOWING) AS {ahead_name} "
-                    "FROM (SELECT {capped}, s.{size} FROM (SELECT q.*, octet_length(q::text) "
+                    "FROM (SELECT {capped}, s.{size} FROM (SELECT q.*, {row_size} "
                     "AS {size} FROM ({inner}) AS q OFFSET 0) AS s OFFSET 0) AS t"
                 ).format(
                     capped=sql.SQL(", ").join(capped),
                     size=sql.Identifier(_SIZE),
-                    ahead=max(0, self.batch - 1),
+                    row_size=size,
+                    ahead=_AHEAD_ROWS,
                     ahead_name=sql.Identifier(_AHEAD),
                     inner=sql.SQL(inner),
                 )
@@ -375,10 +383,13 @@ class PostgresSource:
                 keys.append(_row_key(done, record))
                 shard_keys.append(_shard_key(record, lines[-1], done))
             last = rows[-1]
-            ahead = int(last[-1] or 0) - int(last[-2] or 0)  # the next batch - 1 rows
-            want = self.batch - 1 if ahead <= self.batch_bytes else safe
-            want = max(1, want)
-            yield Block(lines, done - len(lines) + 1, keys, done, tuple(oversized), shard_keys)
+            ahead = int(last[-1] or 0) - int(last[-2] or 0)  # the next _AHEAD_ROWS rows
+            want = min(self.batch, _AHEAD_ROWS) if ahead <= self.batch_bytes else safe
+            del rows, last  # (not held while the next batch is fetched)
+            block = Block(lines, done - len(lines) + 1, keys, done, tuple(oversized), shard_keys)
+            del lines, keys, shard_keys, oversized
+            yield block
+            del block
 
 
 def _pg_text(url: str, error: BaseException) -> str:

@@ -130,6 +130,7 @@ def _run_serial(
                 started = True
                 _check_block(auditor, tally, index, block, shard)
                 progress.advance(block.done)
+                del block  # (not held while the next one is read)
         except SourceError as e:
             _stop(tally, index, e, started)
             break
@@ -142,6 +143,12 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(options: AuditOptions, shard: Shard) -> None:
+    import signal
+
+    # Ctrl-C reaches the whole process group: the parent alone ends the run (and says so),
+    # workers neither print tracebacks nor inherit the parent's SIGTERM handling.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _WORKER["auditor"] = options.auditor()
     _WORKER["shard"] = shard
 

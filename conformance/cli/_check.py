@@ -180,7 +180,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=_count,
         default=100,
         metavar="N",
-        help="list at most N invalid lines (and N hazards); 0 lists all (default: 100)",
+        help="list at most N invalid lines (and N hazards); 0 lists all, up to 100,000 "
+        "(default: 100)",
     )
     parser.add_argument(
         "--jobs",

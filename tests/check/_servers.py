@@ -231,6 +231,7 @@ def start_check(
     with out_path.open("wb") as out, err_path.open("wb") as err:
         proc = subprocess.Popen(
             [*prefix, sys.executable, "-c", code, "check", *args],
+            start_new_session=True,  # (a process group of its own: Ctrl-C reaches all of it)
             stdin=subprocess.DEVNULL if stdin is None else stdin,
             stdout=out if stdout is None else stdout,
             stderr=err,

@@ -290,8 +290,10 @@ def test_permission_denied(tmp_path: Path, case: str, jobs: str) -> None:
     assert "Traceback" not in run.err
 
 
+@pytest.mark.parametrize("group", [False, True], ids=["process", "group"])
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_interrupted_within_two_seconds(tmp_path: Path, sig: signal.Signals) -> None:
+def test_interrupted_within_two_seconds(tmp_path: Path, sig: signal.Signals, group: bool) -> None:
+    """Sent to the process, or (as Ctrl-C does) to its whole group, workers included."""
     path = _big_file(tmp_path / "events.jsonl", 1_000_000)
     signalled: list[float] = []
 
@@ -299,7 +301,10 @@ def test_interrupted_within_two_seconds(tmp_path: Path, sig: signal.Signals) -> 
         wait_until(lambda: has_open(proc.pid, path))
         time.sleep(0.5)
         signalled.append(time.monotonic())
-        proc.send_signal(sig)
+        if group:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
 
     began = time.monotonic()
     run = run_check([str(path), "--jobs", "2", "--exact"], tmp_path, during=interrupt)
