@@ -291,6 +291,8 @@ class Auditor:
                     Finding(where.source, where(k), e.kind, _cut(e.path), _cut(e.message))
                 )
                 continue
+            except MemoryError:  # not a verdict on the line: the run cannot go on
+                raise
             except Exception as e:  # a bug in the reference: report it, keep going
                 invalid.append(k)
                 tally.add_finding(

@@ -218,11 +218,20 @@ def start_check(
     stdin: int | None = None,
     stdout: int | None = None,
     unprivileged: bool = False,
+    memory: int | None = None,
     workdir: Path,
 ) -> tuple[subprocess.Popen[bytes], Path, Path]:
     """``noetl-events-conformance check ARGS`` as a process of its own; its output goes to
     files in ``workdir`` (unless ``stdout`` is given). ``unprivileged``: without the
-    capabilities that let root read any file (so that file permissions apply)."""
+    capabilities that let root read any file (so that file permissions apply). ``memory``:
+    a limit on its address space, in bytes."""
+
+    def limit() -> None:
+        if memory is not None:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
     drop = "-dac_override,-dac_read_search"
     prefix = ["setpriv", f"--inh-caps={drop}", f"--bounding-set={drop}"] if unprivileged else []
     code = "import sys; from conformance.cli._main import main; sys.exit(main(sys.argv[1:]))"
@@ -232,6 +241,7 @@ def start_check(
         proc = subprocess.Popen(
             [*prefix, sys.executable, "-c", code, "check", *args],
             start_new_session=True,  # (a process group of its own: Ctrl-C reaches all of it)
+            preexec_fn=limit if memory is not None else None,
             stdin=subprocess.DEVNULL if stdin is None else stdin,
             stdout=out if stdout is None else stdout,
             stderr=err,
@@ -269,11 +279,17 @@ def run_check(
     stdin: int | None = None,
     stdout: int | None = None,
     unprivileged: bool = False,
+    memory: int | None = None,
     timeout: float = 300,
 ) -> Run:
     began = time.monotonic()
     proc, out, err = start_check(
-        args, stdin=stdin, stdout=stdout, unprivileged=unprivileged, workdir=workdir
+        args,
+        stdin=stdin,
+        stdout=stdout,
+        unprivileged=unprivileged,
+        memory=memory,
+        workdir=workdir,
     )
     try:
         if during is not None:

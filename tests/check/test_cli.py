@@ -404,6 +404,23 @@ def test_reports_match_the_shipped_schema(tmp_path: Path, check: Check) -> None:
     for args in ([str(path)], [str(path), "--hazards"], [str(path), str(other), "--hazards"]):
         report = check(*args, "--format", "json", "--max-errors", "0").json()
         jsonschema.validate(report, schema)
+    # an incomplete report, and the one a failed run leaves at --output
+    broken = tmp_path / "broken.jsonl.gz"
+    data = gzip.compress((VALID + b"\n") * 1000)
+    broken.write_bytes(data[: len(data) // 2])
+    report = check(str(broken), "--format", "json").json()
+    assert report["complete"] is False
+    jsonschema.validate(report, schema)
+    output = tmp_path / "report.json"
+    assert (
+        check(str(tmp_path / "gone.jsonl"), "--format", "json", "--output", str(output)).status == 2
+    )
+    jsonschema.validate(json.loads(output.read_text()), schema)
+    # a too_large line
+    big = write_lines(tmp_path / "big.jsonl", [VALID, b"x" * (len(VALID) + 1)])
+    report = check(str(big), "--format", "json", "--max-item-size", str(len(VALID))).json()
+    assert report["by_kind"] == {"too_large": 1}
+    jsonschema.validate(report, schema)
 
 
 def test_unwritable_output_fails_before_reading(tmp_path: Path, check: Check) -> None:

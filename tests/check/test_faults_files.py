@@ -313,3 +313,25 @@ def test_interrupted_within_two_seconds(tmp_path: Path, sig: signal.Signals, gro
     assert "Traceback" not in run.err
     # it ends, rather than finishing the file (the time it takes: benchmarks/check.py)
     assert began + run.seconds - signalled[0] < 15
+
+
+def test_out_of_memory_is_a_clean_failure(tmp_path: Path) -> None:
+    """A line allowed far past the default maximum, in a process that cannot hold it."""
+    path = tmp_path / "huge.jsonl"
+    with path.open("wb") as f:
+        f.write(b'["')
+        chunk = b"x" * (1 << 20)
+        for _ in range(300):
+            f.write(chunk)
+        f.write(b'"]\n')
+    output = tmp_path / "report.json"
+    output.write_text('{"complete": true}')
+    run = run_check(
+        [str(path), "--max-item-size", "1G", "--format", "json", "--output", str(output)],
+        tmp_path,
+        memory=700 << 20,
+    )
+    assert run.status == 2
+    assert "out of memory" in run.err
+    assert "Traceback" not in run.err
+    assert json.loads(output.read_text())["complete"] is False  # not judged "other"
