@@ -248,77 +248,85 @@ class PostgresSource:
             raise SourceError(f"{self.name}: cannot connect: no answer within {watch:g}s") from None
         except psycopg.Error as e:
             raise SourceError(f"{self.name}: cannot connect: {_pg_text(self.url, e)}") from None
-        started = False
+        started = armed = False
+        alarm: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
         try:
             conn.read_only = True
             conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             for name in ("json", "jsonb", "timestamp", "timestamptz"):
                 conn.adapters.register_loader(name, TextLoader)
-            with _deadline(watch), conn.transaction():
-                conn.execute("SET LOCAL TIME ZONE 'UTC'")
-                conn.execute("SET LOCAL DateStyle TO 'ISO, YMD'")
-                # (a lock wait is told apart: it gives up a little before the statement)
-                conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(ms + 250))
-                conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(ms))
-                conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
-                inner = (self.query or DEFAULT_QUERY).strip().rstrip(";")
-                try:
-                    described = conn.execute(
-                        sql.SQL("SELECT * FROM ({}) AS q LIMIT 0").format(sql.SQL(inner))
-                    ).description
-                except (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable):
-                    raise
-                except psycopg.Error as e:
-                    raise SourceError(
-                        f"{self.name}: the query failed: {_pg_text(self.url, e)}"
-                    ) from None
-                columns = [c.name for c in described or ()]
-                self._check_columns(columns)
-                snapshot = conn.execute("SELECT pg_current_snapshot()::text").fetchone()
-                self._seen = {
-                    "isolation": "repeatable read",
-                    "snapshot": snapshot[0] if snapshot else None,
-                }
-                # Each row's size (the sum of its columns' text) is computed once (OFFSET 0
-                # keeps the subqueries apart); a row over max_item is replaced by NULLs before
-                # anything else holds it; the window gives the size of the next rows, to size
-                # the next fetch by (a short frame: the server computes that far ahead).
-                size = sql.SQL(" + ").join(
-                    sql.SQL("coalesce(octet_length(q.{}::text), 0)").format(sql.Identifier(c))
-                    for c in columns
-                )
-                capped = [
-                    sql.SQL("CASE WHEN s.{size} <= {limit} THEN s.{c} END AS {c}").format(
-                        size=sql.Identifier(_SIZE),
-                        limit=self.max_item,
-                        c=sql.Identifier(c),
-                    )
-                    for c in columns
-                ]
-                wrapped = sql.SQL(
-                    "SELECT t.*, sum(t.{size}) OVER "
-                    "(ROWS BETWEEN CURRENT ROW AND {ahead} FOLLOWING) AS {ahead_name} "
-                    "FROM (SELECT {capped}, s.{size} FROM (SELECT q.*, {row_size} "
-                    "AS {size} FROM ({inner}) AS q OFFSET 0) AS s OFFSET 0) AS t"
-                ).format(
-                    capped=sql.SQL(", ").join(capped),
+            alarm = _deadline(watch)  # (armed around calls only, never across a yield)
+            alarm.__enter__()
+            armed = True
+            conn.execute("SET LOCAL TIME ZONE 'UTC'")
+            conn.execute("SET LOCAL DateStyle TO 'ISO, YMD'")
+            # (a lock wait is told apart: it gives up a little before the statement)
+            conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(ms + 250))
+            conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(ms))
+            conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
+            inner = (self.query or DEFAULT_QUERY).strip().rstrip(";")
+            try:
+                described = conn.execute(
+                    sql.SQL("SELECT * FROM ({}) AS q LIMIT 0").format(sql.SQL(inner))
+                ).description
+            except (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable):
+                raise
+            except psycopg.Error as e:
+                raise SourceError(
+                    f"{self.name}: the query failed: {_pg_text(self.url, e)}"
+                ) from None
+            columns = [c.name for c in described or ()]
+            self._check_columns(columns)
+            snapshot = conn.execute("SELECT pg_current_snapshot()::text").fetchone()
+            self._seen = {
+                "isolation": "repeatable read",
+                "snapshot": snapshot[0] if snapshot else None,
+            }
+            # Each row's size (the sum of its columns' text) is computed once (OFFSET 0
+            # keeps the subqueries apart); a row over max_item is replaced by NULLs before
+            # anything else holds it; the window gives the size of the next rows, to size
+            # the next fetch by (a short frame: the server computes that far ahead).
+            size = sql.SQL(" + ").join(
+                sql.SQL("coalesce(octet_length(q.{}::text), 0)").format(sql.Identifier(c))
+                for c in columns
+            )
+            capped = [
+                sql.SQL("CASE WHEN s.{size} <= {limit} THEN s.{c} END AS {c}").format(
                     size=sql.Identifier(_SIZE),
-                    row_size=size,
-                    ahead=_AHEAD_ROWS,
-                    ahead_name=sql.Identifier(_AHEAD),
-                    inner=sql.SQL(inner),
+                    limit=self.max_item,
+                    c=sql.Identifier(c),
                 )
-                with conn.cursor(name="noetl_events_check") as cur:
-                    try:
-                        cur.execute(wrapped)
-                    except (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable):
-                        raise
-                    except psycopg.Error as e:
-                        raise SourceError(
-                            f"{self.name}: the query failed: {_pg_text(self.url, e)}"
-                        ) from None
-                    started = True
-                    yield from self._rows(cur, watch)
+                for c in columns
+            ]
+            wrapped = sql.SQL(
+                "SELECT t.*, sum(t.{size}) OVER "
+                "(ROWS BETWEEN CURRENT ROW AND {ahead} FOLLOWING) AS {ahead_name} "
+                "FROM (SELECT {capped}, s.{size} FROM (SELECT q.*, {row_size} "
+                "AS {size} FROM ({inner}) AS q OFFSET 0) AS s OFFSET 0) AS t"
+            ).format(
+                capped=sql.SQL(", ").join(capped),
+                size=sql.Identifier(_SIZE),
+                row_size=size,
+                ahead=_AHEAD_ROWS,
+                ahead_name=sql.Identifier(_AHEAD),
+                inner=sql.SQL(inner),
+            )
+            cur = conn.cursor(name="noetl_events_check")
+            try:
+                cur.execute(wrapped)
+            except (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable):
+                raise
+            except psycopg.Error as e:
+                raise SourceError(
+                    f"{self.name}: the query failed: {_pg_text(self.url, e)}"
+                ) from None
+            armed = False
+            alarm.__exit__(None, None, None)
+            started = True
+            yield from self._rows(cur, watch)
+            with _deadline(watch):
+                cur.close()
+                conn.rollback()  # (read only: nothing to commit)
         except _Watchdog:
             raise (SourceIncomplete if started else SourceError)(
                 f"{late} (+2s): given up"
@@ -336,6 +344,9 @@ class PostgresSource:
                 f"{self.name}: {_pg_text(self.url, e)}"
             ) from None
         finally:
+            if armed:
+                with contextlib.suppress(BaseException):
+                    alarm.__exit__(None, None, None)
             with contextlib.suppress(Exception), _deadline(2.0):
                 conn.close()
 
