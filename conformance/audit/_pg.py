@@ -185,6 +185,7 @@ def _deadline(seconds: float) -> Iterator[None]:
 APPLICATION_NAME: Final = "noetl-events-conformance check"
 """How the reading session shows in ``pg_stat_activity``."""
 
+_KEYS: Final = frozenset({"execution_id", "event_id"})
 _SIZE: Final = "__noetl_events_size"
 _AHEAD_ROWS: Final = 31
 """How many rows ahead the server sizes: the most rows one fetch asks for."""
@@ -290,12 +291,14 @@ class PostgresSource:
                 sql.SQL("coalesce(octet_length(q.{}::text), 0)").format(sql.Identifier(c))
                 for c in columns
             )
+            # (the key columns stay when short: an oversized row is still named by its key,
+            # and --shard still selects it by its event_id)
             capped = [
-                sql.SQL("CASE WHEN s.{size} <= {limit} THEN s.{c} END AS {c}").format(
-                    size=sql.Identifier(_SIZE),
-                    limit=self.max_item,
-                    c=sql.Identifier(c),
-                )
+                sql.SQL(
+                    "CASE WHEN s.{size} <= {limit}"
+                    + (" OR octet_length(s.{c}::text) <= 1024" if c in _KEYS else "")
+                    + " THEN s.{c} END AS {c}"
+                ).format(size=sql.Identifier(_SIZE), limit=self.max_item, c=sql.Identifier(c))
                 for c in columns
             ]
             wrapped = sql.SQL(

@@ -184,8 +184,29 @@ def test_rows_of_20_mb_are_too_large_in_bounded_memory(db: str, tmp_path: Path) 
     assert run.status == 1
     assert report["complete"] is True
     assert (report["total"], report["by_kind"]) == (6, {"too_large": 6})
+    assert report["errors"][0]["line"] == "row 1 (execution_id=9, event_id=1)"
+    assert report["errors"][0]["message"].startswith("20,000,0")
     assert run.peak_rss < PEAK_RSS_LIMIT
     assert checksum(db) == before
+
+
+def test_an_oversized_row_keeps_its_key_and_its_shard(db: str, tmp_path: Path) -> None:
+    _big_rows(db, 6, 5000)
+    small = ["--format", "json", "--max-item-size", "4000"]
+    report = _report(run_check([db, *small], tmp_path))
+    assert report["by_kind"] == {"too_large": 6}
+    assert report["errors"][0]["line"] == "row 1 (execution_id=9, event_id=1)"
+    shards = [
+        [
+            e["line"]
+            for e in _report(run_check([db, *small, "--shard", f"{i}/2"], tmp_path))["errors"]
+        ]
+        for i in range(2)
+    ]
+    assert shards == [
+        [f"row {k} (execution_id=9, event_id={k})" for k in (2, 4, 6)],
+        [f"row {k} (execution_id=9, event_id={k})" for k in (1, 3, 5)],
+    ]
 
 
 def test_rows_of_3_mb_are_read_in_batches_bounded_by_bytes(db: str, tmp_path: Path) -> None:
