@@ -361,7 +361,10 @@ def _mark_failed(args: argparse.Namespace, names: list[str], reason: str) -> Non
     if args.output is None or getattr(args, "_written", False):
         return
     from conformance.audit._report import failed_report, render
+    from conformance.audit._sources import display_url
     from conformance.core._atomic import write_atomic
+
+    names = names or [display_url(spec) for spec in args.sources]
 
     with contextlib.suppress(OSError):
         if os.path.lexists(args.output):

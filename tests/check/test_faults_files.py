@@ -246,6 +246,7 @@ def test_a_failed_run_marks_the_stale_report(tmp_path: Path) -> None:
     stale = json.loads(output.read_text())
     assert stale["complete"] is False
     assert "no such file" in stale["incomplete"]["reason"]
+    assert stale["incomplete"]["source"] == str(path)
 
 
 @pytest.mark.parametrize(
