@@ -12,19 +12,35 @@ temporary folder, then times, each in a fresh process, best of ``--repeat`` runs
 
 Targets: ratio >= 0.5, peak memory < 150 MB, speed-up >= 1.7 (on two idle cores).
 
+With ``--faults``, figures for hostile inputs instead, each the peak memory of one run at the
+default settings against the 150 MB limit (and against the start-up baseline: ``check`` on an
+empty file), and the time from SIGINT to exit against the 2 s target:
+
+- a file holding one 200 MB line (kind ``too_large``, never held whole);
+- 60 PostgreSQL rows of 20 MB (``too_large``, never sent) and 60 rows of 3 MB (read in
+  batches bounded by bytes), in a scratch database on ``NOETL_EVENTS_TEST_PG`` (with
+  ``--timeout 60``: the server's sizing of such rows is slow, and only memory is measured);
+- 2,000,000 invalid lines with ``--max-errors 0`` (100,000 listed, the rest counted);
+- SIGINT 1 s into a long run: a file with ``--jobs 1`` and ``--jobs 2``, PostgreSQL and NATS
+  (``NOETL_EVENTS_TEST_NATS``) when configured.
+
     PYTHONPATH=. python benchmarks/check.py [--lines 1000000] [--repeat 3]
+    PYTHONPATH=. python benchmarks/check.py --faults
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import dataclasses
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -71,13 +87,208 @@ def best(argv: list[str], repeat: int) -> Run:
     return min(runs, key=lambda r: r.wall)
 
 
+LIMIT_MB = 150.0
+INTERRUPT_TARGET = 2.0
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+
+
+def measured(argv: list[str]) -> Run:
+    """One run whatever its exit status (2 and 3 included)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, code)
+
+
+def interrupted(argv: list[str], after: float = 1.0) -> tuple[float, int]:
+    """Seconds from SIGINT (``after`` seconds into the run) to the exit, and the status."""
+    proc = subprocess.Popen(argv, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(after)
+    sent = time.perf_counter()
+    proc.send_signal(signal.SIGINT)
+    _, status, _ = os.wait4(proc.pid, 0)
+    return time.perf_counter() - sent, os.waitstatus_to_exitcode(status)
+
+
+def _pg_scratch(url: str) -> tuple[str, Callable[[], None]]:
+    """A scratch database on the server of ``url`` with noetl.event: (its URL, a dropper)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    name = f"noetl_check_bench_{os.getpid()}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    scratch = urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+    with psycopg.connect(scratch, autocommit=True) as conn:
+        conn.execute((ROOT / "scripts" / "noetl-event.sql").read_text())
+
+    def drop() -> None:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return scratch, drop
+
+
+def _pg_rows(url: str, rows: int, size: int, *, first: int = 1) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            """INSERT INTO noetl.event (execution_id, event_id, node_name, event_type, status,
+                                        result, created_at)
+               SELECT 9, n, 'fetch', 'command.completed', 'COMPLETED',
+                      jsonb_build_object('status', 'COMPLETED', 'context',
+                                         jsonb_build_object('blob', repeat(md5(n::text), %s))),
+                      '2026-05-31 03:14:15'
+               FROM generate_series(%s::bigint, %s::bigint) AS n""",
+            [max(1, size // 32), first, first + rows - 1],
+        )
+
+
+def _nats_stream(url: str, count: int) -> str:
+    import nats
+
+    server, _, _ = url.rpartition("/")
+    name = f"check_bench_{os.getpid()}"
+    line = b"x" * 300
+
+    async def go() -> None:
+        nc = await nats.connect(servers=[server], connect_timeout=5)
+        js = nc.jetstream(timeout=60)
+        await js.add_stream(name=name, subjects=[f"{name}.>"])
+        for _ in range(count):
+            await nc.publish(f"{name}.e", line)
+        await nc.flush(timeout=60)
+        await asyncio.sleep(1)
+        await nc.close()
+
+    asyncio.run(go())
+    return f"{server}/{name}"
+
+
+def _nats_drop(url: str) -> None:
+    import nats
+
+    server, _, name = url.rpartition("/")
+
+    async def go() -> None:
+        nc = await nats.connect(servers=[server], connect_timeout=5)
+        await nc.jetstream().delete_stream(name)
+        await nc.close()
+
+    asyncio.run(go())
+
+
+def faults() -> int:
+    """The figures for hostile inputs (see the module's docstring)."""
+    py = sys.executable
+    tmp = Path(tempfile.mkdtemp(prefix="noetl-check-faults-"))
+    check = [py, "-c", CHECK, "check"]
+    rows: list[tuple[str, float, int, str]] = []
+    try:
+        empty = tmp / "empty.jsonl"
+        empty.write_bytes(b"")
+        base = measured([*check, str(empty)]).peak_mb
+
+        line = tmp / "line.jsonl"
+        with line.open("wb") as f:
+            chunk = b"x" * (1 << 20)
+            for _ in range(200):
+                f.write(chunk)
+            f.write(b"\n")
+        run = measured([*check, str(line), "--format", "json"])
+        rows.append(("one 200 MB line", run.peak_mb, run.status, "too_large"))
+        line.unlink()
+
+        blank = tmp / "errors.jsonl"
+        blank.write_bytes(b"\n" * 2_000_000)
+        run = measured([*check, str(blank), "--format", "json", "--max-errors", "0"])
+        rows.append(("2,000,000 errors, --max-errors 0", run.peak_mb, run.status, ""))
+
+        pg = os.environ.get("NOETL_EVENTS_TEST_PG")
+        if pg:
+            scratch, drop = _pg_scratch(pg)
+            try:
+                _pg_rows(scratch, 60, 20_000_000)
+                # (--timeout 60: sizing the first 32 rows of 20 MB can take the server more
+                # than the default 10 s on a busy machine; memory is what is measured here)
+                run = measured([*check, scratch, "--format", "json", "--timeout", "60"])
+                rows.append(("60 PostgreSQL rows of 20 MB", run.peak_mb, run.status, "too_large"))
+                _pg_rows(scratch, 60, 3_000_000, first=1000)
+                run = measured(
+                    [*check, scratch, "--format", "json", "--timeout", "60", "--query", _BIG_QUERY]
+                )
+                rows.append(("60 PostgreSQL rows of 3 MB", run.peak_mb, run.status, "read"))
+            finally:
+                drop()
+        else:
+            print("NOETL_EVENTS_TEST_PG not set: no PostgreSQL figures", file=sys.stderr)
+
+        print(f"\n{'input (default settings)':<34} {'peak MB':>8} {'vs limit':>9} {'status':>6}")
+        print(f"{'baseline: an empty file':<34} {base:8.1f} {base / LIMIT_MB:8.2f}x")
+        for name, peak, status, note in rows:
+            print(f"{name:<34} {peak:8.1f} {peak / LIMIT_MB:8.2f}x {status:>6}  {note}")
+        print(f"(limit {LIMIT_MB:.0f} MB: every ratio must stay under 1.00)")
+
+        big = tmp / "events.jsonl"
+        with big.open("w", encoding="utf-8") as f:
+            for text in realistic_lines(1_000_000, 20261128):
+                f.write(text)
+                f.write("\n")
+        stops = [
+            ("file, --jobs 1", [*check, str(big), "--exact"]),
+            ("file, --jobs 2", [*check, str(big), "--exact", "--jobs", "2"]),
+        ]
+        stream = None
+        if pg:
+            scratch, drop = _pg_scratch(pg)
+            _pg_rows(scratch, 200_000, 100)
+            stops.append(("PostgreSQL", [*check, scratch, "--exact"]))
+        nats_url = os.environ.get("NOETL_EVENTS_TEST_NATS")
+        if nats_url:
+            stream = _nats_stream(nats_url, 300_000)
+            stops.append(("NATS", [*check, stream, "--exact"]))
+        print(f"\n{'SIGINT 1 s into':<20} {'to exit s':>9} {'vs 2 s':>7} {'status':>6}")
+        try:
+            for name, argv in stops:
+                seconds, status = interrupted(argv)
+                print(f"{name:<20} {seconds:9.2f} {seconds / INTERRUPT_TARGET:6.2f}x {status:>6}")
+        finally:
+            if pg:
+                drop()
+            if stream:
+                _nats_drop(stream)
+        print(f"(target {INTERRUPT_TARGET:.0f} s: every ratio must stay under 1.00; status 130)")
+    finally:
+        shutil.rmtree(tmp)
+    return 0
+
+
+_BIG_QUERY = (
+    "SELECT execution_id, event_type, node_name AS step, status, created_at, "
+    "result -> 'context' AS context, event_id, worker_id, meta FROM noetl.event "
+    "WHERE event_id >= 1000 ORDER BY event_id"
+)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=20261128)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument(
+        "--faults", action="store_true", help="figures for hostile inputs and interruption"
+    )
     args = parser.parse_args()
+    if args.faults:
+        return faults()
 
     tmp = Path(tempfile.mkdtemp(prefix="noetl-check-bench-"))
     data = tmp / "events.jsonl"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Final, Literal, TypeVar
 
 from noetl_events_ref import EnvelopeError, decode_event, decode_request
@@ -22,8 +22,10 @@ from . import _fast
 
 __all__ = [
     "MAX_EVENT_TYPES",
+    "MAX_KEPT",
     "MAX_TEXT",
     "OTHER_EVENT_TYPES",
+    "TOO_LARGE",
     "Auditor",
     "Finding",
     "Hazard",
@@ -41,6 +43,11 @@ OTHER_EVENT_TYPES: Final = "(other)"
 """Where the occurrences of the event types beyond :data:`MAX_EVENT_TYPES` are counted."""
 MAX_TEXT: Final = 2_000
 """Messages, paths and details longer than this are cut (a 100 MB line stays a short report)."""
+MAX_KEPT: Final = 100_000
+"""At most this many findings (and hazards) are kept for the report, even with
+``--max-errors 0``; past it they are counted, not stored (memory stays bounded)."""
+TOO_LARGE: Final = "too_large"
+"""The error kind of a line, row or message over the maximum item size (not read whole)."""
 
 
 def _cut(text: str) -> str:
@@ -121,8 +128,10 @@ _Item = TypeVar("_Item", Finding, Hazard)
 class Tally:
     """What a check found in some lines: counts, and the first findings and hazards.
 
-    ``max_items`` caps the findings and the hazards kept (0: keep all); the counts are exact.
-    ``lines`` is how many lines were read (a shard checks only some of them)."""
+    ``max_items`` caps the findings and the hazards kept (0: up to :data:`MAX_KEPT`); the
+    counts are exact. ``lines`` is how many lines were read (a shard checks only some of
+    them). ``stopped`` says why a run ended before the end of its sources: ``(source index,
+    reason, partial)``, ``partial`` when reading had begun (see :func:`._run.run`)."""
 
     max_items: int = 100
     total: int = 0
@@ -134,13 +143,18 @@ class Tally:
     hazard_lines: int = 0
     hazards_by_kind: Counter[str] = dataclasses.field(default_factory=Counter)
     hazards: list[Hazard] = dataclasses.field(default_factory=list)
+    stopped: tuple[int, str, bool] | None = None
 
     @property
     def invalid(self) -> int:
         return self.total - self.valid
 
+    @property
+    def complete(self) -> bool:
+        return self.stopped is None
+
     def _room(self, items: list[Finding] | list[Hazard]) -> bool:
-        return self.max_items == 0 or len(items) < self.max_items
+        return len(items) < min(self.max_items or MAX_KEPT, MAX_KEPT)
 
     def add_finding(self, finding: Finding) -> None:
         self.by_kind[finding.kind] += 1
@@ -214,8 +228,10 @@ class Auditor:
         max_items: int = 100,
         hazards: bool = False,
         fast: bool = True,
+        max_item: int = 4 << 20,
     ) -> None:
         self.max_items = max_items
+        self.max_item = max_item
         self._decode = decode_event if mode == "event" else decode_request
         prover = (
             (_fast.event_prover() if mode == "event" else _fast.request_prover()) if fast else None
@@ -234,8 +250,15 @@ class Auditor:
     def tally(self) -> Tally:
         return Tally(max_items=self.max_items)
 
-    def check(self, tally: Tally, lines: Sequence[bytes], where: Locator) -> None:
-        """Check every line of ``lines`` into ``tally``."""
+    def check(
+        self,
+        tally: Tally,
+        lines: Sequence[bytes],
+        where: Locator,
+        oversized: Mapping[int, int] | None = None,
+    ) -> None:
+        """Check every line of ``lines`` into ``tally``; ``oversized`` maps the index of each
+        line over the maximum item size to its size (its text is not there)."""
         n = len(lines)
         tally.total += n
         if self._prove is not None:
@@ -247,6 +270,19 @@ class Auditor:
         invalid: list[int] = []
         decode = self._decode
         for k in slow:
+            if oversized and k in oversized:
+                invalid.append(k)
+                tally.add_finding(
+                    Finding(
+                        where.source,
+                        where(k),
+                        TOO_LARGE,
+                        "$",
+                        f"{oversized[k]:,} bytes, over the maximum item size of "
+                        f"{self.max_item:,} bytes (--max-item-size): not read",
+                    )
+                )
+                continue
             try:
                 record = decode(lines[k])
             except EnvelopeError as e:
@@ -255,6 +291,8 @@ class Auditor:
                     Finding(where.source, where(k), e.kind, _cut(e.path), _cut(e.message))
                 )
                 continue
+            except MemoryError:  # not a verdict on the line: the run cannot go on
+                raise
             except Exception as e:  # a bug in the reference: report it, keep going
                 invalid.append(k)
                 tally.add_finding(

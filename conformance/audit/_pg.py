@@ -16,23 +16,37 @@ are. ``--query`` runs any SELECT instead; its columns are taken by name (``step`
 ``node_name``; ``context``, or ``result`` to take its ``context`` from; ``event_id``,
 ``worker_id``, ``meta`` optional).
 
-Reading is read-only: one transaction set ``READ ONLY``, a server-side (named) cursor fetched in
-batches of ``batch`` rows.
+Reading is read-only and snapshot-consistent: one transaction set ``REPEATABLE READ, READ
+ONLY``, a server-side (named) cursor fetched in batches of at most ``batch`` rows and about
+``batch_bytes`` bytes. ``statement_timeout`` and ``lock_timeout`` are the run's ``--timeout``;
+TCP keepalives and a watchdog end a read from a server that stopped answering.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import math
 import re
+import signal
+import threading
+import zlib
 from collections.abc import Iterator, Sequence
 from typing import Any, Final
 
 from noetl_events_ref._model import EVENT_SPEC
 
-from ._sources import Block, MissingExtra, SourceError
+from ._sources import DEFAULT_MAX_ITEM, Block, MissingExtra, SourceError, SourceIncomplete
 
-__all__ = ["DEFAULT_QUERY", "PostgresSource", "member_text", "rebuild_line", "timestamp_text"]
+__all__ = [
+    "APPLICATION_NAME",
+    "DEFAULT_QUERY",
+    "PostgresSource",
+    "member_text",
+    "rebuild_line",
+    "timestamp_text",
+]
 
 _EVENT_FIELDS: Final = tuple(f.name for f in EVENT_SPEC.fields)  # in field order
 
@@ -143,9 +157,51 @@ def rebuild_line(row: dict[str, tuple[Any, bool]]) -> bytes:
     return ("{" + ",".join(parts) + "}").encode("utf-8", "surrogatepass")
 
 
+class _Watchdog(Exception):
+    """A PostgreSQL call that took longer than the timeout allows."""
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Raise :class:`_Watchdog` in this thread if the block lasts more than ``seconds`` (a
+    frozen server answers nothing, not even to a cancel). Only the main thread can have an
+    alarm; elsewhere the server-side timeouts and TCP keepalives are all there is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def fire(signum: int, frame: object) -> None:
+        raise _Watchdog
+
+    previous = signal.signal(signal.SIGALRM, fire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+APPLICATION_NAME: Final = "noetl-events-conformance check"
+"""How the reading session shows in ``pg_stat_activity``."""
+
+_KEYS: Final = frozenset({"execution_id", "event_id"})
+_SIZE: Final = "__noetl_events_size"
+_AHEAD_ROWS: Final = 31
+"""How many rows ahead the server sizes: the most rows one fetch asks for."""
+_AHEAD: Final = "__noetl_events_ahead"
+
+
 @dataclasses.dataclass(slots=True)
 class PostgresSource:
-    """The envelopes stored in a PostgreSQL database."""
+    """The envelopes stored in a PostgreSQL database.
+
+    Read in one ``REPEATABLE READ``, ``READ ONLY`` transaction (one snapshot for the whole
+    run), with ``statement_timeout`` and ``lock_timeout`` set to ``timeout``, TCP keepalives,
+    and a watchdog that gives up on a call the server does not answer in ``timeout`` + 2 s.
+    A row whose text is over ``max_item`` bytes is not sent (the server sends its size
+    instead: it is judged ``too_large``); a fetch asks for as many rows as fit in
+    ``batch_bytes``, from the sizes of the next rows that the server reports with each row."""
 
     url: str
     name: str
@@ -153,45 +209,152 @@ class PostgresSource:
     batch: int = 5000
     timeout: float = 10.0
     unit: str = "rows"
+    max_item: int = DEFAULT_MAX_ITEM
+    batch_bytes: int = 8 << 20
+    _seen: dict[str, object] = dataclasses.field(default_factory=dict)
 
     @property
     def total(self) -> None:
         return None
 
+    def info(self) -> dict[str, object]:
+        return {"name": self.name, "kind": "postgresql", **self._seen}
+
     def blocks(self) -> Iterator[Block]:
         try:
             import psycopg
+            from psycopg import sql
             from psycopg.types.string import TextLoader
         except ImportError:
             raise MissingExtra(
                 f"{self.name}: reading PostgreSQL needs psycopg: "
                 "pip install 'noetl-events-conformance[postgres]'"
             ) from None
+        ms = max(1, int(self.timeout * 1000))
+        watch = self.timeout + 2.0
+        late = f"{self.name}: the server did not answer within {self.timeout:g}s"
         try:
-            conn = psycopg.connect(self.url, connect_timeout=max(1, int(self.timeout)))
+            with _deadline(watch):
+                conn = psycopg.connect(
+                    self.url,
+                    connect_timeout=max(1, math.ceil(self.timeout)),
+                    keepalives=1,
+                    keepalives_idle=max(1, int(self.timeout / 2)),
+                    keepalives_interval=1,
+                    keepalives_count=3,
+                    tcp_user_timeout=ms,
+                    application_name=APPLICATION_NAME,
+                )
+        except _Watchdog:
+            raise SourceError(f"{self.name}: cannot connect: no answer within {watch:g}s") from None
         except psycopg.Error as e:
-            raise SourceError(f"{self.name}: cannot connect: {e}".strip()) from None
+            raise SourceError(f"{self.name}: cannot connect: {_pg_text(self.url, e)}") from None
+        started = armed = False
+        alarm: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
         try:
             conn.read_only = True
+            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             for name in ("json", "jsonb", "timestamp", "timestamptz"):
                 conn.adapters.register_loader(name, TextLoader)
-            with conn.transaction():
-                conn.execute("SET LOCAL TIME ZONE 'UTC'")
-                conn.execute("SET LOCAL DateStyle TO 'ISO, YMD'")
-                with conn.cursor(name="noetl_events_check") as cur:
-                    try:
-                        cur.execute(self.query or DEFAULT_QUERY)
-                    except psycopg.Error as e:
-                        raise SourceError(f"{self.name}: the query failed: {e}".strip()) from None
-                    yield from self._rows(cur)
+            alarm = _deadline(watch)  # (armed around calls only, never across a yield)
+            alarm.__enter__()
+            armed = True
+            conn.execute("SET LOCAL TIME ZONE 'UTC'")
+            conn.execute("SET LOCAL DateStyle TO 'ISO, YMD'")
+            # (a lock wait is told apart: it gives up a little before the statement)
+            conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(ms + 250))
+            conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(ms))
+            conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
+            inner = (self.query or DEFAULT_QUERY).strip().rstrip(";")
+            try:
+                described = conn.execute(
+                    sql.SQL("SELECT * FROM ({}) AS q LIMIT 0").format(sql.SQL(inner))
+                ).description
+            except (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable):
+                raise
+            except psycopg.Error as e:
+                raise SourceError(
+                    f"{self.name}: the query failed: {_pg_text(self.url, e)}"
+                ) from None
+            columns = [c.name for c in described or ()]
+            self._check_columns(columns)
+            snapshot = conn.execute("SELECT pg_current_snapshot()::text").fetchone()
+            self._seen = {
+                "isolation": "repeatable read",
+                "snapshot": snapshot[0] if snapshot else None,
+            }
+            # Each row's size (the sum of its columns' text) is computed once (OFFSET 0
+            # keeps the subqueries apart); a row over max_item is replaced by NULLs before
+            # anything else holds it; the window gives the size of the next rows, to size
+            # the next fetch by (a short frame: the server computes that far ahead).
+            size = sql.SQL(" + ").join(
+                sql.SQL("coalesce(octet_length(q.{}::text), 0)").format(sql.Identifier(c))
+                for c in columns
+            )
+            # (the key columns stay when short: an oversized row is still named by its key,
+            # and --shard still selects it by its event_id)
+            capped = [
+                sql.SQL(
+                    "CASE WHEN s.{size} <= {limit}"
+                    + (" OR octet_length(s.{c}::text) <= 1024" if c in _KEYS else "")
+                    + " THEN s.{c} END AS {c}"
+                ).format(size=sql.Identifier(_SIZE), limit=self.max_item, c=sql.Identifier(c))
+                for c in columns
+            ]
+            wrapped = sql.SQL(
+                "SELECT t.*, sum(t.{size}) OVER "
+                "(ROWS BETWEEN CURRENT ROW AND {ahead} FOLLOWING) AS {ahead_name} "
+                "FROM (SELECT {capped}, s.{size} FROM (SELECT q.*, {row_size} "
+                "AS {size} FROM ({inner}) AS q OFFSET 0) AS s OFFSET 0) AS t"
+            ).format(
+                capped=sql.SQL(", ").join(capped),
+                size=sql.Identifier(_SIZE),
+                row_size=size,
+                ahead=_AHEAD_ROWS,
+                ahead_name=sql.Identifier(_AHEAD),
+                inner=sql.SQL(inner),
+            )
+            cur = conn.cursor(name="noetl_events_check")
+            try:
+                cur.execute(wrapped)
+            except (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable):
+                raise
+            except psycopg.Error as e:
+                raise SourceError(
+                    f"{self.name}: the query failed: {_pg_text(self.url, e)}"
+                ) from None
+            armed = False
+            alarm.__exit__(None, None, None)
+            started = True
+            yield from self._rows(cur, watch)
+            with _deadline(watch):
+                cur.close()
+                conn.rollback()  # (read only: nothing to commit)
+        except _Watchdog:
+            raise (SourceIncomplete if started else SourceError)(
+                f"{late} (+2s): given up"
+            ) from None
+        except psycopg.errors.QueryCanceled:
+            raise (SourceIncomplete if started else SourceError)(
+                f"{late} (statement_timeout)"
+            ) from None
+        except psycopg.errors.LockNotAvailable:
+            raise (SourceIncomplete if started else SourceError)(
+                f"{late}: a lock was held (lock_timeout)"
+            ) from None
         except psycopg.Error as e:
-            raise SourceError(f"{self.name}: {e}".strip()) from None
+            raise (SourceIncomplete if started else SourceError)(
+                f"{self.name}: {_pg_text(self.url, e)}"
+            ) from None
         finally:
-            conn.close()
+            if armed:
+                with contextlib.suppress(BaseException):
+                    alarm.__exit__(None, None, None)
+            with contextlib.suppress(Exception), _deadline(2.0):
+                conn.close()
 
-    def _rows(self, cur: Any) -> Iterator[Block]:
-        columns = [(c.name, c.type_code in _JSON_OIDS, c.type_code) for c in cur.description]
-        names = {c[0] for c in columns}
+    def _check_columns(self, columns: list[str]) -> None:
+        names = set(columns)
         missing = [c for c in _REQUIRED if c not in names]
         if not names & {"step", "node_name"}:
             missing.append("step (or node_name)")
@@ -199,21 +362,76 @@ class PostgresSource:
             missing.append("context (or result)")
         if missing:
             raise SourceError(f"{self.name}: the query gives no column {', '.join(missing)}")
+
+    def _rows(self, cur: Any, watch: float) -> Iterator[Block]:
         done = 0
+        want = 1  # the sizes ahead are known from the first row on
+        safe = max(1, self.batch_bytes // max(1, self.max_item))
+        columns: list[tuple[str, bool, int]] | None = None
         while True:
-            rows: Sequence[Any] = cur.fetchmany(self.batch)
+            with _deadline(watch):
+                rows: Sequence[Any] = cur.fetchmany(want)
             if not rows:
+                self._seen["rows"] = done
                 return
-            lines, keys = [], []
+            if columns is None:
+                columns = [
+                    (c.name, c.type_code in _JSON_OIDS, c.type_code) for c in cur.description
+                ][:-2]
+            lines: list[bytes] = []
+            keys: list[str] = []
+            shard_keys: list[int] = []
+            oversized: list[tuple[int, int]] = []
             for row in rows:
                 done += 1
+                size = row[-2]
                 record = {
                     name: (timestamp_text(v) if oid in (1114, 1184) and v is not None else v, js)
-                    for (name, js, oid), v in zip(columns, row, strict=True)
+                    for (name, js, oid), v in zip(columns, row[:-2], strict=True)
                 }
-                lines.append(rebuild_line(record))
+                if size is not None and size > self.max_item:
+                    oversized.append((len(lines), int(size)))
+                    lines.append(b"")
+                else:
+                    lines.append(rebuild_line(record))
                 keys.append(_row_key(done, record))
-            yield Block(lines, done - len(lines) + 1, keys, done)
+                shard_keys.append(_shard_key(record, lines[-1], done))
+            last = rows[-1]
+            ahead = int(last[-1] or 0) - int(last[-2] or 0)  # the next _AHEAD_ROWS rows
+            want = min(self.batch, _AHEAD_ROWS) if ahead <= self.batch_bytes else safe
+            del rows, last  # (not held while the next batch is fetched)
+            block = Block(lines, done - len(lines) + 1, keys, done, tuple(oversized), shard_keys)
+            del lines, keys, shard_keys, oversized
+            yield block
+            del block
+
+
+def _pg_text(url: str, error: BaseException) -> str:
+    """psycopg's message, with the URL's secrets masked wherever it shows."""
+    text = str(error).strip() or type(error).__name__
+    for secret in _secrets_of(url):
+        text = text.replace(secret, "***")
+    return text
+
+
+def _secrets_of(url: str) -> list[str]:
+    from urllib.parse import parse_qsl, unquote, urlsplit
+
+    try:
+        parts = urlsplit(url)
+        found = [parts.password] if parts.password else []
+        found += [v for _, v in parse_qsl(parts.query) if v]
+    except ValueError:
+        return []
+    return [s for s in {*found, *(unquote(f) for f in found)} if len(s) >= 3]
+
+
+def _shard_key(record: dict[str, tuple[Any, bool]], line: bytes, n: int) -> int:
+    """A row's stable key for ``--shard``: its ``event_id``, else a checksum of its envelope."""
+    event_id = record.get("event_id", (None, False))[0]
+    if isinstance(event_id, int):
+        return event_id
+    return zlib.crc32(line) if line else n
 
 
 def _row_key(n: int, record: dict[str, tuple[Any, bool]]) -> str:

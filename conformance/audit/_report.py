@@ -2,7 +2,10 @@
 
 JSON, exactly::
 
-    {"total": n, "valid": n, "invalid": n,
+    {"complete": bool,                  # every line of every source was read and judged
+     "incomplete": {"source", "reason", "partial"},    # only when not complete
+     "sources": [{"name", "kind", ...}],               # what was seen of each source
+     "total": n, "valid": n, "invalid": n,
      "by_kind": {kind: n},              # invalid lines by error kind (sorted by kind)
      "by_event_type": {type: n},        # valid envelopes by event type (sorted)
      "errors": [{"line", "kind", "path", "message"}],   # the first --max-errors, in order
@@ -11,6 +14,10 @@ JSON, exactly::
 
 ``line`` is the line number (from 1) when one file or stdin is checked, the row or message key
 for PostgreSQL and NATS; with several sources it is ``"SOURCE:LINE"``.
+
+A run that is not complete says why (``reason``) and which source stopped it; ``partial`` is
+true when that source was read in part (its lines before the stop are in the counts), false
+when it could not be read at all. The sources after it were not read.
 """
 
 from __future__ import annotations
@@ -19,9 +26,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from ._check import Finding, Hazard, Tally
+from ._check import MAX_KEPT, Finding, Hazard, Tally
 
-__all__ = ["render", "report_json"]
+__all__ = ["failed_report", "render", "report_json"]
 
 
 def _where(names: Sequence[str], item: Finding | Hazard) -> int | str:
@@ -30,9 +37,21 @@ def _where(names: Sequence[str], item: Finding | Hazard) -> int | str:
     return f"{names[item.source]}:{item.line}"
 
 
-def report_json(tally: Tally, names: Sequence[str], *, hazards: bool) -> dict[str, Any]:
-    """The report as a JSON value (``names``: the sources, in order)."""
-    out: dict[str, Any] = {
+def report_json(
+    tally: Tally,
+    names: Sequence[str],
+    *,
+    hazards: bool,
+    sources: Sequence[dict[str, object]] | None = None,
+) -> dict[str, Any]:
+    """The report as a JSON value (``names``: the sources, in order; ``sources``: what each
+    one says it saw)."""
+    out: dict[str, Any] = {"complete": tally.complete}
+    if tally.stopped is not None:
+        index, reason, partial = tally.stopped
+        out["incomplete"] = {"source": names[index], "reason": reason, "partial": partial}
+    out["sources"] = list(sources) if sources is not None else [{"name": n} for n in names]
+    out |= {
         "total": tally.total,
         "valid": tally.valid,
         "invalid": tally.invalid,
@@ -55,6 +74,14 @@ def report_json(tally: Tally, names: Sequence[str], *, hazards: bool) -> dict[st
     return out
 
 
+def failed_report(names: Sequence[str], reason: str) -> dict[str, Any]:
+    """The report of a run that failed before it could count anything (written over a previous
+    ``--output`` so that it does not look current)."""
+    tally = Tally()
+    tally.stopped = (0, reason, False)
+    return report_json(tally, names or ["?"], hazards=False)
+
+
 def _by_count(counts: dict[str, int]) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
@@ -62,7 +89,9 @@ def _by_count(counts: dict[str, int]) -> list[tuple[str, int]]:
 def _shown(shown: int, total: int, what: str) -> str:
     if shown >= total:
         return f"{what}:"
-    return f"{what} (the first {shown:,} of {total:,}; --max-errors 0 shows all):"
+    if shown >= MAX_KEPT:
+        return f"{what} (the first {shown:,} of {total:,}; no more are kept):"
+    return f"{what} (the first {shown:,} of {total:,}; --max-errors 0 shows more):"
 
 
 def _text(report: dict[str, Any], title: str) -> str:
@@ -70,6 +99,8 @@ def _text(report: dict[str, Any], title: str) -> str:
         f"{title}: {report['total']:,} checked, {report['valid']:,} valid, "
         f"{report['invalid']:,} invalid"
     ]
+    if not report["complete"]:
+        lines.append(f"INCOMPLETE: {report['incomplete']['reason']}")
     if report["by_kind"]:
         lines.append("invalid by kind:")
         lines += [f"  {k:<22} {n:>12,}" for k, n in _by_count(report["by_kind"])]
@@ -101,9 +132,10 @@ def _cell(value: object) -> str:
 
 
 def _markdown(report: dict[str, Any], title: str) -> str:
-    out = [
-        f"## {title}",
-        "",
+    out = [f"## {title}", ""]
+    if not report["complete"]:
+        out += [f"**Incomplete:** {_cell(report['incomplete']['reason'])}", ""]
+    out += [
         "| checked | valid | invalid |",
         "|---:|---:|---:|",
         f"| {report['total']:,} | {report['valid']:,} | {report['invalid']:,} |",
@@ -137,10 +169,38 @@ def _markdown(report: dict[str, Any], title: str) -> str:
     return "\n".join(out) + "\n"
 
 
+def _dump(value: Any, indent: str, parts: list[str]) -> None:
+    """JSON for ``value`` into ``parts``: objects one member a line, a list of objects (the
+    errors, the hazards) one object a line, written by the C encoder (a report listing
+    100,000 errors stays a few bytes per character, not a tree of small strings)."""
+    inner = indent + "  "
+    if isinstance(value, dict) and value:
+        parts.append("{")
+        for n, (key, item) in enumerate(value.items()):
+            parts.append(f"{',' if n else ''}\n{inner}{json.dumps(key, ensure_ascii=False)}: ")
+            _dump(item, inner, parts)
+        parts.append(f"\n{indent}}}")
+    elif isinstance(value, list) and value:
+        compact = all(isinstance(item, dict) for item in value)
+        parts.append("[")
+        for n, item in enumerate(value):
+            parts.append(f"{',' if n else ''}\n{inner}")
+            if compact:
+                parts.append(json.dumps(item, ensure_ascii=False))
+            else:
+                _dump(item, inner, parts)
+        parts.append(f"\n{indent}]")
+    else:
+        parts.append(json.dumps(value, ensure_ascii=False))
+
+
 def render(report: dict[str, Any], fmt: str, title: str) -> str:
     """The report as ``fmt`` (``text``, ``json`` or ``markdown``)."""
     if fmt == "json":
-        return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+        parts: list[str] = []
+        _dump(report, "", parts)
+        parts.append("\n")
+        return "".join(parts)
     if fmt == "markdown":
         return _markdown(report, title)
     return _text(report, title)

@@ -4,15 +4,22 @@
 order, so the report is the one ``--jobs 1`` gives:
 
 - a plain file is cut into byte ranges at line starts (:func:`~._sources.split_file`), each
-  read by a worker straight from the file;
+  read by a worker straight from the one descriptor opened for it (inherited: a file renamed
+  or replaced meanwhile is not reopened);
 - other sources (gzip, stdin, PostgreSQL, NATS) are read here, and their blocks are checked by
   the workers.
 
 At most ``2 * N`` pieces are in flight, so memory stays bounded whatever the source's size.
 
-``--shard I/N`` checks only the lines whose number (from 1; rows and messages by their order)
-is ``I`` modulo ``N``: the N shards of a source are disjoint and together check every line
-once. ``total`` then counts the checked lines.
+``--shard I/N`` checks only the lines whose key is ``I`` modulo ``N``: for files and stdin the
+line number (from 1), for NATS the stream sequence, for PostgreSQL the ``event_id`` (or, when
+a row has none, a checksum of the envelope it stores). The N shards of a source are disjoint
+and together check every line once; for NATS and PostgreSQL this holds when messages or rows
+are added or removed between the shard runs too (each one is checked by the shard its own
+key names, whatever else changed). ``total`` then counts the checked lines.
+
+A source that fails, or stops answering, ends the run there: the tally holds what was read
+and says why it stopped (:attr:`~._check.Tally.stopped`).
 """
 
 from __future__ import annotations
@@ -23,7 +30,16 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from ._check import Auditor, Keyed, Mode, Numbered, Tally
-from ._sources import Block, FileSource, Source, count_lines, split_file
+from ._sources import (
+    DEFAULT_MAX_ITEM,
+    Block,
+    FileSource,
+    Source,
+    SourceError,
+    SourceIncomplete,
+    count_lines,
+    split_file,
+)
 
 if TYPE_CHECKING:  # (multiprocessing is imported only when --jobs asks for it)
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -47,10 +63,15 @@ class AuditOptions:
     max_items: int = 100
     hazards: bool = False
     fast: bool = True
+    max_item: int = DEFAULT_MAX_ITEM
 
     def auditor(self) -> Auditor:
         return Auditor(
-            mode=self.mode, max_items=self.max_items, hazards=self.hazards, fast=self.fast
+            mode=self.mode,
+            max_items=self.max_items,
+            hazards=self.hazards,
+            fast=self.fast,
+            max_item=self.max_item,
         )
 
 
@@ -72,15 +93,28 @@ def _check_block(auditor: Auditor, tally: Tally, index: int, block: Block, shard
     lines: Sequence[bytes] = block.lines
     first, step = block.first, 1
     keys = block.keys
+    oversized = dict(block.oversized) if block.oversized else None
     if shard.count > 1:
-        skip = (shard.index - block.first) % shard.count
-        lines = block.lines[skip :: shard.count]
-        keys = keys[skip :: shard.count] if keys is not None else None
-        first, step = block.first + skip, shard.count
+        count, index = shard.count, shard.index
+        if block.shard_keys is not None:
+            picked = [k for k, key in enumerate(block.shard_keys) if key % count == index]
+        else:
+            picked = list(range((index - block.first) % count, len(lines), count))
+            if picked:
+                first, step = block.first + picked[0], count
+        lines = [block.lines[k] for k in picked]
+        if keys is not None:
+            keys = [keys[k] for k in picked]
+        if oversized:
+            oversized = {j: oversized[k] for j, k in enumerate(picked) if k in oversized}
     if not lines:
         return
     where = Keyed(index, keys) if keys is not None else Numbered(index, first, step)
-    auditor.check(tally, lines, where)
+    auditor.check(tally, lines, where, oversized)
+
+
+def _stop(tally: Tally, index: int, error: SourceError, started: bool) -> None:
+    tally.stopped = (index, str(error), started or isinstance(error, SourceIncomplete))
 
 
 def _run_serial(
@@ -90,9 +124,16 @@ def _run_serial(
     tally = auditor.tally()
     for index, source in enumerate(sources):
         progress.start(source)
-        for block in source.blocks():
-            _check_block(auditor, tally, index, block, shard)
-            progress.advance(block.done)
+        started = False
+        try:
+            for block in source.blocks():
+                started = True
+                _check_block(auditor, tally, index, block, shard)
+                progress.advance(block.done)
+                del block  # (not held while the next one is read)
+        except SourceError as e:
+            _stop(tally, index, e, started)
+            break
     return tally
 
 
@@ -102,16 +143,22 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(options: AuditOptions, shard: Shard) -> None:
+    import signal
+
+    # Ctrl-C reaches the whole process group: the parent alone ends the run (and says so),
+    # workers neither print tracebacks nor inherit the parent's SIGTERM handling.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _WORKER["auditor"] = options.auditor()
     _WORKER["shard"] = shard
 
 
-def _check_range(index: int, path: str, start: int, end: int, first: int | None) -> Tally:
-    """A byte range of a file; numbered from ``first``, or from 1 when unknown (the caller
-    moves the line numbers)."""
+def _check_range(index: int, file: FileSource, start: int, end: int, first: int | None) -> Tally:
+    """A byte range of a file (read through the descriptor this process inherited); numbered
+    from ``first``, or from 1 when unknown (the caller moves the line numbers)."""
     auditor: Auditor = _WORKER["auditor"]
     tally = auditor.tally()
-    source = FileSource(path, path)
+    source = file
     for block in source.range_blocks(start, end, first or 1):
         _check_block(auditor, tally, index, block, _WORKER["shard"])
     return tally
@@ -137,11 +184,11 @@ class _Piece:
 def _file_pieces(
     pool: ProcessPoolExecutor, index: int, source: FileSource, jobs: int, shard: Shard
 ) -> Iterator[_Piece]:
-    pieces = max(2 * jobs, source.total // _PIECE_BYTES)
-    ranges = split_file(source.path, pieces)
+    pieces = max(2 * jobs, source.size // _PIECE_BYTES)
+    ranges = split_file(source.fd, source.size, pieces)
     firsts: list[int | None] = [None] * len(ranges)
     if shard.count > 1:  # a shard needs absolute line numbers: count the lines first
-        counts = pool.map(count_lines, [source.path] * len(ranges), *zip(*ranges, strict=True))
+        counts = pool.map(count_lines, [source.fd] * len(ranges), *zip(*ranges, strict=True))
         number = 1
         for k, count in enumerate(counts):
             firsts[k] = number
@@ -151,7 +198,7 @@ def _file_pieces(
         def submit(
             p: ProcessPoolExecutor, s: int = start, e: int = end, f: int | None = first
         ) -> Future[Tally]:
-            return p.submit(_check_range, index, source.path, s, e, f)
+            return p.submit(_check_range, index, source, s, e, f)
 
         yield _Piece(index, submit, first is None, end)
 
@@ -187,30 +234,49 @@ def _run_parallel(
         try:
             for index, source in enumerate(sources):
                 progress.start(source)
-                if isinstance(source, FileSource) and source.splittable:
-                    pieces = _file_pieces(pool, index, source, jobs, shard)
-                else:
-                    pieces = _stream_pieces(index, source)
-                lines_before = 0
-                window: deque[tuple[_Piece, Future[Tally]]] = deque()
-
-                def settle(piece: _Piece, future: Future[Tally]) -> None:
-                    nonlocal lines_before
-                    part = future.result()
-                    tally.merge(part, line_offset=lines_before if piece.relative else 0)
-                    lines_before += part.lines
-                    progress.advance(piece.done)
-
-                for piece in pieces:
-                    window.append((piece, piece.submit(pool)))
-                    if len(window) >= 2 * jobs:
-                        settle(*window.popleft())
-                while window:
-                    settle(*window.popleft())
+                before = tally.lines
+                try:
+                    _parallel_source(pool, tally, index, source, shard, progress, jobs)
+                except SourceError as e:
+                    _stop(tally, index, e, tally.lines > before)
+                    break
         except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.shutdown(wait=False, cancel_futures=True)
             raise
     return tally
+
+
+def _parallel_source(
+    pool: ProcessPoolExecutor,
+    tally: Tally,
+    index: int,
+    source: Source,
+    shard: Shard,
+    progress: Progress,
+    jobs: int,
+) -> None:
+    if isinstance(source, FileSource) and source.splittable:
+        pieces = _file_pieces(pool, index, source, jobs, shard)
+    else:
+        pieces = _stream_pieces(index, source)
+    lines_before = 0
+    window: deque[tuple[_Piece, Future[Tally]]] = deque()
+
+    def settle(piece: _Piece, future: Future[Tally]) -> None:
+        nonlocal lines_before
+        part = future.result()
+        tally.merge(part, line_offset=lines_before if piece.relative else 0)
+        lines_before += part.lines
+        progress.advance(piece.done)
+
+    for piece in pieces:
+        window.append((piece, piece.submit(pool)))
+        if len(window) >= 2 * jobs:
+            settle(*window.popleft())
+    while window:
+        settle(*window.popleft())
+    if isinstance(source, FileSource) and source.splittable:
+        source.check_end(0)
 
 
 def run(

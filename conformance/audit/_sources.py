@@ -5,39 +5,49 @@ messages at a time), never whole:
 
 - ``PATH`` (``.jsonl``; ``.gz`` for gzip): one envelope per line, read in binary, 1 MiB at a
   time. A line is what lies between newlines; the newline is not part of it (a ``\\r`` before
-  it is), and a last line without a newline is still a line. Blank lines are lines.
+  it is), and a last line without a newline is still a line. Blank lines are lines. The file
+  is opened once; the size it has then is what is read.
 - ``-``: the same from standard input.
 - ``postgresql://...``: the ``noetl.event`` table (or ``--query``), through a server-side cursor
-  in a read-only transaction; each row is rebuilt into the envelope it stores (:mod:`._pg`).
+  in one read-only, repeatable-read transaction; each row is rebuilt into the envelope it
+  stores (:mod:`._pg`).
 - ``nats://host:port[/STREAM]``: a JetStream stream (default ``noetl_events``), one envelope
   per message, through an ephemeral consumer that acknowledges nothing (:mod:`._nats`).
 
 ``psycopg`` and ``nats-py`` are optional: they are imported only for such a source, and a
 missing one is a usage error naming the extra that installs it.
+
+No line, row or message longer than ``max_item`` bytes is ever held whole: it is counted,
+dropped as it comes, and judged invalid (kind ``too_large``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import errno
 import gzip
 import itertools
 import os
+import stat
 import sys
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import BinaryIO, Final, Protocol
 
 __all__ = [
     "BLOCK_BYTES",
+    "DEFAULT_MAX_ITEM",
     "Block",
     "FileSource",
     "MissingExtra",
     "Source",
     "SourceError",
+    "SourceIncomplete",
     "SourceOptions",
     "StdinSource",
     "count_lines",
+    "display_url",
     "open_source",
     "read_blocks",
     "split_file",
@@ -54,16 +64,32 @@ class MissingExtra(SourceError):
     """An optional dependency a source needs is not installed."""
 
 
+class SourceIncomplete(SourceError):
+    """A source that stopped being readable after reading began (a server that stopped
+    answering or went away, a file that grew or shrank while read): what was read before is
+    checked, and the report says the run is incomplete."""
+
+
+DEFAULT_MAX_ITEM: Final = 4 << 20
+"""The default maximum size of one line, row or message (``--max-item-size``): above the NATS
+default payload limit (1 MiB) and the server's request body limit (2 MiB)."""
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Block:
     """Consecutive lines of a source. ``first`` is the number of ``lines[0]`` (from 1) for
     line sources; ``keys`` name each line for row and message sources. ``done`` is the
-    progress after this block, in the source's ``unit``."""
+    progress after this block, in the source's ``unit``. ``oversized`` lists the lines that
+    were over the maximum item size, as ``(index in lines, size in bytes)``: their text is not
+    kept (``b""`` stands in). ``shard_keys`` are stable integers that ``--shard`` selects by
+    (row keys, stream sequences); None: by line number."""
 
     lines: list[bytes]
     first: int = 1
     keys: Sequence[str] | None = None
     done: int = 0
+    oversized: tuple[tuple[int, int], ...] = ()
+    shard_keys: Sequence[int] | None = None
 
 
 class Source(Protocol):
@@ -77,6 +103,10 @@ class Source(Protocol):
 
     def blocks(self) -> Iterator[Block]: ...
 
+    def info(self) -> dict[str, object]:
+        """What the report says about how much of the source was seen."""
+        ...
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class SourceOptions:
@@ -84,6 +114,7 @@ class SourceOptions:
     max_messages: int | None = None
     timeout: float = 10.0
     batch: int = 5000
+    max_item: int = DEFAULT_MAX_ITEM
 
 
 def read_blocks(
@@ -93,10 +124,18 @@ def read_blocks(
     limit: int | None = None,
     position: Callable[[], int] | None = None,
     block_bytes: int = BLOCK_BYTES,
+    max_item: int = DEFAULT_MAX_ITEM,
+    at_end: Callable[[int], None] | None = None,
 ) -> Iterator[Block]:
     """Split what ``read(n)`` returns into lines, a block of whole lines per read. A line
-    longer than a read is joined from its pieces (it has to be whole to be judged)."""
+    longer than a read is joined from its pieces (it has to be whole to be judged), unless it
+    is longer than ``max_item``: then its bytes are counted and dropped as they come (the block
+    marks it oversized), so memory stays bounded. ``at_end(remaining)`` is called when the
+    reads end, before a last line without a newline is yielded (it may raise: a file that grew
+    has a torn last line); ``remaining`` is what ``limit`` still expected."""
     pending: list[bytes] = []
+    pending_size = 0
+    skipped = -1  # the size so far of an oversized line being dropped; -1: none
     number = first
     remaining = limit
     done = 0
@@ -108,107 +147,241 @@ def read_blocks(
             remaining -= len(data)
         done = position() if position is not None else done + len(data)
         lines = data.split(b"\n")
-        if len(lines) == 1:
-            pending.append(data)
-            continue
-        if pending:
-            pending.append(lines[0])
-            lines[0] = b"".join(pending)
-            pending = []
         tail = lines.pop()
+        if not lines:  # no newline: the current line goes on
+            if skipped >= 0:
+                skipped += len(tail)
+            else:
+                pending.append(tail)
+                pending_size += len(tail)
+                if pending_size > max_item:
+                    skipped, pending, pending_size = pending_size, [], 0
+            continue
+        oversized: list[tuple[int, int]] = []
+        if skipped >= 0:
+            oversized.append((0, skipped + len(lines[0])))
+            lines[0] = b""
+            skipped = -1
+        elif pending:
+            pending.append(lines[0])
+            if pending_size + len(lines[0]) > max_item:
+                oversized.append((0, pending_size + len(lines[0])))
+                lines[0] = b""
+            else:
+                lines[0] = b"".join(pending)
+            pending, pending_size = [], 0
+        elif len(lines[0]) > max_item:
+            oversized.append((0, len(lines[0])))
+            lines[0] = b""
+        if len(data) > max_item:  # only then can a line inside be too long
+            for k in range(1, len(lines)):
+                if len(lines[k]) > max_item:
+                    oversized.append((k, len(lines[k])))
+                    lines[k] = b""
         if tail:
-            pending.append(tail)
-        yield Block(lines, number, None, done)
+            if len(tail) > max_item:
+                skipped = len(tail)
+            else:
+                pending, pending_size = [tail], len(tail)
+        yield Block(lines, number, None, done, tuple(oversized))
         number += len(lines)
-    if pending:
+    if at_end is not None:
+        at_end(remaining or 0)
+    if skipped >= 0:
+        yield Block([b""], number, None, done, ((0, skipped),))
+    elif pending:
         yield Block([b"".join(pending)], number, None, done)
 
 
-def count_lines(path: str, start: int, end: int) -> int:
+def count_lines(fd: int, start: int, end: int) -> int:
     """How many lines begin in ``[start, end)`` of a plain file (``start`` at a line start)."""
     count = 0
     last = b"\n"
-    with open(path, "rb") as f:
-        f.seek(start)
-        remaining = end - start
-        while remaining > 0:
-            data = f.read(min(BLOCK_BYTES, remaining))
-            if not data:
-                break
-            remaining -= len(data)
-            count += data.count(b"\n")
-            last = data[-1:]
+    offset = start
+    while offset < end:
+        data = os.pread(fd, min(BLOCK_BYTES, end - offset), offset)
+        if not data:
+            break
+        offset += len(data)
+        count += data.count(b"\n")
+        last = data[-1:]
     return count + (last != b"\n")
 
 
-def split_file(path: str, pieces: int) -> list[tuple[int, int]]:
-    """Byte ranges of a plain file, each starting at a line start, about ``pieces`` of them."""
-    size = os.path.getsize(path)
+def split_file(fd: int, size: int, pieces: int) -> list[tuple[int, int]]:
+    """Byte ranges of the first ``size`` bytes of a plain file, each starting at a line start,
+    about ``pieces`` of them."""
     bounds = [0]
-    with open(path, "rb") as f:
-        for k in range(1, max(1, pieces)):
-            target = size * k // pieces
-            if target <= bounds[-1]:
-                continue
-            f.seek(target - 1)
-            f.readline()  # to the start of the next line
-            pos = f.tell()
-            if pos >= size:
+    for k in range(1, max(1, pieces)):
+        target = size * k // pieces
+        if target <= bounds[-1]:
+            continue
+        pos = target - 1  # to the start of the next line
+        while pos < size:
+            data = os.pread(fd, min(1 << 16, size - pos), pos)
+            if not data:
+                pos = size
                 break
-            if pos > bounds[-1]:
-                bounds.append(pos)
+            cut = data.find(b"\n")
+            if cut >= 0:
+                pos += cut + 1
+                break
+            pos += len(data)
+        if pos >= size:
+            break
+        if pos > bounds[-1]:
+            bounds.append(pos)
     bounds.append(size)
     return [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
 
 
+def _os_error(name: str, e: OSError) -> SourceError:
+    if e.errno == errno.ENOENT:
+        return SourceError(f"{name}: no such file")
+    return SourceError(f"{name}: {e.strerror or e}")
+
+
 @dataclasses.dataclass(slots=True)
 class FileSource:
-    """A JSONL file; gzip when its name ends with ``.gz``."""
+    """A JSONL file; gzip when its name ends with ``.gz``.
+
+    The file is opened once, when the source is made, and only that open file is read (by
+    every ``--jobs`` worker too): a file renamed or replaced meanwhile (log rotation) does not
+    mix two files. Its size then is what is read; a file that grows or shrinks while read is
+    noticed, and the run is incomplete."""
 
     path: str
     name: str
     unit: str = "bytes"
+    max_item: int = DEFAULT_MAX_ITEM
+    fd: int = -1
+    size: int = 0
+    identity: tuple[int, int] = (0, 0)
+    _lines_read: int = 0
+
+    @classmethod
+    def open(cls, path: str, name: str, max_item: int = DEFAULT_MAX_ITEM) -> FileSource:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError as e:
+            raise _os_error(name, e) from None
+        try:
+            st = os.fstat(fd)
+        except OSError as e:  # pragma: no cover - fstat on an open file
+            os.close(fd)
+            raise _os_error(name, e) from None
+        if stat.S_ISDIR(st.st_mode):
+            os.close(fd)
+            raise SourceError(f"{name}: is a directory")
+        size = st.st_size if stat.S_ISREG(st.st_mode) else -1
+        return cls(path, name, "bytes", max_item, fd, size, (st.st_dev, st.st_ino))
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            self.fd = -1
 
     @property
     def gzip(self) -> bool:
         return self.path.endswith(".gz")
 
     @property
-    def total(self) -> int:
-        return os.path.getsize(self.path)
+    def regular(self) -> bool:
+        return self.size >= 0
+
+    @property
+    def total(self) -> int | None:
+        return self.size if self.regular else None
 
     @property
     def splittable(self) -> bool:
-        return not self.gzip
+        return not self.gzip and self.regular
 
-    def _open(self) -> BinaryIO:
+    def info(self) -> dict[str, object]:
+        out: dict[str, object] = {"name": self.name, "kind": "file"}
+        if self.regular:
+            out["size"] = self.size
+            out["device"], out["inode"] = self.identity
+        return out
+
+    def check_end(self, remaining: int) -> None:
+        """After reading: the file must still be the size it had when opened."""
+        if not self.regular:
+            return
         try:
-            return open(self.path, "rb")
-        except OSError as e:
-            raise SourceError(f"{self.name}: {e.strerror or e}") from None
+            now = os.fstat(self.fd).st_size
+        except OSError as e:  # pragma: no cover
+            raise SourceIncomplete(f"{self.name}: {e.strerror or e}") from None
+        if remaining > 0 or now < self.size:
+            raise SourceIncomplete(
+                f"{self.name}: shrank from {self.size:,} to {now:,} bytes while read "
+                "(truncated): the rest was not checked"
+            )
+        if now > self.size:
+            raise SourceIncomplete(
+                f"{self.name}: grew from {self.size:,} to {now:,} bytes while read: its first "
+                f"{self.size:,} bytes were checked (a last line without a newline there was "
+                "not: it may be torn), the rest was not"
+            )
+
+    def _reader(self, start: int) -> Callable[[int], bytes]:
+        offset = start
+        fd = self.fd
+
+        def read(n: int) -> bytes:
+            nonlocal offset
+            try:
+                data = os.pread(fd, n, offset)
+            except OSError as e:
+                raise _os_error(self.name, e) from None
+            offset += len(data)
+            return data
+
+        return read
+
+    def _stream_reader(self) -> Callable[[int], bytes]:
+        fd = self.fd
+
+        def read(n: int) -> bytes:
+            try:
+                return os.read(fd, n)
+            except OSError as e:
+                raise _os_error(self.name, e) from None
+
+        return read
 
     def blocks(self) -> Iterator[Block]:
-        with self._open() as raw:
-            if not self.gzip:
-                yield from read_blocks(raw.read)
+        if not self.gzip:
+            if not self.regular:  # a FIFO, a character device: read as it comes
+                yield from read_blocks(self._stream_reader(), max_item=self.max_item)
                 return
+            yield from read_blocks(
+                self._reader(0), limit=self.size, max_item=self.max_item, at_end=self.check_end
+            )
+            return
+        raw = open(self.fd, "rb", closefd=False)  # noqa: SIM115 - closed below
+        number = 1
+        try:
+            raw.seek(0)
             gz = gzip.GzipFile(fileobj=raw, mode="rb")
-            number = 1
-            try:
-                for block in read_blocks(gz.read, position=raw.tell):
-                    number = block.first + len(block.lines)
-                    yield block
-            except (OSError, EOFError, zlib.error) as e:
-                raise SourceError(
-                    f"{self.name}: unreadable gzip data after line {number - 1}: {e}"
-                ) from None
+            for block in read_blocks(gz.read1, position=raw.tell, max_item=self.max_item):
+                number = block.first + len(block.lines)
+                yield block
+        except (OSError, EOFError, zlib.error) as e:
+            raise SourceError(
+                f"{self.name}: unreadable gzip data after line {number - 1} "
+                f"(compressed byte {raw.tell():,}): {e}"
+            ) from None
+        finally:
+            raw.close()
 
     def range_blocks(self, start: int, end: int, first: int = 1) -> Iterator[Block]:
         """The lines of byte range ``[start, end)`` (from :func:`split_file`); ``done`` counts
         bytes from ``start``."""
-        with self._open() as raw:
-            raw.seek(start)
-            yield from read_blocks(raw.read, first=first, limit=end - start)
+        yield from read_blocks(
+            self._reader(start), first=first, limit=end - start, max_item=self.max_item
+        )
 
 
 @dataclasses.dataclass(slots=True)
@@ -218,44 +391,82 @@ class StdinSource:
     name: str = "<stdin>"
     unit: str = "bytes"
     stream: BinaryIO | None = None
+    max_item: int = DEFAULT_MAX_ITEM
 
     @property
     def total(self) -> None:
         return None
 
+    def info(self) -> dict[str, object]:
+        return {"name": self.name, "kind": "stdin"}
+
     def blocks(self) -> Iterator[Block]:
-        stream = self.stream if self.stream is not None else sys.stdin.buffer
-        read = getattr(stream, "read1", stream.read)
-        yield from read_blocks(read)
+        try:
+            stream = self.stream if self.stream is not None else sys.stdin.buffer
+        except (AttributeError, ValueError):
+            raise SourceError(f"{self.name}: standard input is closed") from None
+        if stream is None:
+            raise SourceError(f"{self.name}: standard input is closed")
+        raw = getattr(stream, "read1", stream.read)
+
+        def read(n: int) -> bytes:
+            try:
+                return bytes(raw(n))
+            except (OSError, ValueError) as e:
+                what = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+                raise SourceError(f"{self.name}: cannot read: {what}") from None
+
+        yield from read_blocks(read, max_item=self.max_item)
 
 
-def _display(spec: str) -> str:
-    """A source's name for reports: a URL without its password."""
+def display_url(spec: str) -> str:
+    """A source's name for reports and messages: a URL with its password, the value of every
+    query parameter and a NATS token (a user name alone) masked as ``***``."""
     from urllib.parse import urlsplit, urlunsplit
 
-    parts = urlsplit(spec)
-    if parts.password is None:
+    if "://" not in spec:
         return spec
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
+    try:
+        parts = urlsplit(spec)
+        password, user = parts.password, parts.username
+    except ValueError:
+        return spec.split("://", 1)[0] + "://***"
+    netloc = parts.netloc
+    if "@" in netloc:
+        host = netloc.rsplit("@", 1)[1]
+        if password is not None:
+            netloc = f"{user or ''}:***@{host}"
+        elif parts.scheme == "nats":  # nats://TOKEN@host: the user name is the secret
+            netloc = f"***@{host}"
+    query = parts.query
+    if query:
+        masked = []
+        for item in query.split("&"):
+            key, sep, _ = item.partition("=")
+            masked.append(f"{key}=***" if sep else key)
+        query = "&".join(masked)
+    return urlunsplit(parts._replace(netloc=netloc, query=query, fragment=""))
 
 
 def open_source(spec: str, options: SourceOptions) -> Source:
     """The source a command-line ``SOURCE`` names (raises :class:`SourceError`)."""
     if spec == "-":
-        return StdinSource()
+        return StdinSource(max_item=options.max_item)
     if spec.startswith(("postgresql://", "postgres://")):
         from ._pg import PostgresSource
 
-        return PostgresSource(spec, _display(spec), options.query, options.batch, options.timeout)
+        return PostgresSource(
+            spec,
+            display_url(spec),
+            options.query,
+            options.batch,
+            options.timeout,
+            max_item=options.max_item,
+        )
     if spec.startswith("nats://"):
         from ._nats import NatsSource
 
-        return NatsSource.from_url(spec, _display(spec), options.max_messages, options.timeout)
-    path = Path(spec)
-    if not path.exists():
-        raise SourceError(f"{spec}: no such file")
-    if path.is_dir():
-        raise SourceError(f"{spec}: is a directory")
-    return FileSource(str(path), spec)
+        return NatsSource.from_url(
+            spec, display_url(spec), options.max_messages, options.timeout, options.max_item
+        )
+    return FileSource.open(spec, spec, options.max_item)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
+import stat
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -17,6 +21,8 @@ __all__ = ["register"]
 
 EXIT_VALID: Final = 0
 EXIT_INVALID: Final = 1
+EXIT_USAGE: Final = 2
+EXIT_INCOMPLETE: Final = 3
 
 _DESCRIPTION: Final = """\
 Check every envelope of one or more sources the way the Rust side would decode it: a line is
@@ -34,28 +40,55 @@ sources:
 
 lines: a line is what lies between newlines; a last line without a newline counts. A blank
 line is not an envelope: it is invalid (kind syntax, "EOF while parsing a value at line 1
-column 0"), like binary garbage, bad UTF-8 or a truncated line; every line is counted.
+column 0"), like binary garbage, bad UTF-8 or a truncated line; every line is counted. A line,
+row or message over --max-item-size bytes is never read whole: it is invalid, kind too_large.
 """
 
 _EPILOG: Final = """\
 --jobs N spreads the work over N processes (a plain file is cut into byte ranges at line
-starts; other sources are read here and checked by the workers); the report is the same as
-with --jobs 1. --shard I/N checks only the lines whose number (from 1; rows and messages by
-their order) is I modulo N, so N runs with I = 0..N-1 check every line exactly once; "total"
-then counts the lines checked.
+starts of the one descriptor opened for it; other sources are read here and checked by the
+workers); the report is the same as with --jobs 1. --shard I/N checks only the lines whose key
+is I modulo N: the line number (from 1) for files and stdin, the stream sequence for NATS, the
+event_id (else a checksum of the row's envelope) for PostgreSQL. N runs with I = 0..N-1 check
+every line exactly once; for NATS and PostgreSQL that still holds when messages or rows are
+added or removed between the runs (each is checked by the shard of its own key); a file must
+not change between them. "total" then counts the lines checked.
 
-report (--format json): {"total", "valid", "invalid", "by_kind", "by_event_type",
-"errors": [{"line", "kind", "path", "message"}]} plus "hazards" with --hazards; "line" is the
+live sources: a file is opened once and read up to the size it had then; one that grows or
+shrinks meanwhile makes the run incomplete. PostgreSQL is read in one repeatable-read,
+read-only transaction (one snapshot). NATS is read up to the stream's last message when the
+read began (messages removed meanwhile are not waited for).
+
+complete runs: the report says "complete": true only when every line of every source was read
+and judged. A source that stops answering (--timeout), goes away, or changes while read ends
+the run: the report says "complete": false and why ("incomplete"), and counts what was read.
+
+report (--format json): {"complete", "incomplete", "sources", "total", "valid", "invalid",
+"by_kind", "by_event_type", "errors": [{"line", "kind", "path", "message"}]} plus "hazards"
+with --hazards; "sources" says what was seen of each source (file size and identity; NATS
+first and last sequence and message count at the start; PostgreSQL snapshot); "line" is the
 line number, the row key (PostgreSQL) or "seq N" (NATS), prefixed by "SOURCE:" when there are
 several sources. by_event_type counts valid envelopes; past 10,000 event types the rest are
-summed under "(other)". Messages longer than 2,000 characters are cut.
+summed under "(other)". Messages longer than 2,000 characters are cut. At most 100,000 errors
+(and hazards) are listed, even with --max-errors 0; the counts are always exact.
 
 --hazards reports, for valid lines: ids beyond 2^53-1 (lost by JavaScript), nesting from 100
 levels (serde allows 127), floats serde writes back differently, object keys serde reorders,
 repeated keys, values the server redacts as secrets, timestamps finer than a microsecond or on
 a leap second.
 
-exit status: 0 every line valid, 1 some line invalid, 2 usage error or unreadable source.
+--output FILE is replaced atomically; it must be a new path or a regular file that is not a
+source (a symlink, FIFO or device is refused). A run that fails after it started writes a
+report marked incomplete there, so an earlier report never looks current.
+
+timeouts: --timeout S bounds every wait on a server: connecting, each PostgreSQL statement
+and lock wait (statement_timeout, lock_timeout; a watchdog gives up S + 2 s into a call the
+server does not answer), each NATS request. Ctrl-C or SIGTERM ends the run within a second or
+two, removing the NATS consumer (exit 130).
+
+exit status: 0 complete, every line valid; 1 complete, some line invalid; 2 usage error, or a
+source that could not be read at all; 3 incomplete: a source was read in part (the report,
+marked incomplete, counts what was read); 130 interrupted.
 """
 
 
@@ -78,13 +111,32 @@ _positive = _integer(1, "at least 1")
 _count = _integer(0, "0 or more")
 
 
+_MAX_SECONDS: Final = 86_400.0
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0: {text}")
+    if not 0 < value <= _MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 86400: {text}")
+    return value
+
+
+_UNITS: Final = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+
+def _size(text: str) -> int:
+    """A size in bytes: an integer, with an optional K, M or G (powers of 1024)."""
+    body = text.strip().upper().removesuffix("IB").removesuffix("B")
+    unit = body[-1:] if body[-1:] in ("K", "M", "G") else ""
+    try:
+        value = int(body[: len(body) - len(unit)]) * _UNITS[unit]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size (e.g. 4M): {text!r}") from None
+    if not 1 <= value <= 1 << 40:
+        raise argparse.ArgumentTypeError(f"must be between 1 byte and 1T: {text}")
     return value
 
 
@@ -128,7 +180,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=_count,
         default=100,
         metavar="N",
-        help="list at most N invalid lines (and N hazards); 0 lists all (default: 100)",
+        help="list at most N invalid lines (and N hazards); 0 lists all, up to 100,000 "
+        "(default: 100)",
     )
     parser.add_argument(
         "--jobs",
@@ -171,9 +224,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="PostgreSQL, NATS: give up after S seconds without an answer (default: 10)",
     )
     parser.add_argument(
+        "--max-item-size",
+        type=_size,
+        default=4 << 20,
+        metavar="BYTES",
+        help="the largest line, row or message read (K, M, G allowed); a larger one is invalid, "
+        "kind too_large, and never held in memory (default: 4M)",
+    )
+    parser.add_argument(
         "--output",
         metavar="FILE",
-        help="write the report to FILE (atomically) instead of standard output",
+        help="write the report to FILE (atomically) instead of standard output; FILE must be "
+        "a new path or a regular file that is not a source",
     )
     parser.add_argument(
         "--exact",
@@ -198,49 +260,182 @@ def _sources(args: argparse.Namespace) -> list[Source]:
     if args.max_messages is not None and not any(s.startswith("nats:") for s in specs):
         raise UsageError("--max-messages needs a nats:// source")
     options = SourceOptions(
-        query=args.query, max_messages=args.max_messages or None, timeout=args.timeout
+        query=args.query,
+        max_messages=args.max_messages or None,
+        timeout=args.timeout,
+        max_item=args.max_item_size,
     )
+    opened: list[Source] = []
     try:
-        return [open_source(spec, options) for spec in specs]
+        for spec in specs:
+            opened.append(open_source(spec, options))
     except SourceError as e:
+        _close(opened)
         raise UsageError(str(e)) from None
+    return opened
+
+
+def _close(sources: list[Source]) -> None:
+    from conformance.audit._sources import FileSource
+
+    for source in sources:
+        if isinstance(source, FileSource):
+            source.close()
+
+
+def _check_output(path: str) -> None:
+    """Refuse an ``--output`` that is not a new path or a regular file."""
+    from ._main import UsageError
+
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+        raise UsageError(f"cannot write {path}: no writable folder {folder}")
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise UsageError(f"--output {path}: is a symbolic link; give the file it points to")
+    if not stat.S_ISREG(st.st_mode):
+        raise UsageError(f"--output {path}: not a regular file; it is not replaced")
+
+
+def _output_is_a_source(path: str, sources: list[Source]) -> str | None:
+    """The name of the source ``path`` is (the same file), if any."""
+    from conformance.audit._sources import FileSource, StdinSource
+
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    for source in sources:
+        if isinstance(source, FileSource) and source.identity == (st.st_dev, st.st_ino):
+            return source.name
+        if isinstance(source, StdinSource):
+            try:
+                fd_stat = os.fstat(0)
+            except OSError:
+                continue
+            if (fd_stat.st_dev, fd_stat.st_ino) == (st.st_dev, st.st_ino):
+                return source.name
+    return None
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _run(args: argparse.Namespace) -> int:
+    from ._main import UsageError
+
+    if args.output is not None:  # fail now, not after reading everything
+        _check_output(args.output)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    names: list[str] = []
+    try:
+        return _check(args, names)
+    except UsageError as e:
+        _mark_failed(args, names, str(e))
+        raise
+    except KeyboardInterrupt:
+        _mark_failed(args, names, "interrupted")
+        raise
+    except MemoryError:
+        _mark_failed(args, names, "out of memory")
+        raise UsageError("out of memory: lower --max-item-size, --max-errors or --jobs") from None
+    except OSError as e:
+        _mark_failed(args, names, str(e))
+        raise UsageError(f"{e.strerror or e}") from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _mark_failed(args: argparse.Namespace, names: list[str], reason: str) -> None:
+    """Write a report marked incomplete over ``--output``: an older report must not look
+    like this run's."""
+    if args.output is None or getattr(args, "_written", False):
+        return
+    from conformance.audit._report import failed_report, render
+    from conformance.audit._sources import display_url
+    from conformance.core._atomic import write_atomic
+
+    names = names or [display_url(spec) for spec in args.sources]
+
+    with contextlib.suppress(OSError):
+        if os.path.lexists(args.output):
+            st = os.lstat(args.output)
+            if not stat.S_ISREG(st.st_mode):
+                return
+        text = render(failed_report(names, reason), args.format, ", ".join(names) or "check")
+        write_atomic(Path(args.output), text)
+
+
+def _check(args: argparse.Namespace, names: list[str]) -> int:
     from conformance.audit._progress import progress_for
     from conformance.audit._report import render, report_json
     from conformance.audit._run import AuditOptions, run
-    from conformance.audit._sources import SourceError
     from conformance.core._atomic import write_atomic
 
     from ._main import UsageError
 
-    if args.output is not None:  # fail now, not after reading everything
-        folder = os.path.dirname(os.path.abspath(args.output))
-        if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
-            raise UsageError(f"cannot write {args.output}: no writable folder {folder}")
     sources = _sources(args)
+    names += [s.name for s in sources]
+    if args.output is not None:
+        same = _output_is_a_source(args.output, sources)
+        if same is not None:
+            _close(sources)
+            args._written = True  # never write over a source
+            raise UsageError(f"--output {args.output}: is the source {same}; it is not replaced")
     options = AuditOptions(
-        mode=args.mode, max_items=args.max_errors, hazards=args.hazards, fast=not args.exact
+        mode=args.mode,
+        max_items=args.max_errors,
+        hazards=args.hazards,
+        fast=not args.exact,
+        max_item=args.max_item_size,
     )
     try:
         tally = run(options, sources, jobs=args.jobs, shard=args.shard, progress=progress_for())
-    except SourceError as e:
-        raise UsageError(str(e)) from None
-    names = [s.name for s in sources]
-    report = report_json(tally, names, hazards=args.hazards)
+    finally:
+        _close(sources)
+    report = report_json(tally, names, hazards=args.hazards, sources=[s.info() for s in sources])
     record = "ExecutorEvent" if args.mode == "event" else "EventRequest"
     shard = f", shard {args.shard.index}/{args.shard.count}" if args.shard else ""
     text = render(report, args.format, f"{', '.join(names)} as {record}{shard}")
+    failed = tally.stopped is not None and not tally.stopped[2]
     if args.output is not None:
         try:
             write_atomic(Path(args.output), text)
         except OSError as e:
             raise UsageError(f"cannot write {args.output}: {e.strerror or e}") from None
-    else:
-        try:
-            sys.stdout.write(text)
-            sys.stdout.flush()
-        except BrokenPipeError:  # e.g. `| head`: the reader has what it wanted
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        args._written = True
+    elif not failed:
+        _write_stdout(text)
+    if tally.stopped is not None:
+        reason = tally.stopped[1]
+        if failed:
+            raise UsageError(reason)
+        print(f"noetl-events-conformance: incomplete: {reason}", file=sys.stderr)
+        return EXIT_INCOMPLETE
     return EXIT_INVALID if tally.invalid else EXIT_VALID
+
+
+def _write_stdout(text: str) -> None:
+    from ._main import UsageError
+
+    if sys.stdout is None:
+        raise UsageError("cannot write the report: standard output is closed")
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. `| head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError) as e:
+        what = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        with contextlib.suppress(OSError, ValueError):  # nothing more to write at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise UsageError(f"cannot write the report to standard output: {what}") from None

@@ -31,7 +31,18 @@ def test_all_valid_exits_0(tmp_path: Path, check: Check) -> None:
     path = write_lines(tmp_path / "ok.jsonl", [VALID] * 5)
     result = check(str(path), "--format", "json")
     assert result.status == 0
+    st = path.stat()
     assert result.json() == {
+        "complete": True,
+        "sources": [
+            {
+                "name": str(path),
+                "kind": "file",
+                "size": st.st_size,
+                "device": st.st_dev,
+                "inode": st.st_ino,
+            }
+        ],
         "total": 5,
         "valid": 5,
         "invalid": 0,
@@ -46,7 +57,16 @@ def test_json_report_shape(tmp_path: Path, check: Check) -> None:
     result = check(str(path), "--format", "json")
     assert result.status == 1
     report = result.json()
-    assert list(report) == ["total", "valid", "invalid", "by_kind", "by_event_type", "errors"]
+    assert list(report) == [
+        "complete",
+        "sources",
+        "total",
+        "valid",
+        "invalid",
+        "by_kind",
+        "by_event_type",
+        "errors",
+    ]
     assert (report["total"], report["valid"], report["invalid"]) == (4, 2, 2)
     assert report["by_kind"] == {"missing_field": 1, "syntax": 1}
     assert report["errors"] == [
@@ -71,6 +91,8 @@ def test_hazards_key_only_with_the_flag(tmp_path: Path, check: Check) -> None:
     path = write_lines(tmp_path / "ok.jsonl", [VALID])
     report = check(str(path), "--format", "json", "--hazards").json()
     assert list(report) == [
+        "complete",
+        "sources",
         "total",
         "valid",
         "invalid",
@@ -136,7 +158,7 @@ def test_a_100_mb_line(tmp_path: Path, check: Check) -> None:
         f.write(big[:50_000_000] + b"\n")  # cut in the middle of the string
         f.write(VALID + b"\n")
     del big
-    report = check(str(path), "--format", "json").json()
+    report = check(str(path), "--format", "json", "--max-item-size", "128M").json()
     assert (report["total"], report["valid"], report["invalid"]) == (4, 3, 1)
     assert report["errors"][0]["line"] == 3
     assert report["errors"][0]["kind"] == "syntax"
@@ -156,9 +178,15 @@ def test_corrupt_gzip_is_a_source_error(tmp_path: Path, check: Check) -> None:
     path = tmp_path / "events.jsonl.gz"
     data = gzip.compress((VALID + b"\n") * 1000)
     path.write_bytes(data[: len(data) // 2])
-    result = check(str(path))
-    assert result.status == 2
+    result = check(str(path), "--format", "json")
+    assert result.status == 3  # read in part: the report counts what was readable
     assert "unreadable gzip data" in result.err
+    report = result.json()
+    assert report["complete"] is False
+    assert report["incomplete"]["partial"] is True
+    # the position given is the last line read and counted, not an earlier one
+    assert f"after line {report['total']} " in report["incomplete"]["reason"]
+    assert report["total"] >= 400
 
 
 def test_stdin(check: Check) -> None:
@@ -285,7 +313,10 @@ def test_directory_is_a_usage_error(tmp_path: Path, check: Check) -> None:
 def test_help_documents_exit_status_and_blank_lines() -> None:
     result = run_process(["check", "--help"])
     assert result.status == 0
-    assert "exit status: 0 every line valid, 1 some line invalid, 2 usage error" in result.out
+    assert "exit status: 0 complete, every line valid; 1 complete, some line invalid; 2" in (
+        result.out
+    )
+    assert "3 incomplete" in result.out
     assert "A blank" in result.out and "EOF while parsing a value" in result.out
 
 
@@ -353,7 +384,7 @@ def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     path = write_lines(tmp_path / "ok.jsonl", [VALID] * 10)
     screen = io.StringIO()
     progress = progress_for(screen, enabled=True)
-    tally = run(AuditOptions(), [FileSource(str(path), "ok.jsonl")], progress=progress)
+    tally = run(AuditOptions(), [FileSource.open(str(path), "ok.jsonl")], progress=progress)
     assert tally.valid == 10
     assert type(progress).__name__ == "_RichProgress"
     assert type(progress_for(io.StringIO())).__name__ == "Progress"  # not a terminal: silent
@@ -373,6 +404,23 @@ def test_reports_match_the_shipped_schema(tmp_path: Path, check: Check) -> None:
     for args in ([str(path)], [str(path), "--hazards"], [str(path), str(other), "--hazards"]):
         report = check(*args, "--format", "json", "--max-errors", "0").json()
         jsonschema.validate(report, schema)
+    # an incomplete report, and the one a failed run leaves at --output
+    broken = tmp_path / "broken.jsonl.gz"
+    data = gzip.compress((VALID + b"\n") * 1000)
+    broken.write_bytes(data[: len(data) // 2])
+    report = check(str(broken), "--format", "json").json()
+    assert report["complete"] is False
+    jsonschema.validate(report, schema)
+    output = tmp_path / "report.json"
+    assert (
+        check(str(tmp_path / "gone.jsonl"), "--format", "json", "--output", str(output)).status == 2
+    )
+    jsonschema.validate(json.loads(output.read_text()), schema)
+    # a too_large line
+    big = write_lines(tmp_path / "big.jsonl", [VALID, b"x" * (len(VALID) + 1)])
+    report = check(str(big), "--format", "json", "--max-item-size", str(len(VALID))).json()
+    assert report["by_kind"] == {"too_large": 1}
+    jsonschema.validate(report, schema)
 
 
 def test_unwritable_output_fails_before_reading(tmp_path: Path, check: Check) -> None:
@@ -399,3 +447,30 @@ def test_broken_pipe_is_quiet(tmp_path: Path) -> None:
     )
     assert "Traceback" not in proc.stderr
     assert proc.stdout.strip() == "1"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://u:pw@h:5432/db", "postgresql://u:***@h:5432/db"),
+        (
+            "postgresql://u@h/db?password=pw&sslmode=require",
+            "postgresql://u@h/db?password=***&sslmode=***",
+        ),
+        ("postgres://h/db?sslpassword=pw", "postgres://h/db?sslpassword=***"),
+        ("nats://tok3n@h:4222/s", "nats://***@h:4222/s"),
+        ("nats://u:pw@h:4222/s", "nats://u:***@h:4222/s"),
+        ("nats://h:4222/s", "nats://h:4222/s"),
+        ("events.jsonl", "events.jsonl"),
+    ],
+)
+def test_secrets_in_urls_are_masked(url: str, shown: str) -> None:
+    from conformance.audit._sources import display_url
+
+    assert display_url(url) == shown
+
+
+def test_a_bad_nats_url_is_a_usage_error(check: Check) -> None:
+    result = check("nats://h:notaport/s")
+    assert result.status == 2
+    assert "Traceback" not in result.err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
+import os
 import random
 from collections.abc import Callable
 from pathlib import Path
@@ -96,7 +97,7 @@ def test_shard_of_stdin(check: Check) -> None:
 
 
 def test_run_api_matches_the_cli(big_file: Path) -> None:
-    source = FileSource(str(big_file), "x")
+    source = FileSource.open(str(big_file), "x")
     a = run(AuditOptions(max_items=0), [source], jobs=1)
     b = run(AuditOptions(max_items=0), [source], jobs=2, shard=Shard(0, 1))
     assert (a.total, a.valid, a.findings) == (b.total, b.valid, b.findings)
@@ -129,10 +130,60 @@ def test_split_file_cuts_at_line_starts(tmp_path: Path, pieces: int) -> None:
     data = b"\n".join(b"x" * n for n in range(0, 120, 7)) + b"\nlast"
     path = tmp_path / "f"
     path.write_bytes(data)
-    ranges = split_file(str(path), pieces)
+    fd = os.open(path, os.O_RDONLY)
+    ranges = split_file(fd, len(data), pieces)
     assert ranges[0][0] == 0 and ranges[-1][1] == len(data)
     assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))
     assert all(data[start - 1 : start] == b"\n" for start, _ in ranges[1:])
-    assert sum(count_lines(str(path), a, b) for a, b in ranges) == data.count(b"\n") + 1
+    assert sum(count_lines(fd, a, b) for a, b in ranges) == data.count(b"\n") + 1
+    os.close(fd)
     text = json.dumps(ranges)
     assert text  # (ranges are plain data: they go to the workers)
+
+
+# ---- items over the maximum size ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("block_bytes", [1, 3, 8, 64])
+@pytest.mark.parametrize("max_item", [0, 1, 4, 10, 100])
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"abcdefghijkl", b"a\nbcdefghijklmnop\ncd\n", b"\n" * 5, b"x" * 70 + b"\ny\n" + b"z" * 9],
+)
+def test_read_blocks_drops_lines_over_the_maximum(
+    data: bytes, block_bytes: int, max_item: int
+) -> None:
+    """Every line is still counted, in order; one longer than ``max_item`` stands as ``b""``
+    with its size, the others are whole."""
+    import io
+
+    blocks = list(read_blocks(io.BytesIO(data).read, block_bytes=block_bytes, max_item=max_item))
+    seen: list[bytes | int] = []
+    for block in blocks:
+        over = dict(block.oversized)
+        for k, line in enumerate(block.lines):
+            if k in over:
+                assert line == b""
+                seen.append(over[k])
+            else:
+                seen.append(line)
+    expected: list[bytes | int] = []
+    lines = data.split(b"\n")
+    if data.endswith(b"\n") or not data:
+        lines.pop()
+    expected = [len(line) if len(line) > max_item else line for line in lines]
+    assert seen == expected
+
+
+def test_read_blocks_never_holds_an_oversized_line() -> None:
+    """A line of 50 MiB read 1 MiB at a time with a 4 MiB maximum: what is held stays small."""
+    held: list[int] = []
+    chunks = iter([b"x" * (1 << 20)] * 50 + [b"\nok\n"])
+
+    def read(n: int) -> bytes:
+        return next(chunks, b"")
+
+    for block in read_blocks(read, max_item=4 << 20):
+        held.append(sum(map(len, block.lines)))
+        assert dict(block.oversized).get(0, 0) in (0, 50 << 20)
+    assert max(held) <= 4 << 20

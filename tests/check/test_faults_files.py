@@ -1,0 +1,338 @@
+"""``check`` on files and standard streams under faults: rotation, growth and truncation while
+read, hostile sizes, closed or full standard streams, a dangerous ``--output``, interruption.
+
+Each scenario runs the command as a real process and asserts the counts, the exit status, the
+completeness verdict, that the source is unchanged, and the process's peak memory."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ._servers import PEAK_RSS_LIMIT, Run, has_open, run_check, wait_until
+from .tricky import BASE, render
+
+VALID = render(list(BASE.items())).encode()
+MISSING = render([(k, v) for k, v in BASE.items() if k != "context"]).encode()
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _report(run: Run) -> Any:
+    assert "Traceback" not in run.err, run.err
+    return json.loads(run.out)
+
+
+def _big_file(path: Path, lines: int) -> Path:
+    """``lines`` lines, every 10th invalid."""
+    with path.open("wb") as f:
+        block = b"".join((MISSING if i % 10 == 0 else VALID) + b"\n" for i in range(1000))
+        for _ in range(lines // 1000):
+            f.write(block)
+    return path
+
+
+def _frozen_once_open(path: Path, action: Any) -> Any:
+    """A ``during`` callback: once the process has ``path`` open, freeze it, act, thaw it."""
+
+    def during(proc: subprocess.Popen[bytes]) -> None:
+        wait_until(lambda: has_open(proc.pid, path) or proc.poll() is not None)
+        proc.send_signal(signal.SIGSTOP)
+        try:
+            action()
+        finally:
+            proc.send_signal(signal.SIGCONT)
+
+    return during
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_rotation_while_read_checks_the_file_opened(tmp_path: Path, jobs: str) -> None:
+    path = _big_file(tmp_path / "events.jsonl", 200_000)
+    before = _digest(path)
+
+    def rotate() -> None:
+        path.rename(tmp_path / "events.jsonl.1")
+        (tmp_path / "events.jsonl").write_bytes(b"not json\n" * 50_000)
+
+    run = run_check(
+        [str(path), "--format", "json", "--jobs", jobs],
+        tmp_path,
+        during=_frozen_once_open(path, rotate),
+    )
+    report = _report(run)
+    assert run.status == 1
+    assert report["complete"] is True
+    assert (report["total"], report["invalid"]) == (200_000, 20_000)  # the first file only
+    assert report["by_kind"] == {"missing_field": 20_000}
+    assert _digest(tmp_path / "events.jsonl.1") == before
+    assert run.peak_rss < PEAK_RSS_LIMIT
+
+
+def test_growth_while_read_is_incomplete_and_the_torn_line_is_not_judged(tmp_path: Path) -> None:
+    path = _big_file(tmp_path / "events.jsonl", 100_000)
+    with path.open("ab") as f:
+        f.write(VALID[:40])  # a line being written
+
+    def grow() -> None:
+        with path.open("ab") as f:
+            f.write(VALID[40:] + b"\n" + VALID + b"\n")
+
+    run = run_check([str(path), "--format", "json"], tmp_path, during=_frozen_once_open(path, grow))
+    report = _report(run)
+    assert run.status == 3
+    assert report["complete"] is False
+    assert report["incomplete"]["partial"] is True
+    assert "grew" in report["incomplete"]["reason"]
+    assert (report["total"], report["invalid"]) == (100_000, 10_000)  # not the torn line
+    assert "incomplete" in run.err
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_truncation_while_read_is_incomplete(tmp_path: Path, jobs: str) -> None:
+    path = _big_file(tmp_path / "events.jsonl", 200_000)
+
+    def truncate() -> None:
+        os.truncate(path, 1000)
+
+    run = run_check(
+        [str(path), "--format", "json", "--jobs", jobs],
+        tmp_path,
+        during=_frozen_once_open(path, truncate),
+    )
+    report = _report(run)
+    assert run.status == 3
+    assert report["complete"] is False
+    assert "shrank" in report["incomplete"]["reason"]
+    assert report["total"] < 200_000
+
+
+def test_a_200_mb_line_is_too_large_in_bounded_memory(tmp_path: Path) -> None:
+    path = tmp_path / "big.jsonl"
+    with path.open("wb") as f:
+        f.write(VALID + b"\n")
+        chunk = b"x" * (1 << 20)
+        for _ in range(200):
+            f.write(chunk)
+        f.write(b"\n" + VALID + b"\n")
+    run = run_check([str(path), "--format", "json"], tmp_path)
+    report = _report(run)
+    assert run.status == 1
+    assert report["complete"] is True
+    assert (report["total"], report["valid"]) == (3, 2)
+    assert report["by_kind"] == {"too_large": 1}
+    assert report["errors"][0]["line"] == 2
+    assert f"{200 << 20:,} bytes" in report["errors"][0]["message"]
+    assert run.peak_rss < PEAK_RSS_LIMIT
+
+
+def test_stdin_without_newlines_stays_bounded(tmp_path: Path) -> None:
+    producer = subprocess.Popen(["head", "-c", str(300 << 20), "/dev/zero"], stdout=subprocess.PIPE)
+    assert producer.stdout is not None
+    run = run_check(["-", "--format", "json"], tmp_path, stdin=producer.stdout.fileno())
+    producer.stdout.close()
+    producer.wait()
+    report = _report(run)
+    assert run.status == 1
+    assert (report["total"], report["by_kind"]) == (1, {"too_large": 1})
+    assert run.peak_rss < PEAK_RSS_LIMIT
+
+
+def test_many_errors_with_max_errors_0_are_counted_not_all_kept(tmp_path: Path) -> None:
+    path = tmp_path / "blank.jsonl"
+    path.write_bytes(b"\n" * 300_000)
+    run = run_check([str(path), "--format", "json", "--max-errors", "0"], tmp_path)
+    report = _report(run)
+    assert run.status == 1
+    assert report["invalid"] == report["by_kind"]["syntax"] == 300_000
+    assert len(report["errors"]) == 100_000
+    assert run.peak_rss < PEAK_RSS_LIMIT
+
+
+@pytest.mark.parametrize(
+    ("redirect", "message"),
+    [
+        ({"stdin": "closed"}, "standard input"),
+        ({"stdin": "write-only"}, "cannot read"),
+        ({"stdout": "closed"}, "standard output"),
+        ({"stdout": "full"}, "standard output"),
+    ],
+)
+def test_closed_or_full_standard_streams(
+    tmp_path: Path, redirect: dict[str, str], message: str
+) -> None:
+    path = _big_file(tmp_path / "events.jsonl", 1000)
+    source = "-" if "stdin" in redirect else str(path)
+    fds: dict[str, int] = {}
+    opened: list[int] = []
+    if redirect.get("stdin") == "write-only":
+        fds["stdin"] = os.open(path, os.O_WRONLY | os.O_APPEND)
+        opened.append(fds["stdin"])
+    if redirect.get("stdout") == "full":
+        fds["stdout"] = os.open("/dev/full", os.O_WRONLY)
+        opened.append(fds["stdout"])
+    before = _digest(path)
+    # a closed stream: the child starts with that descriptor closed
+    closed = [0 if redirect.get("stdin") == "closed" else None]
+    closed.append(1 if redirect.get("stdout") == "closed" else None)
+    code = "import sys; from conformance.cli._main import main; sys.exit(main(sys.argv[1:]))"
+    shell = 'exec "$@"' + (" <&-" if closed[0] == 0 else "") + (" >&-" if closed[1] == 1 else "")
+    import sys
+
+    from ._servers import ROOT
+
+    proc = subprocess.run(
+        ["sh", "-c", shell, "sh", sys.executable, "-c", code, "check", source],
+        stdin=fds.get("stdin", subprocess.DEVNULL),
+        stdout=fds.get("stdout", subprocess.PIPE),
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+        check=False,
+    )
+    for fd in opened:
+        os.close(fd)
+    err = proc.stderr.decode()
+    assert proc.returncode == 2, err
+    assert message in err
+    assert "Traceback" not in err
+    assert _digest(path) == before
+
+
+@pytest.mark.parametrize("target", ["source", "symlink", "fifo", "device"])
+def test_output_refuses_what_it_must_not_replace(tmp_path: Path, target: str) -> None:
+    path = _big_file(tmp_path / "events.jsonl", 1000)
+    before = _digest(path)
+    output = {
+        "source": path,
+        "symlink": tmp_path / "link",
+        "fifo": tmp_path / "fifo",
+        "device": Path("/dev/null"),
+    }[target]
+    if target == "symlink":
+        (tmp_path / "kept.json").write_text("kept")
+        output.symlink_to(tmp_path / "kept.json")
+    if target == "fifo":
+        os.mkfifo(output)
+    run = run_check([str(path), "--output", str(output)], tmp_path)
+    assert run.status == 2
+    assert "Traceback" not in run.err
+    assert "--output" in run.err
+    assert _digest(path) == before
+    if target == "symlink":
+        assert output.is_symlink() and (tmp_path / "kept.json").read_text() == "kept"
+    if target == "fifo":
+        assert output.is_fifo()
+
+
+def test_a_failed_run_marks_the_stale_report(tmp_path: Path) -> None:
+    path = _big_file(tmp_path / "events.jsonl", 1000)
+    output = tmp_path / "report.json"
+    first = run_check([str(path), "--format", "json", "--output", str(output)], tmp_path)
+    assert first.status == 1 and json.loads(output.read_text())["complete"] is True
+    path.unlink()
+    run = run_check([str(path), "--format", "json", "--output", str(output)], tmp_path)
+    assert run.status == 2
+    stale = json.loads(output.read_text())
+    assert stale["complete"] is False
+    assert "no such file" in stale["incomplete"]["reason"]
+    assert stale["incomplete"]["source"] == str(path)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--timeout", "inf"], "--timeout"),
+        (["--timeout", "nan"], "--timeout"),
+        (["--max-item-size", "lots"], "--max-item-size"),
+    ],
+)
+def test_bad_values_are_usage_errors(tmp_path: Path, args: list[str], message: str) -> None:
+    path = _big_file(tmp_path / "events.jsonl", 1000)
+    run = run_check([str(path), *args], tmp_path)
+    assert run.status == 2
+    assert message in run.err
+    assert "Traceback" not in run.err
+
+
+def test_a_name_too_long(tmp_path: Path) -> None:
+    run = run_check([str(tmp_path / ("x" * 300))], tmp_path)
+    assert run.status == 2
+    assert "File name too long" in run.err
+    assert "Traceback" not in run.err
+
+
+@pytest.mark.parametrize("case", ["unreadable", "no search permission"])
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_permission_denied(tmp_path: Path, case: str, jobs: str) -> None:
+    folder = tmp_path / "private"
+    folder.mkdir()
+    path = _big_file(folder / "events.jsonl", 1000)
+    if case == "unreadable":
+        os.chmod(path, 0o000)
+    else:
+        os.chmod(folder, 0o600)
+    try:
+        run = run_check([str(path), "--jobs", jobs], tmp_path, unprivileged=os.geteuid() == 0)
+    finally:
+        os.chmod(folder, 0o700)
+    assert run.status == 2
+    assert "Permission denied" in run.err
+    assert "Traceback" not in run.err
+
+
+@pytest.mark.parametrize("group", [False, True], ids=["process", "group"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_within_two_seconds(tmp_path: Path, sig: signal.Signals, group: bool) -> None:
+    """Sent to the process, or (as Ctrl-C does) to its whole group, workers included."""
+    path = _big_file(tmp_path / "events.jsonl", 1_000_000)
+    signalled: list[float] = []
+
+    def interrupt(proc: subprocess.Popen[bytes]) -> None:
+        wait_until(lambda: has_open(proc.pid, path))
+        time.sleep(0.5)
+        signalled.append(time.monotonic())
+        if group:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
+
+    began = time.monotonic()
+    run = run_check([str(path), "--jobs", "2", "--exact"], tmp_path, during=interrupt)
+    assert run.status == 130, run.err
+    assert "interrupted" in run.err
+    assert "Traceback" not in run.err
+    # it ends, rather than finishing the file (the time it takes: benchmarks/check.py)
+    assert began + run.seconds - signalled[0] < 15
+
+
+def test_out_of_memory_is_a_clean_failure(tmp_path: Path) -> None:
+    """A line allowed far past the default maximum, in a process that cannot hold it."""
+    path = tmp_path / "huge.jsonl"
+    with path.open("wb") as f:
+        f.write(b'["')
+        chunk = b"x" * (1 << 20)
+        for _ in range(300):
+            f.write(chunk)
+        f.write(b'"]\n')
+    output = tmp_path / "report.json"
+    output.write_text('{"complete": true}')
+    run = run_check(
+        [str(path), "--max-item-size", "1G", "--format", "json", "--output", str(output)],
+        tmp_path,
+        memory=700 << 20,
+    )
+    assert run.status == 2
+    assert "out of memory" in run.err
+    assert "Traceback" not in run.err
+    assert json.loads(output.read_text())["complete"] is False  # not judged "other"
