@@ -47,8 +47,13 @@ class AuditOptions:
     max_items: int = 100
     hazards: bool = False
     fast: bool = True
+    engine: str = "python"  # or "native" (conformance.audit._native)
 
     def auditor(self) -> Auditor:
+        if self.engine == "native":
+            from ._native import NativeAuditor
+
+            return NativeAuditor(mode=self.mode, max_items=self.max_items, hazards=self.hazards)
         return Auditor(
             mode=self.mode, max_items=self.max_items, hazards=self.hazards, fast=self.fast
         )

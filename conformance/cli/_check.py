@@ -180,6 +180,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="check every line with the reference alone (no fast path; for comparisons)",
     )
+    parser.add_argument(
+        "--engine",
+        choices=("auto", "native", "python"),
+        default=None,
+        help="native: the real noetl-events crate, compiled (optional module, see README); "
+        "python: the reference with its orjson fast path; auto (default, or "
+        "$NOETL_EVENTS_CHECK_ENGINE): native when installed. Same report either way",
+    )
     parser.set_defaults(func=_run)
 
 
@@ -206,6 +214,22 @@ def _sources(args: argparse.Namespace) -> list[Source]:
         raise UsageError(str(e)) from None
 
 
+def _engine(args: argparse.Namespace) -> str:
+    """The engine to run: --exact means the reference alone (the Python engine)."""
+    from conformance.audit._native import EngineError, resolve
+
+    from ._main import UsageError
+
+    if args.exact:
+        if args.engine == "native":
+            raise UsageError("--exact checks with the reference alone: it takes --engine python")
+        return "python"
+    try:
+        return resolve(args.engine)
+    except EngineError as e:
+        raise UsageError(str(e)) from None
+
+
 def _run(args: argparse.Namespace) -> int:
     from conformance.audit._progress import progress_for
     from conformance.audit._report import render, report_json
@@ -219,9 +243,14 @@ def _run(args: argparse.Namespace) -> int:
         folder = os.path.dirname(os.path.abspath(args.output))
         if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
             raise UsageError(f"cannot write {args.output}: no writable folder {folder}")
+    engine = _engine(args)
     sources = _sources(args)
     options = AuditOptions(
-        mode=args.mode, max_items=args.max_errors, hazards=args.hazards, fast=not args.exact
+        mode=args.mode,
+        max_items=args.max_errors,
+        hazards=args.hazards,
+        fast=not args.exact,
+        engine=engine,
     )
     try:
         tally = run(options, sources, jobs=args.jobs, shard=args.shard, progress=progress_for())
@@ -231,7 +260,8 @@ def _run(args: argparse.Namespace) -> int:
     report = report_json(tally, names, hazards=args.hazards)
     record = "ExecutorEvent" if args.mode == "event" else "EventRequest"
     shard = f", shard {args.shard.index}/{args.shard.count}" if args.shard else ""
-    text = render(report, args.format, f"{', '.join(names)} as {record}{shard}")
+    title = f"{', '.join(names)} as {record}{shard} ({engine} engine)"
+    text = render(report, args.format, title)
     if args.output is not None:
         try:
             write_atomic(Path(args.output), text)
