@@ -56,9 +56,11 @@ fn nanos(created_at: &DateTime<Utc>) -> u32 {
     created_at.nanosecond()
 }
 
-fn decode(mode_event: bool, text: &str) -> Result<Decoded, &'static str> {
+/// Bytes as serde_json reads them (`from_slice`: bad UTF-8 is an error inside the strings it
+/// reads, and skipped inside the values of unknown keys, as the reference does).
+fn decode(mode_event: bool, text: &[u8]) -> Result<Decoded, &'static str> {
     if mode_event {
-        match serde_json::from_str::<ExecutorEvent>(text) {
+        match serde_json::from_slice::<ExecutorEvent>(text) {
             Ok(ev) => Ok(Decoded {
                 nanos: Some(nanos(&ev.created_at)),
                 event_type: ev.event_type,
@@ -66,7 +68,7 @@ fn decode(mode_event: bool, text: &str) -> Result<Decoded, &'static str> {
             Err(e) => Err(classify(&e).0),
         }
     } else {
-        match serde_json::from_str::<EventRequest>(text) {
+        match serde_json::from_slice::<EventRequest>(text) {
             Ok(req) => Ok(Decoded {
                 nanos: req.created_at.as_ref().map(nanos),
                 event_type: req.event_type,
@@ -666,11 +668,7 @@ impl Engine {
         let mut out = BlockOut::default();
         let mut keys: HashMap<&'a [u8], bool> = HashMap::new();
         for (k, line) in lines.iter().enumerate() {
-            let Ok(text) = std::str::from_utf8(line) else {
-                out.invalid.push((k, "syntax"));
-                continue;
-            };
-            let decoded = match decode(self.mode_event, text) {
+            let decoded = match decode(self.mode_event, line) {
                 Ok(d) => d,
                 Err(kind) => {
                     out.invalid.push((k, kind));
