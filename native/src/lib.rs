@@ -111,14 +111,30 @@ impl SecretFilter {
             .any(|part| folded.windows(part.len()).any(|w| w == part.as_slice()))
     }
 
+    /// `raw`: a string's bytes between the quotes; escapes are decoded as serde_json does.
     fn value_suspect(raw: &[u8]) -> bool {
-        // `raw`: the bytes between the quotes, escapes undecoded.
+        if !raw.contains(&b'\\') {
+            return Self::text_suspect(raw);
+        }
+        let mut quoted = Vec::with_capacity(raw.len() + 2);
+        quoted.push(b'"');
+        quoted.extend_from_slice(raw);
+        quoted.push(b'"');
+        match serde_json::from_slice::<String>(&quoted) {
+            Ok(text) => Self::text_suspect(text.as_bytes()),
+            Err(_) => true,
+        }
+    }
+
+    /// Could the server's rules redact this string (UTF-8 text, decoded)? A superset.
+    fn text_suspect(raw: &[u8]) -> bool {
         let starts = |prefix: &[u8]| {
             raw.len() >= prefix.len() && raw[..prefix.len()].eq_ignore_ascii_case(prefix)
         };
-        if raw.contains(&b'\\')
-            || !raw.iter().take(7).all(u8::is_ascii)
-            || starts(b"bearer ")
+        // Lowercasing never turns a non-ASCII character into the ASCII letters of these
+        // prefixes in place (U+0130 becomes two characters, U+212A a `k`), so an ASCII
+        // comparison of the raw bytes decides them.
+        if starts(b"bearer ")
             || starts(b"basic ")
             || starts(b"eyj")
             || raw
