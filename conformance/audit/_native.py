@@ -34,7 +34,7 @@ from noetl_events_ref._model import EVENT_SPEC, REQUEST_SPEC
 
 from ._check import Auditor, Finding, Hazard, Locator, Mode, Tally, _cut
 
-__all__ = ["ENGINES", "ENV", "Engine", "NativeAuditor", "available", "resolve"]
+__all__ = ["ENGINES", "ENV", "Engine", "EngineError", "NativeAuditor", "available", "resolve"]
 
 Engine = Literal["native", "python"]
 ENGINES: Final = ("auto", "native", "python")
