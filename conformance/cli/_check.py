@@ -56,8 +56,8 @@ repeated keys, values the server redacts as secrets, timestamps finer than a mic
 a leap second.
 
 --engine native decodes with the real noetl-events crate, compiled (pip install ./native from
-a clone, with a Rust toolchain): faster, by far with --hazards; the same JSON report. Invalid lines still
-get their listed kind, path and message from the reference.
+a clone, with a Rust toolchain): faster, by far with --hazards, and the same JSON report.
+Invalid lines still get their listed kind, path and message from the reference.
 
 exit status: 0 every line valid, 1 some line invalid, 2 usage error or unreadable source.
 """
