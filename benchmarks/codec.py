@@ -4,7 +4,8 @@
 
 Both loops run over the same realistic envelope lines in the same process; the best of
 ``--repeat`` runs is reported for each. Target: the reference at no less than 0.5x the
-plain loop.
+plain loop. The same lines through ``orjson.loads`` + ``orjson.dumps`` are shown too (when
+orjson is installed), with the reference's ratio to them.
 """
 
 from __future__ import annotations
@@ -37,6 +38,14 @@ def plain(lines: list[str]) -> None:
         dumps(loads(line), separators=(",", ":"))
 
 
+def plain_orjson(lines: list[str]) -> None:
+    import orjson
+
+    loads, dumps = orjson.loads, orjson.dumps
+    for line in lines:
+        dumps(loads(line))
+
+
 def reference(lines: list[str]) -> None:
     for line in lines:
         encode_event(decode_event(line))
@@ -61,6 +70,15 @@ def main() -> int:
         print(f"{name:<34}{n / t:>12,.0f}{t / n * 1e6:>10.2f}")
     verdict = "met" if ratio >= 0.5 else "NOT met"
     print(f"ratio reference/baseline: {ratio:.2f}x (target >= 0.50x): {verdict}")
+    try:
+        t_orjson = _best(plain_orjson, lines, args.repeat)
+    except ImportError:
+        print("orjson is not installed (pip install 'noetl-events-conformance[audit]')")
+    else:
+        print(
+            f"{'orjson.loads + orjson.dumps':<34}{n / t_orjson:>12,.0f}{t_orjson / n * 1e6:>10.2f}"
+        )
+        print(f"ratio reference/orjson: {t_orjson / t_ref:.2f}x")
     return 0
 
 

@@ -64,8 +64,18 @@ class AuditOptions:
     hazards: bool = False
     fast: bool = True
     max_item: int = DEFAULT_MAX_ITEM
+    engine: str = "python"  # or "native" (conformance.audit._native)
 
     def auditor(self) -> Auditor:
+        if self.engine == "native":
+            from ._native import NativeAuditor
+
+            return NativeAuditor(
+                mode=self.mode,
+                max_items=self.max_items,
+                hazards=self.hazards,
+                max_item=self.max_item,
+            )
         return Auditor(
             mode=self.mode,
             max_items=self.max_items,

@@ -1,0 +1,194 @@
+"""The native engine of ``check``: the real ``noetl-events`` crate, through an optional module.
+
+The module ``noetl_events_native`` (built from ``native/`` with maturin; see the README) decodes
+each line with the real ``ExecutorEvent``, serde_json pinned like the adapter, and classifies
+errors with the kit's one classification. It returns per block only the counts, the invalid
+lines and the hazards. It reads events only: the server's ``EventRequest`` lives in the server
+library, which the module does not link, so ``--mode request`` runs on the Python engine.
+
+The report stays the reference's, whichever engine runs:
+
+- a line the crate accepts is valid (the reference accepts exactly those; the tests hold the two
+  to it on the corpus, hostile streams and invalid lines);
+- a line the crate rejects gets its listed finding (kind, path, message) from the reference
+  itself, and should the reference accept it after all, the reference's verdict stands; past
+  ``--max-errors`` findings, an invalid line is only counted, under the kind the kit's one
+  classification (``conformance/rust/classify.rs``) gives natively, which the tests hold to the
+  reference's kind and to the kinds the corpus records from the real crate;
+- hazards come from the native scanner where it handles a line exactly; every valid line it
+  hands back (escapes or non-ASCII in keys, deep nesting, anything that might be a secret) and
+  every line the reference alone accepted are scanned by :mod:`conformance.audit._hazards`.
+
+So the secret rules stay in one place (Python): the native side only screens for lines that
+could hold one, with a superset of the rules' shapes, and hands those back.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any, Final, Literal
+
+from noetl_events_ref import EnvelopeError, decode_event, decode_request
+from noetl_events_ref._model import EVENT_SPEC, REQUEST_SPEC
+
+from ._check import MAX_KEPT, Auditor, Finding, Hazard, Locator, Mode, Tally, _cut
+from ._sources import DEFAULT_MAX_ITEM
+
+__all__ = ["ENGINES", "ENV", "Engine", "EngineError", "NativeAuditor", "available", "resolve"]
+
+Engine = Literal["native", "python"]
+ENGINES: Final = ("auto", "native", "python")
+ENV: Final = "NOETL_EVENTS_CHECK_ENGINE"
+"""The default of ``check --engine`` when set (``auto``, ``native`` or ``python``)."""
+
+_ROLES: Final = {
+    "execution_id": "execution_id",
+    "event_id": "event_id",
+    "event_ids": "event_ids",
+    "meta": "meta",
+    "created_at": "created_at",
+}
+
+
+def _module() -> Any | None:
+    try:
+        return importlib.import_module("noetl_events_native")
+    except ImportError:
+        return None
+
+
+def available() -> bool:
+    """Is the native module installed?"""
+    return _module() is not None
+
+
+class EngineError(Exception):
+    """``--engine native`` asked for, and the module is not installed."""
+
+
+def resolve(engine: str | None, mode: Mode = "event") -> Engine:
+    """The engine to run for ``--engine`` (``None``: :data:`ENV`, else ``auto``)."""
+    chosen = engine or os.environ.get(ENV) or "auto"
+    if chosen not in ENGINES:
+        raise EngineError(f"unknown engine {chosen!r} (from {ENV}): choose one of {ENGINES}")
+    if chosen == "python":
+        return "python"
+    if mode != "event":
+        if engine == "native":
+            raise EngineError(
+                "the native engine reads events only: --mode request runs on --engine python"
+            )
+        return "python"
+    if available():
+        return "native"
+    if chosen == "native":
+        raise EngineError(
+            "the native engine is not installed: build it with "
+            "`pip install ./native` (needs a Rust toolchain), or use --engine python"
+        )
+    return "python"
+
+
+def _fields(mode: Mode) -> dict[str, str]:
+    """Top-level keys (names and aliases) -> their role in the native hazard scan."""
+    spec, value = (EVENT_SPEC, "context") if mode == "event" else (REQUEST_SPEC, "payload")
+    roles = {**_ROLES, value: "value"}
+    out: dict[str, str] = {}
+    for key, at in spec.index.items():
+        role = roles.get(spec.fields[at].name)
+        if role is not None:
+            out[key] = role
+    return out
+
+
+def _key_parts() -> list[str]:
+    from conformance.corpus import _secrets
+
+    return list(_secrets.SENSITIVE_KEY_PARTS)
+
+
+class NativeAuditor(Auditor):
+    """An :class:`~conformance.audit._check.Auditor` whose verdicts come from the native engine."""
+
+    def __init__(
+        self,
+        *,
+        mode: Mode = "event",
+        max_items: int = 100,
+        hazards: bool = False,
+        max_item: int = DEFAULT_MAX_ITEM,
+    ) -> None:
+        super().__init__(
+            mode=mode, max_items=max_items, hazards=hazards, fast=False, max_item=max_item
+        )
+        module = _module()
+        if module is None:
+            raise EngineError("the native engine is not installed")
+        self._native = module.Engine(mode, hazards, _fields(mode), _key_parts())
+        self._reference = decode_event if mode == "event" else decode_request
+
+    def check(
+        self,
+        tally: Tally,
+        lines: Sequence[bytes],
+        where: Locator,
+        oversized: Mapping[int, int] | None = None,
+    ) -> None:
+        if oversized:  # lines whose text was not read: the reference's path reports them
+            super().check(tally, lines, where, oversized)
+            return
+        block = lines if isinstance(lines, list) else list(lines)
+        cap = min(self.max_items or MAX_KEPT, MAX_KEPT)
+        room = max(0, cap - len(tally.hazards))
+        valid, types, invalid, hazard_lines, counts, hazards, handed = self._native.check(
+            block, room
+        )
+        tally.total += len(block)
+        tally.valid += valid
+        tally.by_event_type.update(types)  # a Counter update: adds the counts of the mapping
+        rescued: list[int] = []
+        for k, kind in invalid:
+            if len(tally.findings) >= cap:
+                tally.by_kind[kind] += 1  # not listed: the kit's classification, run natively
+            elif self._refute(tally, block[k], k, where):
+                rescued.append(k)
+        if self._scan is None:
+            return
+        tally.hazard_lines += hazard_lines
+        tally.hazards_by_kind.update(counts)
+        scanned = sorted([*handed, *rescued]) if rescued else handed
+        items: list[tuple[int, str, str, str]] = hazards
+        for k in scanned:
+            found = self._scan(block[k])
+            if found:
+                tally.hazard_lines += 1
+                for kind, path, detail in found:
+                    tally.hazards_by_kind[kind] += 1
+                    items.append((k, kind, path, detail))
+        if scanned:
+            items.sort(key=lambda item: item[0])  # stable: a line's hazards keep their order
+        keep = items[:room]
+        tally.hazards.extend(
+            Hazard(where.source, where(k), kind, _cut(path), _cut(detail))
+            for k, kind, path, detail in keep
+        )
+
+    def _refute(self, tally: Tally, line: bytes, k: int, where: Locator) -> bool:
+        """The reference's finding for a line the crate rejects; True if the reference accepts
+        it after all (then it counts as valid, as with the Python engine)."""
+        try:
+            record = self._reference(line)
+        except EnvelopeError as e:
+            tally.add_finding(
+                Finding(where.source, where(k), e.kind, _cut(e.path), _cut(e.message))
+            )
+            return False
+        except Exception as e:  # a bug in the reference: report it, as the Python engine does
+            message = _cut(f"noetl_events_ref failed: {type(e).__name__}: {e}")
+            tally.add_finding(Finding(where.source, where(k), "other", "$", message))
+            return False
+        tally.valid += 1
+        tally.by_event_type.add(record.event_type)
+        return True

@@ -1,0 +1,235 @@
+"""The native engine gives the Python engine's report, byte for byte, on every stream here: the
+corpus inputs, the fixed tricky lines, generated hostile streams, invalid lines, possible secrets
+and realistic envelopes; hazards on and off; lists cut at any length, across block borders."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conformance.audit import _native
+from conformance.audit._check import Mode, Numbered
+from conformance.audit._report import report_json
+from conformance.audit._run import AuditOptions
+from noetl_events_ref import EnvelopeError, decode_event, decode_request
+
+from .conftest import ROOT
+from .tricky import BASE, envelope_lines, render, tricky_lines
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from _envelopes import realistic_lines
+
+
+def _need_native() -> None:
+    if _native.available():
+        return
+    message = "the native engine is not built: pip install ./native (scripts/test builds it)"
+    if os.environ.get("CI"):
+        pytest.fail(f"CI: {message}", pytrace=False)
+    pytest.skip(message, allow_module_level=True)
+
+
+_need_native()
+
+
+def report(
+    engine: str, lines: Sequence[bytes], mode: Mode, *, hazards: bool, max_items: int, block: int
+) -> str:
+    """The JSON report of ``lines`` checked in blocks of ``block`` lines."""
+    options = AuditOptions(mode=mode, max_items=max_items, hazards=hazards, engine=engine)
+    auditor = options.auditor()
+    tally = auditor.tally()
+    for first in range(0, len(lines), block):
+        part = list(lines[first : first + block])
+        tally.lines += len(part)
+        auditor.check(tally, part, Numbered(0, first + 1))
+    return json.dumps(report_json(tally, ["stream"], hazards=hazards), ensure_ascii=False)
+
+
+def assert_same(lines: Sequence[bytes], mode: Mode, **cuts: int) -> dict[str, Any]:
+    """Both engines, hazards on and off, lists cut or not: equal reports. Returns one."""
+    out: dict[str, Any] = {}
+    for hazards in (False, True):
+        for max_items, block in ((0, 1000), (3, 7), (cuts.get("max_items", 50), 64)):
+            python = report(
+                "python", lines, mode, hazards=hazards, max_items=max_items, block=block
+            )
+            native = report(
+                "native", lines, mode, hazards=hazards, max_items=max_items, block=block
+            )
+            assert native == python, (hazards, max_items, block)
+            out = json.loads(python)
+    return out
+
+
+def _corpus(op: str) -> list[tuple[bytes, str | None]]:
+    cases = []
+    for path in sorted((ROOT / "fixtures" / "cases" / op).glob("*.json")):
+        case = json.loads(path.read_text(encoding="utf-8"))
+        error = case["expect"].get("error")
+        kind = error["kind"] if error is not None else None
+        cases.append((case["input"].encode("utf-8", "surrogatepass"), kind))
+    return cases
+
+
+@pytest.mark.parametrize(("op", "mode"), [("decode_event", "event")])
+def test_corpus_inputs(op: str, mode: Mode) -> None:
+    cases = _corpus(op)
+    assert len(cases) > 20
+    report = assert_same([line for line, _ in cases], mode)
+    assert report["invalid"] == sum(1 for _, kind in cases if kind is not None) > 5
+
+
+@pytest.mark.parametrize(("op", "mode"), [("decode_event", "event")])
+def test_native_kinds_are_the_corpus_kinds(op: str, mode: Mode) -> None:
+    """The native verdict and error kind of every corpus input are the real crate's (the
+    corpus records them)."""
+    cases = _corpus(op)
+    engine = _native.NativeAuditor(mode=mode)._native
+    valid, _, invalid, *_ = engine.check([line for line, _ in cases], None)
+    kinds = dict(invalid)
+    assert valid == len(cases) - len(kinds)
+    for k, (_, expected) in enumerate(cases):
+        assert kinds.get(k) == expected, cases[k][0]
+
+
+@pytest.mark.parametrize(("base", "mode"), [(BASE, "event")])
+def test_tricky_lines(base: dict[str, str], mode: Mode) -> None:
+    lines = tricky_lines(base)
+    report = assert_same(lines, mode)
+    assert report["invalid"] > 50 and report["valid"] > 50
+
+
+def _reference_kind(line: bytes, mode: Mode) -> str | None:
+    try:
+        (decode_event if mode == "event" else decode_request)(line)
+    except EnvelopeError as e:
+        return e.kind
+    return None
+
+
+@pytest.mark.parametrize(("base", "mode"), [(BASE, "event")])
+def test_native_kinds_agree_with_the_reference(base: dict[str, str], mode: Mode) -> None:
+    """The kit's one classification, run natively, names the reference's kind for every
+    invalid tricky line (bad UTF-8 included: both read bytes as serde_json's from_slice)."""
+    lines = tricky_lines(base)
+    assert not all(map(_is_utf8, lines))
+    engine = _native.NativeAuditor(mode=mode)._native
+    _, _, invalid, *_ = engine.check(lines, None)
+    native = dict(invalid)
+    for k, line in enumerate(lines):
+        assert native.get(k) == _reference_kind(line, mode), line
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+SECRETS = [
+    '{"password":"hunter2"}',
+    '{"a":{"Api-Key":1}}',
+    '{"x":"Bearer abc"}',
+    '{"x":"BASIC abc"}',
+    '{"x":"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ"}',
+    '{"x":"-----BEGIN RSA PRIVATE KEY-----"}',
+    '{"x":"' + "A" * 40 + '"}',
+    '{"x":"' + "A" * 39 + '"}',
+    '{"x":"' + "é" * 20 + '"}',
+    '{"x":"\u212aEY-----"}',
+    '{"x":"BA\u0130C xyz"}',
+    '{"x":"B\u0065arer xyz"}',
+    '{"x":"\u0042asic xyz"}',
+    '{"x":"\\u0042asic xyz"}',
+    '{"x":"\u212a"}',
+    '{"x":"' + "\u0041" * 40 + '"}',
+    '{"x":"' + "a/b+" * 10 + '="}',
+    '{"tok\\u0065n":1}',
+    '{"pässword":1}',
+    '{"b":1,"a":{"secret_key":[1.50]}}',
+    '{"list":[{"ssh_key":null}]}',
+]
+
+
+@pytest.mark.parametrize(("base", "mode"), [(BASE, "event")])
+def test_possible_secrets(base: dict[str, str], mode: Mode) -> None:
+    value = "context" if mode == "event" else "payload"
+    lines = []
+    for secret in SECRETS:
+        for key in (value, "meta"):
+            members = [(k, secret if k == key else v) for k, v in base.items()]
+            if key not in base:
+                members.append((key, secret))
+            lines.append(render(members).encode())
+    lines.append(
+        render([(k, '"Bearer x"' if k == "step" else v) for k, v in base.items()]).encode()
+    )
+    report = assert_same(lines, mode)
+    assert report["invalid"] == 0
+
+
+def test_realistic_envelopes() -> None:
+    lines = [line.encode() for line in realistic_lines(3000, seed=7)]
+    lines[100] = lines[100][:-5]
+    report = assert_same(lines, "event")
+    assert report["invalid"] == 1 and report["valid"] == 2999
+
+
+def test_native_hazards_are_computed_natively() -> None:
+    """On ordinary lines the native scanner answers itself (nothing handed back), so the
+    figures measure it, and its answers are the ones compared above."""
+    lines = [line.encode() for line in realistic_lines(500, seed=3)]
+    engine = _native.NativeAuditor(mode="event", hazards=True)._native
+    valid, _, invalid, hazard_lines, counts, _, handed_back = engine.check(lines, None)
+    assert (valid, invalid, handed_back) == (500, [], [])
+    assert hazard_lines > 400 and counts["unsafe_integer"] > 400
+
+
+SLOW = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
+)
+
+
+@SLOW
+@given(st.lists(envelope_lines(), min_size=1, max_size=30))
+def test_hostile_event_streams(lines: list[bytes]) -> None:
+    assert_same(lines, "event", max_items=2)
+
+
+def test_requests_run_on_the_python_engine() -> None:
+    """The module does not link the server library, so request streams take the Python
+    engine: chosen by ``auto``, and ``native`` asked for is refused with the fix."""
+    assert _native.resolve("auto", "request") == "python"
+    assert _native.resolve("native", "event") == "native"
+    with pytest.raises(_native.EngineError, match="--engine python"):
+        _native.resolve("native", "request")
+    with pytest.raises(ValueError, match="unknown mode"):
+        _native.NativeAuditor(mode="request")
+
+
+def test_oversized_lines_are_reported_as_the_python_engine_does() -> None:
+    lines = [line.encode() for line in realistic_lines(20, seed=5)]
+    reports = []
+    for engine in ("python", "native"):
+        auditor = AuditOptions(engine=engine, max_item=64).auditor()
+        tally = auditor.tally()
+        tally.lines = len(lines)
+        auditor.check(
+            tally,
+            [b"" if k == 3 else line for k, line in enumerate(lines)],
+            Numbered(0, 1),
+            {3: 5000},
+        )
+        reports.append(json.dumps(report_json(tally, ["s"], hazards=False)))
+    assert reports[0] == reports[1]
+    assert json.loads(reports[1])["invalid"] == 1
