@@ -24,6 +24,7 @@ _COMMANDS: Final = {
     "corpus": "conformance.cli._corpus",
     "generate": "conformance.cli._generate",
     "promote": "conformance.cli._promote",
+    "matrix": "conformance.cli._matrix",
 }
 
 EXIT_OK: Final = 0
