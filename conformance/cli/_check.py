@@ -180,6 +180,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="check every line with the reference alone (no fast path; for comparisons)",
     )
+    parser.add_argument(
+        "--census",
+        action="store_true",
+        help="instead of judging lines, report the shapes the stream uses (field sets, "
+        "optionals, nulls, event types, statuses, timestamp fraction widths, id ranges) and "
+        "how many of the corpus's accepted decode_event inputs share each (exit 0)",
+    )
     parser.set_defaults(func=_run)
 
 
@@ -220,6 +227,8 @@ def _run(args: argparse.Namespace) -> int:
         if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
             raise UsageError(f"cannot write {args.output}: no writable folder {folder}")
     sources = _sources(args)
+    if args.census:
+        return _census(args, sources)
     options = AuditOptions(
         mode=args.mode, max_items=args.max_errors, hazards=args.hazards, fast=not args.exact
     )
@@ -244,3 +253,29 @@ def _run(args: argparse.Namespace) -> int:
         except BrokenPipeError:  # e.g. `| head`: the reader has what it wanted
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return EXIT_INVALID if tally.invalid else EXIT_VALID
+
+
+def _census(args: argparse.Namespace, sources: list[Source]) -> int:
+    from conformance.audit._census import Census, census_report, corpus_census, render_census
+    from conformance.audit._sources import SourceError
+    from conformance.core._atomic import write_atomic
+    from conformance.corpus._case import load_corpus
+
+    from ._main import UsageError
+
+    stream = Census()
+    try:
+        for source in sources:
+            for block in source.blocks():
+                for line in block.lines:
+                    stream.add(line)
+    except SourceError as e:
+        raise UsageError(str(e)) from None
+    corpus = corpus_census(c.input for c in load_corpus() if c.op == "decode_event" and c.accepts)
+    title = ", ".join(s.name for s in sources)
+    text = render_census(census_report(stream, corpus), args.format, title)
+    if args.output is not None:
+        write_atomic(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_VALID

@@ -143,6 +143,9 @@ def test_the_noetl_cli_trail(capsys: pytest.CaptureFixture[str], tmp_path: Path)
 
     assert main(["check", str(trail)]) == 0
     capsys.readouterr()
+    assert main(["check", "--census", "--format", "json", str(trail)]) == 0
+    census = json.loads(capsys.readouterr().out)
+    assert census["uncovered"] == 0, census["shapes"]  # the corpus has every shape it uses
     rust = _need(RUST, "the Rust adapter")
     report = _matrix(
         capsys,
