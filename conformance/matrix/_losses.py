@@ -16,6 +16,7 @@ was, or:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -80,9 +81,11 @@ class Loss:
         return self.kind != "defaulted"
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def read_envelope(text: str) -> dict[str, Any] | None:
     """The top-level members of an envelope text by canonical name (``payload`` read as
-    ``context``; a ``null`` optional as absent), or ``None`` if it is not a JSON object."""
+    ``context``; a ``null`` optional as absent), or ``None`` if it is not a JSON object.
+    Cached: the caller must not change what it returns."""
     try:
         value = _read(text)
     except ValueError:
@@ -100,6 +103,8 @@ def read_envelope(text: str) -> dict[str, Any] | None:
 
 def compare(produced: str, kept: str, *, derives: Iterable[str] = ()) -> list[Loss]:
     """The losses of one accepted hop, in canonical field order (empty: lossless)."""
+    if produced == kept:
+        return []
     before = read_envelope(produced) or {}
     after = read_envelope(kept) or {}
     derived = frozenset(derives)

@@ -101,6 +101,7 @@ class _Side:
     error: str | None = None
     produced: dict[str, Answer] = dataclasses.field(default_factory=dict)  # case id -> answer
     kept: dict[str, Answer] = dataclasses.field(default_factory=dict)  # emission -> answer
+    losses: dict[str, list[Loss]] = dataclasses.field(default_factory=dict)  # emission -> ...
 
     @property
     def roles(self) -> frozenset[str]:
@@ -237,7 +238,6 @@ def _peer_json(side: _Side) -> dict[str, Any]:
 def _cell(producer: str, items: list[tuple[str, str]], side: _Side, policy: Policy) -> Cell:
     cell = Cell(producer, side.peer.name, policy.requires(producer, side.peer.name))
     derives = side.handshake.derives if side.handshake else frozenset()
-    cache: dict[str, list[Loss]] = {}
     for where, text in items:
         answer = side.kept.get(text)
         if answer is None or answer.skipped is not None:
@@ -256,9 +256,9 @@ def _cell(producer: str, items: list[tuple[str, str]], side: _Side, policy: Poli
             )
             continue
         cell.accepted += 1
-        losses = cache.get(text)
+        losses = side.losses.get(text)
         if losses is None:
-            losses = cache[text] = compare(text, answer.output, derives=derives)
+            losses = side.losses[text] = compare(text, answer.output, derives=derives)
         if not losses:
             cell.lossless += 1
             continue
