@@ -131,7 +131,6 @@ def _nats() -> str:
 
 def test_the_noetl_cli_trail(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     noetl, nats = _noetl(), _nats()
-    pytest.importorskip("nats") if not os.environ.get("CI") else None
     trail = tmp_path / "noetl-cli.jsonl"
     done = cli_trail.run(noetl, nats, trail)
     assert trail.is_file(), done.stderr[-2000:]
