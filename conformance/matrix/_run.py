@@ -147,11 +147,14 @@ def _run_on(
             if on_answer is not None:
                 on_answer()
     except AdapterError as e:
-        side.error = f"{e}" + (f"; stderr: {driver.stderr_tail()}" if driver.stderr_tail() else "")
+        side.error = str(e)
     except Exception as e:  # an in-process implementation's bug ends its own part only
         side.error = f"{type(e).__name__}: {e}"
     finally:
         driver.close()
+    tail = driver.stderr_tail().strip()
+    if side.error is not None and tail:
+        side.error += f"; its stderr ends: {tail[-1000:]}"
     return got
 
 

@@ -202,3 +202,15 @@ def test_schema_and_text_reports(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "| ref | server | fails (required) |" in out
     assert "status: dropped" in out
+
+
+def test_an_implementation_that_crashes_is_errored(capsys: pytest.CaptureFixture[str]) -> None:
+    crash = HERE.parent / "runner" / "fake_adapters" / "crash_mid_run.py"
+    command = f"{shlex.quote(sys.executable)} {shlex.quote(str(crash))} 5"
+    status, report, _ = _matrix(capsys, "--impl", "ref=reference", "--impl", f"bad={command}")
+    assert status == 3
+    assert report["status"] == "errored"
+    (bad,) = [p for p in report["implementations"] if p["name"] == "bad"]
+    assert "panicked at request 6" in bad["error"]
+    assert {c["producer"] for c in report["cells"]} == {"ref"}  # the rest still ran
+    assert {c["consumer"] for c in report["cells"]} == {"ref"}
