@@ -13,6 +13,7 @@ import json
 import os
 import shlex
 import shutil
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -160,5 +161,10 @@ def test_the_noetl_cli_trail(capsys: pytest.CaptureFixture[str], tmp_path: Path)
     assert server["fields"]["status"]["dropped"] == len(lines)
     assert server["fields"]["created_at"]["dropped"] == len(lines)
     assert server["fields"]["execution_id"]["kinds"] == {"number-to-string": len(lines)}
+    # JSON.stringify writes a double's shortest round-trip digits: an id is lost when those
+    # digits, padded with zeros, are not the id (Python's float repr has the same digits)
+    ids = [json.loads(line)["execution_id"] for line in lines]
+    lost = sum(int(Decimal(repr(float(i)))) != i for i in ids)
     js = _cell(report, "noetl-cli", "js")
-    assert js["fields"]["execution_id"]["kinds"] == {"precision-lost": len(lines)}
+    assert lost > 0
+    assert js["fields"]["execution_id"]["kinds"] == {"precision-lost": lost}
