@@ -46,7 +46,17 @@ _TIMESTAMP: Final = re.compile(
 
 
 class _Num(str):
-    """A JSON number as spelled."""
+    """A JSON number as spelled; never equal to a string (so ``==`` on parsed trees is exact)."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is _Num and str.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = str.__hash__
 
 
 class _Obj(list[tuple[str, Any]]):
@@ -131,11 +141,13 @@ def compare(produced: str, kept: str, *, derives: Iterable[str] = ()) -> list[Lo
 
 def _change(a: Any, b: Any, at: str) -> tuple[str, str] | None:
     """``(kind, path)`` of the first difference of ``b`` from ``a``, or ``None``."""
+    if type(a) is type(b) and a == b:  # the common case, at C speed
+        return None
     if isinstance(a, _Num) or isinstance(b, _Num):
         if isinstance(a, _Num) and isinstance(b, _Num):
             return None if a == b else (_number_change(a, b), at)
         if isinstance(a, _Num) and isinstance(b, str):
-            return ("number-to-string", at) if b == a else ("type", at)
+            return ("number-to-string", at) if str.__eq__(a, b) else ("type", at)
         return ("type", at)
     if isinstance(a, str) and isinstance(b, str):
         return None if a == b else (_string_change(a, b), at)
