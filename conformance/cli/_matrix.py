@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import re
 import sys
@@ -16,7 +17,7 @@ from conformance.core._usage import UsageError
 from conformance.corpus._case import Case, CaseFileError, default_corpus_dir, load_corpus, select
 from conformance.matrix._policy import DEFAULT_POLICY, PolicyError, load_policy
 from conformance.matrix._report import FORMATS, matrix_schema, render
-from conformance.matrix._run import Peer, Trail, run_matrix
+from conformance.matrix._run import VIA_OPS, Peer, Trail, run_matrix
 from conformance.runner._spec import SpecError, parse_spec
 
 __all__ = ["register"]
@@ -78,6 +79,15 @@ def register(subparsers: Any) -> None:
         type=str,
         help="a producer's captured envelopes, one per line (repeatable); named after the file",
     )
+    add(
+        "--via",
+        metavar="NAME=OP",
+        action="append",
+        default=[],
+        help="read consumer NAME through OP (decode_request: the server's request type; "
+        "post_events: its JSON extractor, a non-200 answer a rejection; consume; "
+        "decode_event); NAME is then a consumer only (repeatable)",
+    )
     add("--count", type=int, default=0, help="also N generated decode_event cases")
     add("--seed", type=int, help="seed of the generated cases (required with --count)")
     add("--corpus", metavar="DIR", type=Path, help="corpus folder (default: the bundled one)")
@@ -113,6 +123,19 @@ def _peers(values: list[str]) -> list[Peer]:
         except SpecError as e:
             raise UsageError(f"--impl {name}={e}") from None
     return peers
+
+
+def _via(peers: list[Peer], values: list[str]) -> list[Peer]:
+    ops: dict[str, str] = {}
+    names = {p.name for p in peers}
+    for value in values:
+        name, eq, op = value.partition("=")
+        if not eq or name not in names:
+            raise UsageError(f"--via {value!r}: expected NAME=OP with NAME given to --impl")
+        if op not in VIA_OPS:
+            raise UsageError(f"--via {value!r}: OP is one of {', '.join(VIA_OPS)}")
+        ops[name] = op
+    return [dataclasses.replace(p, via=ops.get(p.name)) for p in peers]
 
 
 def _trails(values: list[str], taken: set[str]) -> list[Trail]:
@@ -156,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--timeout and --run-timeout must be positive")
     if args.output is not None and not args.output.parent.is_dir():
         raise UsageError(f"--output {args.output}: no such folder {args.output.parent}")
-    peers = _peers(args.impl)
+    peers = _via(_peers(args.impl), args.via)
     if not peers:
         raise UsageError("give at least one --impl NAME=SPEC")
     trails = _trails(args.trail, {p.name for p in peers})

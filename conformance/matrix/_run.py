@@ -16,6 +16,7 @@ Implementations run side by side on threads: an adapter works in its own process
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +41,12 @@ class Peer:
 
     name: str
     spec: ImplSpec
+    via: str | None = None  # read this consumer through another op (then a consumer only)
+
+
+# Ops a consumer may be read through: their output is what it kept (post_events: the body of
+# a 200 answer; any other status is a rejection).
+VIA_OPS: Final = ("consume", "decode_event", "decode_request", "post_events")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,6 +112,8 @@ class _Side:
 
     @property
     def roles(self) -> frozenset[str]:
+        if self.peer.via is not None:
+            return frozenset({"consumer"})
         return self.handshake.effective_roles() if self.handshake else frozenset()
 
 
@@ -141,6 +150,9 @@ def _run_on(
     got: dict[int, Answer] = {}
     try:
         side.handshake = driver.start()
+        missing = {c.op for c in cases} - side.handshake.ops
+        if side.peer.via is not None and side.peer.via in missing:
+            raise AdapterError(f"--via {side.peer.name}={side.peer.via}: the op is not declared")
         wanted = [i for i, c in enumerate(cases) if c.op in side.handshake.ops]
         for index, answer in zip(wanted, driver.answers([cases[i] for i in wanted]), strict=False):
             got[index] = answer
@@ -179,7 +191,8 @@ def run_matrix(
     producing = [c for c in cases if c.op == "decode_event"]
 
     def produce(side: _Side) -> None:
-        got = _run_on(side, producing, timeout, run_timeout, on_answer)
+        mine = [] if side.peer.via is not None else producing  # a consumer only: a handshake
+        got = _run_on(side, mine, timeout, run_timeout, on_answer)
         side.produced = {producing[i].id: a for i, a in got.items()}
 
     with ThreadPoolExecutor(max_workers=max(1, len(sides))) as pool:
@@ -198,9 +211,11 @@ def run_matrix(
 
     def consume(side: _Side) -> None:
         assert side.handshake is not None
-        op = CONSUME if CONSUME in side.handshake.ops else "decode_event"
+        op = _consume_op(side)
         hop_cases = [_hop_case(i, op, t) for i, t in enumerate(texts)]
         got = _run_on(side, hop_cases, timeout, run_timeout, on_answer)
+        if op == "post_events":
+            got = {i: _posted(a) for i, a in got.items()}
         side.kept = {texts[i]: a for i, a in got.items()}
 
     with ThreadPoolExecutor(max_workers=max(1, len(consumers))) as pool:
@@ -225,6 +240,29 @@ def run_matrix(
     )
 
 
+def _consume_op(side: _Side) -> str:
+    if side.peer.via is not None:
+        return side.peer.via
+    hs = side.handshake
+    return CONSUME if hs is not None and CONSUME in hs.ops else "decode_event"
+
+
+def _posted(answer: Answer) -> Answer:
+    """A post_events answer ``{"status": N, "body": TEXT}`` as what the server kept."""
+    if answer.output is None:
+        return answer
+    try:
+        posted = json.loads(answer.output)
+        status, body = posted["status"], posted["body"]
+    except (ValueError, KeyError, TypeError):
+        return Answer(
+            error_kind="other", error_message=f"not a post_events answer: {answer.output}"
+        )
+    if status == 200:
+        return Answer(output=body)
+    return Answer(error_kind=f"http {status}", error_message=body)
+
+
 def _peer_json(side: _Side) -> dict[str, Any]:
     hs = side.handshake
     return {
@@ -233,7 +271,7 @@ def _peer_json(side: _Side) -> dict[str, Any]:
         "roles": sorted(side.roles),
         "declared_roles": hs is not None and bool(hs.roles),
         "implementation": dict(hs.implementation) if hs else {},
-        "consumes_with": (CONSUME if hs and CONSUME in hs.ops else "decode_event"),
+        "consumes_with": _consume_op(side),
         "error": side.error,
     }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -214,3 +215,52 @@ def test_an_implementation_that_crashes_is_errored(capsys: pytest.CaptureFixture
     assert "panicked at request 6" in bad["error"]
     assert {c["producer"] for c in report["cells"]} == {"ref"}  # the rest still ran
     assert {c["consumer"] for c in report["cells"]} == {"ref"}
+
+
+RUST = HERE.parents[1] / "adapters" / "rust" / "target" / "release" / "noetl-events-adapter"
+
+
+@pytest.mark.rust
+def test_via_reads_a_consumer_through_the_servers_request_type(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    if not RUST.is_file():
+        message = f"the Rust adapter is not built ({RUST})"
+        pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
+    status, report, _ = _matrix(
+        capsys,
+        "--impl", "ref=reference",
+        "--impl", f"srv={shlex.quote(str(RUST))}",
+        "--via", "srv=decode_request",
+    )  # fmt: skip
+    (srv,) = [p for p in report["implementations"] if p["name"] == "srv"]
+    assert (srv["roles"], srv["consumes_with"]) == (["consumer"], "decode_request")
+    cell = _cell(report, "ref", "srv")
+    emitted = _emitted()
+    assert (cell["hops"], cell["rejected"]) == (len(emitted), 0)
+    # the server's request keeps status and created_at; its ids are strings
+    assert set(cell["fields"]) == {"execution_id", "event_id"}
+    assert cell["fields"]["execution_id"]["kinds"] == {"number-to-string": len(emitted)}
+    with_event_id = sum('"event_id":' in t for t in emitted)
+    assert cell["fields"]["event_id"]["kinds"] == {"number-to-string": with_event_id}
+    assert status == 1
+
+
+@pytest.mark.parametrize(
+    ("via", "says"),
+    [("nobody=decode_request", "NAME given to --impl"), ("a=canonical_value", "OP is one of")],
+)
+def test_via_usage_errors(capsys: pytest.CaptureFixture[str], via: str, says: str) -> None:
+    assert main(["matrix", "--impl", "a=reference", "--via", via]) == 2
+    assert says in capsys.readouterr().err
+
+
+def test_via_an_op_the_implementation_lacks_is_errored(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, report, _ = _matrix(
+        capsys, "--impl", "a=reference", "--impl", "b=reference", "--via", "b=post_events"
+    )
+    assert status == 3
+    (b,) = [p for p in report["implementations"] if p["name"] == "b"]
+    assert "the op is not declared" in b["error"]
