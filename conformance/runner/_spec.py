@@ -10,7 +10,8 @@
   no adapter code (see :mod:`conformance.runner._models`);
 - anything else: a command speaking runner protocol v1, split like a shell would.
 
-A spec that cannot work (a command that does not exist, a module that does not import, a class
+Modules are imported as ``python -m`` would find them, the current folder included. A spec
+that cannot work (a command that does not exist, a module that does not import, a class
 that is not a model) is one :class:`SpecError` naming it, found before anything runs.
 """
 
@@ -21,6 +22,7 @@ import importlib
 import os
 import shlex
 import shutil
+import sys
 from typing import Any, Final, Literal
 
 from ._models import MODEL_OPS, ModelError, load_model
@@ -107,6 +109,8 @@ def _import(text: str, dotted: str) -> Any:
     module, sep, name = dotted.partition(":")
     if not sep or not module or not name:
         raise SpecError(f"{text}: expected module:name after the prefix")
+    if os.getcwd() not in sys.path:  # as `python -m` would: modules of the current folder
+        sys.path.append(os.getcwd())
     try:
         target: Any = importlib.import_module(module)
     except Exception as e:  # any import-time failure is the spec's problem, not the kit's
