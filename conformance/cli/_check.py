@@ -254,6 +254,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "python: the reference with its orjson fast path; auto (default, or "
         "$NOETL_EVENTS_CHECK_ENGINE): native when installed. Same report either way",
     )
+    parser.add_argument(
+        "--census",
+        action="store_true",
+        help="instead of judging lines, report the shapes the stream uses (field sets, "
+        "optionals, nulls, event types, statuses, timestamp fraction widths, id ranges) and "
+        "how many of the corpus's accepted decode_event inputs share each (exit 0)",
+    )
     parser.set_defaults(func=_run)
 
 
@@ -413,6 +420,11 @@ def _check(args: argparse.Namespace, names: list[str]) -> int:
 
     engine = _engine(args)
     sources = _sources(args)
+    if args.census:
+        try:
+            return _census(args, sources)
+        finally:
+            _close(sources)
     names += [s.name for s in sources]
     if args.output is not None:
         same = _output_is_a_source(args.output, sources)
@@ -470,3 +482,29 @@ def _write_stdout(text: str) -> None:
         with contextlib.suppress(OSError, ValueError):  # nothing more to write at exit
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise UsageError(f"cannot write the report to standard output: {what}") from None
+
+
+def _census(args: argparse.Namespace, sources: list[Source]) -> int:
+    from conformance.audit._census import Census, census_report, corpus_census, render_census
+    from conformance.audit._sources import SourceError
+    from conformance.core._atomic import write_atomic
+    from conformance.corpus._case import load_corpus
+
+    from ._main import UsageError
+
+    stream = Census()
+    try:
+        for source in sources:
+            for block in source.blocks():
+                for line in block.lines:
+                    stream.add(line)
+    except SourceError as e:
+        raise UsageError(str(e)) from None
+    corpus = corpus_census(c.input for c in load_corpus() if c.op == "decode_event" and c.accepts)
+    title = ", ".join(s.name for s in sources)
+    text = render_census(census_report(stream, corpus), args.format, title)
+    if args.output is not None:
+        write_atomic(Path(args.output), text)
+    else:
+        _write_stdout(text)
+    return EXIT_VALID

@@ -26,6 +26,7 @@ _COMMANDS: Final = {
     "generate": "conformance.cli._generate",
     "promote": "conformance.cli._promote",
     "schema": "conformance.cli._schema",
+    "matrix": "conformance.cli._matrix",
 }
 
 EXIT_OK: Final = 0

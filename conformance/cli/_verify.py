@@ -12,7 +12,6 @@ import argparse
 import contextlib
 import json
 import os
-import shlex
 import shutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -48,9 +47,9 @@ from conformance.runner._runner import (
     Driver,
     InProcessDriver,
     RunOutcome,
-    SubprocessDriver,
     execute,
 )
+from conformance.runner._spec import ImplSpec, SpecError, parse_spec
 
 from ._main import UsageError
 
@@ -94,9 +93,11 @@ def register(subparsers: Any) -> None:
     add = parser.add_argument
     add(
         "--impl",
-        metavar="COMMAND",
-        help="implementation command speaking runner protocol v1 "
-        "(split like a shell would); default: the reference, in process",
+        metavar="SPEC",
+        action="append",
+        help="the implementation: a command speaking runner protocol v1 (split like a shell "
+        "would), python:module:callable, python-model:module:Class or reference; default: the "
+        "reference, in process. Once only: `matrix` compares several",
     )
     add("--corpus", metavar="DIR", type=Path, help="corpus folder (default: the bundled one)")
     add(
@@ -177,6 +178,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(schema, indent=2, ensure_ascii=False))
         return EXIT_OK
     _check_options(args)
+    spec = _spec(args)
     corpus_dir = args.corpus if args.corpus is not None else default_corpus_dir()
     corpus = _load_corpus(corpus_dir, args.extra_corpus or ())
     cases = select(corpus, level=args.level, pattern=args.select)
@@ -192,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
             + "".join(f" --tag {tag}" for tag in args.tag or ())
         )
     baseline = _load_baseline(args, corpus)
-    driver = _driver(args)
+    driver = _driver(args, spec)
     with _progress(len(cases)) as on_result:
         try:
             outcome = execute(
@@ -208,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
     report = build(
         outcome,
         corpus=corpus_info(corpus_dir),
-        run=_run_options(args),
+        run=_run_options(args, spec),
         baseline=checked,
         listed=baseline.entries if baseline is not None else {},
     )
@@ -229,6 +231,11 @@ def _check_options(args: argparse.Namespace) -> None:
             )
     if args.timeout <= 0 or args.run_timeout <= 0:
         raise UsageError("--timeout and --run-timeout must be positive")
+    if args.impl is not None and len(args.impl) > 1:
+        raise UsageError(
+            "--impl given more than once: verify checks one implementation; "
+            "compare several with `noetl-events-conformance matrix --impl NAME=SPEC ...`"
+        )
     if args.validate_protocol and args.impl is None:
         raise UsageError(
             "--validate-protocol checks the messages of --impl COMMAND; "
@@ -266,18 +273,24 @@ def _load_baseline(args: argparse.Namespace, corpus: list[Case]) -> Baseline | N
     return loaded
 
 
-def _driver(args: argparse.Namespace) -> Driver:
+def _spec(args: argparse.Namespace) -> ImplSpec | None:
     if args.impl is None:
-        return InProcessDriver()
+        return None
     try:
-        return SubprocessDriver(
-            args.impl,
-            timeout=args.timeout,
-            run_timeout=args.run_timeout,
-            validate=args.validate_protocol,
-        )
-    except ValueError as e:  # shlex: unbalanced quotes; or an empty command
-        raise UsageError(f"--impl {args.impl!r}: {e}") from None
+        spec = parse_spec(args.impl[0])
+    except SpecError as e:
+        raise UsageError(f"--impl {e}") from None
+    if args.validate_protocol and spec.in_process:
+        raise UsageError(f"--validate-protocol: --impl {spec.text} runs in process, no messages")
+    return spec
+
+
+def _driver(args: argparse.Namespace, spec: ImplSpec | None) -> Driver:
+    if spec is None:
+        return InProcessDriver()
+    return spec.driver(
+        timeout=args.timeout, run_timeout=args.run_timeout, validate=args.validate_protocol
+    )
 
 
 @contextlib.contextmanager
@@ -317,8 +330,8 @@ def _update_baseline(path: Path, old: Baseline | None, outcome: RunOutcome) -> B
     return new
 
 
-def _run_options(args: argparse.Namespace) -> dict[str, Any]:
-    command = shlex.split(args.impl) if args.impl is not None else None
+def _run_options(args: argparse.Namespace, spec: ImplSpec | None) -> dict[str, Any]:
+    command = list(spec.argv) if spec is not None and not spec.in_process else None
     return {
         "driver": "subprocess" if command else "in-process",
         "command": command,

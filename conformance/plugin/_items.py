@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import importlib
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -34,6 +33,7 @@ from conformance.runner._runner import (
     SubprocessDriver,
     execute,
 )
+from conformance.runner._spec import SpecError, parse_spec
 
 __all__ = [
     "WRITER",
@@ -84,25 +84,12 @@ class CorpusView:
 _select = select
 
 
-def _callable_driver(spec: str) -> Driver:
-    """``python:module:callable``: an in-process implementation called as
-    ``callable(op, input, now)`` (see :class:`InProcessDriver`)."""
-    module, _, name = spec.partition(":")
-    try:
-        target = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as e:
-        raise pytest.UsageError(f"--noetl-events-impl python:{spec}: cannot import: {e}") from e
-    if not callable(target):
-        raise pytest.UsageError(f"--noetl-events-impl python:{spec} is not callable")
-    return InProcessDriver(target, {"name": spec, "language": "python"})
-
-
 def _driver(impl: str, timeout: float) -> Driver:
-    if impl.startswith("python:"):
-        return _callable_driver(impl.removeprefix("python:"))
-    if impl == "reference":
-        return InProcessDriver()
-    return SubprocessDriver(impl, timeout=timeout)
+    """Any implementation spec of :mod:`conformance.runner._spec`."""
+    try:
+        return parse_spec(impl).driver(timeout=timeout)
+    except SpecError as e:
+        raise pytest.UsageError(f"--noetl-events-impl {e}") from None
 
 
 def _runs_items_here(config: pytest.Config) -> bool:

@@ -12,8 +12,9 @@ __all__ = ["add_options", "extra_corpora", "option"]
 _OPTIONS: tuple[tuple[str, str, str | None], ...] = (
     (
         "impl",
-        "implementation to verify: a protocol v1 adapter command, or python:module:callable "
-        "(in-process, called as callable(op, input, now)); adds one item per corpus case",
+        "implementation to verify: a protocol v1 adapter command, python:module:callable "
+        "(in-process, called as callable(op, input, now)), python-model:module:Class (a "
+        "pydantic, dataclass or msgspec model) or reference; adds one item per corpus case",
         None,
     ),
     ("corpus", "corpus folder (default: the bundled corpus)", None),

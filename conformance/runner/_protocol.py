@@ -29,6 +29,7 @@ __all__ = [
     "encode",
     "parse_handshake",
     "parse_response",
+    "parse_roles",
     "protocol_bundle",
     "protocol_schema",
     "run_request",
@@ -36,6 +37,10 @@ __all__ = [
 
 PROTOCOL: Final = 1
 SCHEMA_NAMES: Final = ("start-request", "start-response", "run-request", "run-response", "stop")
+# The compatible extension: roles an implementation may declare at handshake, and the op with
+# which a consumer answers what it kept of an envelope, in canonical field names.
+ROLES: Final = ("producer", "consumer")
+CONSUME: Final = "consume"
 START: Final = {"cmd": "start", "protocol": PROTOCOL}
 STOP: Final = {"cmd": "stop"}
 _BUNDLE_ID: Final = "urn:noetl-events-conformance:protocol:1"
@@ -52,6 +57,20 @@ class Handshake:
 
     implementation: Mapping[str, Any]
     ops: frozenset[str]
+    roles: frozenset[str] = frozenset()  # empty: declared none (an older adapter)
+    derives: frozenset[str] = frozenset()  # canonical fields a consumer re-derives or defaults
+
+    def effective_roles(self) -> frozenset[str]:
+        """The declared roles, or those the ops imply: ``decode_event`` makes a producer and a
+        consumer (its output is what it kept), ``consume`` a consumer."""
+        if self.roles:
+            return self.roles
+        implied = set()
+        if "decode_event" in self.ops:
+            implied |= {"producer", "consumer"}
+        if CONSUME in self.ops:
+            implied.add("consumer")
+        return frozenset(implied)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -129,6 +148,19 @@ def parse_handshake(obj: Any) -> tuple[dict[str, Any], frozenset[str]]:
             f"the ops of protocol {PROTOCOL} are {', '.join(OPS)}"
         )
     return implementation, frozenset(ops)
+
+
+def parse_roles(obj: Mapping[str, Any]) -> tuple[frozenset[str], frozenset[str]]:
+    """``(roles, derives)`` from a ready start response; both optional (empty when absent)."""
+    roles = obj.get("roles", [])
+    if not isinstance(roles, list) or not all(r in ROLES for r in roles):
+        raise ProtocolError(
+            f"start response `roles` must be a list of {' and '.join(ROLES)}: {_short(obj)}"
+        )
+    derives = obj.get("derives", [])
+    if not isinstance(derives, list) or not all(isinstance(d, str) for d in derives):
+        raise ProtocolError(f"start response `derives` must be a list of strings: {_short(obj)}")
+    return frozenset(roles), frozenset(derives)
 
 
 def parse_response(obj: Any, seq: int) -> Answer:

@@ -192,6 +192,9 @@ class InProcessDriver:
         self,
         fn: Callable[[str, str, str | None], Any] | None = None,
         implementation: Mapping[str, Any] | None = None,
+        *,
+        ops: frozenset[str] | None = None,
+        roles: frozenset[str] = frozenset(),
     ) -> None:
         from noetl_events_ref._ops import OPS, run_op
 
@@ -201,7 +204,8 @@ class InProcessDriver:
             fn, implementation = run_op, _implementation()
         self._fn = fn
         info = dict(implementation or {"name": getattr(fn, "__qualname__", "callable")})
-        self._handshake = Handshake({**info, "driver": "in-process"}, frozenset(OPS))
+        declared = frozenset(OPS) if ops is None else ops
+        self._handshake = Handshake({**info, "driver": "in-process"}, declared, roles)
 
     def start(self) -> Handshake:
         return self._handshake

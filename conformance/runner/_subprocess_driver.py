@@ -35,6 +35,7 @@ from ._protocol import (
     encode,
     parse_handshake,
     parse_response,
+    parse_roles,
     run_request,
 )
 
@@ -233,11 +234,11 @@ class SubprocessDriver:
         self._last = time.monotonic()
         self._run_deadline = self._last + self._run_timeout
         line = self._read("the start response", None, 0)
-        implementation, ops = parse_handshake(
-            self._decode(line, "the start response", "start-response")
-        )
+        obj = self._decode(line, "the start response", "start-response")
+        implementation, ops = parse_handshake(obj)
+        roles, derives = parse_roles(obj)
         self._settled = True
-        return Handshake(implementation, ops)
+        return Handshake(implementation, ops, roles, derives)
 
     def answers(self, cases: Sequence[Case]) -> Generator[Answer, None, None]:
         assert self._proc is not None

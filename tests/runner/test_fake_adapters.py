@@ -261,9 +261,18 @@ def test_subtly_wrong_adapter_fails(verify: Verify) -> None:
 
 
 def test_unstartable_command_is_errored(verify: Verify, tmp_path: Path) -> None:
-    status, out, _ = verify("--impl", str(tmp_path / "no-such-adapter"), "--format", "json")
+    broken = tmp_path / "not-a-program"
+    broken.write_bytes(b"\x00\x01 not an executable format")
+    broken.chmod(0o755)
+    status, out, _ = verify("--impl", str(broken), "--format", "json")
     assert status == 3
     assert "cannot start" in json.loads(out)["run"]["error"]
+
+
+def test_a_mistyped_command_is_one_usage_error(verify: Verify, tmp_path: Path) -> None:
+    status, out, err = verify("--impl", str(tmp_path / "no-such-adapter"), "--format", "json")
+    assert (status, out) == (2, "")
+    assert f"no such file {tmp_path / 'no-such-adapter'}" in err
 
 
 def test_a_complete_run_ends_with_the_protocols_stop(verify: Verify) -> None:

@@ -1,0 +1,144 @@
+"""``check --census``: the shapes a stream of envelopes uses, and which the corpus covers.
+
+For every line that is a JSON object: its field set (in canonical order), which optionals it
+carries and which fields it writes as ``null``, its event type and status, the fraction width
+and zone of ``created_at``, and the range of each id (with how many lie beyond 2^53, which a
+JavaScript reader rounds). The same census of the corpus's ``decode_event`` inputs says, for
+each shape the stream uses, whether some corpus case has it too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+__all__ = ["Census", "census_report", "render_census"]
+
+_FIELDS: Final = (
+    "execution_id",
+    "event_type",
+    "step",
+    "status",
+    "created_at",
+    "context",
+    "event_id",
+    "worker_id",
+    "meta",
+)
+_OPTIONALS: Final = ("event_id", "worker_id", "meta")
+_IDS: Final = ("execution_id", "event_id")
+_JS_SAFE: Final = 2**53 - 1
+_STAMP: Final = re.compile(r"T\d{2}:\d{2}:\d{2}(?:\.(\d+))?(Z|z|[+-]\d{2}:\d{2})$")
+# the shapes compared with the corpus, in report order
+SHAPES: Final = ("field_sets", "optionals", "nulls", "event_types", "statuses", "fractions")
+
+
+@dataclasses.dataclass
+class Census:
+    lines: int = 0
+    objects: int = 0
+    field_sets: Counter[str] = dataclasses.field(default_factory=Counter)
+    optionals: Counter[str] = dataclasses.field(default_factory=Counter)
+    nulls: Counter[str] = dataclasses.field(default_factory=Counter)
+    event_types: Counter[str] = dataclasses.field(default_factory=Counter)
+    statuses: Counter[str] = dataclasses.field(default_factory=Counter)
+    fractions: Counter[str] = dataclasses.field(default_factory=Counter)
+    ids: dict[str, list[int]] = dataclasses.field(default_factory=dict)  # [min, max, beyond]
+
+    def add(self, line: bytes | str) -> None:
+        self.lines += 1
+        try:
+            value = json.loads(line)
+        except ValueError:
+            return
+        if not isinstance(value, dict):
+            return
+        self.objects += 1
+        keys = [k if k != "payload" else "context" for k in value]
+        self.field_sets[",".join(k for k in _FIELDS if k in keys)] += 1
+        self.optionals["+".join(k for k in _OPTIONALS if value.get(k) is not None) or "-"] += 1
+        for key in _FIELDS:
+            if key in value and value[key] is None:
+                self.nulls[key] += 1
+        for key, counter in (("event_type", self.event_types), ("status", self.statuses)):
+            if isinstance(value.get(key), str):
+                counter[value[key]] += 1
+        stamp = value.get("created_at")
+        if isinstance(stamp, str):
+            match = _STAMP.search(stamp)
+            if match:
+                zone = "Z" if match.group(2) in ("Z", "z") else "offset"
+                self.fractions[f"{len(match.group(1) or '')} digits, {zone}"] += 1
+        for key in _IDS:
+            number = value.get(key)
+            if isinstance(number, int) and not isinstance(number, bool):
+                low, high, beyond = self.ids.get(key, [number, number, 0])
+                self.ids[key] = [min(low, number), max(high, number), beyond + (number > _JS_SAFE)]
+
+
+def census_report(stream: Census, corpus: Census) -> dict[str, Any]:
+    """The stream's shapes, each with its count and how many corpus inputs have it."""
+    shapes: dict[str, Any] = {}
+    for name in SHAPES:
+        mine: Counter[str] = getattr(stream, name)
+        theirs: Counter[str] = getattr(corpus, name)
+        shapes[name] = [
+            {"shape": shape, "count": n, "in_corpus": theirs.get(shape, 0)}
+            for shape, n in mine.most_common()
+        ]
+    return {
+        "lines": stream.lines,
+        "objects": stream.objects,
+        "shapes": shapes,
+        "ids": {
+            key: {"min": low, "max": high, "beyond_2_53": beyond}
+            for key, (low, high, beyond) in stream.ids.items()
+        },
+        "uncovered": sum(1 for v in shapes.values() for row in v if not row["in_corpus"]),
+    }
+
+
+def corpus_census(inputs: Iterable[str]) -> Census:
+    census = Census()
+    for text in inputs:
+        census.add(text)
+    return census
+
+
+_TITLES: Final = {
+    "field_sets": "field sets",
+    "optionals": "optionals present",
+    "nulls": "fields written as null",
+    "event_types": "event types",
+    "statuses": "statuses",
+    "fractions": "created_at fraction widths",
+}
+
+
+def render_census(report: Mapping[str, Any], fmt: str, title: str) -> str:
+    if fmt == "json":
+        return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+    md = fmt == "markdown"
+    out = [f"# census of {title}" if md else f"census of {title}"]
+    out.append(
+        f"{report['lines']} lines, {report['objects']} JSON objects; "
+        f"{report['uncovered']} shapes the corpus lacks (marked !)"
+    )
+    for name, rows in report["shapes"].items():
+        out.append(f"\n## {_TITLES[name]}" if md else f"\n{_TITLES[name]}:")
+        if not rows:
+            out.append("- none" if md else "  (none)")
+        for row in rows:
+            mark = " " if row["in_corpus"] else "!"
+            seen = f"corpus {row['in_corpus']:>3}"
+            out.append(f"{'- ' if md else '  '}{mark} {row['count']:>7}  {seen}  {row['shape']}")
+    out.append("\n## ids" if md else "\nids:")
+    for key, r in report["ids"].items():
+        out.append(
+            f"{'- ' if md else '  '}{key}: {r['min']} .. {r['max']}, {r['beyond_2_53']} beyond 2^53"
+        )
+    return "\n".join(out) + "\n"

@@ -1,0 +1,224 @@
+"""``matrix``: real producers and consumers side by side, with what each hop loses."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import re
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Final
+
+from conformance.core._atomic import write_atomic
+from conformance.core._usage import UsageError
+from conformance.corpus._case import Case, CaseFileError, default_corpus_dir, load_corpus, select
+from conformance.matrix._policy import DEFAULT_POLICY, PolicyError, load_policy
+from conformance.matrix._report import FORMATS, matrix_schema, render
+from conformance.matrix._run import VIA_OPS, Peer, Trail, run_matrix
+from conformance.runner._spec import SpecError, parse_spec
+
+__all__ = ["register"]
+
+EXIT_OK: Final = 0
+EXIT_LOSS: Final = 1
+EXIT_ERRORED: Final = 3
+_NAME: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+_EPILOG: Final = """\
+roles:
+  An implementation declares its roles at handshake (protocol v1 `roles`); one that declares
+  none is a producer and a consumer when it runs decode_event, a consumer when it runs
+  `consume`. A python-model SPEC is a consumer. A --trail is a producer named after its file.
+
+exit status:
+  0  no hop the policy marks required lost data
+  1  a required hop lost data (or was rejected, unless the policy allows rejections)
+  2  usage error (bad option, unknown command or module, unreadable trail or policy)
+  3  an implementation errored: crashed, hung or broke the protocol
+
+examples:
+  noetl-events-conformance matrix --impl ref=reference \\
+      --impl rust=adapters/rust/target/release/noetl-events-adapter \\
+      --impl server=python-model:myserver.models:EventRequest --count 200 --seed 1
+  noetl-events-conformance matrix --impl old=./adapter-1.0 --impl new=./adapter-1.1
+  noetl-events-conformance matrix --impl rust=... --trail noetl-cli.jsonl \\
+      --policy matrix-policy.yaml --format html --output matrix.html
+"""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "matrix",
+        help="hand every producer's emissions to every consumer; report what each hop loses",
+        description=(
+            "Run every implementation on the corpus (and --count generated cases), hand every\n"
+            "envelope each producer emits (and every line of each --trail) to every consumer,\n"
+            "and judge each hop accepted or rejected, lossless or losing fields (dropped,\n"
+            "re-derived or defaulted, changed, renamed). Implementations of one role are\n"
+            "also compared with each other, case by case (the differential)."
+        ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add = parser.add_argument
+    add(
+        "--impl",
+        metavar="NAME=SPEC",
+        action="append",
+        default=[],
+        help="an implementation (repeatable): SPEC is anything verify --impl takes",
+    )
+    add(
+        "--trail",
+        metavar="[NAME=]FILE",
+        action="append",
+        default=[],
+        type=str,
+        help="a producer's captured envelopes, one per line (repeatable); named after the file",
+    )
+    add(
+        "--via",
+        metavar="NAME=OP",
+        action="append",
+        default=[],
+        help="read consumer NAME through OP (decode_request: the server's request type; "
+        "post_events: its JSON extractor, a non-200 answer a rejection; consume; "
+        "decode_event); NAME is then a consumer only (repeatable)",
+    )
+    add("--count", type=int, default=0, help="also N generated decode_event cases")
+    add("--seed", type=int, help="seed of the generated cases (required with --count)")
+    add("--corpus", metavar="DIR", type=Path, help="corpus folder (default: the bundled one)")
+    add(
+        "--level",
+        choices=("required", "recommended", "all"),
+        default="all",
+        help="corpus cases at this level or stricter (default: all)",
+    )
+    add("--policy", metavar="FILE", type=Path, help="which hops must not lose data (YAML)")
+    add("--format", choices=FORMATS, default="text", help="report format (default: text)")
+    add("--output", metavar="FILE", type=Path, help="write the report here (atomically)")
+    add("--timeout", type=float, default=10.0, metavar="SECONDS", help="per request (10)")
+    add("--run-timeout", type=float, default=600.0, metavar="SECONDS", help="per run (600)")
+    add("--schema", action="store_true", help="print the JSON Schema of the json report and exit")
+    parser.set_defaults(func=run)
+
+
+def _peers(values: list[str]) -> list[Peer]:
+    peers: list[Peer] = []
+    seen: set[str] = set()
+    for value in values:
+        name, eq, text = value.partition("=")
+        if not eq or not _NAME.match(name) or not text:
+            raise UsageError(
+                f"--impl {value!r}: expected NAME=SPEC, NAME of letters, digits, `.`, `_`, `-`"
+            )
+        if name in seen:
+            raise UsageError(f"--impl {value!r}: the name {name!r} is given twice")
+        seen.add(name)
+        try:
+            peers.append(Peer(name, parse_spec(text)))
+        except SpecError as e:
+            raise UsageError(f"--impl {name}={e}") from None
+    return peers
+
+
+def _via(peers: list[Peer], values: list[str]) -> list[Peer]:
+    ops: dict[str, str] = {}
+    names = {p.name for p in peers}
+    for value in values:
+        name, eq, op = value.partition("=")
+        if not eq or name not in names:
+            raise UsageError(f"--via {value!r}: expected NAME=OP with NAME given to --impl")
+        if op not in VIA_OPS:
+            raise UsageError(f"--via {value!r}: OP is one of {', '.join(VIA_OPS)}")
+        ops[name] = op
+    return [dataclasses.replace(p, via=ops.get(p.name)) for p in peers]
+
+
+def _trails(values: list[str], taken: set[str]) -> list[Trail]:
+    trails = []
+    for value in values:
+        name, eq, file = value.partition("=")
+        if not eq or not _NAME.match(name):
+            name, file = "", value
+        path = Path(file)
+        try:
+            trail = Trail.read(path, name or None)
+        except OSError as e:
+            raise UsageError(f"--trail {path}: cannot read: {e.strerror}") from None
+        if trail.name in taken:
+            raise UsageError(f"--trail {path}: the name {trail.name!r} is already taken")
+        taken.add(trail.name)
+        trails.append(trail)
+    return trails
+
+
+def _cases(args: argparse.Namespace) -> list[Case]:
+    corpus_dir = args.corpus if args.corpus is not None else default_corpus_dir()
+    try:
+        cases = select(load_corpus(corpus_dir), level=args.level, pattern=None)
+    except CaseFileError as e:
+        raise UsageError(f"cannot read the corpus: {e}") from None
+    if args.count:
+        from conformance.generation._generation import generate_cases
+
+        cases = [*cases, *generate_cases(seed=args.seed, count=args.count, ops=["decode_event"])]
+    return cases
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.schema:
+        print(json.dumps(matrix_schema(), indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if args.count < 0 or (args.count and args.seed is None):
+        raise UsageError("--count N needs N >= 0 and a --seed")
+    if args.timeout <= 0 or args.run_timeout <= 0:
+        raise UsageError("--timeout and --run-timeout must be positive")
+    if args.output is not None and not args.output.parent.is_dir():
+        raise UsageError(f"--output {args.output}: no such folder {args.output.parent}")
+    peers = _via(_peers(args.impl), args.via)
+    if not peers:
+        raise UsageError("give at least one --impl NAME=SPEC")
+    trails = _trails(args.trail, {p.name for p in peers})
+    try:
+        policy = load_policy(args.policy) if args.policy is not None else DEFAULT_POLICY
+    except PolicyError as e:
+        raise UsageError(f"--policy {e}") from None
+    cases = _cases(args)
+    with _progress() as tick:
+        matrix = run_matrix(
+            peers,
+            cases,
+            trails,
+            policy=policy,
+            timeout=args.timeout,
+            run_timeout=args.run_timeout,
+            on_answer=tick,
+        )
+    text = render(matrix, args.format)
+    if args.output is not None:
+        write_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    if matrix.errored:
+        return EXIT_ERRORED
+    return EXIT_LOSS if matrix.failed else EXIT_OK
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[Callable[[], None] | None]:
+    """A transient count of answers on stderr, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("matrix: {task.completed} answers"), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("matrix", total=None)
+        yield lambda: progress.advance(task)

@@ -1,0 +1,106 @@
+"""Which hops must not lose data: the matrix's policy file.
+
+A small YAML (or JSON) file, every key optional::
+
+    # producer -> consumer, each side a glob over the names given to --impl (or a trail's name)
+    required: ["* -> rust", "noetl-cli -> *"]
+    # the canonical fields a consumer must keep (default: all nine)
+    keep: [execution_id, event_type, step, status, created_at, context]
+    # whether a rejected hop counts as lost data (default: true)
+    rejection_is_loss: true
+
+Without a file every pair is required, every field must be kept and a rejection is a loss.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from conformance.runner._models import CANONICAL_FIELDS
+
+__all__ = ["DEFAULT_POLICY", "Policy", "PolicyError", "load_policy"]
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be read; the message names the file and the JSON path."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Policy:
+    required: tuple[tuple[str, str], ...] = (("*", "*"),)
+    keep: tuple[str, ...] = CANONICAL_FIELDS
+    rejection_is_loss: bool = True
+    source: str | None = None
+
+    def requires(self, producer: str, consumer: str) -> bool:
+        return any(
+            fnmatch.fnmatchcase(producer, p) and fnmatch.fnmatchcase(consumer, c)
+            for p, c in self.required
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "required": [f"{p} -> {c}" for p, c in self.required],
+            "keep": list(self.keep),
+            "rejection_is_loss": self.rejection_is_loss,
+        }
+
+
+DEFAULT_POLICY = Policy()
+
+
+def load_policy(path: Path) -> Policy:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise PolicyError(f"{path}: cannot read: {e.strerror}") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise PolicyError(f"{path}:{where} not YAML: {getattr(e, 'problem', e)}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise PolicyError(f"{path}: $: expected a mapping, got {type(data).__name__}")
+    unknown = set(data) - {"required", "keep", "rejection_is_loss"}
+    if unknown:
+        raise PolicyError(f"{path}: $.{sorted(unknown)[0]}: unknown key")
+    required = DEFAULT_POLICY.required
+    if "required" in data:
+        required = tuple(_pair(path, i, p) for i, p in enumerate(_strings(path, "required", data)))
+    keep = DEFAULT_POLICY.keep
+    if "keep" in data:
+        keep = tuple(_strings(path, "keep", data))
+        for i, name in enumerate(keep):
+            if name not in CANONICAL_FIELDS:
+                raise PolicyError(
+                    f"{path}: $.keep[{i}]: expected a canonical field "
+                    f"({', '.join(CANONICAL_FIELDS)}), got {name!r}"
+                )
+    rejection = data.get("rejection_is_loss", True)
+    if not isinstance(rejection, bool):
+        raise PolicyError(f"{path}: $.rejection_is_loss: expected true or false, got {rejection!r}")
+    return Policy(required, keep, rejection, str(path))
+
+
+def _strings(path: Path, key: str, data: Mapping[str, Any]) -> list[str]:
+    value = data[key]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise PolicyError(f"{path}: $.{key}: expected a list of strings, got {value!r}")
+    return value
+
+
+def _pair(path: Path, index: int, text: str) -> tuple[str, str]:
+    producer, arrow, consumer = text.partition("->")
+    if not arrow or not producer.strip() or not consumer.strip():
+        raise PolicyError(
+            f"{path}: $.required[{index}]: expected `PRODUCER -> CONSUMER`, got {text!r}"
+        )
+    return producer.strip(), consumer.strip()

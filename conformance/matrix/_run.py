@@ -1,0 +1,358 @@
+"""The matrix run: every producer's emissions handed to every consumer, each hop judged.
+
+1. Each implementation shakes hands; its roles are what it declares, or what its ops imply.
+2. Every producer runs ``decode_event`` on the cases (corpus and generated); each accepted
+   output is an emission. Every line of a trail is an emission of a producer named after it.
+3. Every consumer is handed each distinct emission once: ``consume`` when it declares that op
+   (its answer is what it kept, in canonical field names), otherwise ``decode_event`` (its
+   output is what it kept).
+4. Each producer x consumer cell counts its hops: rejected, accepted, lossless, and the losses
+   per field (:mod:`conformance.matrix._losses`).
+5. Implementations of one role are compared case by case: the differential.
+
+Implementations run side by side on threads: an adapter works in its own process meanwhile.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Final
+
+from conformance.corpus._case import Case
+from conformance.runner._protocol import CONSUME, AdapterError, Answer, Handshake
+from conformance.runner._spec import ImplSpec
+
+from ._losses import Loss, compare
+from ._policy import DEFAULT_POLICY, Policy
+
+__all__ = ["Cell", "Differential", "Matrix", "Peer", "Trail", "run_matrix"]
+
+MAX_EXAMPLES: Final = 3
+
+
+@dataclasses.dataclass(frozen=True)
+class Peer:
+    """An implementation in the matrix: the name given on the command line and its spec."""
+
+    name: str
+    spec: ImplSpec
+    via: str | None = None  # read this consumer through another op (then a consumer only)
+
+
+# Ops a consumer may be read through: their output is what it kept (post_events: the body of
+# a 200 answer; any other status is a rejection).
+VIA_OPS: Final = ("consume", "decode_event", "decode_request", "post_events")
+
+
+@dataclasses.dataclass(frozen=True)
+class Trail:
+    """Captured emissions of a real producer: one envelope per line."""
+
+    name: str
+    path: str
+    lines: tuple[str, ...]
+
+    @classmethod
+    def read(cls, path: Path, name: str | None = None) -> Trail:
+        data = path.read_bytes().decode("utf-8", "replace")
+        lines = tuple(line for line in data.split("\n") if line.strip())
+        return cls(name or path.stem, str(path), lines)
+
+
+@dataclasses.dataclass
+class Cell:
+    producer: str
+    consumer: str
+    required: bool
+    hops: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    lossless: int = 0
+    losing: int = 0  # accepted hops that lose data of a field the policy keeps
+    fields: dict[str, Counter[str]] = dataclasses.field(default_factory=dict)
+    examples: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+
+    def fails(self, policy: Policy) -> bool:
+        lost = self.losing > 0 or (policy.rejection_is_loss and self.rejected > 0)
+        return self.required and lost
+
+    def verdict(self, policy: Policy) -> str:
+        if self.hops == 0:
+            return "empty"
+        if self.fails(policy):
+            return "fails"
+        if self.rejected == 0 and self.lossless == self.hops:
+            return "lossless"
+        return "lossy"
+
+
+@dataclasses.dataclass
+class Differential:
+    role: str
+    a: str
+    b: str
+    compared: int = 0
+    disagreements: int = 0
+    examples: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class _Side:
+    peer: Peer
+    handshake: Handshake | None = None
+    error: str | None = None
+    produced: dict[str, Answer] = dataclasses.field(default_factory=dict)  # case id -> answer
+    kept: dict[str, Answer] = dataclasses.field(default_factory=dict)  # emission -> answer
+    losses: dict[str, list[Loss]] = dataclasses.field(default_factory=dict)  # emission -> ...
+
+    @property
+    def roles(self) -> frozenset[str]:
+        if self.peer.via is not None:
+            return frozenset({"consumer"})
+        return self.handshake.effective_roles() if self.handshake else frozenset()
+
+
+@dataclasses.dataclass
+class Matrix:
+    """A finished matrix: who took part, every cell, and the differential."""
+
+    peers: list[dict[str, Any]]
+    trails: list[dict[str, Any]]
+    cells: list[Cell]
+    differential: list[Differential]
+    policy: Policy
+    counts: Mapping[str, Any]
+    seconds: float = 0.0
+
+    @property
+    def errored(self) -> bool:
+        return any(p["error"] for p in self.peers)
+
+    @property
+    def failed(self) -> bool:
+        return any(c.fails(self.policy) for c in self.cells)
+
+
+def _run_on(
+    side: _Side,
+    cases: Sequence[Case],
+    timeout: float,
+    run_timeout: float,
+    on_answer: Callable[[], None] | None,
+) -> dict[int, Answer]:
+    """Start a fresh driver for ``side`` and answer ``cases``; ``{index: answer}``."""
+    driver = side.peer.spec.driver(timeout=timeout, run_timeout=run_timeout)
+    got: dict[int, Answer] = {}
+    try:
+        side.handshake = driver.start()
+        missing = {c.op for c in cases} - side.handshake.ops
+        if side.peer.via is not None and side.peer.via in missing:
+            raise AdapterError(f"--via {side.peer.name}={side.peer.via}: the op is not declared")
+        wanted = [i for i, c in enumerate(cases) if c.op in side.handshake.ops]
+        for index, answer in zip(wanted, driver.answers([cases[i] for i in wanted]), strict=False):
+            got[index] = answer
+            if on_answer is not None:
+                on_answer()
+    except AdapterError as e:
+        side.error = str(e)
+    except Exception as e:  # an in-process implementation's bug ends its own part only
+        side.error = f"{type(e).__name__}: {e}"
+    finally:
+        driver.close()
+    tail = driver.stderr_tail().strip()
+    if side.error is not None and tail:
+        side.error += f"; its stderr ends: {tail[-1000:]}"
+    return got
+
+
+def _hop_case(index: int, op: str, text: str) -> Case:
+    return Case(id=f"hop-{index}", op=op, input=text, level="required", description="a hop")
+
+
+def run_matrix(
+    peers: Sequence[Peer],
+    cases: Sequence[Case],
+    trails: Sequence[Trail] = (),
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    timeout: float = 10.0,
+    run_timeout: float = 600.0,
+    on_answer: Callable[[], None] | None = None,
+) -> Matrix:
+    import time
+
+    began = time.perf_counter()
+    sides = [_Side(p) for p in peers]
+    producing = [c for c in cases if c.op == "decode_event"]
+
+    def produce(side: _Side) -> None:
+        mine = [] if side.peer.via is not None else producing  # a consumer only: a handshake
+        got = _run_on(side, mine, timeout, run_timeout, on_answer)
+        side.produced = {producing[i].id: a for i, a in got.items()}
+
+    with ThreadPoolExecutor(max_workers=max(1, len(sides))) as pool:
+        list(pool.map(produce, sides))
+
+    producers = [s for s in sides if "producer" in s.roles and not s.error]
+    consumers = [s for s in sides if "consumer" in s.roles and not s.error]
+    emissions: dict[str, list[tuple[str, str]]] = {}  # producer -> [(where, text)]
+    for side in producers:
+        emissions[side.peer.name] = [
+            (case_id, a.output) for case_id, a in side.produced.items() if a.output is not None
+        ]
+    for trail in trails:
+        emissions[trail.name] = [(f"{trail.path}:{n}", t) for n, t in enumerate(trail.lines, 1)]
+    texts = list(dict.fromkeys(t for items in emissions.values() for _, t in items))
+
+    def consume(side: _Side) -> None:
+        assert side.handshake is not None
+        op = _consume_op(side)
+        hop_cases = [_hop_case(i, op, t) for i, t in enumerate(texts)]
+        got = _run_on(side, hop_cases, timeout, run_timeout, on_answer)
+        if op == "post_events":
+            got = {i: _posted(a) for i, a in got.items()}
+        side.kept = {texts[i]: a for i, a in got.items()}
+
+    with ThreadPoolExecutor(max_workers=max(1, len(consumers))) as pool:
+        list(pool.map(consume, consumers))
+    consumers = [s for s in consumers if not s.error]
+
+    cells = [
+        _cell(name, items, side, policy) for name, items in emissions.items() for side in consumers
+    ]
+    differential = [
+        *_differential("producer", producers, [c.id for c in producing], "produced"),
+        *_differential("consumer", consumers, texts, "kept"),
+    ]
+    return Matrix(
+        peers=[_peer_json(s) for s in sides],
+        trails=[{"name": t.name, "path": t.path, "lines": len(t.lines)} for t in trails],
+        cells=cells,
+        differential=differential,
+        policy=policy,
+        counts={"cases": len(producing), "emissions": len(texts)},
+        seconds=time.perf_counter() - began,
+    )
+
+
+def _consume_op(side: _Side) -> str:
+    if side.peer.via is not None:
+        return side.peer.via
+    hs = side.handshake
+    return CONSUME if hs is not None and CONSUME in hs.ops else "decode_event"
+
+
+def _posted(answer: Answer) -> Answer:
+    """A post_events answer ``{"status": N, "body": TEXT}`` as what the server kept."""
+    if answer.output is None:
+        return answer
+    try:
+        posted = json.loads(answer.output)
+        status, body = posted["status"], posted["body"]
+    except (ValueError, KeyError, TypeError):
+        return Answer(
+            error_kind="other", error_message=f"not a post_events answer: {answer.output}"
+        )
+    if status == 200:
+        return Answer(output=body)
+    return Answer(error_kind=f"http {status}", error_message=body)
+
+
+def _peer_json(side: _Side) -> dict[str, Any]:
+    hs = side.handshake
+    return {
+        "name": side.peer.name,
+        "spec": side.peer.spec.text,
+        "roles": sorted(side.roles),
+        "declared_roles": hs is not None and bool(hs.roles),
+        "implementation": dict(hs.implementation) if hs else {},
+        "consumes_with": _consume_op(side),
+        "error": side.error,
+    }
+
+
+def _cell(producer: str, items: list[tuple[str, str]], side: _Side, policy: Policy) -> Cell:
+    cell = Cell(producer, side.peer.name, policy.requires(producer, side.peer.name))
+    derives = side.handshake.derives if side.handshake else frozenset()
+    for where, text in items:
+        answer = side.kept.get(text)
+        if answer is None or answer.skipped is not None:
+            continue
+        cell.hops += 1
+        if answer.output is None:
+            cell.rejected += 1
+            cell.examples.setdefault(
+                "rejected",
+                {
+                    "loss": "rejected",
+                    "at": where,
+                    "produced": text,
+                    "error": {"kind": answer.error_kind, "message": answer.error_message},
+                },
+            )
+            continue
+        cell.accepted += 1
+        losses = side.losses.get(text)
+        if losses is None:
+            losses = side.losses[text] = compare(text, answer.output, derives=derives)
+        if not losses:
+            cell.lossless += 1
+            continue
+        if any(x.loses_data and x.field in policy.keep for x in losses):
+            cell.losing += 1
+        for loss in losses:
+            cell.fields.setdefault(loss.field, Counter())[loss.label] += 1
+            key = f"{loss.field} {loss.label}"
+            if key not in cell.examples:
+                cell.examples[key] = {
+                    "field": loss.field,
+                    "loss": loss.loss,
+                    "kind": loss.kind,
+                    "path": loss.at,
+                    "at": where,
+                    "produced": text,
+                    "kept": answer.output,
+                }
+    return cell
+
+
+def _same(a: Answer, b: Answer, role: str) -> bool:
+    """A producer's text is compared byte for byte (it is what goes on the wire); what two
+    consumers kept, field by field (their own spelling of it is not on any wire)."""
+    if a.output is None or b.output is None:
+        return a.output is b.output and a.error_kind == b.error_kind
+    if role == "producer":
+        return a.output == b.output
+    return not compare(a.output, b.output)
+
+
+def _pairs(sides: Sequence[_Side]) -> Iterator[tuple[_Side, _Side]]:
+    for i, a in enumerate(sides):
+        for b in sides[i + 1 :]:
+            yield a, b
+
+
+def _differential(
+    role: str, sides: Sequence[_Side], keys: Sequence[str], attr: str
+) -> Iterator[Differential]:
+    for a, b in _pairs(sides):
+        mine: dict[str, Answer] = getattr(a, attr)
+        theirs: dict[str, Answer] = getattr(b, attr)
+        diff = Differential(role, a.peer.name, b.peer.name)
+        for key in keys:
+            x, y = mine.get(key), theirs.get(key)
+            if x is None or y is None or x.skipped is not None or y.skipped is not None:
+                continue
+            diff.compared += 1
+            if not _same(x, y, role):
+                diff.disagreements += 1
+                if len(diff.examples) < MAX_EXAMPLES:
+                    diff.examples.append(
+                        {"input": key, a.peer.name: x.to_json(), b.peer.name: y.to_json()}
+                    )
+        yield diff

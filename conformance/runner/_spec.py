@@ -1,0 +1,128 @@
+"""One way to name an implementation, wherever the kit takes one.
+
+``verify --impl SPEC``, the pytest plugin's ``--noetl-events-impl SPEC`` and
+``matrix --impl NAME=SPEC`` all read SPEC here, in one of these forms:
+
+- ``reference``: the kit's own reference, in process;
+- ``python:module:callable``: ``callable(op, input, now)`` in process, returning an object with
+  ``ok`` and ``output``, or ``kind`` and ``message`` (as the reference's ``run_op`` does);
+- ``python-model:pkg.module:Class``: a pydantic v2 model, a dataclass or a msgspec Struct, with
+  no adapter code (see :mod:`conformance.runner._models`);
+- anything else: a command speaking runner protocol v1, split like a shell would.
+
+Modules are imported as ``python -m`` would find them, the current folder included. A spec
+that cannot work (a command that does not exist, a module that does not import, a class
+that is not a model) is one :class:`SpecError` naming it, found before anything runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import os
+import shlex
+import shutil
+import sys
+from typing import Any, Final, Literal
+
+from ._models import MODEL_OPS, ModelError, load_model
+from ._protocol import CONSUME
+from ._runner import Driver, InProcessDriver, SubprocessDriver
+
+__all__ = ["ImplSpec", "SpecError", "parse_spec"]
+
+Kind = Literal["reference", "python", "python-model", "command"]
+_PYTHON: Final = "python:"
+_MODEL: Final = "python-model:"
+
+
+class SpecError(ValueError):
+    """An implementation spec that cannot be run; the message names the spec and the problem."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ImplSpec:
+    """A resolved implementation spec: call :meth:`driver` for a fresh driver to run it."""
+
+    text: str
+    kind: Kind
+    argv: tuple[str, ...] = ()
+    target: Any = None
+
+    @property
+    def in_process(self) -> bool:
+        return self.kind != "command"
+
+    def driver(
+        self, *, timeout: float = 10.0, run_timeout: float = 600.0, validate: bool = False
+    ) -> Driver:
+        if self.kind == "reference":
+            return InProcessDriver()
+        if self.kind == "python":
+            return InProcessDriver(self.target, {"name": self.text, "language": "python"})
+        if self.kind == "python-model":
+            model = self.target
+            return InProcessDriver(
+                model, model.implementation, ops=MODEL_OPS, roles=frozenset({"consumer"})
+            )
+        return SubprocessDriver(
+            list(self.argv), timeout=timeout, run_timeout=run_timeout, validate=validate
+        )
+
+
+def parse_spec(text: str) -> ImplSpec:
+    """Resolve ``text``; raises :class:`SpecError` for a spec that cannot run."""
+    if text == "reference":
+        return ImplSpec(text, "reference")
+    if text.startswith(_MODEL):
+        target = _import(text, text.removeprefix(_MODEL))
+        try:
+            return ImplSpec(text, "python-model", target=load_model(target, text))
+        except ModelError as e:
+            raise SpecError(str(e)) from None
+    if text.startswith(_PYTHON):
+        target = _import(text, text.removeprefix(_PYTHON))
+        if not callable(target):
+            raise SpecError(f"{text}: {type(target).__name__} object is not callable")
+        return ImplSpec(text, "python", target=target)
+    try:
+        argv = tuple(shlex.split(text))
+    except ValueError as e:  # unbalanced quotes
+        raise SpecError(f"{text!r}: {e}") from None
+    if not argv:
+        raise SpecError("an empty implementation command")
+    program = argv[0]
+    if os.sep in program:
+        if not os.path.isfile(program):
+            raise SpecError(f"{text!r}: no such file {program}")
+        if not os.access(program, os.X_OK):
+            raise SpecError(f"{text!r}: {program} is not executable")
+    elif shutil.which(program) is None:
+        raise SpecError(
+            f"{text!r}: no command {program!r} on PATH (a path needs a `/`; in-process forms "
+            f"are `reference`, `{_PYTHON}module:callable` and `{_MODEL}module:Class`)"
+        )
+    return ImplSpec(text, "command", argv=argv)
+
+
+def _import(text: str, dotted: str) -> Any:
+    module, sep, name = dotted.partition(":")
+    if not sep or not module or not name:
+        raise SpecError(f"{text}: expected module:name after the prefix")
+    if os.getcwd() not in sys.path:  # as `python -m` would: modules of the current folder
+        sys.path.append(os.getcwd())
+    try:
+        target: Any = importlib.import_module(module)
+    except Exception as e:  # any import-time failure is the spec's problem, not the kit's
+        raise SpecError(f"{text}: cannot import {module}: {type(e).__name__}: {e}") from None
+    for part in name.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise SpecError(f"{text}: module {module} has no attribute {name}") from None
+    return target
+
+
+def consumes(ops: frozenset[str]) -> bool:
+    """Whether an implementation answers ``consume`` (else its decode_event output is read)."""
+    return CONSUME in ops

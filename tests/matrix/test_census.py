@@ -1,0 +1,60 @@
+"""``check --census``: the shapes of a stream, and how many corpus inputs share each."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.cli._main import main
+
+LINES = [
+    '{"execution_id":9007199254740993,"event_type":"zz.never.seen","step":"s","status":"ZZ",'
+    '"created_at":"2026-01-01T00:00:00.1234Z","context":{},"event_id":null,"worker_id":"w"}',
+    '{"execution_id":5,"event_type":"command.completed","step":"s","status":"COMPLETED",'
+    '"created_at":"2026-01-01T00:00:00+02:00","payload":{}}',
+    "not json",
+    "[1,2]",
+]
+
+
+def _census(capsys: pytest.CaptureFixture[str], path: Path) -> dict[str, Any]:
+    assert main(["check", "--census", "--format", "json", str(path)]) == 0
+    report: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return report
+
+
+def _rows(report: dict[str, Any], shape: str) -> dict[str, tuple[int, int]]:
+    return {r["shape"]: (r["count"], r["in_corpus"]) for r in report["shapes"][shape]}
+
+
+def test_census_of_a_small_stream(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "stream.jsonl"
+    path.write_text("\n".join(LINES) + "\n")
+    report = _census(capsys, path)
+    assert (report["lines"], report["objects"]) == (4, 2)
+    field_sets = _rows(report, "field_sets")
+    assert set(field_sets) == {
+        "execution_id,event_type,step,status,created_at,context,event_id,worker_id",
+        "execution_id,event_type,step,status,created_at,context",
+    }
+    assert _rows(report, "optionals").keys() == {"worker_id", "-"}
+    assert _rows(report, "nulls") == {"event_id": (1, _rows(report, "nulls")["event_id"][1])}
+    assert _rows(report, "event_types")["zz.never.seen"] == (1, 0)
+    assert _rows(report, "event_types")["command.completed"][1] > 0
+    assert _rows(report, "statuses")["ZZ"] == (1, 0)
+    assert set(_rows(report, "fractions")) == {"4 digits, Z", "0 digits, offset"}
+    assert report["ids"]["execution_id"] == {"min": 5, "max": 9007199254740993, "beyond_2_53": 1}
+    zero = [r for rows in report["shapes"].values() for r in rows if r["in_corpus"] == 0]
+    assert report["uncovered"] == len(zero) >= 2
+
+
+def test_census_text(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "stream.jsonl"
+    path.write_text(LINES[0] + "\n")
+    assert main(["check", "--census", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "!       1  corpus   0  zz.never.seen" in out
+    assert "execution_id: 9007199254740993 .. 9007199254740993, 1 beyond 2^53" in out

@@ -1,0 +1,266 @@
+"""``matrix`` end to end on in-process implementations and fake adapters."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from conformance.cli._main import main
+from conformance.corpus._case import default_corpus_dir, load_corpus
+from conformance.matrix._report import matrix_schema
+
+HERE = Path(__file__).parent
+SERVER = "server=python-model:tests.matrix.models:ServerRequest"
+FAKE = f"{shlex.quote(sys.executable)} {shlex.quote(str(HERE / 'fakes.py'))}"
+
+
+def _matrix(capsys: pytest.CaptureFixture[str], *options: str) -> tuple[int, Any, str]:
+    status = main(["matrix", *options, "--format", "json"])
+    out, err = capsys.readouterr()
+    report = json.loads(out) if out else None
+    if report is not None:
+        jsonschema.validate(report, matrix_schema())
+    return status, report, err
+
+
+def _cell(report: dict[str, Any], producer: str, consumer: str) -> dict[str, Any]:
+    (cell,) = [
+        c for c in report["cells"] if c["producer"] == producer and c["consumer"] == consumer
+    ]
+    return cell
+
+
+def _emitted() -> list[str]:
+    return [
+        c.output
+        for c in load_corpus(default_corpus_dir())
+        if c.op == "decode_event" and c.output is not None
+    ]
+
+
+def test_reference_into_a_server_model(capsys: pytest.CaptureFixture[str]) -> None:
+    status, report, _ = _matrix(capsys, "--impl", "ref=reference", "--impl", SERVER)
+    assert status == 1  # the default policy requires every pair and every field
+    assert report["status"] == "failed"
+    emitted = _emitted()
+    not_objects = [
+        t
+        for t in emitted
+        if not isinstance(json.loads(t)["context"], dict)
+        or not isinstance(json.loads(t).get("meta", {}), dict)
+    ]
+    cell = _cell(report, "ref", "server")
+    assert cell["hops"] == len(emitted)
+    assert cell["rejected"] == len(not_objects)
+    assert cell["accepted"] == len(emitted) - len(not_objects)
+    assert cell["fields"]["status"]["dropped"] == cell["accepted"]
+    assert cell["fields"]["created_at"]["dropped"] == cell["accepted"]
+    assert cell["fields"]["execution_id"]["kinds"] == {"number-to-string": cell["accepted"]}
+    with_event_id = [t for t in emitted if t not in not_objects and '"event_id":' in t]
+    assert cell["fields"]["event_id"]["dropped"] == len(with_event_id)
+    assert _cell(report, "ref", "ref")["verdict"] == "lossless"
+    losses = {(x["loss"], x.get("field")) for x in cell["examples"]}
+    assert {("rejected", None), ("dropped", "status"), ("changed", "execution_id")} <= losses
+
+
+def test_a_policy_decides_the_exit_status(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("required: ['* -> ref']\n")
+    status, report, _ = _matrix(
+        capsys, "--impl", "ref=reference", "--impl", SERVER, "--policy", str(policy)
+    )
+    assert status == 0
+    assert report["status"] == "passed"
+    assert _cell(report, "ref", "server")["verdict"] == "lossy"
+    policy.write_text("keep: [event_type, step]\nrejection_is_loss: false\n")
+    status, report, _ = _matrix(
+        capsys, "--impl", "ref=reference", "--impl", SERVER, "--policy", str(policy)
+    )
+    assert status == 0, [c for c in report["cells"] if c["verdict"] == "fails"]
+
+
+def test_roles_consume_and_derives_from_the_handshake(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, report, _ = _matrix(
+        capsys, "--impl", "ref=reference", "--impl", f"new={FAKE}", "--impl", f"old={FAKE} --old"
+    )
+    by_name = {p["name"]: p for p in report["implementations"]}
+    assert by_name["new"]["roles"] == ["consumer"] and by_name["new"]["declared_roles"]
+    assert by_name["new"]["consumes_with"] == "consume"
+    assert by_name["old"]["roles"] == ["consumer", "producer"]
+    assert not by_name["old"]["declared_roles"]
+    new = _cell(report, "ref", "new")["fields"]
+    old = _cell(report, "ref", "old")["fields"]
+    assert new["status"]["derived"] > 0 and new["status"]["kinds"].get("re-derived")
+    assert old["status"]["changed"] > 0 and "derived" not in old["status"]["kinds"]
+    assert new["created_at"]["dropped"] == _cell(report, "ref", "new")["accepted"]
+    assert {c["producer"] for c in report["cells"]} == {"ref", "old"}
+    assert status == 1
+
+
+def test_a_trail_is_a_producer_named_after_its_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    trail = tmp_path / "cli-run.jsonl"
+    lines = [
+        '{"execution_id":1,"event_type":"playbook.started","step":"ingress","status":"ACTIVE",'
+        '"created_at":"2026-01-01T00:00:00.123456789Z","context":{},"worker_id":"cli-local",'
+        '"meta":{"emitter":"cli"}}',
+        '{"execution_id":2,"event_type":"x","step":"s","status":"S","created_at":"bad",'
+        '"context":{}}',
+    ]
+    trail.write_text("\n".join(lines) + "\n\n")
+    status, report, _ = _matrix(
+        capsys, "--impl", "ref=reference", "--trail", str(trail), "--impl", SERVER
+    )
+    assert report["trails"] == [{"name": "cli-run", "path": str(trail), "lines": 2}]
+    cell = _cell(report, "cli-run", "ref")
+    assert (cell["hops"], cell["accepted"], cell["rejected"]) == (2, 1, 1)
+    assert cell["examples"][0]["at"] == f"{trail}:2"
+    server = _cell(report, "cli-run", "server")
+    assert server["accepted"] == 2  # it never reads created_at
+    assert status == 1
+
+
+def test_the_differential_compares_two_versions(capsys: pytest.CaptureFixture[str]) -> None:
+    status, report, _ = _matrix(
+        capsys,
+        "--impl",
+        "old=reference",
+        "--impl",
+        "new=python:tests.matrix.fakes:lower_status",
+        "--count",
+        "40",
+        "--seed",
+        "3",
+    )
+    changed = [
+        c
+        for c in load_corpus(default_corpus_dir())
+        if c.op == "decode_event"
+        and c.output
+        and json.loads(c.output)["status"] != json.loads(c.output)["status"].lower()
+    ]
+    (producers,) = [d for d in report["differential"] if d["role"] == "producer"]
+    assert producers["compared"] == report["counts"]["cases"]
+    assert producers["disagreements"] >= len(changed) > 0
+    assert (
+        report["counts"]["cases"]
+        == len([c for c in load_corpus(default_corpus_dir()) if c.op == "decode_event"]) + 40
+    )
+    # as a consumer it lower-cases too: a changed value, and nothing else
+    assert set(_cell(report, "old", "new")["fields"]) == {"status"}
+    assert set(_cell(report, "old", "new")["fields"]["status"]["kinds"]) == {"value"}
+    assert _cell(report, "old", "old")["verdict"] == "lossless"
+    assert status == 1
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        (["--impl", "reference"], "expected NAME=SPEC"),
+        (["--impl", "a=reference", "--impl", "a=reference"], "given twice"),
+        (["--impl", "a=./no/such/adapter"], "a='./no/such/adapter': no such file"),
+        (["--impl", "a=reference", "--trail", "/no/such.jsonl"], "--trail /no/such.jsonl"),
+        (["--impl", "a=reference", "--count", "5"], "needs N >= 0 and a --seed"),
+        ([], "at least one --impl"),
+    ],
+)
+def test_usage_errors(capsys: pytest.CaptureFixture[str], options: list[str], says: str) -> None:
+    status = main(["matrix", *options])
+    out, err = capsys.readouterr()
+    assert status == 2 and out == ""
+    assert says in err and "Traceback" not in err
+
+
+def test_a_bad_policy_names_file_and_path(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text("keep: [status, colour]\n")
+    status = main(["matrix", "--impl", "a=reference", "--policy", str(policy)])
+    _, err = capsys.readouterr()
+    assert status == 2
+    assert f"{policy}: $.keep[1]: expected a canonical field" in err
+
+
+def test_schema_and_text_reports(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["matrix", "--schema"]) == 0
+    assert json.loads(capsys.readouterr().out)["$id"] == "urn:noetl-events-conformance:matrix:1"
+    assert (
+        main(["matrix", "--impl", "ref=reference", "--impl", SERVER, "--format", "markdown"]) == 1
+    )
+    out = capsys.readouterr().out
+    assert "| ref | server | fails (required) |" in out
+    assert "status: dropped" in out
+
+
+def test_an_implementation_that_crashes_is_errored(capsys: pytest.CaptureFixture[str]) -> None:
+    crash = HERE.parent / "runner" / "fake_adapters" / "crash_mid_run.py"
+    command = f"{shlex.quote(sys.executable)} {shlex.quote(str(crash))} 5"
+    status, report, _ = _matrix(capsys, "--impl", "ref=reference", "--impl", f"bad={command}")
+    assert status == 3
+    assert report["status"] == "errored"
+    (bad,) = [p for p in report["implementations"] if p["name"] == "bad"]
+    assert "panicked at request 6" in bad["error"]
+    assert {c["producer"] for c in report["cells"]} == {"ref"}  # the rest still ran
+    assert {c["consumer"] for c in report["cells"]} == {"ref"}
+
+
+RUST = HERE.parents[1] / "adapters" / "rust" / "target" / "release" / "noetl-events-adapter"
+
+
+@pytest.mark.rust
+def test_via_reads_a_consumer_through_the_servers_request_type(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    if not RUST.is_file():
+        message = f"the Rust adapter is not built ({RUST})"
+        pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
+    status, report, _ = _matrix(
+        capsys,
+        "--impl", "ref=reference",
+        "--impl", f"srv={shlex.quote(str(RUST))}",
+        "--via", "srv=decode_request",
+    )  # fmt: skip
+    (srv,) = [p for p in report["implementations"] if p["name"] == "srv"]
+    assert (srv["roles"], srv["consumes_with"]) == (["consumer"], "decode_request")
+    cell = _cell(report, "ref", "srv")
+    emitted = _emitted()
+    assert (cell["hops"], cell["rejected"]) == (len(emitted), 0)
+    # the server's request keeps status and created_at; its ids are strings
+    assert set(cell["fields"]) == {"execution_id", "event_id"}
+    assert cell["fields"]["execution_id"]["kinds"] == {"number-to-string": len(emitted)}
+    with_event_id = sum('"event_id":' in t for t in emitted)
+    assert cell["fields"]["event_id"]["kinds"] == {"number-to-string": with_event_id}
+    assert status == 1
+
+
+@pytest.mark.parametrize(
+    ("via", "says"),
+    [("nobody=decode_request", "NAME given to --impl"), ("a=canonical_value", "OP is one of")],
+)
+def test_via_usage_errors(capsys: pytest.CaptureFixture[str], via: str, says: str) -> None:
+    assert main(["matrix", "--impl", "a=reference", "--via", via]) == 2
+    assert says in capsys.readouterr().err
+
+
+def test_via_an_op_the_implementation_lacks_is_errored(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, report, _ = _matrix(
+        capsys, "--impl", "a=reference", "--impl", "b=reference", "--via", "b=post_events"
+    )
+    assert status == 3
+    (b,) = [p for p in report["implementations"] if p["name"] == "b"]
+    assert "the op is not declared" in b["error"]
