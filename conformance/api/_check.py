@@ -26,9 +26,11 @@ class CheckError:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class CheckReport:
-    """The result of ``check``: counts, invalid envelopes by kind, the first errors kept, and
+    """The result of ``check``: whether every source was read to its end (``complete``; the
+    JSON report says why not), counts, invalid envelopes by kind, the first errors kept, and
     ``json``, the full JSON report (``check --format json``) it was read from."""
 
+    complete: bool
     total: int
     valid: int
     invalid: int
@@ -40,6 +42,7 @@ class CheckReport:
     @classmethod
     def from_json(cls, report: Mapping[str, Any]) -> CheckReport:
         return cls(
+            complete=bool(report["complete"]),
             total=int(report["total"]),
             valid=int(report["valid"]),
             invalid=int(report["invalid"]),
@@ -53,8 +56,8 @@ class CheckReport:
 
     @property
     def ok(self) -> bool:
-        """True when every envelope read is valid."""
-        return self.invalid == 0
+        """True when every envelope of the sources was read and is valid."""
+        return self.complete and self.invalid == 0
 
 
 def check(
@@ -70,18 +73,36 @@ def check(
     envelopes that other readers may take differently; ``max_errors`` bounds the errors kept
     (all are counted); ``exact`` skips the fast path. A source that cannot be opened raises
     :class:`UsageError`."""
+    from conformance.audit._native import EngineError, resolve
     from conformance.audit._report import report_json
     from conformance.audit._run import AuditOptions, run
-    from conformance.audit._sources import SourceError, SourceOptions, open_source
+    from conformance.audit._sources import (
+        FileSource,
+        Source,
+        SourceError,
+        SourceOptions,
+        open_source,
+    )
 
     if not sources:
         raise UsageError("check: no source given")
     if mode not in ("event", "request"):
         raise UsageError(f"check: mode {mode!r}: expected 'event' or 'request'")
+    opened: list[Source] = []
     try:
-        opened = [open_source(str(s), SourceOptions()) for s in sources]
-        options = AuditOptions(mode=mode, max_items=max_errors, hazards=hazards, fast=not exact)
+        engine = "python" if exact else resolve(None, mode)
+        for spec in sources:
+            opened.append(open_source(str(spec), SourceOptions()))
+        options = AuditOptions(
+            mode=mode, max_items=max_errors, hazards=hazards, fast=not exact, engine=engine
+        )
         tally = run(options, opened)
-    except SourceError as e:
+    except (SourceError, EngineError) as e:
         raise UsageError(str(e)) from None
-    return CheckReport.from_json(report_json(tally, [s.name for s in opened], hazards=hazards))
+    finally:
+        for source in opened:
+            if isinstance(source, FileSource):
+                source.close()
+    names = [s.name for s in opened]
+    info = [s.info() for s in opened]
+    return CheckReport.from_json(report_json(tally, names, hazards=hazards, sources=info))
