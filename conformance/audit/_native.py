@@ -43,6 +43,9 @@ ENGINES: Final = ("auto", "native", "python")
 ENV: Final = "NOETL_EVENTS_CHECK_ENGINE"
 """The default of ``check --engine`` when set (``auto``, ``native`` or ``python``)."""
 
+NATIVE_MAX_LINE: Final = 8 << 20
+"""Longer lines (only with a raised ``--max-item-size``) are checked by the reference."""
+
 _ROLES: Final = {
     "execution_id": "execution_id",
     "event_id": "event_id",
@@ -136,10 +139,13 @@ class NativeAuditor(Auditor):
         where: Locator,
         oversized: Mapping[int, int] | None = None,
     ) -> None:
-        if oversized:  # lines whose text was not read: the reference's path reports them
-            super().check(tally, lines, where, oversized)
-            return
         block = lines if isinstance(lines, list) else list(lines)
+        # Lines whose text was not read, and very long lines, take the reference's path: a
+        # failed allocation in the native module would abort the process, where Python raises
+        # MemoryError and the run ends cleanly.
+        if oversized or any(len(line) > NATIVE_MAX_LINE for line in block):
+            super().check(tally, block, where, oversized)
+            return
         cap = min(self.max_items or MAX_KEPT, MAX_KEPT)
         room = max(0, cap - len(tally.hazards))
         valid, types, invalid, hazard_lines, counts, hazards, handed = self._native.check(
