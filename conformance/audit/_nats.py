@@ -166,8 +166,10 @@ class NatsSource:
                 current.clear()
 
         def cleanup(coro: Any) -> None:
+            # (quick when interrupted: Ctrl-C must end the run within a second or two)
+            seconds = min(timeout, 2.0) if interrupted else timeout
             with contextlib.suppress(BaseException):
-                loop.run_until_complete(asyncio.wait_for(coro, min(timeout, 2.0)))
+                loop.run_until_complete(asyncio.wait_for(coro, seconds))
 
         async def note(e: BaseException) -> None:  # instead of nats-py logging tracebacks
             errors.append(e)

@@ -485,7 +485,12 @@ fn render(path: &[Seg<'_>]) -> String {
 }
 
 /// The reference's `_check_id` for one value (a number literal, or anything else: no hazard).
-fn check_id(sc: &mut Scanner<'_, '_>, path: &str, found: &mut Found) -> Scan<()> {
+/// `path` is only written for a hazard.
+fn check_id(
+    sc: &mut Scanner<'_, '_>,
+    path: impl FnOnce() -> Scan<String>,
+    found: &mut Found,
+) -> Scan<()> {
     match sc.peek()? {
         b'-' | b'0'..=b'9' => {
             let literal = sc.number()?;
@@ -504,7 +509,7 @@ fn check_id(sc: &mut Scanner<'_, '_>, path: &str, found: &mut Found) -> Scan<()>
                 let as_double = value as f64 as i128;
                 found.push((
                     "unsafe_integer",
-                    path.to_string(),
+                    path()?,
                     format!("{literal} is beyond 2^53 - 1: JavaScript reads {as_double}"),
                 ));
             }
@@ -556,8 +561,8 @@ fn scan<'a>(
             }
             seen.push(field);
             match field {
-                Field::ExecutionId => check_id(&mut sc, &key_path("$", key)?, &mut ids[0])?,
-                Field::EventId => check_id(&mut sc, &key_path("$", key)?, &mut ids[1])?,
+                Field::ExecutionId => check_id(&mut sc, || key_path("$", key), &mut ids[0])?,
+                Field::EventId => check_id(&mut sc, || key_path("$", key), &mut ids[1])?,
                 Field::EventIds => {
                     let path = key_path("$", key)?;
                     if sc.peek()? == b'[' {
@@ -567,7 +572,7 @@ fn scan<'a>(
                         } else {
                             let mut k = 0usize;
                             loop {
-                                check_id(&mut sc, &format!("{path}[{k}]"), &mut event_ids)?;
+                                check_id(&mut sc, || Ok(format!("{path}[{k}]")), &mut event_ids)?;
                                 k += 1;
                                 match sc.peek()? {
                                     b',' => sc.i += 1,

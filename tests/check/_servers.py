@@ -212,6 +212,22 @@ class Run:
         return json.loads(self.out)
 
 
+_MEASURED = """\
+import os, sys
+from conformance.cli._main import main
+try:
+    status = main(sys.argv[1:])
+finally:
+    with open("/proc/self/status") as f:
+        peak = next(line.split()[1] for line in f if line.startswith("VmHWM:"))
+    with open(os.environ["NOETL_EVENTS_TEST_HWM"], "w") as f:
+        f.write(peak)
+sys.exit(status)
+"""
+"""The command, telling its own peak memory (``VmHWM``, which starts afresh at ``exec``: the
+``ru_maxrss`` of a child also counts what the parent held when it forked)."""
+
+
 def start_check(
     args: Sequence[str],
     *,
@@ -234,12 +250,11 @@ def start_check(
 
     drop = "-dac_override,-dac_read_search"
     prefix = ["setpriv", f"--inh-caps={drop}", f"--bounding-set={drop}"] if unprivileged else []
-    code = "import sys; from conformance.cli._main import main; sys.exit(main(sys.argv[1:]))"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NOETL_EVENTS_TEST_HWM": str(workdir / "hwm")}
     out_path, err_path = workdir / "out", workdir / "err"
     with out_path.open("wb") as out, err_path.open("wb") as err:
         proc = subprocess.Popen(
-            [*prefix, sys.executable, "-c", code, "check", *args],
+            [*prefix, sys.executable, "-c", _MEASURED, "check", *args],
             start_new_session=True,  # (a process group of its own: Ctrl-C reaches all of it)
             preexec_fn=limit if memory is not None else None,
             stdin=subprocess.DEVNULL if stdin is None else stdin,
@@ -262,11 +277,17 @@ def finish(
         timer.cancel()
     proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.monotonic() - began
+    hwm = out.parent / "hwm"
+    try:
+        peak = int(hwm.read_text()) * 1024
+        hwm.unlink()
+    except (OSError, ValueError):  # (killed before it could tell)
+        peak = usage.ru_maxrss * 1024
     return Run(
         proc.returncode,
         out.read_text(errors="replace"),
         err.read_text(errors="replace"),
-        usage.ru_maxrss * 1024,
+        peak,
         seconds,
     )
 

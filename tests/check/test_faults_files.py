@@ -148,6 +148,15 @@ def test_stdin_without_newlines_stays_bounded(tmp_path: Path) -> None:
     assert run.peak_rss < PEAK_RSS_LIMIT
 
 
+def test_peak_memory_is_measured(tmp_path: Path) -> None:
+    """The measure the limits above rely on does see memory: a 200 MB line allowed whole."""
+    path = tmp_path / "line.jsonl"
+    path.write_bytes(b"x" * (200 << 20))
+    run = run_check([str(path), "--max-item-size", "1G"], tmp_path)
+    assert run.status == 1
+    assert run.peak_rss > 200 << 20
+
+
 def test_many_errors_with_max_errors_0_are_counted_not_all_kept(tmp_path: Path) -> None:
     path = tmp_path / "blank.jsonl"
     path.write_bytes(b"\n" * 300_000)

@@ -683,7 +683,7 @@ def _cargo(cargo: str, crate: Path, *args: str) -> subprocess.CompletedProcess[s
             env=_cargo_env(),
             capture_output=True,
             text=True,
-            timeout=900,
+            timeout=2400,  # a first build of the server crate takes minutes
             check=False,
         )
         if run.returncode == 0 or "offline" not in run.stderr:
