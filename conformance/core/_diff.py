@@ -12,8 +12,6 @@ import json
 import re
 from typing import Any, Final
 
-from deepdiff import DeepDiff
-
 from noetl_events_ref._codec import to_bytes
 from noetl_events_ref._json import JsonValue, SerdeError, encode_value, parse_value
 
@@ -112,6 +110,8 @@ def _untyped(value: Any) -> Any:
 
 def json_changes(left: JsonValue, right: JsonValue) -> list[Change]:
     """The structural differences between two JSON values, in path order."""
+    from deepdiff import DeepDiff  # the `diff` extra: only structural differences need it
+
     diff = DeepDiff(_typed(left), _typed(right), verbose_level=2, ignore_order=False)
     changes: list[Change] = []
     for kind, key in (

@@ -24,6 +24,7 @@ EXTRA_OF: Final = {
     "orjson": ("check", "the fast path of check"),
     "psycopg": ("postgres", "reading the noetl.event table"),
     "nats": ("nats", "reading a JetStream stream"),
+    "yaml": ("matrix", "the policy file of matrix"),
 }
 
 

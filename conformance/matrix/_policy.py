@@ -20,8 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from conformance.core._extras import missing_extra
 from conformance.runner._models import CANONICAL_FIELDS
 
 __all__ = ["DEFAULT_POLICY", "Policy", "PolicyError", "load_policy"]
@@ -57,6 +56,10 @@ DEFAULT_POLICY = Policy()
 
 
 def load_policy(path: Path) -> Policy:
+    try:
+        import yaml
+    except ModuleNotFoundError as e:  # a policy file needs the `matrix` extra
+        raise missing_extra(e, "a --policy file") or e from None
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as e:

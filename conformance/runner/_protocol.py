@@ -141,11 +141,11 @@ def parse_handshake(obj: Any) -> tuple[dict[str, Any], frozenset[str]]:
         raise ProtocolError(f"start response needs an `implementation` object: {_short(obj)}")
     if not isinstance(ops, list) or not all(isinstance(op, str) for op in ops):
         raise ProtocolError(f"start response needs `ops`, a list of strings: {_short(obj)}")
-    unknown = sorted(set(ops) - set(OPS))
+    unknown = sorted(set(ops) - {*OPS, CONSUME})
     if unknown:  # a misspelt op would otherwise skip all its cases and look like success
         raise ProtocolError(
             f"start response declares unknown ops {', '.join(map(repr, unknown))}; "
-            f"the ops of protocol {PROTOCOL} are {', '.join(OPS)}"
+            f"the ops of protocol {PROTOCOL} are {', '.join((*OPS, CONSUME))}"
         )
     return implementation, frozenset(ops)
 

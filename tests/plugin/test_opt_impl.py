@@ -208,7 +208,7 @@ def test_a_wrong_answer_met_part_way_errors_the_rest_with_one_line(
     assert outcomes.get("errors", 0) >= 1
     assert outcomes.get("errors", 0) + outcomes.get("passed", 0) == len(cases)
     out = result.stdout.str()
-    assert "usage error: my_impl:later_dict returned NoneType None" in out
+    assert "usage error: python:my_impl:later_dict returned NoneType None" in out
     assert "Traceback" not in out and "INTERNALERROR" not in out
 
 

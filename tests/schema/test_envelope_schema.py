@@ -55,14 +55,6 @@ STRUCTURAL = {
     "duplicate_field",
     "invalid_timestamp",
 }
-# Accepted cases of the corpus that the real server crate rejects: serde's positional form
-# makes an Option field without a default a required position (meta .. event_ids), so an
-# EventRequest array needs 9 elements. The schema follows the crate; such a case must keep
-# failing it until the corpus drops it.
-CORPUS_ERRATA = {
-    "array-form-request-three-elements-b7653ee1",
-    "array-form-request-three-elements-41d36843",
-}
 
 
 class _ManyWithMore:
@@ -190,10 +182,6 @@ def test_the_corpus_proves_the_schemas(capsys: pytest.CaptureFixture[str]) -> No
         if case.accepts:
             assert case.output is not None
             valid = reads.is_valid(value)
-            if case.id in CORPUS_ERRATA:
-                assert not valid, f"{case.id}: an erratum that now validates"
-                figures["accepted, known corpus erratum (the crate rejects it)"] += 1
-                continue
             if not valid:
                 problems.append(f"{case.id}: accepted input fails {READS[case.op]}/accept")
             figures["accepted input validates under accept"] += 1
