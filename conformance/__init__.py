@@ -24,14 +24,18 @@ if TYPE_CHECKING:
     )
     from conformance.core._usage import UsageError
     from conformance.corpus._case import Case
+    from conformance.runner._runner import CallableContractError
     from conformance.schema import envelope_schema
+    from noetl_events_ref import Outcome
 
 __all__ = [
+    "CallableContractError",
     "Case",
     "CaseVerdict",
     "CheckError",
     "CheckReport",
     "Counts",
+    "Outcome",
     "UsageError",
     "VerifyReport",
     "check",
@@ -42,7 +46,9 @@ __all__ = [
 ]
 
 _WHERE = {
+    "CallableContractError": "conformance.runner._runner",
     "Case": "conformance.corpus._case",
+    "Outcome": "noetl_events_ref",
     "UsageError": "conformance.core._usage",
     "envelope_schema": "conformance.schema",
 }

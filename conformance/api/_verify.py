@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -45,7 +44,16 @@ def _driver(impl: Implementation, timeout: float, run_timeout: float) -> tuple[D
         return InProcessDriver(), None
     if callable(impl):
         return InProcessDriver(impl), None
-    command = shlex.split(impl) if isinstance(impl, str) else list(impl)
+    if isinstance(impl, str):  # any SPEC the command line takes, resolved the same way
+        from conformance.runner._spec import SpecError, parse_spec
+
+        try:
+            spec = parse_spec(impl)
+        except SpecError as e:
+            raise UsageError(f"impl {e}") from None
+        driver = spec.driver(timeout=timeout, run_timeout=run_timeout)
+        return driver, (None if spec.in_process else list(spec.argv))
+    command = list(impl)
     if not command:
         raise UsageError("impl: an empty command")
     return SubprocessDriver(command, timeout=timeout, run_timeout=run_timeout), command
@@ -64,10 +72,12 @@ def verify(
 ) -> VerifyReport:
     """Run the corpus against an implementation and return the report.
 
-    ``impl`` is ``None`` (the reference, in process), a command speaking runner protocol v1
-    (a string split as a shell would, or a list of arguments), or a callable
-    ``fn(op, input, now)`` answering in process. ``baseline`` is a known-failures file, as
-    ``verify --baseline`` reads it. Mistakes (no such corpus, an unreadable baseline) raise
+    ``impl`` is ``None`` (the reference, in process), a SPEC string as ``verify --impl``
+    takes it (a command speaking runner protocol v1, split as a shell would;
+    ``python:module:callable``; ``python-model:module:Class``; ``reference``), a list of
+    command arguments, or a callable ``fn(op, input, now)`` answering in process.
+    ``baseline`` is a known-failures file, as ``verify --baseline`` reads it. Mistakes (no
+    such corpus, an unreadable baseline, an implementation that cannot start) raise
     :class:`UsageError`; a crashing implementation is a report with status ``errored``."""
     if timeout <= 0 or run_timeout <= 0:
         raise UsageError("timeout and run_timeout must be positive")

@@ -193,3 +193,20 @@ def test_the_text_report_without_rich_is_the_same_text() -> None:
         # the same words in the same order; rich may wrap a long headline at the width
         assert plain.split() == to_text(report.json, color=False).split()
         assert report.summary.total and str(report.summary.total) in plain
+
+
+def test_verify_takes_every_spec_the_command_line_takes(tmp_path: Path) -> None:
+    """A string is resolved as `verify --impl` resolves it: `python:` runs in process, a
+    mistyped command is one UsageError, not an errored run."""
+    module = tmp_path / "my_spec_impl.py"
+    module.write_text("from noetl_events_ref import run_op as answer\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        report = conformance.verify("python:my_spec_impl:answer", level="required")
+    finally:
+        sys.path.remove(str(tmp_path))
+    assert report.status == "passed" and report.summary.failed == 0
+    assert report.json["run"]["driver"] == "in-process"
+    with pytest.raises(conformance.UsageError, match="no such file"):
+        conformance.verify("./no/such/adapter")
+    assert conformance.Outcome is Outcome
