@@ -16,20 +16,14 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from noetl_events_ref._model import EVENT_SPEC
+
 __all__ = ["Census", "census_report", "render_census"]
 
-_FIELDS: Final = (
-    "execution_id",
-    "event_type",
-    "step",
-    "status",
-    "created_at",
-    "context",
-    "event_id",
-    "worker_id",
-    "meta",
-)
-_OPTIONALS: Final = ("event_id", "worker_id", "meta")
+# The envelope's fields in wire order, and those the crate lets a producer leave out: from the
+# reference's field table, the one account of the struct.
+_FIELDS: Final = tuple(f.name for f in EVENT_SPEC.fields)
+_OPTIONALS: Final = tuple(f.name for f in EVENT_SPEC.fields if f.default is not None)
 _IDS: Final = ("execution_id", "event_id")
 _JS_SAFE: Final = 2**53 - 1
 _STAMP: Final = re.compile(r"T\d{2}:\d{2}:\d{2}(?:\.(\d+))?(Z|z|[+-]\d{2}:\d{2})$")

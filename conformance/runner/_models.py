@@ -19,22 +19,13 @@ import typing
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
+from noetl_events_ref._model import EVENT_SPEC
 from noetl_events_ref._ops import Outcome
 
 __all__ = ["CANONICAL_FIELDS", "ModelError", "ModelImplementation", "load_model"]
 
 # The envelope's fields in wire order, and the other names the real crates read them under.
-CANONICAL_FIELDS: Final = (
-    "execution_id",
-    "event_type",
-    "step",
-    "status",
-    "created_at",
-    "context",
-    "event_id",
-    "worker_id",
-    "meta",
-)
+CANONICAL_FIELDS: Final = tuple(f.name for f in EVENT_SPEC.fields)
 _SYNONYMS: Final = {"name": "event_type", "payload": "context"}
 MODEL_OPS: Final = frozenset({"decode_event", "consume"})
 
