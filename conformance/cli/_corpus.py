@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Final
 
-from conformance.corpus._case import CaseFileError, default_corpus_dir
+from conformance.corpus._case import CaseFileError, default_corpus_dir, is_installed_corpus
 from conformance.corpus._corpus import MANIFEST_NAME, RULES, fmt, lint, write_manifest
 
 __all__ = ["register"]
@@ -34,12 +34,17 @@ _LINT_DESCRIPTION: Final = (
 _LINT_EPILOG: Final = "exit status: 0 clean, 1 problems found, 2 usage error (not a corpus folder)"
 
 
-def _corpus_dir(value: str | None) -> Path:
+def _corpus_dir(value: str | None, *, writing: bool = False) -> Path:
     from ._main import UsageError
 
     corpus = Path(value) if value is not None else default_corpus_dir()
     if not (corpus / "cases").is_dir():
         raise UsageError(f"{corpus} is not a corpus folder (it has no cases/ folder)")
+    if writing and is_installed_corpus(corpus):
+        raise UsageError(
+            f"{corpus} is the corpus installed with the kit: it is never written to (a "
+            "reinstall would undo it); give your own folder with --corpus DIR"
+        )
     return corpus
 
 
@@ -76,7 +81,7 @@ def _run_lint(args: argparse.Namespace) -> int:
 
 
 def _run_fmt(args: argparse.Namespace) -> int:
-    corpus = _corpus_dir(args.corpus)
+    corpus = _corpus_dir(args.corpus, writing=not args.check)
     try:
         changed = fmt(corpus, check=args.check)
     except CaseFileError as e:
@@ -93,7 +98,7 @@ def _run_fmt(args: argparse.Namespace) -> int:
 
 
 def _run_manifest(args: argparse.Namespace) -> int:
-    corpus = _corpus_dir(args.corpus)
+    corpus = _corpus_dir(args.corpus, writing=True)
     try:
         manifest = write_manifest(corpus)
     except CaseFileError as e:

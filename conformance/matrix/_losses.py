@@ -24,6 +24,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from conformance.runner._models import CANONICAL_FIELDS
+from noetl_events_ref import Timestamp
+from noetl_events_ref._timestamp import TimestampParseError
 
 __all__ = ["CHANGE_KINDS", "LOSS_KINDS", "Loss", "compare", "read_envelope"]
 
@@ -196,6 +198,9 @@ def _string_change(a: str, b: str) -> str:
     ma, mb = _TIMESTAMP.match(a), _TIMESTAMP.match(b)
     if ma is None or mb is None:
         return "value"
+    instant = _instant_change(a, b, len(mb.group(2) or ""))
+    if instant is not None:
+        return instant
     fa, fb = (ma.group(2) or "").rstrip("0"), (mb.group(2) or "").rstrip("0")
     zone_a, zone_b = _zone(ma.group(3)), _zone(mb.group(3))
     if ma.group(1).upper().replace(" ", "T") != mb.group(1).upper().replace(" ", "T"):
@@ -205,6 +210,22 @@ def _string_change(a: str, b: str) -> str:
     if fa == fb:
         return "timestamp-respelled"
     if fa.startswith(fb):
+        return "timestamp-truncated"
+    return "value"
+
+
+def _instant_change(a: str, b: str, digits: int) -> str | None:
+    """Two timestamps as instants (chrono's reading, so any offset): the same instant is a
+    respelling, ``b`` (with ``digits`` fraction digits) the instant of ``a`` cut to those
+    digits a truncation. ``None`` when either is not a timestamp chrono reads."""
+    try:
+        x, y = Timestamp.parse(a).to_unix_nanos(), Timestamp.parse(b).to_unix_nanos()
+    except TimestampParseError:
+        return None
+    if x == y:
+        return "timestamp-respelled"
+    step = 10 ** (9 - min(digits, 9))
+    if y == x - x % step:
         return "timestamp-truncated"
     return "value"
 

@@ -66,8 +66,20 @@ def test_whitespace_and_top_level_order_are_not_losses() -> None:
             _with(created_at='"2026-05-31T03:14:15.123456789+00:00"'),
             [Loss("created_at", "changed", "timestamp-respelled", "$.created_at")],
         ),
+        (  # the same instant under another offset is a respelling, not a new value
+            _with(created_at='"2026-05-31T05:14:15.123456789+02:00"'),
+            [Loss("created_at", "changed", "timestamp-respelled", "$.created_at")],
+        ),
+        (  # ... and the instant cut to microseconds under another offset a truncation
+            _with(created_at='"2026-05-30T22:14:15.123456-05:00"'),
+            [Loss("created_at", "changed", "timestamp-truncated", "$.created_at")],
+        ),
         (
             _with(created_at='"2026-06-01T00:00:00Z"'),
+            [Loss("created_at", "changed", "value", "$.created_at")],
+        ),
+        (  # an hour off is another instant, whatever the spelling
+            _with(created_at='"2026-05-31T03:14:15.123456789+01:00"'),
             [Loss("created_at", "changed", "value", "$.created_at")],
         ),
         (_with(step="7"), [Loss("step", "changed", "type", "$.step")]),
