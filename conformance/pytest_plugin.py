@@ -30,6 +30,31 @@ _CASE_ITEMS = pytest.StashKey[bool]()
 _MODULES = pytest.StashKey[dict[str, bool]]()
 _TRACKER = pytest.StashKey["_ModuleTracker"]()
 _NOTHING_RAN = pytest.StashKey[str]()
+_CORPUS = pytest.StashKey[bool]()
+_WORKER_KEY = "noetl_events_corpus_items"
+
+
+def _wants_corpus(config: pytest.Config) -> bool:
+    """Whether this session runs the corpus: with ``--noetl-events-impl`` given, always; with
+    an implementation set in the ini file only when no test path was named (``pytest
+    tests/test_app.py`` runs that file alone), or when a path names the corpus's items."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None and _WORKER_KEY in workerinput:  # the controller decided
+        return bool(workerinput[_WORKER_KEY])
+    if config.getoption("noetl_events_impl") is not None:
+        return True
+    if option(config, "impl") is None:
+        return False
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        return True
+    return any(str(arg).startswith("noetl-events-corpus") for arg in config.args)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist controller: tell each worker whether the session runs the corpus (a worker
+    is given the controller's test paths as if they had been named)."""
+    node.workerinput[_WORKER_KEY] = node.config.stash[_CORPUS]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -49,7 +74,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_MODULES] = {}
     config.stash[_TRACKER] = _ModuleTracker(config.stash[_MODULES])
     config.pluginmanager.register(config.stash[_TRACKER], "noetl-events-modules")
-    if option(config, "impl") is not None:
+    config.stash[_CORPUS] = _wants_corpus(config)
+    if config.stash[_CORPUS]:
         _require_the_pytest_extra()
         from conformance.plugin._items import prepare
 
@@ -60,7 +86,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    if option(config, "impl") is None:
+    if not config.stash[_CORPUS]:
         return
     from conformance.plugin._items import add_case_items
 
@@ -159,7 +185,7 @@ def noetl_events_corpus(pytestconfig: pytest.Config) -> CorpusView:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
-    if option(config, "impl") is not None and not hasattr(config, "workerinput"):
+    if config.stash[_CORPUS] and not hasattr(config, "workerinput"):
         from conformance.plugin._items import WRITER
 
         writer = config.stash.get(WRITER, None)

@@ -223,3 +223,15 @@ def test_an_exception_in_the_callable_errors_only_its_own_case_with_its_tracebac
     assert "ERROR noetl-events-corpus::decode_event::missing-context" in out
     assert 'raise ValueError("my bug")' in out and "ValueError: my bug" in out
     assert "the callable raised ValueError: my bug" in out
+
+
+def test_an_ini_implementation_does_not_run_the_corpus_when_a_test_file_is_named(
+    pytester: pytest.Pytester, corpus: tuple[Path, list[Case]], run: Callable[..., pytest.RunResult]
+) -> None:
+    root, cases = corpus
+    pytester.makeini(f"[pytest]\nnoetl_events_impl = {REFERENCE}\nnoetl_events_corpus = {root}\n")
+    pytester.makepyfile(test_app="def test_app(): pass")
+    run("test_app.py").assert_outcomes(passed=1)
+    run().assert_outcomes(passed=len(cases) + 1)
+    # on the command line, the implementation runs the corpus whatever paths are named
+    run("test_app.py", "--noetl-events-impl", REFERENCE).assert_outcomes(passed=len(cases) + 1)
