@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from conformance.core._usage import UsageError
 from conformance.corpus._case import Case, CaseFileError, default_corpus_dir, select
@@ -16,6 +16,8 @@ from conformance.runner._protocol import PROTOCOL
 from conformance.runner._runner import Driver, InProcessDriver, SubprocessDriver, execute
 
 from ._types import VerifyReport
+
+LEVEL_CHOICES: Final = ("required", "recommended", "all")
 
 __all__ = ["load_corpus", "verify"]
 
@@ -29,14 +31,21 @@ def load_corpus(
     ``level`` or stricter (``required``, ``recommended`` or ``all``) and, with ``select_ids``,
     whose id matches that glob (or substring). A case file that cannot be read raises
     :class:`UsageError` naming the file and the JSON path."""
+    _check_level(level)
     folder = Path(corpus) if corpus is not None else default_corpus_dir()
     if not folder.is_dir():
-        raise UsageError(f"{folder}: no such corpus folder")
+        what = "not a folder" if folder.exists() else "no such corpus folder"
+        raise UsageError(f"{folder}: {what}")
     try:
         cases = _load_all(folder)
     except CaseFileError as e:
         raise UsageError(f"cannot read the corpus: {e}") from None
     return select(cases, level=level, pattern=select_ids)
+
+
+def _check_level(level: str) -> None:
+    if level not in LEVEL_CHOICES:
+        raise UsageError(f"level {level!r}: expected one of {', '.join(LEVEL_CHOICES)}")
 
 
 def _driver(impl: Implementation, timeout: float, run_timeout: float) -> tuple[Driver, Any]:
@@ -81,6 +90,12 @@ def verify(
     :class:`UsageError`; a crashing implementation is a report with status ``errored``."""
     if timeout <= 0 or run_timeout <= 0:
         raise UsageError("timeout and run_timeout must be positive")
+    _check_level(level)
+    if not (impl is None or callable(impl) or isinstance(impl, (str, list, tuple))):
+        raise UsageError(
+            f"impl: expected None, a SPEC string, a list of command arguments or a callable, "
+            f"not {type(impl).__name__}"
+        )
     folder = Path(corpus) if corpus is not None else default_corpus_dir()
     everything = load_corpus(folder)
     cases = select(everything, level=level, pattern=select_ids)

@@ -89,7 +89,8 @@ def resolve(engine: str | None, mode: Mode = "event") -> Engine:
     if chosen == "native":
         raise EngineError(
             "the native engine is not installed: build it with "
-            "`pip install ./native` (needs a Rust toolchain), or use --engine python"
+            "`pip install ./native` from a clone of the kit's repository (needs a Rust toolchain), "
+            "or use --engine python"
         )
     return "python"
 

@@ -7,6 +7,7 @@ its parser and sets ``func`` (called with the parsed arguments, returning the ex
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from importlib import import_module
@@ -91,3 +92,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("noetl-events-conformance: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `| head`: the reader stopped reading; nothing more to say
+        _quiet_stdout()
+        return EXIT_USAGE
+    except OSError as e:  # standard output on a full device, or a file gone mid-run
+        _quiet_stdout()
+        print(f"noetl-events-conformance: error: {e.strerror or e}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null, so that the interpreter's final flush of what is
+    still buffered cannot fail again at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass

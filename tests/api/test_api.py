@@ -210,3 +210,16 @@ def test_verify_takes_every_spec_the_command_line_takes(tmp_path: Path) -> None:
     with pytest.raises(conformance.UsageError, match="no such file"):
         conformance.verify("./no/such/adapter")
     assert conformance.Outcome is Outcome
+
+
+def test_mistakes_in_arguments_are_usage_errors(tmp_path: Path) -> None:
+    with pytest.raises(conformance.UsageError, match="level 'bogus'"):
+        conformance.verify(level="bogus")
+    with pytest.raises(conformance.UsageError, match="level 'bogus'"):
+        conformance.load_corpus(level="bogus")
+    with pytest.raises(conformance.UsageError, match="not int"):
+        conformance.verify(impl=123)  # type: ignore[arg-type]
+    a_file = tmp_path / "cases.jsonl"
+    a_file.write_text("{}\n")
+    with pytest.raises(conformance.UsageError, match="not a folder"):
+        conformance.load_corpus(a_file)

@@ -215,12 +215,16 @@ def test_the_wheel_and_the_sdist_ship_the_docs_and_the_licence(
     code = (
         "import json, importlib.metadata as m, importlib.resources as r;"
         "d = r.files('conformance') / 'docs';"
+        "e = r.files('conformance') / 'examples' / 'ci';"
         "print(json.dumps([sorted(p.name for p in d.iterdir()),"
         " [str(f) for f in m.files('noetl-events-conformance') if f.name == 'LICENSE'],"
-        " m.metadata('noetl-events-conformance')['License-Expression']]))"
+        " m.metadata('noetl-events-conformance')['License-Expression'],"
+        " sorted(p.name for p in e.iterdir())]))"
     )
-    names, licences, expression = json.loads(sh(venv, "-c", code, cwd=tmp_path).stdout)
+    names, licences, expression, examples = json.loads(sh(venv, "-c", code, cwd=tmp_path).stdout)
     assert names == DOCS and "index.md" in names
+    # docs/ci.md links ../examples/ci/: the link holds in the installed package too
+    assert examples == ["github-actions.yml", "pre-commit-config.yaml"]
     assert licences and expression == "MIT"
     sh(sys.executable, "-m", "build", "--sdist", "--outdir", tmp_path / "sdist", ROOT)
     (sdist,) = (tmp_path / "sdist").glob("noetl_events_conformance-*.tar.gz")

@@ -1,0 +1,41 @@
+"""Every command meets a standard output it cannot write with one line and exit status 2,
+never a traceback (check has its own handling; these are the others)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CODE = "import sys; from conformance.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def _run(args: list[str], **kwargs: object) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-c", CODE, *args], stderr=subprocess.PIPE, timeout=120, **kwargs
+    )  # type: ignore[call-overload, no-any-return]
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "args", [["verify"], ["verify", "--schema", "report"], ["schema", "event"]]
+)
+def test_a_full_device_is_one_line_and_exit_2(args: list[str]) -> None:
+    with open("/dev/full", "wb") as full:
+        done = _run(args, stdout=full)
+    assert done.returncode == 2
+    assert done.stderr.decode() == ("noetl-events-conformance: error: No space left on device\n")
+
+
+def test_a_reader_that_stops_early_gives_no_traceback() -> None:
+    read, write = os.pipe()
+    os.close(read)  # nobody will read: the first write breaks the pipe
+    try:
+        done = _run(["verify", "--format", "json"], stdout=write)
+    finally:
+        os.close(write)
+    assert done.returncode == 2
+    assert b"Traceback" not in done.stderr and b"BrokenPipeError" not in done.stderr
