@@ -15,6 +15,7 @@ import pytest
 from conformance.cli._main import main
 from conformance.corpus._case import default_corpus_dir, load_corpus
 from conformance.matrix._report import matrix_schema
+from tests._rust_adapter import rust_adapter_path
 
 HERE = Path(__file__).parent
 SERVER = "server=python-model:tests.matrix.models:ServerRequest"
@@ -217,7 +218,7 @@ def test_an_implementation_that_crashes_is_errored(capsys: pytest.CaptureFixture
     assert {c["consumer"] for c in report["cells"]} == {"ref"}
 
 
-RUST = HERE.parents[1] / "adapters" / "rust" / "target" / "release" / "noetl-events-adapter"
+RUST = rust_adapter_path()
 
 
 @pytest.mark.rust

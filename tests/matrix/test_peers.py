@@ -20,13 +20,14 @@ from typing import Any
 import pytest
 
 from conformance.cli._main import main
+from tests._rust_adapter import rust_adapter_path
 
 from .peers import cli_trail
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = Path.home() / ".cache" / "noetl-events-conformance"
 OUTPUT = Path(os.environ.get("NOETL_EVENTS_CI_OUTPUT", ROOT / "ci-output"))
-RUST = ROOT / "adapters" / "rust" / "target" / "release" / "noetl-events-adapter"
+RUST = rust_adapter_path()
 NODE = ROOT / "adapters" / "node" / "consumer.js"
 SERVER = "server=python-model:tests.matrix.models:ServerRequest"
 # the published crate each pinned producer row reads its pins from
