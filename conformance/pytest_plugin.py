@@ -74,6 +74,16 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_MODULES] = {}
     config.stash[_TRACKER] = _ModuleTracker(config.stash[_MODULES])
     config.pluginmanager.register(config.stash[_TRACKER], "noetl-events-modules")
+    if option(config, "impl") is None:
+        for flag, asked in (
+            ("--noetl-events-baseline", config.getoption("noetl_events_baseline") is not None),
+            (
+                "--noetl-events-update-baseline",
+                bool(config.getoption("noetl_events_update_baseline", False)),
+            ),
+        ):
+            if asked:  # a baseline of nothing would be silently ignored
+                raise pytest.UsageError(f"{flag} needs --noetl-events-impl (what to run)")
     config.stash[_CORPUS] = _wants_corpus(config)
     if config.stash[_CORPUS]:
         _require_the_pytest_extra()

@@ -153,3 +153,18 @@ def test_update_baseline_needs_a_baseline_file(
     )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "needs --noetl-events-baseline" in result.stderr.str()
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [("--noetl-events-baseline", "known.txt"), ("--noetl-events-update-baseline",)],
+    ids=["baseline", "update-baseline"],
+)
+def test_baseline_options_without_an_implementation_are_a_usage_error(
+    pytester: pytest.Pytester, flags: tuple[str, ...]
+) -> None:
+    pytester.makepyfile(test_app="def test_app():\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *flags)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert f"{flags[0]} needs --noetl-events-impl" in result.stderr.str()
+    assert not (pytester.path / "known.txt").exists()
