@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .test_wheel import sh, venv
+from .test_wheel import plugin_venv, sh, wheel
 
-__all__ = ["venv"]  # the fixture, shared with test_wheel.py
+# the fixtures, shared with test_wheel.py: the wheel with the `pytest` extra (a project that
+# tests with the kit installs it so)
+__all__ = ["plugin_venv", "wheel"]
 
 OWN_PACKAGE = "VALUE = 'the project of a user'\n"
 OWN_TEST = """
@@ -25,7 +27,8 @@ def _bundled(python: Path, cwd: Path) -> Path:
     return Path(sh(python, "-c", code, cwd=cwd).stdout.strip())
 
 
-def test_promote_never_writes_into_the_installed_corpus(venv: Path, tmp_path: Path) -> None:
+def test_promote_never_writes_into_the_installed_corpus(plugin_venv: Path, tmp_path: Path) -> None:
+    venv = plugin_venv
     cli = venv.parent / "noetl-events-conformance"
     bundled = _bundled(venv, tmp_path)
     before = sorted(p.name for p in bundled.rglob("*"))
@@ -47,7 +50,8 @@ def test_promote_never_writes_into_the_installed_corpus(venv: Path, tmp_path: Pa
     assert written.stem in {c["id"] for c in report["cases"]}
 
 
-def test_a_project_package_called_conformance(venv: Path, tmp_path: Path) -> None:
+def test_a_project_package_called_conformance(plugin_venv: Path, tmp_path: Path) -> None:
+    venv = plugin_venv
     project = tmp_path / "project"
     (project / "conformance").mkdir(parents=True)
     (project / "conformance" / "__init__.py").write_text(OWN_PACKAGE)
@@ -74,6 +78,7 @@ def test_a_project_package_called_conformance(venv: Path, tmp_path: Path) -> Non
     assert "has the import name `conformance`" in other.stdout + other.stderr
 
 
-def test_python_m_conformance_and_version(venv: Path, tmp_path: Path) -> None:
+def test_python_m_conformance_and_version(plugin_venv: Path, tmp_path: Path) -> None:
+    venv = plugin_venv
     out = sh(venv, "-m", "conformance", "--version", cwd=tmp_path).stdout
     assert out.startswith("noetl-events-conformance ")
