@@ -443,7 +443,12 @@ def describe_failure(result: CaseResult, note: str = "") -> str:
         lines.append(f"got:      {visible(str(shown)[:500])}")
     if result.reason:
         lines.append(f"verdict:  {result.verdict} ({result.reason})")
-    if got is not None and case.output is not None and got.output is not None:
+    if (
+        got is not None
+        and case.output is not None
+        and got.output is not None
+        and got.output != case.output  # a stale baseline entry: the case passes, nothing differs
+    ):
         lines += explain_difference(case.output, got.output, "expected -> got")
     return escape_surrogates("\n".join(lines))  # any string survives pytest-xdist and a terminal
 
