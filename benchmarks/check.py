@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import os
 import shutil
 import signal
@@ -45,69 +44,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _envelopes import realistic_lines
+from _timing import BARE, CHECK, best, env, measured
 
 ROOT = Path(__file__).resolve().parent.parent
-
-BARE = """\
-import sys, orjson
-loads = orjson.loads
-n = 0
-with open(sys.argv[1], "rb") as f:
-    for line in f:
-        loads(line)
-        n += 1
-print(n)
-"""
-CHECK = "import sys; from conformance.cli._main import main; sys.exit(main(sys.argv[1:]))"
-
-
-@dataclasses.dataclass(frozen=True)
-class Run:
-    wall: float
-    cpu: float
-    peak_mb: float
-    status: int
-
-
-def timed(argv: list[str]) -> Run:
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}): {err}")
-    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode)
-
-
-def best(argv: list[str], repeat: int) -> Run:
-    runs = [timed(argv) for _ in range(repeat)]
-    return min(runs, key=lambda r: r.wall)
-
 
 LIMIT_MB = 150.0
 INTERRUPT_TARGET = 2.0
 
 
-def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-
-
-def measured(argv: list[str]) -> Run:
-    """One run whatever its exit status (2 and 3 included)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, code)
-
-
 def interrupted(argv: list[str], after: float = 1.0) -> tuple[float, int]:
     """Seconds from SIGINT (``after`` seconds into the run) to the exit, and the status."""
-    proc = subprocess.Popen(argv, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(argv, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     time.sleep(after)
     sent = time.perf_counter()
     proc.send_signal(signal.SIGINT)

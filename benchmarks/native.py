@@ -31,10 +31,8 @@ Targets (the native engine): realistic >= 1.5x, with --hazards >= 1.0x; hazard-h
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,8 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _envelopes import realistic_lines
-
-ROOT = Path(__file__).resolve().parent.parent
+from _timing import CHECK, Run, best
 
 BARE = """\
 import sys, orjson
@@ -69,31 +66,6 @@ for block in FileSource(sys.argv[1], sys.argv[1]).blocks():
     n += len(block.lines)
 print(n)
 """
-CHECK = "import sys; from conformance.cli._main import main; sys.exit(main(sys.argv[1:]))"
-
-
-@dataclasses.dataclass(frozen=True)
-class Run:
-    wall: float
-    cpu: float
-    peak_mb: float
-
-
-def timed(argv: list[str]) -> Run:
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    if code not in (0, 1):
-        raise SystemExit(f"{' '.join(argv)} failed ({code}): {err}")
-    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
-
-
-def best(argv: list[str], repeat: int) -> Run:
-    return min((timed(argv) for _ in range(repeat)), key=lambda r: r.wall)
 
 
 def _net(bare: float, run: float) -> str:
