@@ -77,10 +77,10 @@ def check(
     from conformance.audit._report import report_json
     from conformance.audit._run import AuditOptions, run
     from conformance.audit._sources import (
-        FileSource,
         Source,
         SourceError,
         SourceOptions,
+        close_sources,
         open_source,
     )
 
@@ -100,9 +100,7 @@ def check(
     except (SourceError, EngineError) as e:
         raise UsageError(str(e)) from None
     finally:
-        for source in opened:
-            if isinstance(source, FileSource):
-                source.close()
+        close_sources(opened)
     names = [s.name for s in opened]
     info = [s.info() for s in opened]
     return CheckReport.from_json(report_json(tally, names, hazards=hazards, sources=info))

@@ -32,7 +32,7 @@ import os
 import stat
 import sys
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import BinaryIO, Final, Protocol
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "SourceIncomplete",
     "SourceOptions",
     "StdinSource",
+    "close_sources",
     "count_lines",
     "display_url",
     "open_source",
@@ -382,6 +383,14 @@ class FileSource:
         yield from read_blocks(
             self._reader(start), first=first, limit=end - start, max_item=self.max_item
         )
+
+
+def close_sources(sources: Iterable[Source]) -> None:
+    """Close what :func:`open_source` opened (a file stays open from opening to the end of the
+    run, so that every worker reads the same file)."""
+    for source in sources:
+        if isinstance(source, FileSource):
+            source.close()
 
 
 @dataclasses.dataclass(slots=True)

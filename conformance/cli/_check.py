@@ -265,7 +265,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _sources(args: argparse.Namespace) -> list[Source]:
-    from conformance.audit._sources import SourceError, SourceOptions, open_source
+    from conformance.audit._sources import (
+        SourceError,
+        SourceOptions,
+        close_sources,
+        open_source,
+    )
 
     from ._main import UsageError
 
@@ -289,17 +294,9 @@ def _sources(args: argparse.Namespace) -> list[Source]:
         for spec in specs:
             opened.append(open_source(spec, options))
     except SourceError as e:
-        _close(opened)
+        close_sources(opened)
         raise UsageError(str(e)) from None
     return opened
-
-
-def _close(sources: list[Source]) -> None:
-    from conformance.audit._sources import FileSource
-
-    for source in sources:
-        if isinstance(source, FileSource):
-            source.close()
 
 
 def _check_output(path: str) -> None:
@@ -414,6 +411,7 @@ def _check(args: argparse.Namespace, names: list[str]) -> int:
     from conformance.audit._progress import progress_for
     from conformance.audit._report import render, report_json
     from conformance.audit._run import AuditOptions, run
+    from conformance.audit._sources import close_sources
     from conformance.core._atomic import write_atomic
 
     from ._main import UsageError
@@ -424,12 +422,12 @@ def _check(args: argparse.Namespace, names: list[str]) -> int:
         try:
             return _census(args, sources)
         finally:
-            _close(sources)
+            close_sources(sources)
     names += [s.name for s in sources]
     if args.output is not None:
         same = _output_is_a_source(args.output, sources)
         if same is not None:
-            _close(sources)
+            close_sources(sources)
             args._written = True  # never write over a source
             raise UsageError(f"--output {args.output}: is the source {same}; it is not replaced")
     options = AuditOptions(
@@ -443,7 +441,7 @@ def _check(args: argparse.Namespace, names: list[str]) -> int:
     try:
         tally = run(options, sources, jobs=args.jobs, shard=args.shard, progress=progress_for())
     finally:
-        _close(sources)
+        close_sources(sources)
     report = report_json(tally, names, hazards=args.hazards, sources=[s.info() for s in sources])
     record = "ExecutorEvent" if args.mode == "event" else "EventRequest"
     shard = f", shard {args.shard.index}/{args.shard.count}" if args.shard else ""
