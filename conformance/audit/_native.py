@@ -33,7 +33,18 @@ from typing import Any, Final, Literal
 from noetl_events_ref import EnvelopeError, decode_event, decode_request
 from noetl_events_ref._model import EVENT_SPEC, REQUEST_SPEC
 
-from ._check import MAX_KEPT, Auditor, Finding, Hazard, Locator, Mode, Tally, _cut
+from ._check import (
+    MAX_KEPT,
+    Auditor,
+    Finding,
+    Hazard,
+    Keyed,
+    Locator,
+    Mode,
+    Numbered,
+    Tally,
+    _cut,
+)
 from ._sources import DEFAULT_MAX_ITEM
 
 __all__ = ["ENGINES", "ENV", "Engine", "EngineError", "NativeAuditor", "available", "resolve"]
@@ -45,6 +56,9 @@ ENV: Final = "NOETL_EVENTS_CHECK_ENGINE"
 
 NATIVE_MAX_LINE: Final = 8 << 20
 """Longer lines (only with a raised ``--max-item-size``) are checked by the reference."""
+NATIVE_CHUNK: Final = 1 << 16
+"""Lines per call into the module: a block of millions of short lines (a file's block is
+bounded by bytes) would otherwise come back as millions of findings at once."""
 
 _ROLES: Final = {
     "execution_id": "execution_id",
@@ -147,6 +161,11 @@ class NativeAuditor(Auditor):
         if oversized or any(len(line) > NATIVE_MAX_LINE for line in block):
             super().check(tally, block, where, oversized)
             return
+        if len(block) > NATIVE_CHUNK:  # what the module hands back grows with the lines
+            for start in range(0, len(block), NATIVE_CHUNK):
+                end = start + NATIVE_CHUNK
+                self.check(tally, block[start:end], _part(where, start, end))
+            return
         cap = min(self.max_items or MAX_KEPT, MAX_KEPT)
         room = max(0, cap - len(tally.hazards))
         valid, types, invalid, hazard_lines, counts, hazards, handed = self._native.check(
@@ -199,3 +218,10 @@ class NativeAuditor(Auditor):
         tally.valid += 1
         tally.by_event_type.add(record.event_type)
         return True
+
+
+def _part(where: Locator, start: int, end: int) -> Locator:
+    """The locator of lines ``start`` to ``end`` of a block located by ``where``."""
+    if isinstance(where, Numbered):
+        return Numbered(where.source, where.first + start * where.step, where.step)
+    return Keyed(where.source, where.keys[start:end])

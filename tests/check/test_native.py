@@ -233,3 +233,18 @@ def test_oversized_lines_are_reported_as_the_python_engine_does() -> None:
         reports.append(json.dumps(report_json(tally, ["s"], hazards=False)))
     assert reports[0] == reports[1]
     assert json.loads(reports[1])["invalid"] == 1
+
+
+def test_a_block_larger_than_a_call_gives_the_same_report(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Big blocks go to the module in chunks (bounded memory); line numbers, lists cut at
+    --max-errors and hazards come out as from one call."""
+    lines = [line.encode() for line in realistic_lines(300, seed=11)]
+    for k in range(0, 300, 7):
+        lines[k] = lines[k][:-3]  # invalid, spread across the chunks
+    whole = report("native", lines, "event", hazards=True, max_items=5, block=300)
+    monkeypatch.setattr(_native, "NATIVE_CHUNK", 16)
+    chunked = report("native", lines, "event", hazards=True, max_items=5, block=300)
+    assert chunked == whole
+    assert chunked == report("python", lines, "event", hazards=True, max_items=5, block=300)
