@@ -6,7 +6,7 @@ import json
 import random
 from collections.abc import Iterator
 
-__all__ = ["realistic_lines"]
+__all__ = ["heavy_lines", "realistic_lines"]
 
 _EVENT_TYPES = (
     "step.enter",
@@ -77,3 +77,20 @@ def realistic_lines(count: int, seed: int = 20261128) -> Iterator[str]:
                 "parent_event_id": str(execution_id + 1),
             }
         yield json.dumps(event, separators=(",", ":"))
+
+
+def heavy_lines(count: int, seed: int) -> Iterator[str]:
+    """Hazard-heavy envelopes from the kit's generators; 5% break one rule."""
+    from conformance.generation._choices import RandomSource, boolean
+    from conformance.generation._domain import draw_event
+    from conformance.generation._near_misses import render_invalid_event
+    from conformance.generation._wire import render_event
+
+    for i in range(count):
+        src = RandomSource(f"native-bench:{seed}:{i}")
+        event = draw_event(src, max_depth=8, max_leaves=12)
+        if boolean(src, 0.05):
+            text = render_invalid_event(src, event)[0]
+        else:
+            text = render_event(src, event)[0]
+        yield text.replace("\n", " ")  # one envelope per line

@@ -42,7 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _envelopes import realistic_lines
+from _envelopes import heavy_lines, realistic_lines
 from _timing import CHECK, Run, best
 
 BARE = """\
@@ -71,23 +71,6 @@ print(n)
 def _net(bare: float, run: float) -> str:
     """A ratio without start-up, when both sides are long enough to mean something."""
     return f"{bare / run:.2f}x" if bare > 0.1 and run > 0.1 else "n/a"
-
-
-def heavy_lines(count: int, seed: int) -> Iterator[str]:
-    """Hazard-heavy envelopes from the kit's generators; 5% break one rule."""
-    from conformance.generation._choices import RandomSource, boolean
-    from conformance.generation._domain import draw_event
-    from conformance.generation._near_misses import render_invalid_event
-    from conformance.generation._wire import render_event
-
-    for i in range(count):
-        src = RandomSource(f"native-bench:{seed}:{i}")
-        event = draw_event(src, max_depth=8, max_leaves=12)
-        if boolean(src, 0.05):
-            text = render_invalid_event(src, event)[0]
-        else:
-            text = render_event(src, event)[0]
-        yield text.replace("\n", " ")  # one envelope per line
 
 
 def write(path: Path, lines: Iterator[str]) -> int:

@@ -1,8 +1,11 @@
 """The native engine of ``check``: the real ``noetl-events`` crate, through an optional module.
 
-The module ``noetl_events_native`` (built from ``native/`` with maturin; see the README) decodes
-each line with the real ``ExecutorEvent``, serde_json pinned like the adapter, and classifies
-errors with the kit's one classification. It returns per block only the counts, the invalid
+The module ``noetl_events_native`` (built from ``native/`` with maturin; see the README) gives
+each line the verdict of the real ``ExecutorEvent``, serde_json pinned like the adapter, and
+classifies errors with the kit's one classification. (A line is first read by serde_json with
+the crate's field types and no ``Value`` built, which accepts exactly what the crate accepts,
+checked against the crate's own declarations when the module loads; any other line is
+decoded into the crate's type.) It returns per block only the counts, the invalid
 lines and the hazards. It reads events only: the server's ``EventRequest`` lives in the server
 library, which the module does not link, so ``--mode request`` runs on the Python engine.
 

@@ -1,16 +1,22 @@
 //! The native engine of `noetl-events-conformance check`.
 //!
-//! Each line is decoded with the real type, `noetl_events::ExecutorEvent` from the published
-//! crate, with serde_json pinned like the adapter (request streams, whose type lives in the
-//! server library, are left to the Python engine). Python receives per block only the summary: how many lines are valid, the event
-//! types counted, the invalid lines (index and the kit's error kind), and the hazards.
+//! Each line gets the verdict of the real type, `noetl_events::ExecutorEvent` from the
+//! published crate, with serde_json pinned like the adapter (request streams, whose type lives
+//! in the server library, are left to the Python engine). A line the lean decode (`lean.rs`:
+//! serde_json's own parsing, the crate's fields, no `Value` built) accepts is valid; every other
+//! line is decoded into the crate's type, which gives the verdict and the error. Python
+//! receives per block only the summary: how many lines are valid, the event types counted, the
+//! invalid lines (index and the kit's error kind), and the hazards.
 //!
 //! Hazards are computed here for the lines whose shape the native scanner handles exactly
 //! (plain keys, no escapes in keys, nesting well below the reported depth, nothing that could be
 //! a secret); every other valid line is "handed back": Python scans it with the reference
 //! scanner. The native scanner never guesses: when in doubt, it hands the line back.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+
+mod lean;
 
 use chrono::{DateTime, Timelike, Utc};
 use noetl_events::ExecutorEvent;
@@ -19,7 +25,6 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 
 include!("../../conformance/rust/classify.rs");
-
 
 const SAFE_INTEGER: i128 = (1 << 53) - 1;
 /// Nesting (the envelope is level 1) from which lines are handed back: the reported hazard
@@ -38,8 +43,8 @@ enum Field {
 }
 
 /// The few fields of a record the engine reads after decoding.
-struct Decoded {
-    event_type: String,
+struct Decoded<'a> {
+    event_type: Cow<'a, str>,
     /// Nanoseconds of `created_at` (>= 1e9 on a leap second), when present.
     nanos: Option<u32>,
 }
@@ -50,12 +55,18 @@ fn nanos(created_at: &DateTime<Utc>) -> u32 {
 
 /// Bytes as serde_json reads them (`from_slice`: bad UTF-8 is an error inside the strings it
 /// reads, and skipped inside the values of unknown keys, as the reference does).
-fn decode(mode_event: bool, text: &[u8]) -> Result<Decoded, &'static str> {
+fn decode(mode_event: bool, text: &[u8]) -> Result<Decoded<'_>, &'static str> {
     if mode_event {
+        if let Some(lean) = lean::decode(text) {
+            return Ok(Decoded {
+                nanos: Some(nanos(&lean.created_at)),
+                event_type: lean.event_type,
+            });
+        }
         match serde_json::from_slice::<ExecutorEvent>(text) {
             Ok(ev) => Ok(Decoded {
                 nanos: Some(nanos(&ev.created_at)),
-                event_type: ev.event_type,
+                event_type: Cow::Owned(ev.event_type),
             }),
             Err(e) => Err(classify(&e).0),
         }
@@ -688,10 +699,10 @@ impl Engine {
                 }
             };
             out.valid += 1;
-            match out.types.get_mut(decoded.event_type.as_str()) {
+            match out.types.get_mut(decoded.event_type.as_ref()) {
                 Some(n) => *n += 1,
                 None => {
-                    out.types.insert(decoded.event_type, 1);
+                    out.types.insert(decoded.event_type.into_owned(), 1);
                 }
             }
             if !self.hazards {
@@ -812,6 +823,26 @@ impl Engine {
     }
 }
 
+/// Why the lean decode is off (the crate's struct is not what it reads), or None: it is on.
+#[pyfunction]
+fn lean_disagreement() -> Option<String> {
+    lean::disagreement()
+}
+
+/// For the tests: per line, `(lean, crate)`, whether the lean decode and the crate accept it.
+#[pyfunction]
+fn lean_verdicts(lines: Vec<Vec<u8>>) -> Vec<(bool, bool)> {
+    lines
+        .iter()
+        .map(|line| {
+            (
+                lean::decode(line).is_some(),
+                serde_json::from_slice::<ExecutorEvent>(line).is_ok(),
+            )
+        })
+        .collect()
+}
+
 /// The versions of the crates the engine was built with (from its lock file).
 #[pyfunction]
 fn versions() -> HashMap<&'static str, &'static str> {
@@ -827,5 +858,7 @@ fn versions() -> HashMap<&'static str, &'static str> {
 fn noetl_events_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Engine>()?;
     m.add_function(wrap_pyfunction!(versions, m)?)?;
+    m.add_function(wrap_pyfunction!(lean_disagreement, m)?)?;
+    m.add_function(wrap_pyfunction!(lean_verdicts, m)?)?;
     Ok(())
 }

@@ -24,7 +24,7 @@ from .conftest import ROOT
 from .tricky import BASE, envelope_lines, render, tricky_lines
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from _envelopes import realistic_lines
+from _envelopes import heavy_lines, realistic_lines
 
 
 def _need_native() -> None:
@@ -195,6 +195,37 @@ def test_native_hazards_are_computed_natively() -> None:
     assert hazard_lines > 400 and counts["unsafe_integer"] > 400
 
 
+def test_the_lean_decode_reads_the_crates_struct() -> None:
+    """The lean decode's table of keys agrees with the crate (its declared names and
+    aliases, and which fields it requires); else the module would send every line to the
+    crate."""
+    assert _native._module().lean_disagreement() is None
+
+
+def _lean_agrees(lines: Sequence[bytes]) -> int:
+    """Every line: the lean decode accepts it exactly when the crate does (the positional
+    array form is left to the crate). Returns how many the crate accepts."""
+    verdicts = _native._module().lean_verdicts(list(lines))
+    for line, (lean, crate) in zip(lines, verdicts, strict=True):
+        expected = crate and not line.lstrip().startswith(b"[")
+        assert lean == expected, line
+    return sum(crate for _, crate in verdicts)
+
+
+def test_lean_decode_agrees_with_the_crate_on_the_corpus_and_tricky_lines() -> None:
+    lines = [line for line, _ in _corpus("decode_event")] + tricky_lines(BASE)
+    accepted = _lean_agrees(lines)
+    assert 100 < accepted < len(lines) - 100
+
+
+def test_lean_decode_agrees_with_the_crate_on_generated_envelopes() -> None:
+    """The kit's generators: escapes and aliases in keys, unicode, floats, odd timestamps,
+    deep values; 5% of them invalid."""
+    lines = [line.encode("utf-8", "surrogatepass") for line in heavy_lines(20_000, seed=5)]
+    accepted = _lean_agrees(lines)
+    assert 15_000 < accepted < 20_000
+
+
 SLOW = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
 )
@@ -204,6 +235,12 @@ SLOW = settings(
 @given(st.lists(envelope_lines(), min_size=1, max_size=30))
 def test_hostile_event_streams(lines: list[bytes]) -> None:
     assert_same(lines, "event", max_items=2)
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(st.lists(envelope_lines(), min_size=1, max_size=20))
+def test_lean_decode_agrees_with_the_crate_on_hostile_lines(lines: list[bytes]) -> None:
+    _lean_agrees(lines)
 
 
 def test_requests_run_on_the_python_engine() -> None:

@@ -1,0 +1,495 @@
+//! The lean decode: the crate's verdict on a line, without building its `serde_json::Value`s.
+//!
+//! Decoding into `noetl_events::ExecutorEvent` spends most of its time building the `context`
+//! and `meta` trees (maps, strings, their frees), which `check` throws away. The lean decode
+//! runs the same serde_json `Deserializer` over the line with a visitor that keeps nothing:
+//!
+//! - the envelope is read as serde's derive reads the struct (`deserialize_struct`, keys by
+//!   `deserialize_identifier`, unknown keys skipped with `IgnoredAny`);
+//! - each field is read by serde_json with the field's own type (`i64`, `Option<i64>`,
+//!   `DateTime<Utc>` through chrono), or, for strings and the `Value`s, by a visitor that accepts
+//!   exactly what `String` and `Value` accept (every token serde_json hands them) and keeps
+//!   nothing; all parsing, escapes, UTF-8, number ranges and the nesting limit stay serde_json's.
+//!
+//! It only ever answers "valid": anything else (an error, a repeated or missing field, the
+//! positional array form) returns `None`, and the crate itself decides the line.
+//!
+//! What the visitor knows of the struct is checked against the crate, not trusted: the field
+//! types at compile time (`_same_fields` destructures `ExecutorEvent` without `..`), and at
+//! start-up (`verified`) the names and aliases the derive itself declares, and, field by
+//! field, which ones the crate requires. If any of that disagrees, the lean decode is off and
+//! every line goes to the crate.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Utc};
+use noetl_events::ExecutorEvent;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Field {
+    ExecutionId,
+    EventType,
+    Step,
+    Status,
+    CreatedAt,
+    Context,
+    EventId,
+    WorkerId,
+    Meta,
+}
+
+const FIELD_COUNT: usize = 9;
+
+/// Keys (names and aliases) of `ExecutorEvent`, and whether the field is required.
+const KEYS: [(&str, Field, bool); 10] = [
+    ("execution_id", Field::ExecutionId, true),
+    ("event_type", Field::EventType, true),
+    ("step", Field::Step, true),
+    ("status", Field::Status, true),
+    ("created_at", Field::CreatedAt, true),
+    ("context", Field::Context, true),
+    ("payload", Field::Context, true),
+    ("event_id", Field::EventId, false),
+    ("worker_id", Field::WorkerId, false),
+    ("meta", Field::Meta, false),
+];
+
+/// The field types of the crate's struct, as the lean visitor reads them: this stops compiling
+/// when a field is added, removed, renamed or changes type.
+#[allow(dead_code)]
+fn _same_fields(event: ExecutorEvent) {
+    let ExecutorEvent {
+        execution_id,
+        event_type,
+        step,
+        status,
+        created_at,
+        context,
+        event_id,
+        worker_id,
+        meta,
+    } = event;
+    let _: (i64, String, String, String, DateTime<Utc>) =
+        (execution_id, event_type, step, status, created_at);
+    let _: (
+        serde_json::Value,
+        Option<i64>,
+        Option<String>,
+        Option<serde_json::Value>,
+    ) = (context, event_id, worker_id, meta);
+}
+
+/// What the lean decode keeps of a valid line.
+pub struct Lean<'a> {
+    pub event_type: Cow<'a, str>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The crate's verdict "valid" on `line`, or `None` (the crate decides).
+pub fn decode(line: &[u8]) -> Option<Lean<'_>> {
+    if !verified() {
+        return None;
+    }
+    serde_json::from_slice::<Envelope<'_>>(line)
+        .ok()
+        .map(|e| e.0)
+}
+
+struct Envelope<'a>(Lean<'a>);
+
+impl<'de> de::Deserialize<'de> for Envelope<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_struct("ExecutorEvent", declared(), EnvelopeVisitor)
+    }
+}
+
+/// The names and aliases the lean decode reads (the derive's own list, when verified).
+fn declared() -> &'static [&'static str] {
+    const NAMES: [&str; 10] = [
+        "execution_id",
+        "event_type",
+        "step",
+        "status",
+        "created_at",
+        "context",
+        "payload",
+        "event_id",
+        "worker_id",
+        "meta",
+    ];
+    &NAMES
+}
+
+struct EnvelopeVisitor;
+
+/// The key of a member: a field, or `None` (unknown: skipped).
+struct Key;
+
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = Option<Field>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_identifier(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Option<Field>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("field identifier")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(KEYS
+            .iter()
+            .find(|(name, _, _)| *name == key)
+            .map(|&(_, field, _)| field))
+    }
+
+    fn visit_bytes<E: de::Error>(self, key: &[u8]) -> Result<Self::Value, E> {
+        Ok(KEYS
+            .iter()
+            .find(|(name, _, _)| name.as_bytes() == key)
+            .map(|&(_, field, _)| field))
+    }
+}
+
+/// A refusal of the lean visitor: the crate decides the line.
+fn refuse<E: de::Error>() -> E {
+    E::custom("left to the crate")
+}
+
+impl<'de> Visitor<'de> for EnvelopeVisitor {
+    type Value = Envelope<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("struct ExecutorEvent")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut seen = [false; FIELD_COUNT];
+        let mut event_type: Option<Cow<'de, str>> = None;
+        let mut created_at: Option<DateTime<Utc>> = None;
+        while let Some(key) = map.next_key_seed(Key)? {
+            let Some(field) = key else {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            if std::mem::replace(&mut seen[field as usize], true) {
+                return Err(refuse()); // the crate: duplicate field
+            }
+            match field {
+                Field::ExecutionId => {
+                    map.next_value::<i64>()?;
+                }
+                Field::EventType => event_type = Some(map.next_value_seed(Text)?),
+                Field::Step | Field::Status => {
+                    map.next_value_seed(Text)?;
+                }
+                Field::CreatedAt => created_at = Some(map.next_value::<DateTime<Utc>>()?),
+                Field::Context => map.next_value_seed(Tree)?,
+                Field::EventId => {
+                    map.next_value::<Option<i64>>()?;
+                }
+                Field::WorkerId => {
+                    map.next_value_seed(Maybe(Text))?;
+                }
+                Field::Meta => {
+                    map.next_value_seed(Maybe(Tree))?;
+                }
+            }
+        }
+        let required = KEYS
+            .iter()
+            .filter(|k| k.2)
+            .all(|&(_, f, _)| seen[f as usize]);
+        match (event_type, created_at) {
+            (Some(event_type), Some(created_at)) if required => Ok(Envelope(Lean {
+                event_type,
+                created_at,
+            })),
+            _ => Err(refuse()), // the crate: missing field
+        }
+    }
+}
+
+/// A string, read as `String` reads one (`deserialize_string`), borrowed where it can be.
+#[derive(Clone, Copy)]
+struct Text;
+
+impl<'de> DeserializeSeed<'de> for Text {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_string(TextVisitor)
+    }
+}
+
+struct TextVisitor;
+
+/// `String`'s visitor accepts `str`, `String`, and bytes that are UTF-8 (serde_json only ever
+/// hands it strings).
+impl<'de> Visitor<'de> for TextVisitor {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Self::Value, E> {
+        match std::str::from_utf8(v) {
+            Ok(s) => Ok(Cow::Owned(s.to_owned())),
+            Err(_) => Err(refuse()),
+        }
+    }
+}
+
+/// `Option<T>` as serde reads it (`deserialize_option`).
+#[derive(Clone, Copy)]
+struct Maybe<T>(T);
+
+impl<'de, T: DeserializeSeed<'de> + Copy> DeserializeSeed<'de> for Maybe<T> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_option(MaybeVisitor(self.0))
+    }
+}
+
+struct MaybeVisitor<T>(T);
+
+impl<'de, T: DeserializeSeed<'de> + Copy> Visitor<'de> for MaybeVisitor<T> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("option")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        self.0.deserialize(deserializer).map(|_| ())
+    }
+}
+
+/// A `serde_json::Value`, read as `Value` reads one (`deserialize_any`, object keys with
+/// `deserialize_str`), kept nowhere. `Value`'s visitor accepts every token serde_json hands
+/// it, so this one does too.
+#[derive(Clone, Copy)]
+struct Tree;
+
+impl<'de> DeserializeSeed<'de> for Tree {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(TreeVisitor)
+    }
+}
+
+struct TreeKey;
+
+impl<'de> DeserializeSeed<'de> for TreeKey {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_str(TextVisitor).map(|_| ())
+    }
+}
+
+struct TreeVisitor;
+
+impl<'de> Visitor<'de> for TreeVisitor {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any valid JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, _: &'de str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        Tree.deserialize(deserializer)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(Tree)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_key_seed(TreeKey)?.is_some() {
+            map.next_value_seed(Tree)?;
+        }
+        Ok(())
+    }
+}
+
+/// Records the field list the derive passes to `deserialize_struct`.
+struct Declared;
+
+#[derive(Debug)]
+struct Stop(Vec<&'static str>);
+
+impl fmt::Display for Stop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.0)
+    }
+}
+
+impl std::error::Error for Stop {}
+
+impl de::Error for Stop {
+    fn custom<T: fmt::Display>(_: T) -> Self {
+        Stop(Vec::new())
+    }
+}
+
+impl<'de> Deserializer<'de> for Declared {
+    type Error = Stop;
+
+    fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
+        Err(Stop(Vec::new()))
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        fields: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, Stop> {
+        Err(Stop(fields.to_vec()))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
+    }
+}
+
+/// Does the crate agree with the lean decode's idea of the struct? Checked once.
+pub fn verified() -> bool {
+    static VERIFIED: OnceLock<bool> = OnceLock::new();
+    *VERIFIED.get_or_init(|| disagreement().is_none())
+}
+
+/// The first way in which the crate and the lean decode's table disagree, if any.
+pub fn disagreement() -> Option<String> {
+    // 1. The derive's own list of names and aliases.
+    let declared_by_crate = match <ExecutorEvent as de::Deserialize>::deserialize(Declared) {
+        Err(Stop(fields)) => fields,
+        Ok(_) => return Some("the crate's struct did not ask for a struct".into()),
+    };
+    let mut theirs = declared_by_crate.clone();
+    let mut ours: Vec<&str> = declared().to_vec();
+    theirs.sort_unstable();
+    ours.sort_unstable();
+    if theirs != ours {
+        return Some(format!("the crate declares {declared_by_crate:?}"));
+    }
+    // 2. Which keys are required, and which name the same field: the crate's verdict on a
+    //    full envelope without each key, and with each pair of keys, against the lean one's.
+    let member = |key: &str| -> String {
+        let value = match KEYS.iter().find(|k| k.0 == key).map(|k| k.1) {
+            Some(Field::ExecutionId | Field::EventId) => "1",
+            Some(Field::CreatedAt) => "\"2026-01-01T00:00:00Z\"",
+            Some(Field::Context | Field::Meta) => "{}",
+            _ => "\"x\"",
+        };
+        format!("\"{key}\":{value}")
+    };
+    let object = |keys: &[&str]| -> String {
+        let members: Vec<String> = keys.iter().map(|k| member(k)).collect();
+        format!("{{{}}}", members.join(","))
+    };
+    let base: Vec<&str> = KEYS
+        .iter()
+        .map(|k| k.0)
+        .filter(|&k| k != "payload")
+        .collect();
+    let mut probes: Vec<String> = vec![object(&base)];
+    for &(alias, field, _) in &KEYS {
+        let keys: Vec<&str> = base
+            .iter()
+            .map(|&k| match KEYS.iter().find(|key| key.0 == k) {
+                Some(key) if key.1 == field => alias,
+                _ => k,
+            })
+            .collect();
+        probes.push(object(&keys));
+    }
+    for skip in &base {
+        let keys: Vec<&str> = base.iter().copied().filter(|k| k != skip).collect();
+        probes.push(object(&keys));
+    }
+    for (i, a) in declared().iter().enumerate() {
+        for b in &declared()[i..] {
+            let mut keys: Vec<&str> = base.iter().copied().filter(|k| k != a && k != b).collect();
+            keys.push(a);
+            keys.push(b);
+            probes.push(object(&keys));
+        }
+    }
+    for probe in &probes {
+        let crate_ok = serde_json::from_str::<ExecutorEvent>(probe).is_ok();
+        let lean_ok = serde_json::from_str::<Envelope<'_>>(probe).is_ok();
+        if crate_ok != lean_ok {
+            return Some(format!("on {probe}: crate {crate_ok}, lean {lean_ok}"));
+        }
+    }
+    None
+}
