@@ -25,6 +25,7 @@ from typing import Final
 
 from ._json import JsonValue
 from ._rust_unicode import ALPHANUMERIC_ENDS, ALPHANUMERIC_STARTS, LOWERCASE_WITH_ASCII
+from ._sensitive import SENSITIVE_KEY_PARTS
 
 __all__ = [
     "MAX_DEPTH",
@@ -39,50 +40,6 @@ REDACTED: Final = "[REDACTED]"
 MAX_DEPTH: Final = 20
 """The value at this depth (the root is at depth 0) is kept whole, unredacted."""
 
-SENSITIVE_KEY_PARTS: Final = (
-    "password",
-    "passwd",
-    "pwd",
-    "secret",
-    "token",
-    "bearer",
-    "api_key",
-    "apikey",
-    "access_token",
-    "refresh_token",
-    "auth_token",
-    "authorization",
-    "auth",
-    "credential",
-    "credentials",
-    "private_key",
-    "privatekey",
-    "secret_key",
-    "secretkey",
-    "client_secret",
-    "clientsecret",
-    "connection_string",
-    "connectionstring",
-    "db_password",
-    "database_password",
-    "aws_secret",
-    "gcp_key",
-    "azure_key",
-    "ssh_key",
-    "sshkey",
-    "passphrase",
-    "pem",
-    "cert",
-    "certificate",
-    "oauth_token",
-    "id_token",
-    "encryption_key",
-    "decrypt_key",
-    "master_key",
-    "snowflake_password",
-    "snowflake_token",
-    "private_key_passphrase",
-)
 
 _LONG_VALUE_BYTES: Final = 40
 _JWT_MIN_BYTES: Final = 51  # "over 50 bytes"

@@ -14,11 +14,12 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Final, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
-from noetl_events_ref import EnvelopeError, decode_event, decode_request
+from noetl_events_ref._errors import EnvelopeError
 
-from . import _fast
+if TYPE_CHECKING:
+    from . import _fast
 
 __all__ = [
     "MAX_EVENT_TYPES",
@@ -212,6 +213,16 @@ class Keyed:
 
 
 Locator = Numbered | Keyed
+
+
+def reference_decoder(mode: Mode) -> Callable[[bytes], Any]:
+    """The reference's decoder for ``mode`` (imported on first use: the native engine
+    needs it only for the lines the crate rejects)."""
+    from noetl_events_ref._codec import decode_event, decode_request
+
+    return decode_event if mode == "event" else decode_request
+
+
 HazardScan = Callable[[bytes], "list[tuple[str, str, str]]"]
 
 
@@ -232,11 +243,12 @@ class Auditor:
     ) -> None:
         self.max_items = max_items
         self.max_item = max_item
-        self._decode = decode_event if mode == "event" else decode_request
-        prover = (
-            (_fast.event_prover() if mode == "event" else _fast.request_prover()) if fast else None
-        )
-        self._prove = prover
+        self.mode: Mode = mode
+        self._prove: _fast.BlockProver | None = None
+        if fast:
+            from . import _fast
+
+            self._prove = _fast.event_prover() if mode == "event" else _fast.request_prover()
         self._scan: HazardScan | None = None
         if hazards:
             from ._hazards import scanner
@@ -268,7 +280,7 @@ class Auditor:
         else:
             slow, valid = list(range(n)), 0
         invalid: list[int] = []
-        decode = self._decode
+        decode = reference_decoder(self.mode)
         for k in slow:
             if oversized and k in oversized:
                 invalid.append(k)

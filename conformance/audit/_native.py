@@ -33,20 +33,22 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal
 
-from noetl_events_ref import EnvelopeError, decode_event, decode_request
-from noetl_events_ref._model import EVENT_SPEC, REQUEST_SPEC
+from noetl_events_ref._errors import EnvelopeError
+from noetl_events_ref._sensitive import SENSITIVE_KEY_PARTS
 
 from ._check import (
     MAX_KEPT,
     Auditor,
     Finding,
     Hazard,
+    HazardScan,
     Keyed,
     Locator,
     Mode,
     Numbered,
     Tally,
     _cut,
+    reference_decoder,
 )
 from ._sources import DEFAULT_MAX_ITEM
 
@@ -62,14 +64,6 @@ NATIVE_MAX_LINE: Final = 8 << 20
 NATIVE_CHUNK: Final = 1 << 16
 """Lines per call into the module: a block of millions of short lines (a file's block is
 bounded by bytes) would otherwise come back as millions of findings at once."""
-
-_ROLES: Final = {
-    "execution_id": "execution_id",
-    "event_id": "event_id",
-    "event_ids": "event_ids",
-    "meta": "meta",
-    "created_at": "created_at",
-}
 
 
 def _module() -> Any | None:
@@ -112,24 +106,6 @@ def resolve(engine: str | None, mode: Mode = "event") -> Engine:
     return "python"
 
 
-def _fields(mode: Mode) -> dict[str, str]:
-    """Top-level keys (names and aliases) -> their role in the native hazard scan."""
-    spec, value = (EVENT_SPEC, "context") if mode == "event" else (REQUEST_SPEC, "payload")
-    roles = {**_ROLES, value: "value"}
-    out: dict[str, str] = {}
-    for key, at in spec.index.items():
-        role = roles.get(spec.fields[at].name)
-        if role is not None:
-            out[key] = role
-    return out
-
-
-def _key_parts() -> list[str]:
-    from conformance.corpus import _secrets
-
-    return list(_secrets.SENSITIVE_KEY_PARTS)
-
-
 class NativeAuditor(Auditor):
     """An :class:`~conformance.audit._check.Auditor` whose verdicts come from the native engine."""
 
@@ -141,14 +117,25 @@ class NativeAuditor(Auditor):
         hazards: bool = False,
         max_item: int = DEFAULT_MAX_ITEM,
     ) -> None:
+        # The reference's decoder and hazard scanner are needed only for the lines the crate
+        # rejects and those the native scanner hands back: they are loaded on first use.
         super().__init__(
-            mode=mode, max_items=max_items, hazards=hazards, fast=False, max_item=max_item
+            mode=mode, max_items=max_items, hazards=False, fast=False, max_item=max_item
         )
         module = _module()
         if module is None:
             raise EngineError("the native engine is not installed")
-        self._native = module.Engine(mode, hazards, _fields(mode), _key_parts())
-        self._reference = decode_event if mode == "event" else decode_request
+        self._hazards = hazards
+        # The fields' roles in the hazard scan come from the module's table of the crate's
+        # keys, which it checks against the crate when it loads.
+        self._native = module.Engine(mode, hazards, None, list(SENSITIVE_KEY_PARTS))
+
+    def _reference_scan(self) -> HazardScan:
+        if self._scan is None:
+            from ._hazards import scanner
+
+            self._scan = scanner(self.mode)
+        return self._scan
 
     def check(
         self,
@@ -183,14 +170,14 @@ class NativeAuditor(Auditor):
                 tally.by_kind[kind] += 1  # not listed: the kit's classification, run natively
             elif self._refute(tally, block[k], k, where):
                 rescued.append(k)
-        if self._scan is None:
+        if not self._hazards:
             return
         tally.hazard_lines += hazard_lines
         tally.hazards_by_kind.update(counts)
         scanned = sorted([*handed, *rescued]) if rescued else handed
         items: list[tuple[int, str, str, str]] = hazards
         for k in scanned:
-            found = self._scan(block[k])
+            found = self._reference_scan()(block[k])
             if found:
                 tally.hazard_lines += 1
                 for kind, path, detail in found:
@@ -208,7 +195,7 @@ class NativeAuditor(Auditor):
         """The reference's finding for a line the crate rejects; True if the reference accepts
         it after all (then it counts as valid, as with the Python engine)."""
         try:
-            record = self._reference(line)
+            record = reference_decoder(self.mode)(line)
         except EnvelopeError as e:
             tally.add_finding(
                 Finding(where.source, where(k), e.kind, _cut(e.path), _cut(e.message))

@@ -46,9 +46,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    from noetl_events_ref._adapter import distribution_version
-
-    parser.add_argument("--version", action="version", version=f"%(prog)s {distribution_version()}")
+    parser.add_argument("--version", action=_Version, help="show the kit's version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module_name in _COMMANDS.items():
         if command is None or command == name:
@@ -57,6 +55,20 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             except ModuleNotFoundError as e:
                 _register_missing(sub, name, e)
     return parser
+
+
+class _Version(argparse.Action):
+    """``--version``, looked up only when asked for (the lookup costs a ``check`` in a
+    pipeline a noticeable part of its start-up)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        from noetl_events_ref._adapter import distribution_version
+
+        print(f"{parser.prog} {distribution_version()}")  # on stdout, as argparse's own
+        parser.exit()
 
 
 def _register_missing(sub: Any, name: str, error: ModuleNotFoundError) -> None:

@@ -57,6 +57,14 @@ const KEYS: [(&str, Field, bool); 10] = [
     ("meta", Field::Meta, false),
 ];
 
+/// The crate's keys (names and aliases), each with the name of its field.
+pub fn keys() -> impl Iterator<Item = (&'static str, &'static str)> {
+    KEYS.iter().map(|&(key, field, _)| {
+        let name = KEYS.iter().find(|k| k.1 == field).map_or(key, |k| k.0);
+        (key, name)
+    })
+}
+
 /// The field types of the crate's struct, as the lean visitor reads them: this stops compiling
 /// when a field is added, removed, renamed or changes type.
 #[allow(dead_code)]

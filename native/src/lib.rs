@@ -738,14 +738,16 @@ impl Engine {
 
 #[pymethods]
 impl Engine {
-    /// `mode`: "event" or "request"; `fields`: top-level key (names and aliases) -> role
-    /// ("execution_id", "event_id", "event_ids", "value", "meta", "created_at"); `key_parts`:
-    /// the parts that make a key sensitive.
+    /// `mode`: "event" (the only one); `fields`: top-level key (names and aliases) -> role
+    /// ("execution_id", "event_id", "event_ids", "value", "meta", "created_at"), or None: the
+    /// crate's keys (the lean decode's table, checked against the crate); `key_parts`: the
+    /// parts that make a key sensitive.
     #[new]
+    #[pyo3(signature = (mode, hazards, fields, key_parts))]
     fn new(
         mode: &str,
         hazards: bool,
-        fields: HashMap<String, String>,
+        fields: Option<HashMap<String, String>>,
         key_parts: Vec<String>,
     ) -> PyResult<Self> {
         let mode_event = match mode {
@@ -753,6 +755,19 @@ impl Engine {
             // The server's request type lives in the server library, which this module does not
             // link: request streams are checked by the Python engine.
             _ => return Err(PyValueError::new_err(format!("unknown mode {mode:?}"))),
+        };
+        let fields = match fields {
+            Some(fields) => fields,
+            None => lean::keys()
+                .filter_map(|(key, field)| {
+                    let role = match field {
+                        "context" => "value",
+                        "execution_id" | "event_id" | "meta" | "created_at" => field,
+                        _ => return None,
+                    };
+                    Some((key.to_owned(), role.to_owned()))
+                })
+                .collect(),
         };
         let mut roles = HashMap::new();
         for (key, role) in fields {
