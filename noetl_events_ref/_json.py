@@ -795,13 +795,18 @@ class Parser:
         except SerdeError as e:
             err = e
         self.depth += 1
-        try:
-            self.end_seq() if opener == _LBRACK else self.end_map()
-        except SerdeError as e:
-            if err is None:
-                err = e
         if err is not None:
+            # serde_json still runs end_seq/end_map and drops its error: only how far it reads
+            # matters (fix_position), so the error is not built (it would cost a path per
+            # level: quadratic on a deep value).
+            c = self.ws()
+            if c == (_RBRACK if opener == _LBRACK else _RBRACE):
+                self.i += 1
+            elif c == _COMMA and opener == _LBRACK:  # end_seq reads on past a comma
+                self.i += 1
+                self.ws()
             raise self.fix_position(err)
+        self.end_seq() if opener == _LBRACK else self.end_map()
         return result
 
     # ---- serde_json::Value ------------------------------------------------------------------
