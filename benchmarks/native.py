@@ -60,10 +60,12 @@ print(n)
 """
 READ = """\
 import sys
-from conformance.audit._sources import FileSource
+from conformance.audit._sources import SourceOptions, close_sources, open_source
+source = open_source(sys.argv[1], SourceOptions())
 n = 0
-for block in FileSource(sys.argv[1], sys.argv[1]).blocks():
+for block in source.blocks():
     n += len(block.lines)
+close_sources([source])
 print(n)
 """
 

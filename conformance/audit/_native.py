@@ -116,6 +116,7 @@ class NativeAuditor(Auditor):
         max_items: int = 100,
         hazards: bool = False,
         max_item: int = DEFAULT_MAX_ITEM,
+        threads: int = 1,
     ) -> None:
         # The reference's decoder and hazard scanner are needed only for the lines the crate
         # rejects and those the native scanner hands back: they are loaded on first use.
@@ -128,7 +129,7 @@ class NativeAuditor(Auditor):
         self._hazards = hazards
         # The fields' roles in the hazard scan come from the module's table of the crate's
         # keys, which it checks against the crate when it loads.
-        self._native = module.Engine(mode, hazards, None, list(SENSITIVE_KEY_PARTS))
+        self._native = module.Engine(mode, hazards, None, list(SENSITIVE_KEY_PARTS), threads)
 
     def _reference_scan(self) -> HazardScan:
         if self._scan is None:
@@ -145,22 +146,23 @@ class NativeAuditor(Auditor):
         oversized: Mapping[int, int] | None = None,
     ) -> None:
         block = lines if isinstance(lines, list) else list(lines)
-        # Lines whose text was not read, and very long lines, take the reference's path: a
-        # failed allocation in the native module would abort the process, where Python raises
-        # MemoryError and the run ends cleanly.
-        if oversized or any(len(line) > NATIVE_MAX_LINE for line in block):
-            super().check(tally, block, where, oversized)
-            return
         if len(block) > NATIVE_CHUNK:  # what the module hands back grows with the lines
             for start in range(0, len(block), NATIVE_CHUNK):
                 end = start + NATIVE_CHUNK
-                self.check(tally, block[start:end], _part(where, start, end))
+                part = {k - start: n for k, n in (oversized or {}).items() if start <= k < end}
+                self.check(tally, block[start:end], _part(where, start, end), part or None)
             return
         cap = min(self.max_items or MAX_KEPT, MAX_KEPT)
         room = max(0, cap - len(tally.hazards))
-        valid, types, invalid, hazard_lines, counts, hazards, handed = self._native.check(
-            block, room
-        )
+        # Lines whose text was not read, and very long lines, take the reference's path: a
+        # failed allocation in the native module would abort the process, where Python raises
+        # MemoryError and the run ends cleanly. (The module says None for a block with a line
+        # over NATIVE_MAX_LINE.)
+        answer = None if oversized else self._native.check(block, room, NATIVE_MAX_LINE)
+        if answer is None:
+            super().check(tally, block, where, oversized)
+            return
+        valid, types, invalid, hazard_lines, counts, hazards, handed = answer
         tally.total += len(block)
         tally.valid += valid
         tally.by_event_type.update(types)  # a Counter update: adds the counts of the mapping

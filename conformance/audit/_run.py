@@ -25,8 +25,10 @@ and says why it stopped (:attr:`~._check.Tally.stopped`).
 from __future__ import annotations
 
 import dataclasses
+import queue
+import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from ._check import Auditor, Keyed, Mode, Numbered, Tally
@@ -37,6 +39,7 @@ from ._sources import (
     Source,
     SourceError,
     SourceIncomplete,
+    StdinSource,
     count_lines,
     split_file,
 )
@@ -65,6 +68,7 @@ class AuditOptions:
     fast: bool = True
     max_item: int = DEFAULT_MAX_ITEM
     engine: str = "python"  # or "native" (conformance.audit._native)
+    threads: int = 1  # the native engine's threads per block (--jobs, for that engine)
 
     def auditor(self) -> Auditor:
         if self.engine == "native":
@@ -75,6 +79,7 @@ class AuditOptions:
                 max_items=self.max_items,
                 hazards=self.hazards,
                 max_item=self.max_item,
+                threads=self.threads,
             )
         return Auditor(
             mode=self.mode,
@@ -136,7 +141,10 @@ def _run_serial(
         progress.start(source)
         started = False
         try:
-            for block in source.blocks():
+            blocks = source.blocks()
+            if options.engine == "native" and isinstance(source, FileSource | StdinSource):
+                blocks = _read_ahead(blocks)
+            for block in blocks:
                 started = True
                 _check_block(auditor, tally, index, block, shard)
                 progress.advance(block.done)
@@ -145,6 +153,52 @@ def _run_serial(
             _stop(tally, index, e, started)
             break
     return tally
+
+
+_AHEAD: Final = 2
+"""Blocks read ahead of the one being checked (memory: a few blocks of BLOCK_BYTES)."""
+
+
+def _read_ahead(blocks: Iterator[Block]) -> Generator[Block, None, None]:
+    """``blocks``, read on a thread of their own up to :data:`_AHEAD` blocks ahead: the native
+    engine checks with the GIL released, so reading the next block overlaps checking this one.
+    A source error is raised here, in order, after the blocks read before it."""
+    ahead: queue.Queue[tuple[Block | None, BaseException | None]] = queue.Queue(_AHEAD)
+    stop = threading.Event()
+
+    def put(item: tuple[Block | None, BaseException | None]) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for block in blocks:
+                if not put((block, None)):
+                    return
+            put((None, None))
+        except BaseException as e:  # a source error or a MemoryError: the reader raises it
+            put((None, e))
+
+    reader = threading.Thread(target=read, name="noetl-events-check-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            block, error = ahead.get()
+            if error is not None:
+                raise error
+            if block is None:
+                return
+            yield block
+            del block  # (not held while the next one is checked)
+    finally:
+        stop.set()
+        # A file read ends within a block; stdin may block: the thread is a daemon.
+        reader.join(timeout=1.0)
 
 
 # ---- worker processes ------------------------------------------------------------------------
@@ -301,6 +355,11 @@ def run(
     shard = shard or Shard()
     progress = progress or Progress()
     try:
+        if options.engine == "native":
+            # The native engine shares each block among `jobs` threads of this process: no
+            # worker start-up, nothing to merge, and the GIL is released while they run.
+            threaded = dataclasses.replace(options, threads=max(1, jobs))
+            return _run_serial(threaded, sources, shard, progress)
         if jobs <= 1:
             return _run_serial(options, sources, shard, progress)
         return _run_parallel(options, sources, shard, progress, jobs)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from pathlib import Path
 
 __all__ = ["write_atomic"]
@@ -15,7 +14,7 @@ def _new_temp(folder: Path, name: str) -> tuple[int, str]:
     """A new, empty file beside the target, created with mode 0o666 so that the kernel applies
     the umask, as ``open`` does (no need to read the umask, which means changing it)."""
     while True:
-        tmp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
+        tmp = os.path.join(folder, f".{name}.{os.urandom(6).hex()}.tmp")
         try:
             return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
         except FileExistsError:

@@ -16,6 +16,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+mod helpers;
 mod lean;
 
 use chrono::{DateTime, Timelike, Utc};
@@ -25,6 +26,44 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 
 include!("../../conformance/rust/classify.rs");
+
+/// FxHash (as in rustc): the engine's maps are keyed by short byte strings from the input,
+/// where SipHash's cost showed in the profile; nothing here needs its flood resistance (a map
+/// grows to at most 100,000 keys per block).
+#[derive(Default, Clone, Copy)]
+struct Fx(u64);
+
+impl std::hash::Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
+
+/// The top-level keys the hazard scan reads, with their roles (a handful: a scan beats a map).
+struct Roles(Vec<(Vec<u8>, Field)>);
+
+impl Roles {
+    fn get(&self, key: &[u8]) -> Field {
+        self.0
+            .iter()
+            .find(|(k, _)| k.as_slice() == key)
+            .map_or(Field::Other, |&(_, f)| f)
+    }
+}
 
 const SAFE_INTEGER: i128 = (1 << 53) - 1;
 /// Nesting (the envelope is level 1) from which lines are handed back: the reported hazard
@@ -178,9 +217,15 @@ fn respelled(literal: &str) -> Scan<Option<String>> {
     {
         return Ok(None);
     }
-    let value: serde_json::Value = serde_json::from_str(literal).map_err(|_| HandBack)?;
-    let text = serde_json::to_string(&value).map_err(|_| HandBack)?;
-    Ok(if text == literal { None } else { Some(text) })
+    // A float (or an integer past u64/i64) in a `Value` is an f64: read and written back by
+    // serde_json as `Value` does (a non-finite one is no line of a valid envelope).
+    let value: f64 = serde_json::from_str(literal).map_err(|_| HandBack)?;
+    let mut text = Vec::with_capacity(32);
+    serde_json::to_writer(&mut text, &value).map_err(|_| HandBack)?;
+    if text == literal.as_bytes() {
+        return Ok(None);
+    }
+    String::from_utf8(text).map(Some).map_err(|_| HandBack)
 }
 
 struct Scanner<'a, 'c> {
@@ -188,9 +233,11 @@ struct Scanner<'a, 'c> {
     i: usize,
     secrets: &'c SecretFilter,
     /// Key verdicts of the secret screen, for the block (keys repeat from line to line).
-    keys: &'c mut HashMap<&'a [u8], bool>,
+    keys: &'c mut FxMap<&'a [u8], bool>,
     /// Write the paths and details (false: only the kinds are counted).
     texts: bool,
+    /// The keys of the objects being walked, innermost last.
+    key_stack: Vec<&'a [u8]>,
 }
 
 impl<'a, 'c> Scanner<'a, 'c> {
@@ -358,19 +405,21 @@ impl<'a, 'c> Scanner<'a, 'c> {
                     return Ok(deepest);
                 }
                 let own_at = found.len();
-                let mut keys: Vec<&'a [u8]> = Vec::new();
+                // This object's keys, on the scanner's shared stack (no allocation per object).
+                let base = self.key_stack.len();
                 let mut inversion: Option<(&'a [u8], &'a [u8])> = None;
                 loop {
                     let key = self.string()?;
                     if key.contains(&b'\\') || !key.is_ascii() || self.key_suspect(key) {
                         return Err(HandBack);
                     }
-                    if let Some(&last) = keys.last() {
+                    if self.key_stack.len() > base {
+                        let last = self.key_stack[self.key_stack.len() - 1];
                         if inversion.is_none() && key < last {
                             inversion = Some((last, key));
                         }
                     }
-                    keys.push(key);
+                    self.key_stack.push(key);
                     self.eat(b':')?;
                     path.push(Seg::Key(key));
                     deepest = deepest.max(self.walk(path, level + 1, found)?);
@@ -384,15 +433,17 @@ impl<'a, 'c> Scanner<'a, 'c> {
                         _ => return Err(HandBack),
                     }
                 }
+                let keys = &self.key_stack[base..];
                 let repeated = if inversion.is_none() {
                     keys.windows(2).any(|w| w[0] == w[1]) // sorted: repeats are neighbours
                 } else if keys.len() <= 16 {
                     (1..keys.len()).any(|j| keys[..j].contains(&keys[j]))
                 } else {
-                    let mut sorted = keys.clone();
+                    let mut sorted = keys.to_vec();
                     sorted.sort_unstable();
                     sorted.windows(2).any(|w| w[0] == w[1])
                 };
+                self.key_stack.truncate(base);
                 if repeated {
                     return Err(HandBack);
                 }
@@ -537,8 +588,8 @@ struct Hazards {
 /// The reference's hazard scan of a valid line, or `HandBack`.
 fn scan<'a>(
     line: &'a [u8],
-    keys: &mut HashMap<&'a [u8], bool>,
-    fields: &HashMap<Vec<u8>, Field>,
+    keys: &mut FxMap<&'a [u8], bool>,
+    fields: &Roles,
     secrets: &SecretFilter,
     nanos: Option<u32>,
     texts: bool,
@@ -549,14 +600,15 @@ fn scan<'a>(
         secrets,
         keys,
         texts,
+        key_stack: Vec::new(),
     };
     sc.eat(b'{')?; // the positional (array) form is handed back
     let mut ids: [Found; 2] = [Found::new(), Found::new()];
     let mut event_ids = Found::new();
     let mut walked: [Found; 2] = [Found::new(), Found::new()];
     let mut deepest = 1usize;
-    let mut created_at: Option<(String, &[u8])> = None;
-    let mut seen: Vec<Field> = Vec::new();
+    let mut created_at: Option<(&[u8], &[u8])> = None;
+    let mut seen = [false; 7];
     if sc.peek()? == b'}' {
         sc.i += 1;
     } else {
@@ -566,11 +618,11 @@ fn scan<'a>(
                 return Err(HandBack);
             }
             sc.eat(b':')?;
-            let mut field = fields.get(key).copied().unwrap_or(Field::Other);
-            if field != Field::Other && seen.contains(&field) {
+            let mut field = fields.get(key);
+            if field != Field::Other && seen[field as usize] {
                 field = Field::Other; // first occurrence wins
             }
-            seen.push(field);
+            seen[field as usize] = true;
             match field {
                 Field::ExecutionId => check_id(&mut sc, || key_path("$", key), &mut ids[0])?,
                 Field::EventId => check_id(&mut sc, || key_path("$", key), &mut ids[1])?,
@@ -613,7 +665,7 @@ fn scan<'a>(
                         if raw.contains(&b'\\') {
                             return Err(HandBack);
                         }
-                        created_at = Some((key_path("$", key)?, raw));
+                        created_at = Some((key, raw));
                     } else {
                         sc.skip(2)?;
                     }
@@ -640,8 +692,9 @@ fn scan<'a>(
     let [value, meta] = walked;
     found.extend(value);
     found.extend(meta);
-    if let (Some((path, raw)), Some(ns)) = (created_at, nanos) {
+    if let (Some((key, raw)), Some(ns)) = (created_at, nanos) {
         let text = std::str::from_utf8(raw).map_err(|_| HandBack)?;
+        let path = || key_path("$", key); // written only for a hazard
         if !texts {
             if ns >= 1_000_000_000 {
                 found.push(("leap_second", String::new(), String::new()));
@@ -651,13 +704,13 @@ fn scan<'a>(
         } else if ns >= 1_000_000_000 {
             found.push((
                 "leap_second",
-                path,
+                path()?,
                 format!("{text}: PostgreSQL has no leap seconds"),
             ));
         } else if ns % 1000 != 0 {
             found.push((
                 "sub_microsecond",
-                path,
+                path()?,
                 format!("{text}: the database keeps microseconds only"),
             ));
         }
@@ -670,8 +723,10 @@ fn scan<'a>(
 struct Engine {
     mode_event: bool,
     hazards: bool,
-    fields: HashMap<Vec<u8>, Field>,
+    fields: Roles,
     secrets: SecretFilter,
+    /// The threads that share a block with the caller's.
+    helpers: helpers::Helpers<BlockOut>,
 }
 
 /// What a block gave, before it is handed to Python.
@@ -686,10 +741,62 @@ struct BlockOut {
     handed_back: Vec<usize>,
 }
 
+/// Lines below which a block is not split across threads (a thread costs more than it gives).
+const MIN_LINES_PER_THREAD: usize = 256;
+
+impl BlockOut {
+    /// Adds `part`, the block's lines from `offset` on, checked after these.
+    fn append(&mut self, part: BlockOut, offset: usize, room: Option<usize>) {
+        self.valid += part.valid;
+        for (t, n) in part.types {
+            *self.types.entry(t).or_insert(0) += n;
+        }
+        self.invalid
+            .extend(part.invalid.into_iter().map(|(k, kind)| (k + offset, kind)));
+        self.hazard_lines += part.hazard_lines;
+        for (kind, n) in part.hazard_counts {
+            *self.hazard_counts.entry(kind).or_insert(0) += n;
+        }
+        let keep = room.map_or(usize::MAX, |r| r.saturating_sub(self.hazards.len()));
+        self.hazards.extend(
+            part.hazards
+                .into_iter()
+                .take(keep)
+                .map(|(k, kind, path, detail)| (k + offset, kind, path, detail)),
+        );
+        self.handed_back
+            .extend(part.handed_back.into_iter().map(|k| k + offset));
+    }
+}
+
 impl Engine {
+    /// `run` on the engine's threads (this one and its helpers), each on a contiguous part of
+    /// the block; the parts' outputs are joined in line order, so the result is `run`'s on the
+    /// whole block.
+    fn run_parts(&self, lines: &[&[u8]], room: Option<usize>) -> BlockOut {
+        let threads = self
+            .helpers
+            .threads()
+            .min(lines.len() / MIN_LINES_PER_THREAD);
+        if threads <= 1 {
+            return self.run(lines, room);
+        }
+        let size = lines.len().div_ceil(threads);
+        let parts: Vec<&[&[u8]]> = lines.chunks(size).collect();
+        let mut outs = self
+            .helpers
+            .run(&parts, &|part: &[&[u8]]| self.run(part, room))
+            .into_iter();
+        let mut out = outs.next().unwrap_or_default();
+        for (i, part) in outs.enumerate() {
+            out.append(part, (i + 1) * size, room);
+        }
+        out
+    }
+
     fn run<'a>(&self, lines: &[&'a [u8]], room: Option<usize>) -> BlockOut {
         let mut out = BlockOut::default();
-        let mut keys: HashMap<&'a [u8], bool> = HashMap::new();
+        let mut keys: FxMap<&'a [u8], bool> = FxMap::default();
         for (k, line) in lines.iter().enumerate() {
             let decoded = match decode(self.mode_event, line) {
                 Ok(d) => d,
@@ -743,12 +850,14 @@ impl Engine {
     /// crate's keys (the lean decode's table, checked against the crate); `key_parts`: the
     /// parts that make a key sensitive.
     #[new]
-    #[pyo3(signature = (mode, hazards, fields, key_parts))]
+    /// `threads`: how many threads share each block (the answers are the same).
+    #[pyo3(signature = (mode, hazards, fields, key_parts, threads=1))]
     fn new(
         mode: &str,
         hazards: bool,
         fields: Option<HashMap<String, String>>,
         key_parts: Vec<String>,
+        threads: usize,
     ) -> PyResult<Self> {
         let mode_event = match mode {
             "event" => true,
@@ -769,7 +878,7 @@ impl Engine {
                 })
                 .collect(),
         };
-        let mut roles = HashMap::new();
+        let mut roles = Vec::new();
         for (key, role) in fields {
             let field = match role.as_str() {
                 "execution_id" => Field::ExecutionId,
@@ -780,12 +889,13 @@ impl Engine {
                 "created_at" => Field::CreatedAt,
                 _ => return Err(PyValueError::new_err(format!("unknown role {role:?}"))),
             };
-            roles.insert(key.into_bytes(), field);
+            roles.push((key.into_bytes(), field));
         }
         Ok(Engine {
             mode_event,
             hazards,
-            fields: roles,
+            fields: Roles(roles),
+            helpers: helpers::Helpers::new(threads.max(1) - 1),
             secrets: SecretFilter {
                 key_parts: key_parts
                     .into_iter()
@@ -799,13 +909,15 @@ impl Engine {
     /// hazard_counts, hazards, handed_back)`: `types` maps event types to counts, `invalid` is a
     /// list of `(index, kind)`, `hazards` at most `room` (None: all) tuples `(index, kind, path,
     /// detail)` in line order, `handed_back` the valid lines to scan with the reference.
-    #[pyo3(signature = (lines, room=None))]
+    /// With `max_line`, a block holding a longer line is not checked: None is returned.
+    #[pyo3(signature = (lines, room=None, max_line=None))]
     fn check<'py>(
         &self,
         py: Python<'py>,
         lines: &Bound<'py, PyList>,
         room: Option<usize>,
-    ) -> PyResult<Bound<'py, PyTuple>> {
+        max_line: Option<usize>,
+    ) -> PyResult<Option<Bound<'py, PyTuple>>> {
         // Owned references: the lines stay alive while the lock is released, whatever
         // another thread does to the list.
         let owned: Vec<Bound<'py, PyBytes>> = lines
@@ -813,7 +925,12 @@ impl Engine {
             .map(|item| item.downcast_into::<PyBytes>().map_err(PyErr::from))
             .collect::<PyResult<_>>()?;
         let views: Vec<&[u8]> = owned.iter().map(|b| b.as_bytes()).collect();
-        let out = py.allow_threads(|| self.run(&views, room));
+        if let Some(max) = max_line {
+            if views.iter().any(|v| v.len() > max) {
+                return Ok(None);
+            }
+        }
+        let out = py.allow_threads(|| self.run_parts(&views, room));
         let types = PyDict::new(py);
         for (t, n) in out.types {
             types.set_item(t, n)?;
@@ -835,6 +952,7 @@ impl Engine {
             handed,
         )
             .into_pyobject(py)
+            .map(Some)
     }
 }
 

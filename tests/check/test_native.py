@@ -40,10 +40,19 @@ _need_native()
 
 
 def report(
-    engine: str, lines: Sequence[bytes], mode: Mode, *, hazards: bool, max_items: int, block: int
+    engine: str,
+    lines: Sequence[bytes],
+    mode: Mode,
+    *,
+    hazards: bool,
+    max_items: int,
+    block: int,
+    threads: int = 1,
 ) -> str:
     """The JSON report of ``lines`` checked in blocks of ``block`` lines."""
-    options = AuditOptions(mode=mode, max_items=max_items, hazards=hazards, engine=engine)
+    options = AuditOptions(
+        mode=mode, max_items=max_items, hazards=hazards, engine=engine, threads=threads
+    )
     auditor = options.auditor()
     tally = auditor.tally()
     for first in range(0, len(lines), block):
@@ -285,3 +294,31 @@ def test_a_block_larger_than_a_call_gives_the_same_report(
     chunked = report("native", lines, "event", hazards=True, max_items=5, block=300)
     assert chunked == whole
     assert chunked == report("python", lines, "event", hazards=True, max_items=5, block=300)
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_threads_give_the_same_report(threads: int) -> None:
+    """A block shared among threads (each a contiguous part) gives one thread's report: counts,
+    event types, findings and hazards in line order, lists cut at --max-errors across the
+    parts' borders, handed-back lines."""
+    lines = [line.encode() for line in realistic_lines(2500, seed=13)]
+    for k in range(0, len(lines), 97):
+        lines[k] = lines[k][:-2]  # invalid, in every part
+    lines += tricky_lines(BASE)[:400]
+    lines += [line.encode("utf-8", "surrogatepass") for line in heavy_lines(600, seed=13)]
+    for hazards in (False, True):
+        for max_items, block in ((0, 1400), (7, 1400), (150, 700), (3, 5000)):
+            one = report(
+                "native", lines, "event", hazards=hazards, max_items=max_items, block=block
+            )
+            many = report(
+                "native",
+                lines,
+                "event",
+                hazards=hazards,
+                max_items=max_items,
+                block=block,
+                threads=threads,
+            )
+            assert many == one, (hazards, max_items, block)
+    assert json.loads(one)["invalid"] > 26

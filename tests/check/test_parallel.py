@@ -7,13 +7,21 @@ import itertools
 import json
 import os
 import random
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from conformance.audit._run import AuditOptions, Shard, run
-from conformance.audit._sources import FileSource, count_lines, read_blocks, split_file
+from conformance.audit._run import AuditOptions, Shard, _read_ahead, run
+from conformance.audit._sources import (
+    Block,
+    FileSource,
+    SourceIncomplete,
+    count_lines,
+    read_blocks,
+    split_file,
+)
 
 from .conftest import Result, write_lines
 from .tricky import BASE, render, tricky_lines
@@ -187,3 +195,39 @@ def test_read_blocks_never_holds_an_oversized_line() -> None:
         held.append(sum(map(len, block.lines)))
         assert dict(block.oversized).get(0, 0) in (0, 50 << 20)
     assert max(held) <= 4 << 20
+
+
+def test_read_ahead_keeps_order_and_raises_where_the_source_failed() -> None:
+    """The native engine's reader thread: blocks in order, then the source's error, raised
+    after the blocks read before it."""
+
+    def blocks() -> Iterator[Block]:
+        for k in range(5):
+            yield Block([str(k).encode()], first=k + 1)
+        raise SourceIncomplete("f: shrank")
+
+    got: list[int] = []
+
+    def consume() -> None:
+        for block in _read_ahead(blocks()):
+            got.append(block.first)
+
+    with pytest.raises(SourceIncomplete, match="shrank"):
+        consume()
+    assert got == [1, 2, 3, 4, 5]
+
+
+def test_read_ahead_stops_its_reader_when_the_run_stops() -> None:
+    read = 0
+
+    def endless() -> Iterator[Block]:
+        nonlocal read
+        while True:
+            read += 1
+            yield Block([b"{}"], first=read)
+
+    stream = _read_ahead(endless())
+    assert next(stream).first == 1
+    stream.close()  # what a run that stops (an interrupt, an error) does to it
+    assert not any(t.name == "noetl-events-check-reader" for t in threading.enumerate())
+    assert read < 10  # it read only a few blocks ahead

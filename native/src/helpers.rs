@@ -1,0 +1,144 @@
+//! Helper threads kept for an engine's life, that each check a part of a block.
+//!
+//! Starting threads per block cost more than they gave on 1 MiB blocks (their stacks and
+//! allocator arenas are new each time), and a work-stealing pool's idle workers spin, taking
+//! the time the caller needs to read the next block on a small machine. These helpers sleep on
+//! a channel between blocks.
+//!
+//! A part is lent to a helper, not moved: `Helpers::run` sends borrowed slices as raw pointers
+//! and does not return (not even by unwinding) before every helper it sent a part to has
+//! answered, so the borrows outlive their use.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Mutex;
+use std::thread;
+
+/// What a helper runs: `work(lines)`, both lent by the caller for the duration of the job.
+type Work<'a, T> = dyn Fn(&[&[u8]]) -> T + Sync + 'a;
+
+struct Job<T> {
+    work: *const Work<'static, T>,
+    lines: *const [&'static [u8]],
+}
+
+// SAFETY: a job's pointers are dereferenced only while the caller of `Helpers::run`, which owns
+// what they point to, waits for the answer (see `run`); `Work` is `Sync`, and the lines are
+// shared bytes nobody writes.
+unsafe impl<T> Send for Job<T> {}
+
+struct Helper<T> {
+    jobs: Sender<Job<T>>,
+    answers: Receiver<thread::Result<T>>,
+}
+
+impl<T: Send + 'static> Helper<T> {
+    fn start(name: String) -> Option<Self> {
+        let (jobs, inbox) = mpsc::channel::<Job<T>>();
+        let (outbox, answers) = mpsc::channel();
+        thread::Builder::new()
+            .name(name)
+            .spawn(move || {
+                for job in inbox {
+                    let answer = panic::catch_unwind(AssertUnwindSafe(|| {
+                        // SAFETY: see `Job`: the caller waits for this answer.
+                        let (work, lines) = unsafe { (&*job.work, &*job.lines) };
+                        work(lines)
+                    }));
+                    if outbox.send(answer).is_err() {
+                        break;
+                    }
+                }
+            })
+            .ok()?;
+        Some(Helper { jobs, answers })
+    }
+}
+
+/// Up to `count` helpers, started on first use; the engine's lock keeps one block at a time.
+pub struct Helpers<T> {
+    count: usize,
+    started: Mutex<Vec<Helper<T>>>,
+}
+
+impl<T: Send + 'static> Helpers<T> {
+    pub fn new(count: usize) -> Self {
+        Helpers {
+            count,
+            started: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// How many threads share a block: the helpers and the caller.
+    pub fn threads(&self) -> usize {
+        self.count + 1
+    }
+
+    /// `work` on each of `parts`, the first on this thread and the others on helpers (or here,
+    /// when a helper cannot be had); the answers in the order of `parts`.
+    pub fn run<'a>(
+        &self,
+        parts: &[&'a [&'a [u8]]],
+        work: &(dyn Fn(&[&[u8]]) -> T + Sync),
+    ) -> Vec<T> {
+        let mut started = self.started.lock().unwrap_or_else(|e| e.into_inner());
+        while started.len() < self.count.min(parts.len().saturating_sub(1)) {
+            match Helper::start(format!("noetl-events-check-{}", started.len() + 1)) {
+                Some(helper) => started.push(helper),
+                None => break,
+            }
+        }
+        // SAFETY: the lifetimes are erased only for the helpers' channel; every job sent below
+        // is answered before this function returns or unwinds (`Waiting`).
+        let work: *const Work<'static, T> =
+            unsafe { std::mem::transmute::<*const Work<'_, T>, *const Work<'static, T>>(work) };
+        let mut sent: Vec<(usize, &Helper<T>)> = Vec::new();
+        let mut here: Vec<usize> = vec![0];
+        let mut helpers = started.iter();
+        for (i, part) in parts.iter().enumerate().skip(1) {
+            // SAFETY: as for `work` above.
+            let lines =
+                unsafe { std::mem::transmute::<*const [&'a [u8]], *const [&'static [u8]]>(*part) };
+            match helpers.next() {
+                Some(helper) if helper.jobs.send(Job { work, lines }).is_ok() => {
+                    sent.push((i, helper))
+                }
+                _ => here.push(i),
+            }
+        }
+        let waiting = Waiting(&sent);
+        let mut answers: Vec<Option<T>> = (0..parts.len()).map(|_| None).collect();
+        for &i in &here {
+            answers[i] = Some(work_here(work, parts[i]));
+        }
+        std::mem::forget(waiting);
+        let mut failure = None;
+        for &(i, helper) in &sent {
+            match helper.answers.recv() {
+                Ok(Ok(answer)) => answers[i] = Some(answer),
+                Ok(Err(payload)) => failure = Some(payload),
+                Err(_) => failure = Some(Box::new("a helper thread of the check engine stopped")),
+            }
+        }
+        if let Some(payload) = failure {
+            panic::resume_unwind(payload);
+        }
+        answers.into_iter().flatten().collect()
+    }
+}
+
+fn work_here<T>(work: *const Work<'static, T>, lines: &[&[u8]]) -> T {
+    // SAFETY: `work` points to the caller's closure, alive for the whole of `run`.
+    unsafe { (*work)(lines) }
+}
+
+/// Waits for the answers of the jobs sent, should the caller's own part unwind.
+struct Waiting<'h, T>(&'h [(usize, &'h Helper<T>)]);
+
+impl<T> Drop for Waiting<'_, T> {
+    fn drop(&mut self) {
+        for (_, helper) in self.0 {
+            let _ = helper.answers.recv();
+        }
+    }
+}
