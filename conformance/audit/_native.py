@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, Literal
 
 from noetl_events_ref._errors import EnvelopeError
@@ -152,8 +152,7 @@ class NativeAuditor(Auditor):
                 part = {k - start: n for k, n in (oversized or {}).items() if start <= k < end}
                 self.check(tally, block[start:end], _part(where, start, end), part or None)
             return
-        cap = min(self.max_items or MAX_KEPT, MAX_KEPT)
-        room = max(0, cap - len(tally.hazards))
+        room = max(0, min(self.max_items or MAX_KEPT, MAX_KEPT) - len(tally.hazards))
         # Lines whose text was not read, and very long lines, take the reference's path: a
         # failed allocation in the native module would abort the process, where Python raises
         # MemoryError and the run ends cleanly. (The module says None for a block with a line
@@ -162,15 +161,49 @@ class NativeAuditor(Auditor):
         if answer is None:
             super().check(tally, block, where, oversized)
             return
+        self._absorb(tally, answer, len(block), lambda: block, where, room)
+
+    def check_text(self, tally: Tally, text: bytes, count: int, where: Locator) -> None:
+        """:meth:`check` of the ``count`` lines of ``text`` (joined by newlines), which the
+        module splits itself: no Python object per line, unless a line needs the reference."""
+        if count > NATIVE_CHUNK:
+            self.check(tally, text.split(b"\n"), where)
+            return
+        room = max(0, min(self.max_items or MAX_KEPT, MAX_KEPT) - len(tally.hazards))
+        answer = self._native.check_text(text, room, NATIVE_MAX_LINE)
+        if answer is None:
+            super().check(tally, text.split(b"\n"), where)
+            return
+        lines: list[bytes] = []
+
+        def split() -> list[bytes]:
+            if not lines:
+                lines.extend(text.split(b"\n"))
+            return lines
+
+        self._absorb(tally, answer, count, split, where, room)
+
+    def _absorb(
+        self,
+        tally: Tally,
+        answer: tuple[Any, ...],
+        count: int,
+        lines: Callable[[], Sequence[bytes]],
+        where: Locator,
+        room: int,
+    ) -> None:
+        """Add the module's answer on ``count`` lines to ``tally``: the reference gives the
+        findings it lists and scans the lines handed back (``lines()`` has their texts)."""
         valid, types, invalid, hazard_lines, counts, hazards, handed = answer
-        tally.total += len(block)
+        cap = min(self.max_items or MAX_KEPT, MAX_KEPT)
+        tally.total += count
         tally.valid += valid
         tally.by_event_type.update(types)  # a Counter update: adds the counts of the mapping
         rescued: list[int] = []
         for k, kind in invalid:
             if len(tally.findings) >= cap:
                 tally.by_kind[kind] += 1  # not listed: the kit's classification, run natively
-            elif self._refute(tally, block[k], k, where):
+            elif self._refute(tally, lines()[k], k, where):
                 rescued.append(k)
         if not self._hazards:
             return
@@ -179,7 +212,7 @@ class NativeAuditor(Auditor):
         scanned = sorted([*handed, *rescued]) if rescued else handed
         items: list[tuple[int, str, str, str]] = hazards
         for k in scanned:
-            found = self._reference_scan()(block[k])
+            found = self._reference_scan()(lines()[k])
             if found:
                 tally.hazard_lines += 1
                 for kind, path, detail in found:

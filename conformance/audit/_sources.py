@@ -91,6 +91,24 @@ class Block:
     done: int = 0
     oversized: tuple[tuple[int, int], ...] = ()
     shard_keys: Sequence[int] | None = None
+    raw: bytes | None = None
+    """From :meth:`FileSource.raw_blocks`: the block's whole lines as one text, joined by
+    newlines (``lines`` is then empty): the native engine splits it itself."""
+    raw_count: int = 0
+    """How many lines ``raw`` holds."""
+
+    def texts(self) -> list[bytes]:
+        """The lines, whichever way the block holds them."""
+        return self.raw.split(b"\n") if self.raw is not None else self.lines
+
+    @property
+    def count(self) -> int:
+        """How many lines the block holds."""
+        return self.raw_count if self.raw is not None else len(self.lines)
+
+
+def _raw_block(text: bytes, first: int, done: int) -> Block:
+    return Block([], first, None, done, raw=text, raw_count=text.count(b"\n") + 1)
 
 
 class Source(Protocol):
@@ -127,19 +145,21 @@ def read_blocks(
     block_bytes: int = BLOCK_BYTES,
     max_item: int = DEFAULT_MAX_ITEM,
     at_end: Callable[[int], None] | None = None,
+    start: int = 0,
 ) -> Iterator[Block]:
     """Split what ``read(n)`` returns into lines, a block of whole lines per read. A line
     longer than a read is joined from its pieces (it has to be whole to be judged), unless it
     is longer than ``max_item``: then its bytes are counted and dropped as they come (the block
     marks it oversized), so memory stays bounded. ``at_end(remaining)`` is called when the
     reads end, before a last line without a newline is yielded (it may raise: a file that grew
-    has a torn last line); ``remaining`` is what ``limit`` still expected."""
+    has a torn last line); ``remaining`` is what ``limit`` still expected. ``start``: the
+    progress (``done``) before the first read."""
     pending: list[bytes] = []
     pending_size = 0
     skipped = -1  # the size so far of an oversized line being dropped; -1: none
     number = first
     remaining = limit
-    done = 0
+    done = start
     while remaining is None or remaining > 0:
         data = read(block_bytes if remaining is None else min(block_bytes, remaining))
         if not data:
@@ -351,6 +371,45 @@ class FileSource:
                 raise _os_error(self.name, e) from None
 
         return read
+
+    def raw_blocks(self) -> Iterator[Block]:
+        """The blocks of :meth:`blocks`, each held as one text (``Block.raw``) where it can be:
+        a plain file is read from line starts, so that no line is joined from pieces and none is
+        over the maximum item size within a block. Else (gzip, a pipe, a line longer than a
+        block, a maximum item size below a block) the blocks are those of :meth:`blocks`."""
+        if self.gzip or not self.regular or self.max_item < BLOCK_BYTES:
+            yield from self.blocks()
+            return
+        offset, number = 0, 1
+        while offset < self.size:
+            try:
+                data = os.pread(self.fd, min(BLOCK_BYTES, self.size - offset), offset)
+            except OSError as e:
+                raise _os_error(self.name, e) from None
+            if not data:  # shrank: check_end says so
+                break
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                if offset + len(data) < self.size:  # a line longer than a block: as blocks()
+                    yield from read_blocks(
+                        self._reader(offset),
+                        first=number,
+                        limit=self.size - offset,
+                        block_bytes=BLOCK_BYTES,
+                        max_item=self.max_item,
+                        at_end=self.check_end,
+                        start=offset,
+                    )
+                    return
+                # the last line, without a newline: a file that grew may have torn it
+                self.check_end(0)
+                yield _raw_block(data, number, offset + len(data))
+                return
+            block = _raw_block(data[:cut], number, offset + cut + 1)
+            yield block
+            number += block.count
+            offset += cut + 1
+        self.check_end(self.size - offset)
 
     def blocks(self) -> Iterator[Block]:
         if not self.gzip:

@@ -101,9 +101,15 @@ pub fn decode(line: &[u8]) -> Option<Lean<'_>> {
     if !verified() {
         return None;
     }
-    serde_json::from_slice::<Envelope<'_>>(line)
-        .ok()
-        .map(|e| e.0)
+    // A line that is UTF-8 as a whole is read as text: serde_json then skips checking each
+    // string's UTF-8 (every string of such a line is UTF-8: it is cut at ASCII quotes and
+    // backslashes, which never occur inside a multibyte sequence), and reads it otherwise
+    // exactly as it reads the bytes. Any other line is read as bytes, as the crate is.
+    let envelope = match std::str::from_utf8(line) {
+        Ok(text) => serde_json::from_str::<Envelope<'_>>(text),
+        Err(_) => serde_json::from_slice::<Envelope<'_>>(line),
+    };
+    envelope.ok().map(|e| e.0)
 }
 
 struct Envelope<'a>(Lean<'a>);

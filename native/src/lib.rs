@@ -931,29 +931,55 @@ impl Engine {
             }
         }
         let out = py.allow_threads(|| self.run_parts(&views, room));
-        let types = PyDict::new(py);
-        for (t, n) in out.types {
-            types.set_item(t, n)?;
-        }
-        let counts = PyDict::new(py);
-        for (t, n) in out.hazard_counts {
-            counts.set_item(t, n)?;
-        }
-        let invalid = PyList::new(py, out.invalid)?;
-        let hazards = PyList::new(py, out.hazards)?;
-        let handed = PyList::new(py, out.handed_back)?;
-        (
-            out.valid,
-            types,
-            invalid,
-            out.hazard_lines,
-            counts,
-            hazards,
-            handed,
-        )
-            .into_pyobject(py)
-            .map(Some)
+        answer(py, out).map(Some)
     }
+
+    /// `check` of the lines of `text` (bytes: lines joined by newlines, as `bytes.split`
+    /// reads them), split here.
+    #[pyo3(signature = (text, room=None, max_line=None))]
+    fn check_text<'py>(
+        &self,
+        py: Python<'py>,
+        text: &Bound<'py, PyBytes>,
+        room: Option<usize>,
+        max_line: Option<usize>,
+    ) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        // The bytes object is immutable and held by `text` while the lock is released.
+        let data = text.as_bytes();
+        let out = py.allow_threads(|| {
+            let lines: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
+            if max_line.is_some_and(|max| lines.iter().any(|l| l.len() > max)) {
+                return None;
+            }
+            Some(self.run_parts(&lines, room))
+        });
+        out.map(|out| answer(py, out)).transpose()
+    }
+}
+
+/// The tuple `check` answers (`out` as Python objects).
+fn answer<'py>(py: Python<'py>, out: BlockOut) -> PyResult<Bound<'py, PyTuple>> {
+    let types = PyDict::new(py);
+    for (t, n) in out.types {
+        types.set_item(t, n)?;
+    }
+    let counts = PyDict::new(py);
+    for (t, n) in out.hazard_counts {
+        counts.set_item(t, n)?;
+    }
+    let invalid = PyList::new(py, out.invalid)?;
+    let hazards = PyList::new(py, out.hazards)?;
+    let handed = PyList::new(py, out.handed_back)?;
+    (
+        out.valid,
+        types,
+        invalid,
+        out.hazard_lines,
+        counts,
+        hazards,
+        handed,
+    )
+        .into_pyobject(py)
 }
 
 /// Why the lean decode is off (the crate's struct is not what it reads), or None: it is on.
