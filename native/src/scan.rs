@@ -1,0 +1,743 @@
+//! The native hazard scan: the reference's hazards (`conformance.audit._hazards`) of a line
+//! the crate accepted, for the lines whose shape it reads exactly (plain keys, no escapes in
+//! keys, nesting well below the reported depth, nothing that could be a secret); every other
+//! line is handed back to the reference's scanner. It never guesses: when in doubt, it hands
+//! the line back.
+
+use std::collections::HashMap;
+
+/// FxHash (as in rustc): the engine's maps are keyed by short byte strings from the input,
+/// where SipHash's cost showed in the profile; nothing here needs its flood resistance (a map
+/// grows to at most 100,000 keys per block).
+#[derive(Default, Clone, Copy)]
+pub struct Fx(u64);
+
+impl std::hash::Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+}
+
+pub type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
+
+/// The top-level keys the hazard scan reads, with their roles (a handful: a scan beats a map).
+pub struct Roles(pub Vec<(Vec<u8>, Field)>);
+
+impl Roles {
+    pub fn get(&self, key: &[u8]) -> Field {
+        self.0
+            .iter()
+            .find(|(k, _)| k.len() == key.len() && k.first() == key.first() && k == key)
+            .map_or(Field::Other, |&(_, f)| f)
+    }
+}
+
+const SAFE_INTEGER: i128 = (1 << 53) - 1;
+/// Nesting (the envelope is level 1) from which lines are handed back: the reported hazard
+/// starts at 100, and deeper parsing is left to the reference scanner.
+const HAND_BACK_DEPTH: usize = 90;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Field {
+    ExecutionId,
+    EventId,
+    EventIds,
+    Value,
+    Meta,
+    CreatedAt,
+    Other,
+}
+
+pub type Found = Vec<(&'static str, String, String)>;
+
+/// Why the native scanner gives a line back to the reference scanner.
+pub struct HandBack;
+
+/// The index of the first `"` or `\\` in `s`, eight bytes at a time (the zero-byte test of
+/// each word XOR the byte repeated: its lowest set bit marks the first match exactly).
+fn quote_or_backslash(s: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const QUOTE: u64 = LO * b'"' as u64;
+    const BACKSLASH: u64 = LO * b'\\' as u64;
+    let mut words = s.chunks_exact(8);
+    let mut at = 0;
+    for word in &mut words {
+        let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+        let (q, b) = (w ^ QUOTE, w ^ BACKSLASH);
+        let found = ((q.wrapping_sub(LO) & !q) | (b.wrapping_sub(LO) & !b)) & HI;
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\')
+        .map(|p| at + p)
+}
+
+type Scan<T> = Result<T, HandBack>;
+
+/// Value strings or keys that could be redacted by the server's rules (a superset: whatever
+/// might match is handed back).
+pub struct SecretFilter {
+    pub key_parts: Vec<Vec<u8>>,
+}
+
+impl SecretFilter {
+    fn key_suspect(&self, key: &[u8]) -> bool {
+        if !key.is_ascii() {
+            return true;
+        }
+        let folded: Vec<u8> = key
+            .iter()
+            .map(|&b| {
+                if b == b'-' {
+                    b'_'
+                } else {
+                    b.to_ascii_lowercase()
+                }
+            })
+            .collect();
+        self.key_parts
+            .iter()
+            .any(|part| folded.windows(part.len()).any(|w| w == part.as_slice()))
+    }
+
+    /// `raw`: a string's bytes between the quotes; escapes are decoded as serde_json does.
+    fn value_suspect(raw: &[u8]) -> bool {
+        if !raw.contains(&b'\\') {
+            return Self::text_suspect(raw);
+        }
+        let mut quoted = Vec::with_capacity(raw.len() + 2);
+        quoted.push(b'"');
+        quoted.extend_from_slice(raw);
+        quoted.push(b'"');
+        match serde_json::from_slice::<String>(&quoted) {
+            Ok(text) => Self::text_suspect(text.as_bytes()),
+            Err(_) => true,
+        }
+    }
+
+    /// Could the server's rules redact this string (UTF-8 text, decoded)? A superset.
+    fn text_suspect(raw: &[u8]) -> bool {
+        let starts = |prefix: &[u8]| {
+            raw.len() >= prefix.len() && raw[..prefix.len()].eq_ignore_ascii_case(prefix)
+        };
+        // Lowercasing never turns a non-ASCII character into the ASCII letters of these
+        // prefixes in place (U+0130 becomes two characters, U+212A a `k`), so an ASCII
+        // comparison of the raw bytes decides them.
+        if starts(b"bearer ")
+            || starts(b"basic ")
+            || starts(b"eyj")
+            || raw
+                .windows(10)
+                .any(|w| w.eq_ignore_ascii_case(b"-----begin"))
+        {
+            return true;
+        }
+        raw.len() >= 40
+            && raw
+                .iter()
+                .all(|&b| !b.is_ascii() || b.is_ascii_alphanumeric() || b"+/=".contains(&b))
+    }
+}
+
+fn is_identifier(key: &[u8]) -> bool {
+    match key.first() {
+        Some(c) if c.is_ascii_alphabetic() || *c == b'_' => {
+            key.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        }
+        _ => false,
+    }
+}
+
+/// The reference's path of `key` under `path` (keys with escapes or non-ASCII are handed back).
+fn key_path(path: &str, key: &[u8]) -> Scan<String> {
+    if !key.is_ascii() {
+        return Err(HandBack);
+    }
+    let key = std::str::from_utf8(key).map_err(|_| HandBack)?;
+    if is_identifier(key.as_bytes()) {
+        Ok(format!("{path}.{key}"))
+    } else {
+        Ok(format!("{path}[\"{key}\"]"))
+    }
+}
+
+/// serde_json's spelling of a number literal, when it differs from the literal.
+fn respelled(literal: &str) -> Scan<Option<String>> {
+    let digits = literal.strip_prefix('-').unwrap_or(literal);
+    if digits.len() <= 18 && digits.bytes().all(|b| b.is_ascii_digit()) && literal != "-0" {
+        return Ok(None); // an i64, written back as it is read
+    }
+    let is_int = !literal.bytes().any(|b| matches!(b, b'.' | b'e' | b'E'));
+    if is_int
+        && literal != "-0"
+        && (literal.parse::<i64>().is_ok() || literal.parse::<u64>().is_ok())
+    {
+        return Ok(None);
+    }
+    // A float (or an integer past u64/i64) in a `Value` is an f64: read and written back by
+    // serde_json as `Value` does (a non-finite one is no line of a valid envelope).
+    let value: f64 = serde_json::from_str(literal).map_err(|_| HandBack)?;
+    let mut text = Vec::with_capacity(32);
+    serde_json::to_writer(&mut text, &value).map_err(|_| HandBack)?;
+    if text == literal.as_bytes() {
+        return Ok(None);
+    }
+    String::from_utf8(text).map(Some).map_err(|_| HandBack)
+}
+
+struct Scanner<'a, 'c> {
+    s: &'a [u8],
+    i: usize,
+    secrets: &'c SecretFilter,
+    /// Key verdicts of the secret screen, for the block (keys repeat from line to line).
+    keys: &'c mut FxMap<&'a [u8], bool>,
+    /// Write the paths and details (false: only the kinds are counted).
+    texts: bool,
+    /// The keys of the objects being walked, innermost last.
+    key_stack: &'c mut Vec<&'a [u8]>,
+}
+
+/// What a block's scans reuse: the keys' verdicts of the secret screen (keys repeat from line
+/// to line), and buffers (a line's hazards are sorted into the reference's order).
+#[derive(Default)]
+pub struct Scratch<'a> {
+    keys: FxMap<&'a [u8], bool>,
+    ids: [Found; 2],
+    event_ids: Found,
+    walked: [Found; 2],
+    key_stack: Vec<&'a [u8]>,
+    path: Vec<Seg<'a>>,
+}
+
+impl<'a, 'c> Scanner<'a, 'c> {
+    fn key_suspect(&mut self, key: &'a [u8]) -> bool {
+        if let Some(&v) = self.keys.get(key) {
+            return v;
+        }
+        let v = self.secrets.key_suspect(key);
+        if self.keys.len() < 100_000 {
+            self.keys.insert(key, v);
+        }
+        v
+    }
+
+    fn ws(&mut self) {
+        while self.i < self.s.len() && matches!(self.s[self.i], b' ' | b'\t' | b'\n' | b'\r') {
+            self.i += 1;
+        }
+    }
+
+    fn peek(&mut self) -> Scan<u8> {
+        self.ws();
+        self.s.get(self.i).copied().ok_or(HandBack)
+    }
+
+    fn eat(&mut self, c: u8) -> Scan<()> {
+        if self.peek()? == c {
+            self.i += 1;
+            Ok(())
+        } else {
+            Err(HandBack)
+        }
+    }
+
+    /// A string's raw bytes (between the quotes).
+    fn string(&mut self) -> Scan<&'a [u8]> {
+        self.eat(b'"')?;
+        let start = self.i;
+        let s = self.s;
+        loop {
+            let rest = s.get(self.i..).ok_or(HandBack)?;
+            let at = quote_or_backslash(rest).ok_or(HandBack)?;
+            self.i += at;
+            if s[self.i] == b'"' {
+                let raw = &s[start..self.i];
+                self.i += 1;
+                return Ok(raw);
+            }
+            self.i += 2; // an escape: the next byte never ends the string
+        }
+    }
+
+    /// An object key without escapes (one with escapes is handed back).
+    fn key(&mut self) -> Scan<&'a [u8]> {
+        self.eat(b'"')?;
+        let start = self.i;
+        let rest = self.s.get(start..).ok_or(HandBack)?;
+        let at = quote_or_backslash(rest).ok_or(HandBack)?;
+        if rest[at] != b'"' {
+            return Err(HandBack);
+        }
+        self.i = start + at + 1;
+        Ok(&rest[..at])
+    }
+
+    fn number(&mut self) -> Scan<&'a str> {
+        self.ws();
+        let start = self.i;
+        while self.i < self.s.len()
+            && matches!(
+                self.s[self.i],
+                b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'
+            )
+        {
+            self.i += 1;
+        }
+        if self.i == start {
+            return Err(HandBack);
+        }
+        std::str::from_utf8(&self.s[start..self.i]).map_err(|_| HandBack)
+    }
+
+    fn literal(&mut self) -> Scan<()> {
+        self.ws();
+        for word in [&b"true"[..], b"false", b"null"] {
+            if self.s[self.i..].starts_with(word) {
+                self.i += word.len();
+                return Ok(());
+            }
+        }
+        Err(HandBack)
+    }
+
+    /// Skips a value outside the walked fields, screening its keys and strings for secrets.
+    fn skip(&mut self, depth: usize) -> Scan<()> {
+        if depth >= HAND_BACK_DEPTH {
+            return Err(HandBack);
+        }
+        match self.peek()? {
+            b'"' => {
+                let raw = self.string()?;
+                if SecretFilter::value_suspect(raw) {
+                    return Err(HandBack);
+                }
+            }
+            b'{' => {
+                self.i += 1;
+                if self.peek()? == b'}' {
+                    self.i += 1;
+                    return Ok(());
+                }
+                loop {
+                    let key = self.key()?;
+                    if self.key_suspect(key) {
+                        return Err(HandBack);
+                    }
+                    self.eat(b':')?;
+                    self.skip(depth + 1)?;
+                    match self.peek()? {
+                        b',' => self.i += 1,
+                        b'}' => {
+                            self.i += 1;
+                            return Ok(());
+                        }
+                        _ => return Err(HandBack),
+                    }
+                }
+            }
+            b'[' => {
+                self.i += 1;
+                if self.peek()? == b']' {
+                    self.i += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.skip(depth + 1)?;
+                    match self.peek()? {
+                        b',' => self.i += 1,
+                        b']' => {
+                            self.i += 1;
+                            return Ok(());
+                        }
+                        _ => return Err(HandBack),
+                    }
+                }
+            }
+            b't' | b'f' | b'n' => self.literal()?,
+            _ => {
+                self.number()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The reference's `_walk_value`: hazards of the value at `path`, nesting `level`, in the
+    /// reference's order (an object's own findings, then its members'). Returns the deepest
+    /// nesting reached. A repeated key is handed back (the reference keeps the last value).
+    fn walk(&mut self, path: &mut Vec<Seg<'a>>, level: usize, found: &mut Found) -> Scan<usize> {
+        if level >= HAND_BACK_DEPTH {
+            return Err(HandBack);
+        }
+        match self.peek()? {
+            b'"' => {
+                let raw = self.string()?;
+                if SecretFilter::value_suspect(raw) {
+                    return Err(HandBack);
+                }
+                Ok(level)
+            }
+            b'{' => {
+                self.i += 1;
+                let mut deepest = level;
+                if self.peek()? == b'}' {
+                    self.i += 1;
+                    return Ok(deepest);
+                }
+                let own_at = found.len();
+                // This object's keys, on the scanner's shared stack (no allocation per object).
+                let base = self.key_stack.len();
+                let mut inversion: Option<(&'a [u8], &'a [u8])> = None;
+                loop {
+                    let key = self.key()?;
+                    if !key.is_ascii() || self.key_suspect(key) {
+                        return Err(HandBack);
+                    }
+                    if self.key_stack.len() > base {
+                        let last = self.key_stack[self.key_stack.len() - 1];
+                        if inversion.is_none() && key < last {
+                            inversion = Some((last, key));
+                        }
+                    }
+                    self.key_stack.push(key);
+                    self.eat(b':')?;
+                    path.push(Seg::Key(key));
+                    deepest = deepest.max(self.walk(path, level + 1, found)?);
+                    path.pop();
+                    match self.peek()? {
+                        b',' => self.i += 1,
+                        b'}' => {
+                            self.i += 1;
+                            break;
+                        }
+                        _ => return Err(HandBack),
+                    }
+                }
+                let keys = &self.key_stack[base..];
+                let repeated = if inversion.is_none() {
+                    keys.windows(2).any(|w| w[0] == w[1]) // sorted: repeats are neighbours
+                } else if keys.len() <= 16 {
+                    (1..keys.len()).any(|j| keys[..j].contains(&keys[j]))
+                } else {
+                    let mut sorted = keys.to_vec();
+                    sorted.sort_unstable();
+                    sorted.windows(2).any(|w| w[0] == w[1])
+                };
+                self.key_stack.truncate(base);
+                if repeated {
+                    return Err(HandBack);
+                }
+                if let Some((a, b)) = inversion {
+                    if !self.texts {
+                        found.insert(own_at, ("key_order", String::new(), String::new()));
+                        return Ok(deepest);
+                    }
+                    let a = std::str::from_utf8(a).map_err(|_| HandBack)?;
+                    let b = std::str::from_utf8(b).map_err(|_| HandBack)?;
+                    found.insert(
+                        own_at,
+                        (
+                            "key_order",
+                            render(path),
+                            format!(
+                                "key \"{b}\" follows \"{a}\": serde_json writes object keys sorted"
+                            ),
+                        ),
+                    );
+                }
+                Ok(deepest)
+            }
+            b'[' => {
+                self.i += 1;
+                let mut deepest = level;
+                if self.peek()? == b']' {
+                    self.i += 1;
+                    return Ok(deepest);
+                }
+                let mut k = 0usize;
+                loop {
+                    path.push(Seg::Index(k));
+                    deepest = deepest.max(self.walk(path, level + 1, found)?);
+                    path.pop();
+                    k += 1;
+                    match self.peek()? {
+                        b',' => self.i += 1,
+                        b']' => {
+                            self.i += 1;
+                            return Ok(deepest);
+                        }
+                        _ => return Err(HandBack),
+                    }
+                }
+            }
+            b't' | b'f' | b'n' => {
+                self.literal()?;
+                Ok(level)
+            }
+            _ => {
+                let literal = self.number()?;
+                if let Some(text) = respelled(literal)? {
+                    if !self.texts {
+                        found.push(("float_respelled", String::new(), String::new()));
+                        return Ok(level);
+                    }
+                    found.push((
+                        "float_respelled",
+                        render(path),
+                        format!("{literal} is written back as {text}"),
+                    ));
+                }
+                Ok(level)
+            }
+        }
+    }
+}
+
+/// A step of a JSON path: an object key (plain ASCII, no escapes) or an array index.
+#[derive(Clone, Copy)]
+enum Seg<'a> {
+    Key(&'a [u8]),
+    Index(usize),
+}
+
+/// The reference's path text: `$`, then `.key`, `["key"]` or `[i]` per step.
+fn render(path: &[Seg<'_>]) -> String {
+    let mut out = String::from("$");
+    for seg in path {
+        match seg {
+            Seg::Key(key) => {
+                let key = std::str::from_utf8(key).unwrap_or_default();
+                if is_identifier(key.as_bytes()) {
+                    out.push('.');
+                    out.push_str(key);
+                } else {
+                    out.push_str("[\"");
+                    out.push_str(key);
+                    out.push_str("\"]");
+                }
+            }
+            Seg::Index(i) => {
+                out.push('[');
+                out.push_str(&i.to_string());
+                out.push(']');
+            }
+        }
+    }
+    out
+}
+
+/// The reference's `_check_id` for one value (a number literal, or anything else: no hazard).
+/// `path` is only written for a hazard.
+fn check_id(
+    sc: &mut Scanner<'_, '_>,
+    path: impl FnOnce() -> Scan<String>,
+    found: &mut Found,
+) -> Scan<()> {
+    match sc.peek()? {
+        b'-' | b'0'..=b'9' => {
+            let literal = sc.number()?;
+            let digits = literal.strip_prefix('-').unwrap_or(literal);
+            let plain = digits.bytes().all(|b| b.is_ascii_digit());
+            if plain && digits.len() <= 15 {
+                return Ok(()); // at most 999,999,999,999,999: below 2^53
+            }
+            if !plain && literal.bytes().any(|b| matches!(b, b'.' | b'e' | b'E')) {
+                return Ok(());
+            }
+            if literal.len() > 30 {
+                return Err(HandBack);
+            }
+            let value: i128 = if plain && digits.len() <= 19 {
+                // (a snowflake id has 18 digits: u64 arithmetic, not i128's)
+                let magnitude = digits
+                    .bytes()
+                    .fold(0u64, |v, b| v * 10 + u64::from(b - b'0'));
+                let magnitude = i128::from(magnitude);
+                if digits.len() < literal.len() {
+                    -magnitude
+                } else {
+                    magnitude
+                }
+            } else {
+                literal.parse().map_err(|_| HandBack)?
+            };
+            if value.abs() > SAFE_INTEGER {
+                if !sc.texts {
+                    found.push(("unsafe_integer", String::new(), String::new()));
+                    return Ok(());
+                }
+                let as_double = value as f64 as i128;
+                found.push((
+                    "unsafe_integer",
+                    path()?,
+                    format!("{literal} is beyond 2^53 - 1: JavaScript reads {as_double}"),
+                ));
+            }
+            Ok(())
+        }
+        _ => sc.skip(2),
+    }
+}
+
+/// The reference's hazard scan of a valid line, or `HandBack`.
+pub fn scan<'a>(
+    line: &'a [u8],
+    fields: &Roles,
+    secrets: &SecretFilter,
+    nanos: Option<u32>,
+    texts: bool,
+    scratch: &mut Scratch<'a>,
+    found: &mut Found,
+) -> Scan<()> {
+    let Scratch {
+        keys,
+        ids,
+        event_ids,
+        walked,
+        key_stack,
+        path,
+    } = scratch;
+    for bucket in ids
+        .iter_mut()
+        .chain([&mut *event_ids])
+        .chain(walked.iter_mut())
+    {
+        bucket.clear();
+    }
+    key_stack.clear();
+    let mut sc = Scanner {
+        s: line,
+        i: 0,
+        secrets,
+        keys,
+        texts,
+        key_stack,
+    };
+    sc.eat(b'{')?; // the positional (array) form is handed back
+    let mut deepest = 1usize;
+    let mut created_at: Option<(&[u8], &[u8])> = None;
+    let mut seen = [false; 7];
+    if sc.peek()? == b'}' {
+        sc.i += 1;
+    } else {
+        loop {
+            let key = sc.key()?;
+            sc.eat(b':')?;
+            let mut field = fields.get(key);
+            if field != Field::Other && seen[field as usize] {
+                field = Field::Other; // first occurrence wins
+            }
+            seen[field as usize] = true;
+            match field {
+                Field::ExecutionId => check_id(&mut sc, || key_path("$", key), &mut ids[0])?,
+                Field::EventId => check_id(&mut sc, || key_path("$", key), &mut ids[1])?,
+                Field::EventIds => {
+                    let path = key_path("$", key)?;
+                    if sc.peek()? == b'[' {
+                        sc.i += 1;
+                        if sc.peek()? == b']' {
+                            sc.i += 1;
+                        } else {
+                            let mut k = 0usize;
+                            loop {
+                                check_id(&mut sc, || Ok(format!("{path}[{k}]")), event_ids)?;
+                                k += 1;
+                                match sc.peek()? {
+                                    b',' => sc.i += 1,
+                                    b']' => {
+                                        sc.i += 1;
+                                        break;
+                                    }
+                                    _ => return Err(HandBack),
+                                }
+                            }
+                        }
+                    } else {
+                        sc.skip(2)?;
+                    }
+                }
+                Field::Value | Field::Meta => {
+                    if !key.is_ascii() {
+                        return Err(HandBack);
+                    }
+                    let slot = usize::from(field == Field::Meta);
+                    path.clear();
+                    path.push(Seg::Key(key));
+                    deepest = deepest.max(sc.walk(path, 2, &mut walked[slot])?);
+                }
+                Field::CreatedAt => {
+                    if sc.peek()? == b'"' {
+                        let raw = sc.string()?;
+                        if raw.contains(&b'\\') {
+                            return Err(HandBack);
+                        }
+                        created_at = Some((key, raw));
+                    } else {
+                        sc.skip(2)?;
+                    }
+                }
+                Field::Other => sc.skip(2)?,
+            }
+            match sc.peek()? {
+                b',' => sc.i += 1,
+                b'}' => {
+                    sc.i += 1;
+                    break;
+                }
+                _ => return Err(HandBack),
+            }
+        }
+    }
+    if deepest >= HAND_BACK_DEPTH || sc.i > line.len() {
+        return Err(HandBack);
+    }
+    // The reference's order: the ids, then the walked values, then the timestamp.
+    for bucket in ids
+        .iter_mut()
+        .chain([&mut *event_ids])
+        .chain(walked.iter_mut())
+    {
+        found.append(bucket);
+    }
+    if let (Some((key, raw)), Some(ns)) = (created_at, nanos) {
+        let text = std::str::from_utf8(raw).map_err(|_| HandBack)?;
+        let path = || key_path("$", key); // written only for a hazard
+        if !texts {
+            if ns >= 1_000_000_000 {
+                found.push(("leap_second", String::new(), String::new()));
+            } else if ns % 1000 != 0 {
+                found.push(("sub_microsecond", String::new(), String::new()));
+            }
+        } else if ns >= 1_000_000_000 {
+            found.push((
+                "leap_second",
+                path()?,
+                format!("{text}: PostgreSQL has no leap seconds"),
+            ));
+        } else if ns % 1000 != 0 {
+            found.push((
+                "sub_microsecond",
+                path()?,
+                format!("{text}: the database keeps microseconds only"),
+            ));
+        }
+    }
+    Ok(())
+}
