@@ -14,7 +14,17 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["BARE", "CHECK", "Run", "best", "env", "measured", "timed"]
+__all__ = [
+    "BARE",
+    "CHECK",
+    "Run",
+    "best",
+    "compile_checkout",
+    "env",
+    "interleaved",
+    "measured",
+    "timed",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,8 +52,30 @@ class Run:
 
 
 def env() -> dict[str, str]:
-    """The environment with this checkout first on ``PYTHONPATH``."""
-    return {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    """The environment with this checkout first on ``PYTHONPATH``, bytecode written and read
+    as an installed wheel has it (``PYTHONDONTWRITEBYTECODE`` would recompile the kit at every
+    start)."""
+    out = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    out.pop("PYTHONDONTWRITEBYTECODE", None)
+    return out
+
+
+def compile_checkout() -> None:
+    """Write the bytecode of the kit's packages (what ``pip install`` does for a wheel)."""
+    import compileall
+
+    for package in ("conformance", "noetl_events_ref"):
+        compileall.compile_dir(str(ROOT / package), quiet=2)
+
+
+def interleaved(argvs: dict[str, list[str]], repeat: int) -> dict[str, Run]:
+    """The fastest of ``repeat`` runs of each command, the commands taking turns (a slow spell
+    of a busy machine then falls on all of them, not on one)."""
+    runs: dict[str, list[Run]] = {name: [] for name in argvs}
+    for _ in range(repeat):
+        for name, argv in argvs.items():
+            runs[name].append(timed(argv))
+    return {name: min(found, key=lambda r: r.wall) for name, found in runs.items()}
 
 
 def measured(argv: list[str]) -> Run:

@@ -11,21 +11,25 @@ Three streams, written to a temporary folder:
   escapes, floats, odd timestamps, aliases, unknown keys, deep values), 5% of them breaking one
   rule each (``--heavy-lines 0`` leaves it out).
 
-For each stream, each command in a fresh process, best of ``--repeat``:
+For each stream, each command in a fresh process, the commands taking turns, best of
+``--repeat``, the kit's bytecode compiled as a wheel install has it:
 
-- ``read``: reading alone, through ``check``'s own source (lines/s), the floor of any engine;
-- ``orjson``: ``for line in file: orjson.loads(line)`` (the yardstick; ratios are against it);
+- ``read``: reading alone (lines/s): through the source the native engine reads (whole lines
+  as one text per block) and through the one the Python engine reads (a list of lines);
+- ``orjson loop``: ``for line in file: orjson.loads(line)`` (the yardstick: ratios are its wall
+  time over the command's);
 - ``check`` and ``check --hazards`` on ``--engine python`` and ``--engine native``;
-- ``check --jobs 2`` (native): its speed-up over one process, and that the report is the same.
+- ``check --jobs 2`` and ``check --hazards --jobs 2`` on the native engine (two threads of one
+  process), with their speed-up over one job and whether the report is the same.
 
-(``--hazards`` is not run on the large stream: the Python engine alone would take minutes.)
+(The Python engine's ``--hazards`` is left out on the large stream: it would take minutes.)
 CPU seconds are printed beside wall seconds: on a busy machine they are the steadier figure.
 
 The JSON reports of both engines are compared byte for byte (exit status 1 if they differ).
 Targets (the native engine): realistic >= 1.5x, with --hazards >= 1.0x; hazard-heavy >= 0.8x;
---jobs 2 >= 1.8x; peak memory < 150 MB.
+--jobs 2 >= 1.8x of one job; peak memory < 150 MB.
 
-    python benchmarks/native.py [--lines 300000] [--large-lines 1000000] [--repeat 3]
+    python benchmarks/native.py [--lines 300000] [--large-lines 1000000] [--repeat 5]
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _envelopes import heavy_lines, realistic_lines
-from _timing import CHECK, Run, best
+from _timing import CHECK, compile_checkout, interleaved
 
 BARE = """\
 import sys, orjson
@@ -63,8 +67,12 @@ import sys
 from conformance.audit._sources import SourceOptions, close_sources, open_source
 source = open_source(sys.argv[1], SourceOptions())
 n = 0
-for block in source.blocks():
-    n += len(block.lines)
+if sys.argv[2] == "text":
+    for block in source.raw_blocks():
+        n += block.count
+else:
+    for block in source.blocks():
+        n += len(block.lines)
 close_sources([source])
 print(n)
 """
@@ -89,65 +97,67 @@ def bench(name: str, data: Path, lines: int, repeat: int, tmp: Path, *, hazards:
     py = sys.executable
     size_mb = data.stat().st_size / 1e6
     print(f"\n## {name}: {lines:,} lines, {size_mb:,.0f} MB\n")
-    read = best([py, "-c", READ, str(data)], repeat)
-    bare = best([py, "-c", BARE, str(data)], repeat)
-    rows: list[tuple[str, Run, str]] = [
-        ("read (check's source)", read, ""),
-        ("orjson loop", bare, "1.00x"),
-    ]
-    reports: dict[str, str] = {}
-    one_native = None
-    for with_hazards in (False, True) if hazards else (False,):
-        for engine in ("python", "native"):
-            out = tmp / f"{name}-{engine}-{with_hazards}.json"
-            argv = [py, "-c", CHECK, "check", str(data), "--format", "json", "--engine", engine]
-            argv += ["--hazards"] if with_hazards else []
-            run = best([*argv, "--output", str(out)], repeat)
-            reports[f"{engine}-{with_hazards}"] = out.read_text()
-            label = f"check{' --hazards' if with_hazards else ''} [{engine}]"
-            rows.append((label, run, f"{bare.wall / run.wall:.2f}x"))
-            if engine == "native" and not with_hazards:
-                one_native = run
-                out2 = tmp / f"{name}-jobs2.json"
-                two = best([*argv, "--jobs", "2", "--output", str(out2)], repeat)
-                same2 = out2.read_text() == out.read_text()
-                note = f"{bare.wall / two.wall:.2f}x; speed-up {one_native.wall / two.wall:.2f}x"
-                rows.append(("check --jobs 2 [native]", two, f"{note}; same report: {same2}"))
-                if not same2:
-                    reports["jobs2"] = "differs"
     empty = tmp / "empty.jsonl"
     empty.write_bytes(b"")
-    check_start = best([py, "-c", CHECK, "check", str(empty), "--engine", "native"], repeat)
-    bare_start = best([py, "-c", BARE, str(empty)], repeat)
-    start_check, start_bare = check_start.wall, bare_start.wall
+    argvs: dict[str, list[str]] = {
+        "read (native engine's source)": [py, "-c", READ, str(data), "text"],
+        "read (Python engine's source)": [py, "-c", READ, str(data), "lines"],
+        "orjson loop": [py, "-c", BARE, str(data)],
+        "start-up: check (empty input)": [py, "-c", CHECK, "check", str(empty)],
+        "start-up: orjson loop (empty input)": [py, "-c", BARE, str(empty)],
+    }
+    outputs: dict[str, Path] = {}
+    for with_hazards in (False, True):
+        for engine, jobs in (("python", 1), ("native", 1), ("native", 2)):
+            if with_hazards and engine == "python" and not hazards:
+                continue
+            label = f"check{' --hazards' if with_hazards else ''}"
+            label += f"{' --jobs 2' if jobs == 2 else ''} [{engine}]"
+            out = tmp / f"{name}-{engine}-{with_hazards}-{jobs}.json"
+            argv = [py, "-c", CHECK, "check", str(data), "--format", "json", "--engine", engine]
+            argv += ["--hazards"] if with_hazards else []
+            argv += ["--jobs", "2"] if jobs == 2 else []
+            argvs[label] = [*argv, "--output", str(out)]
+            outputs[label] = out
+    best = interleaved(argvs, repeat)
+    bare, start_check, start_bare = (
+        best["orjson loop"],
+        best["start-up: check (empty input)"],
+        best["start-up: orjson loop (empty input)"],
+    )
     print(
         "| run | wall s | cpu s | lines/s | peak MB | vs orjson loop (wall) "
-        "| without start-up (wall) | cpu vs orjson loop | cpu, without start-up |"
+        "| without start-up (wall) | cpu vs orjson loop | note |"
     )
     print("|---|---:|---:|---:|---:|---|---|---|---|")
-    for label, run, note in rows:
+    for label, run in best.items():
+        if label.startswith("start-up"):
+            continue
         rate = lines / run.wall
-        skip = label.startswith(("read", "orjson"))
-        bare_net = "" if skip else _net(bare.wall - start_bare, run.wall - start_check)
-        cpu = "" if skip else f"{bare.cpu / run.cpu:.2f}x"
-        cpu_net = "" if skip else _net(bare.cpu - bare_start.cpu, run.cpu - check_start.cpu)
+        plain = label.startswith(("read", "orjson"))
+        ratio = "" if plain else f"{bare.wall / run.wall:.2f}x"
+        net = "" if plain else _net(bare.wall - start_bare.wall, run.wall - start_check.wall)
+        cpu = "" if plain else f"{bare.cpu / run.cpu:.2f}x"
+        note = ""
+        if "--jobs 2" in label:
+            one = best[label.replace(" --jobs 2", "")]
+            same = outputs[label].read_text() == outputs[label.replace(" --jobs 2", "")].read_text()
+            note = f"speed-up over one job {one.wall / run.wall:.2f}x; same report: {same}"
         print(
             f"| {label} | {run.wall:.2f} | {run.cpu:.2f} | {rate:,.0f} | {run.peak_mb:.0f} "
-            f"| {note} | {bare_net} | {cpu} | {cpu_net} |"
+            f"| {ratio} | {net} | {cpu} | {note} |"
         )
     print(
-        f"\nstart-up (empty input): check {start_check:.2f}s (cpu {check_start.cpu:.2f}s), "
-        f"orjson loop {start_bare:.2f}s (cpu {bare_start.cpu:.2f}s)"
+        f"\nstart-up (empty input): check {start_check.wall:.2f}s "
+        f"(cpu {start_check.cpu:.2f}s), orjson loop {start_bare.wall:.2f}s "
+        f"(cpu {start_bare.cpu:.2f}s)"
     )
-    same = (
-        all(
-            reports[f"native-{h}"] == reports[f"python-{h}"]
-            for h in (False, True)
-            if hazards or not h
-        )
-        and "jobs2" not in reports
-    )
-    print(f"\nreports identical across engines (check, check --hazards, --jobs 2): {same}")
+    texts = {label: path.read_text() for label, path in outputs.items()}
+    groups: dict[bool, set[str]] = {False: set(), True: set()}
+    for label, text in texts.items():
+        groups["--hazards" in label].add(text)
+    same = all(len(reports) <= 1 for reports in groups.values())
+    print(f"\nreports identical across engines and jobs (check, check --hazards): {same}")
     return same
 
 
@@ -157,7 +167,7 @@ def main() -> int:
     parser.add_argument("--large-lines", type=int, default=1_000_000)
     parser.add_argument("--heavy-lines", type=int, default=50_000)
     parser.add_argument("--seed", type=int, default=20261128)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
 
@@ -165,6 +175,7 @@ def main() -> int:
 
     if not _native.available():
         raise SystemExit("the native engine is not built: pip install ./native")
+    compile_checkout()
     tmp = Path(tempfile.mkdtemp(prefix="noetl-native-bench-"))
     print(f"{os.cpu_count()} CPUs; files in {tmp}", file=sys.stderr)
     streams: list[tuple[str, Path, int]] = []
@@ -180,7 +191,8 @@ def main() -> int:
         n = write(path, heavy_lines(args.heavy_lines, args.seed))
         streams.append(("hazard-heavy", path, n))
     print(f"streams written in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
-    # every stream (on the large one, --hazards is left out: the Python engine takes minutes)
+    # every stream (on the large one, the Python engine's --hazards is left out: it takes
+    # minutes)
     results = [
         bench(name, p, n, args.repeat, tmp, hazards=name != "large") for name, p, n in streams
     ]

@@ -1,7 +1,12 @@
 """Running a check over sources: in this process, or spread over worker processes.
 
-``--jobs N`` (N > 1) spreads the work over N processes and merges their tallies in source
-order, so the report is the one ``--jobs 1`` gives:
+On the native engine, everything runs in this process: ``--jobs N`` is the number of threads
+the module shares each block among (their answers joined in line order), and plain files and
+stdin are read ahead on a thread of their own (:func:`_read_ahead`) while a block is checked;
+a plain file's blocks reach the module as one text each (:meth:`~._sources.FileSource.raw_blocks`).
+
+On the Python engine, ``--jobs N`` (N > 1) spreads the work over N processes and merges their
+tallies in source order, so the report is the one ``--jobs 1`` gives:
 
 - a plain file is cut into byte ranges at line starts (:func:`~._sources.split_file`), each
   read by a worker straight from the one descriptor opened for it (inherited: a file renamed

@@ -45,9 +45,10 @@ row or message over --max-item-size bytes is never read whole: it is invalid, ki
 """
 
 _EPILOG: Final = """\
---jobs N spreads the work over N processes (a plain file is cut into byte ranges at line
-starts of the one descriptor opened for it; other sources are read here and checked by the
-workers); the report is the same as with --jobs 1. --shard I/N checks only the lines whose key
+--jobs N: on the native engine, N threads of this process share each block; on the Python
+engine, N processes share the work (a plain file is cut into byte ranges at line starts of the
+one descriptor opened for it; other sources are read here and checked by the workers). The
+report is the same as with --jobs 1. --shard I/N checks only the lines whose key
 is I modulo N: the line number (from 1) for files and stdin, the stream sequence for NATS, the
 event_id (else a checksum of the row's envelope) for PostgreSQL. N runs with I = 0..N-1 check
 every line exactly once; for NATS and PostgreSQL that still holds when messages or rows are
@@ -88,7 +89,8 @@ two, removing the NATS consumer (exit 130).
 
 --engine native decodes with the real noetl-events crate, compiled (pip install ./native from
 a clone, with a Rust toolchain): faster, by far with --hazards, and the same JSON report.
-Invalid lines still get their listed kind, path and message from the reference.
+Invalid lines still get their listed kind, path and message from the reference. See the
+kit's docs/check.md, "Engines and jobs".
 
 exit status: 0 complete, every line valid; 1 complete, some line invalid; 2 usage error, or a
 source that could not be read at all; 3 incomplete: a source was read in part (the report,
@@ -192,7 +194,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=_positive,
         default=1,
         metavar="N",
-        help="check in N processes (default: 1)",
+        help="check on N threads (native engine) or in N processes (Python engine) "
+        "(default: 1)",
     )
     parser.add_argument(
         "--shard",
