@@ -323,6 +323,10 @@ class Auditor:
         if self._scan is not None:
             self._scan_hazards(tally, lines, invalid, where)
 
+    def newlines(self, text: bytes) -> int:
+        """How many newlines ``text`` holds."""
+        return text.count(b"\n")
+
     def check_text(self, tally: Tally, text: bytes, count: int, where: Locator) -> None:
         """:meth:`check` of the ``count`` lines of ``text``, joined by newlines."""
         self.check(tally, text.split(b"\n"), where)

@@ -129,7 +129,13 @@ class NativeAuditor(Auditor):
         self._hazards = hazards
         # The fields' roles in the hazard scan come from the module's table of the crate's
         # keys, which it checks against the crate when it loads.
+        self._module = module
         self._native = module.Engine(mode, hazards, None, list(SENSITIVE_KEY_PARTS), threads)
+
+    def newlines(self, text: bytes) -> int:
+        """How many newlines ``text`` holds (counted by the module, without the GIL)."""
+        count: int = self._module.count_newlines(text)
+        return count
 
     def _reference_scan(self) -> HazardScan:
         if self._scan is None:

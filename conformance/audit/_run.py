@@ -157,7 +157,7 @@ def _run_serial(
             if options.engine == "native":
                 # The module splits a plain file's blocks itself, and reads overlap checks.
                 if isinstance(source, FileSource) and shard.count == 1:
-                    blocks = _read_ahead(source.raw_blocks())
+                    blocks = _read_ahead(source.raw_blocks(auditor.newlines))
                 elif isinstance(source, FileSource | StdinSource):
                     blocks = _read_ahead(blocks)
             for block in blocks:

@@ -107,8 +107,12 @@ class Block:
         return self.raw_count if self.raw is not None else len(self.lines)
 
 
-def _raw_block(text: bytes, first: int, done: int) -> Block:
-    return Block([], first, None, done, raw=text, raw_count=text.count(b"\n") + 1)
+def _raw_block(text: bytes, first: int, done: int, newlines: Callable[[bytes], int]) -> Block:
+    return Block([], first, None, done, raw=text, raw_count=newlines(text) + 1)
+
+
+def _newlines(text: bytes) -> int:
+    return text.count(b"\n")
 
 
 class Source(Protocol):
@@ -372,11 +376,13 @@ class FileSource:
 
         return read
 
-    def raw_blocks(self) -> Iterator[Block]:
+    def raw_blocks(self, newlines: Callable[[bytes], int] = _newlines) -> Iterator[Block]:
         """The blocks of :meth:`blocks`, each held as one text (``Block.raw``) where it can be:
         a plain file is read from line starts, so that no line is joined from pieces and none is
         over the maximum item size within a block. Else (gzip, a pipe, a line longer than a
-        block, a maximum item size below a block) the blocks are those of :meth:`blocks`."""
+        block, a maximum item size below a block) the blocks are those of :meth:`blocks`.
+        ``newlines(text)`` counts a text's newlines (the native engine's counts without the
+        GIL)."""
         if self.gzip or not self.regular or self.max_item < BLOCK_BYTES:
             yield from self.blocks()
             return
@@ -403,9 +409,9 @@ class FileSource:
                     return
                 # the last line, without a newline: a file that grew may have torn it
                 self.check_end(0)
-                yield _raw_block(data, number, offset + len(data))
+                yield _raw_block(data, number, offset + len(data), newlines)
                 return
-            block = _raw_block(data[:cut], number, offset + cut + 1)
+            block = _raw_block(data[:cut], number, offset + cut + 1, newlines)
             yield block
             number += block.count
             offset += cut + 1

@@ -78,7 +78,7 @@ struct Engine {
 #[derive(Default)]
 struct BlockOut {
     valid: usize,
-    types: HashMap<String, u64>,
+    types: FxMap<String, u64>,
     invalid: Vec<(usize, &'static str)>,
     hazard_lines: usize,
     hazard_counts: FxMap<&'static str, u64>,
@@ -330,6 +330,14 @@ fn answer<'py>(py: Python<'py>, out: BlockOut) -> PyResult<Bound<'py, PyTuple>> 
         .into_pyobject(py)
 }
 
+/// How many newlines `data` holds, counted with the lock released (a reader thread counting a
+/// block's lines then does not hold up the thread that checks the previous one).
+#[pyfunction]
+fn count_newlines(py: Python<'_>, data: &Bound<'_, PyBytes>) -> usize {
+    let bytes = data.as_bytes();
+    py.allow_threads(|| bytes.iter().filter(|&&b| b == b'\n').count())
+}
+
 /// Why the lean decode is off (the crate's struct is not what it reads), or None: it is on.
 #[pyfunction]
 fn lean_disagreement() -> Option<String> {
@@ -367,5 +375,6 @@ fn noetl_events_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(versions, m)?)?;
     m.add_function(wrap_pyfunction!(lean_disagreement, m)?)?;
     m.add_function(wrap_pyfunction!(lean_verdicts, m)?)?;
+    m.add_function(wrap_pyfunction!(count_newlines, m)?)?;
     Ok(())
 }
