@@ -144,9 +144,11 @@ impl SecretFilter {
         if starts(b"bearer ")
             || starts(b"basic ")
             || starts(b"eyj")
-            || raw
-                .windows(10)
-                .any(|w| w.eq_ignore_ascii_case(b"-----begin"))
+            || raw.iter().position(|&b| b == b'-').is_some_and(|dash| {
+                raw[dash..]
+                    .windows(10)
+                    .any(|w| w.eq_ignore_ascii_case(b"-----begin"))
+            })
         {
             return true;
         }
@@ -229,6 +231,9 @@ pub struct Scratch<'a> {
 
 impl<'a, 'c> Scanner<'a, 'c> {
     fn key_suspect(&mut self, key: &'a [u8]) -> bool {
+        if key.len() < 3 && key.is_ascii() {
+            return false; // shorter than any sensitive part
+        }
         if let Some(&v) = self.keys.get(key) {
             return v;
         }
