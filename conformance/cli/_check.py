@@ -194,8 +194,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=_positive,
         default=1,
         metavar="N",
-        help="check on N threads (native engine) or in N processes (Python engine) "
-        "(default: 1)",
+        help="check on N threads (native engine) or in N processes (Python engine) (default: 1)",
     )
     parser.add_argument(
         "--shard",
