@@ -71,6 +71,16 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+def _command_parser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    """The parser of ``command`` (the top-level one if there is none)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            found: argparse.ArgumentParser | None = action.choices.get(command)
+            if found is not None:
+                return found
+    return parser
+
+
 def _register_missing(sub: Any, name: str, error: ModuleNotFoundError) -> None:
     """A command whose module needs a missing extra: listed, and it says what to install."""
     usage = missing_extra(error, f"`{name}`")
@@ -89,7 +99,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     command = next((w for w in words if not w.startswith("-")), None)
     parser = build_parser(command if command in _COMMANDS else None)
-    args = parser.parse_args(words)
+    args, extras = parser.parse_known_args(words)
+    if extras:  # said by the command's own parser, with its usage (not the top level's)
+        _command_parser(parser, args.command).error(
+            f"unrecognized arguments: {' '.join(extras)}"
+        )
     try:
         return int(args.func(args))
     except UsageError as e:
