@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import stat
+import threading
 from pathlib import Path
+
+import pytest
 
 from conformance.core._atomic import write_atomic
 
@@ -29,3 +33,26 @@ def test_an_existing_file_keeps_its_mode_and_no_temporary_file_is_left(tmp_path:
     assert path.read_text("utf-8") == "new"
     assert not write_atomic(path, "new", skip_unchanged=True)
     assert [p.name for p in tmp_path.iterdir()] == ["report.txt"]
+
+
+def test_a_pipe_is_written_through_never_replaced(tmp_path: Path) -> None:
+    """``--output /dev/stdout`` or a FIFO: the data goes through it, and it stays what it was
+    (a run that renamed a temporary file over ``/dev/null`` would replace the device)."""
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    assert write_atomic(fifo, "through\n")
+    reader.join(timeout=10)
+    assert got == [b"through\n"]
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["out.fifo"]
+
+
+def test_a_folder_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    with pytest.raises(OSError, match="not a regular file"):
+        write_atomic(folder, "x")
+    assert folder.is_dir() and not list(folder.iterdir())

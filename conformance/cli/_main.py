@@ -101,9 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(command if command in _COMMANDS else None)
     args, extras = parser.parse_known_args(words)
     if extras:  # said by the command's own parser, with its usage (not the top level's)
-        _command_parser(parser, args.command).error(
-            f"unrecognized arguments: {' '.join(extras)}"
-        )
+        _command_parser(parser, args.command).error(f"unrecognized arguments: {' '.join(extras)}")
     try:
         return int(args.func(args))
     except UsageError as e:

@@ -4,7 +4,9 @@ one, never a part."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 from pathlib import Path
 
 __all__ = ["write_atomic"]
@@ -28,8 +30,22 @@ def write_atomic(path: Path, data: str | bytes, *, skip_unchanged: bool = False)
 
     With ``skip_unchanged`` a file that already holds exactly ``data`` is left alone (its
     mtime too). Returns whether the file was written.
+
+    A character device or a pipe (``/dev/null``, ``/dev/stdout``) is written through, never
+    replaced; any other path that is not a regular file (a folder, a socket) is refused
+    with an OSError.
     """
     raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        kind = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        kind = None
+    if kind is not None and not stat.S_ISREG(kind):
+        if not (stat.S_ISCHR(kind) or stat.S_ISFIFO(kind)):
+            raise OSError(errno.EINVAL, f"{path}: not a regular file, a device or a pipe")
+        with open(path, "wb") as f:
+            f.write(raw)
+        return True
     if skip_unchanged:
         with contextlib.suppress(OSError):
             if path.read_bytes() == raw:
