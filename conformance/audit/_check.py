@@ -323,13 +323,13 @@ class Auditor:
         if self._scan is not None:
             self._scan_hazards(tally, lines, invalid, where)
 
-    def newlines(self, text: bytes) -> int:
-        """How many newlines ``text`` holds."""
-        return text.count(b"\n")
+    def newlines(self, text: bytes, end: int) -> int:
+        """How many newlines ``text[:end]`` holds."""
+        return text.count(b"\n", 0, end)
 
-    def check_text(self, tally: Tally, text: bytes, count: int, where: Locator) -> None:
-        """:meth:`check` of the ``count`` lines of ``text``, joined by newlines."""
-        self.check(tally, text.split(b"\n"), where)
+    def check_text(self, tally: Tally, text: bytes, end: int, count: int, where: Locator) -> None:
+        """:meth:`check` of the ``count`` lines of ``text[:end]``, joined by newlines."""
+        self.check(tally, text[:end].split(b"\n"), where)
 
     def _scan_hazards(
         self, tally: Tally, lines: Sequence[bytes], invalid: list[int], where: Locator

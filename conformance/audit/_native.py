@@ -132,9 +132,9 @@ class NativeAuditor(Auditor):
         self._module = module
         self._native = module.Engine(mode, hazards, None, list(SENSITIVE_KEY_PARTS), threads)
 
-    def newlines(self, text: bytes) -> int:
-        """How many newlines ``text`` holds (counted by the module, without the GIL)."""
-        count: int = self._module.count_newlines(text)
+    def newlines(self, text: bytes, end: int) -> int:
+        """How many newlines ``text[:end]`` holds (counted by the module, without the GIL)."""
+        count: int = self._module.count_newlines(text, end)
         return count
 
     def _reference_scan(self) -> HazardScan:
@@ -169,22 +169,23 @@ class NativeAuditor(Auditor):
             return
         self._absorb(tally, answer, len(block), lambda: block, where, room)
 
-    def check_text(self, tally: Tally, text: bytes, count: int, where: Locator) -> None:
-        """:meth:`check` of the ``count`` lines of ``text`` (joined by newlines), which the
-        module splits itself: no Python object per line, unless a line needs the reference."""
+    def check_text(self, tally: Tally, text: bytes, end: int, count: int, where: Locator) -> None:
+        """:meth:`check` of the ``count`` lines of ``text[:end]`` (joined by newlines), which
+        the module splits itself: no Python object per line, unless a line needs the
+        reference."""
         if count > NATIVE_CHUNK:
-            self.check(tally, text.split(b"\n"), where)
+            self.check(tally, text[:end].split(b"\n"), where)
             return
         room = max(0, min(self.max_items or MAX_KEPT, MAX_KEPT) - len(tally.hazards))
-        answer = self._native.check_text(text, room, NATIVE_MAX_LINE)
+        answer = self._native.check_text(text, room, NATIVE_MAX_LINE, end)
         if answer is None:
-            super().check(tally, text.split(b"\n"), where)
+            super().check(tally, text[:end].split(b"\n"), where)
             return
         lines: list[bytes] = []
 
         def split() -> list[bytes]:
             if not lines:
-                lines.extend(text.split(b"\n"))
+                lines.extend(text[:end].split(b"\n"))
             return lines
 
         self._absorb(tally, answer, count, split, where, room)

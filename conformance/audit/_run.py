@@ -113,7 +113,8 @@ def _check_block(auditor: Auditor, tally: Tally, index: int, block: Block, shard
         if shard.count == 1:
             count = block.count
             tally.lines += count
-            auditor.check_text(tally, block.raw, count, Numbered(index, block.first))
+            located = Numbered(index, block.first)
+            auditor.check_text(tally, block.raw, block.raw_end, count, located)
             return
         block = dataclasses.replace(block, lines=block.texts(), raw=None)
     tally.lines += len(block.lines)

@@ -93,13 +93,15 @@ class Block:
     shard_keys: Sequence[int] | None = None
     raw: bytes | None = None
     """From :meth:`FileSource.raw_blocks`: the block's whole lines as one text, joined by
-    newlines (``lines`` is then empty): the native engine splits it itself."""
+    newlines, in ``raw[:raw_end]`` (the read as it came, not copied; ``lines`` is then empty):
+    the native engine splits it itself."""
+    raw_end: int = 0
     raw_count: int = 0
-    """How many lines ``raw`` holds."""
+    """How many lines ``raw[:raw_end]`` holds."""
 
     def texts(self) -> list[bytes]:
         """The lines, whichever way the block holds them."""
-        return self.raw.split(b"\n") if self.raw is not None else self.lines
+        return self.raw[: self.raw_end].split(b"\n") if self.raw is not None else self.lines
 
     @property
     def count(self) -> int:
@@ -107,12 +109,17 @@ class Block:
         return self.raw_count if self.raw is not None else len(self.lines)
 
 
-def _raw_block(text: bytes, first: int, done: int, newlines: Callable[[bytes], int]) -> Block:
-    return Block([], first, None, done, raw=text, raw_count=newlines(text) + 1)
+Newlines = Callable[[bytes, int], int]
+"""How many newlines ``text[:end]`` holds: ``newlines(text, end)``."""
 
 
-def _newlines(text: bytes) -> int:
-    return text.count(b"\n")
+def _raw_block(data: bytes, end: int, first: int, done: int, newlines: Newlines) -> Block:
+    count = newlines(data, end) + 1
+    return Block([], first, None, done, raw=data, raw_end=end, raw_count=count)
+
+
+def _newlines(text: bytes, end: int) -> int:
+    return text.count(b"\n", 0, end)
 
 
 class Source(Protocol):
@@ -376,13 +383,13 @@ class FileSource:
 
         return read
 
-    def raw_blocks(self, newlines: Callable[[bytes], int] = _newlines) -> Iterator[Block]:
+    def raw_blocks(self, newlines: Newlines = _newlines) -> Iterator[Block]:
         """The blocks of :meth:`blocks`, each held as one text (``Block.raw``) where it can be:
         a plain file is read from line starts, so that no line is joined from pieces and none is
         over the maximum item size within a block. Else (gzip, a pipe, a line longer than a
         block, a maximum item size below a block) the blocks are those of :meth:`blocks`.
-        ``newlines(text)`` counts a text's newlines (the native engine's counts without the
-        GIL)."""
+        ``newlines(text, end)`` counts the newlines of ``text[:end]`` (the native engine's
+        counts without the GIL)."""
         if self.gzip or not self.regular or self.max_item < BLOCK_BYTES:
             yield from self.blocks()
             return
@@ -409,9 +416,9 @@ class FileSource:
                     return
                 # the last line, without a newline: a file that grew may have torn it
                 self.check_end(0)
-                yield _raw_block(data, number, offset + len(data), newlines)
+                yield _raw_block(data, len(data), number, offset + len(data), newlines)
                 return
-            block = _raw_block(data[:cut], number, offset + cut + 1, newlines)
+            block = _raw_block(data, cut, number, offset + cut + 1, newlines)
             yield block
             number += block.count
             offset += cut + 1

@@ -322,3 +322,13 @@ def test_threads_give_the_same_report(threads: int) -> None:
             )
             assert many == one, (hazards, max_items, block)
     assert json.loads(one)["invalid"] > 26
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.binary(max_size=200), st.integers(0, 220))
+def test_the_module_counts_newlines_as_bytes_count_does(data: bytes, end: int) -> None:
+    """The reader's line count (eight bytes at a time in the module) is bytes.count's."""
+    module = _native._module()
+    assert module is not None
+    assert module.count_newlines(data) == data.count(b"\n")
+    assert module.count_newlines(data, end) == data.count(b"\n", 0, end)
