@@ -21,6 +21,8 @@ empty file), and the time from SIGINT to exit against the 2 s target:
   batches bounded by bytes), in a scratch database on ``NOETL_EVENTS_TEST_PG`` (with
   ``--timeout 60``: the server's sizing of such rows is slow, and only memory is measured);
 - 2,000,000 invalid lines with ``--max-errors 0`` (100,000 listed, the rest counted);
+- with the native engine installed, 1,000,000 realistic lines with ``--hazards --jobs 2``
+  (threads, blocks read ahead);
 - SIGINT 1 s into a long run: a file with ``--jobs 1`` and ``--jobs 2``, PostgreSQL and NATS
   (``NOETL_EVENTS_TEST_NATS``) when configured.
 
@@ -188,6 +190,25 @@ def faults() -> int:
             for text in realistic_lines(1_000_000, 20261128):
                 f.write(text)
                 f.write("\n")
+        if _native_available():
+            run = measured(
+                [
+                    *check,
+                    str(big),
+                    "--engine",
+                    "native",
+                    "--hazards",
+                    "--jobs",
+                    "2",
+                    "--format",
+                    "json",
+                ]
+            )
+            print(
+                f"\n1,000,000 realistic lines, native engine, --hazards --jobs 2: peak "
+                f"{run.peak_mb:.1f} MB ({run.peak_mb / LIMIT_MB:.2f}x the limit), "
+                f"status {run.status}"
+            )
         stops = [
             ("file, --jobs 1", [*check, str(big), "--exact"]),
             ("file, --jobs 2", [*check, str(big), "--exact", "--jobs", "2"]),
@@ -215,6 +236,12 @@ def faults() -> int:
     finally:
         shutil.rmtree(tmp)
     return 0
+
+
+def _native_available() -> bool:
+    from conformance.audit import _native
+
+    return _native.available()
 
 
 _BIG_QUERY = (
