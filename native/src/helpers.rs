@@ -59,6 +59,9 @@ impl<T: Send + 'static> Helper<T> {
 pub struct Helpers<T> {
     count: usize,
     started: Mutex<Vec<Helper<T>>>,
+    /// The process the helpers belong to: a child made by `fork` has none of them (and may
+    /// have inherited the lock held), so there every part runs on the calling thread.
+    owner: u32,
 }
 
 impl<T: Send + 'static> Helpers<T> {
@@ -66,6 +69,7 @@ impl<T: Send + 'static> Helpers<T> {
         Helpers {
             count,
             started: Mutex::new(Vec::new()),
+            owner: std::process::id(),
         }
     }
 
@@ -81,6 +85,9 @@ impl<T: Send + 'static> Helpers<T> {
         parts: &[&'a [&'a [u8]]],
         work: &(dyn Fn(&[&[u8]]) -> T + Sync),
     ) -> Vec<T> {
+        if std::process::id() != self.owner {
+            return parts.iter().map(|part| work(part)).collect();
+        }
         let mut started = self.started.lock().unwrap_or_else(|e| e.into_inner());
         while started.len() < self.count.min(parts.len().saturating_sub(1)) {
             match Helper::start(format!("noetl-events-check-{}", started.len() + 1)) {

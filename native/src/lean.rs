@@ -443,6 +443,16 @@ pub fn verified() -> bool {
 
 /// The first way in which the crate and the lean decode's table disagree, if any.
 pub fn disagreement() -> Option<String> {
+    // 0. serde_json as the adapter builds it (default features): with arbitrary_precision, a
+    //    `Value` would read numbers its own way, and `Tree` would no longer be `Value`.
+    if serde_json::from_str::<serde_json::Value>("1e400").is_ok() {
+        return Some("serde_json is built with arbitrary_precision".into());
+    }
+    //    With raw_value, an object whose key is serde_json's private token reads as its value.
+    let raw = r#"{"$serde_json::private::RawValue":"1"}"#;
+    if !serde_json::from_str::<serde_json::Value>(raw).is_ok_and(|v| v.is_object()) {
+        return Some("serde_json is built with raw_value".into());
+    }
     // 1. The derive's own list of names and aliases.
     let declared_by_crate = match <ExecutorEvent as de::Deserialize>::deserialize(Declared) {
         Err(Stop(fields)) => fields,

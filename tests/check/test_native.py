@@ -332,3 +332,33 @@ def test_the_module_counts_newlines_as_bytes_count_does(data: bytes, end: int) -
     assert module is not None
     assert module.count_newlines(data) == data.count(b"\n")
     assert module.count_newlines(data, end) == data.count(b"\n", 0, end)
+
+
+def test_a_forked_child_checks_without_the_parents_threads() -> None:
+    """A child made by fork has none of the engine's helper threads: it checks a block on its
+    own thread (it used to wait forever for a helper's answer)."""
+    import signal
+    import time
+
+    module = _native._module()
+    assert module is not None
+    engine = module.Engine("event", True, None, [], 3)
+    lines = [line.encode() for line in realistic_lines(3000, seed=17)]
+    expected = engine.check(lines, 100)  # the parent's helpers are started
+    pid = os.fork()
+    if pid == 0:  # the child: the same answer, or exit 1; never back into pytest
+        status = 1
+        try:
+            status = 0 if engine.check(lines, 100) == expected else 1
+        finally:
+            os._exit(status)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    pytest.fail("the forked child did not finish its block within 60 s")
