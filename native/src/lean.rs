@@ -17,8 +17,9 @@
 //! What the visitor knows of the struct is checked against the crate, not trusted: the field
 //! types at compile time (`_same_fields` destructures `ExecutorEvent` without `..`), and at
 //! start-up (`verified`) the names and aliases the derive itself declares, and, field by
-//! field, which ones the crate requires. If any of that disagrees, the lean decode is off and
-//! every line goes to the crate.
+//! field, which ones the crate requires; and that serde_json is built without the features
+//! that change how a `Value` is read (arbitrary_precision, raw_value). If any of that
+//! disagrees, the lean decode is off and every line goes to the crate.
 
 use std::borrow::Cow;
 use std::fmt;
