@@ -154,8 +154,13 @@ class Tally:
     def complete(self) -> bool:
         return self.stopped is None
 
+    @property
+    def cap(self) -> int:
+        """How many findings (and hazards) are kept for the report."""
+        return min(self.max_items or MAX_KEPT, MAX_KEPT)
+
     def _room(self, items: list[Finding] | list[Hazard]) -> bool:
-        return len(items) < min(self.max_items or MAX_KEPT, MAX_KEPT)
+        return len(items) < self.cap
 
     def add_finding(self, finding: Finding) -> None:
         self.by_kind[finding.kind] += 1
@@ -213,6 +218,29 @@ class Keyed:
 
 
 Locator = Numbered | Keyed
+
+
+def judge(
+    tally: Tally, decode: Callable[[bytes], Any], line: bytes, where: Locator, k: int
+) -> bool:
+    """The reference's verdict on ``line`` (line ``k`` of a block located by ``where``) into
+    ``tally``: True (valid, its event type
+    counted; the caller counts it valid), or False with the finding added. A bug in the
+    reference is reported as kind ``other`` and the run goes on; running out of memory is not
+    a verdict on the line, and ends the run."""
+    try:
+        record = decode(line)
+    except EnvelopeError as e:
+        tally.add_finding(Finding(where.source, where(k), e.kind, _cut(e.path), _cut(e.message)))
+        return False
+    except MemoryError:
+        raise
+    except Exception as e:
+        message = _cut(f"noetl_events_ref failed: {type(e).__name__}: {e}")
+        tally.add_finding(Finding(where.source, where(k), "other", "$", message))
+        return False
+    tally.by_event_type.add(record.event_type)
+    return True
 
 
 def reference_decoder(mode: Mode) -> Callable[[bytes], Any]:
@@ -295,30 +323,10 @@ class Auditor:
                     )
                 )
                 continue
-            try:
-                record = decode(lines[k])
-            except EnvelopeError as e:
+            if judge(tally, decode, lines[k], where, k):
+                valid += 1
+            else:
                 invalid.append(k)
-                tally.add_finding(
-                    Finding(where.source, where(k), e.kind, _cut(e.path), _cut(e.message))
-                )
-                continue
-            except MemoryError:  # not a verdict on the line: the run cannot go on
-                raise
-            except Exception as e:  # a bug in the reference: report it, keep going
-                invalid.append(k)
-                tally.add_finding(
-                    Finding(
-                        where.source,
-                        where(k),
-                        "other",
-                        "$",
-                        _cut(f"noetl_events_ref failed: {type(e).__name__}: {e}"),
-                    )
-                )
-                continue
-            valid += 1
-            tally.by_event_type.add(record.event_type)
         tally.valid += valid
         if self._scan is not None:
             self._scan_hazards(tally, lines, invalid, where)

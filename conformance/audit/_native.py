@@ -33,13 +33,10 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, Literal
 
-from noetl_events_ref._errors import EnvelopeError
 from noetl_events_ref._sensitive import SENSITIVE_KEY_PARTS
 
 from ._check import (
-    MAX_KEPT,
     Auditor,
-    Finding,
     Hazard,
     HazardScan,
     Keyed,
@@ -48,6 +45,7 @@ from ._check import (
     Numbered,
     Tally,
     _cut,
+    judge,
     reference_decoder,
 )
 from ._sources import DEFAULT_MAX_ITEM
@@ -158,7 +156,7 @@ class NativeAuditor(Auditor):
                 part = {k - start: n for k, n in (oversized or {}).items() if start <= k < end}
                 self.check(tally, block[start:end], _part(where, start, end), part or None)
             return
-        room = max(0, min(self.max_items or MAX_KEPT, MAX_KEPT) - len(tally.hazards))
+        room = max(0, tally.cap - len(tally.hazards))
         # Lines whose text was not read, and very long lines, take the reference's path: a
         # failed allocation in the native module would abort the process, where Python raises
         # MemoryError and the run ends cleanly. (The module says None for a block with a line
@@ -173,22 +171,22 @@ class NativeAuditor(Auditor):
         """:meth:`check` of the ``count`` lines of ``text[:end]`` (joined by newlines), which
         the module splits itself: no Python object per line, unless a line needs the
         reference."""
+        split: list[bytes] = []
+
+        def lines() -> list[bytes]:
+            if not split:
+                split.extend(text[:end].split(b"\n"))
+            return split
+
         if count > NATIVE_CHUNK:
-            self.check(tally, text[:end].split(b"\n"), where)
+            self.check(tally, lines(), where)
             return
-        room = max(0, min(self.max_items or MAX_KEPT, MAX_KEPT) - len(tally.hazards))
+        room = max(0, tally.cap - len(tally.hazards))
         answer = self._native.check_text(text, room, NATIVE_MAX_LINE, end)
         if answer is None:
-            super().check(tally, text[:end].split(b"\n"), where)
+            super().check(tally, lines(), where)
             return
-        lines: list[bytes] = []
-
-        def split() -> list[bytes]:
-            if not lines:
-                lines.extend(text[:end].split(b"\n"))
-            return lines
-
-        self._absorb(tally, answer, count, split, where, room)
+        self._absorb(tally, answer, count, lines, where, room)
 
     def _absorb(
         self,
@@ -202,15 +200,15 @@ class NativeAuditor(Auditor):
         """Add the module's answer on ``count`` lines to ``tally``: the reference gives the
         findings it lists and scans the lines handed back (``lines()`` has their texts)."""
         valid, types, invalid, hazard_lines, counts, hazards, handed = answer
-        cap = min(self.max_items or MAX_KEPT, MAX_KEPT)
         tally.total += count
         tally.valid += valid
         tally.by_event_type.update(types)  # a Counter update: adds the counts of the mapping
         rescued: list[int] = []
         for k, kind in invalid:
-            if len(tally.findings) >= cap:
+            if len(tally.findings) >= tally.cap:
                 tally.by_kind[kind] += 1  # not listed: the kit's classification, run natively
-            elif self._refute(tally, lines()[k], k, where):
+            elif judge(tally, reference_decoder(self.mode), lines()[k], where, k):
+                tally.valid += 1  # the reference accepts it after all: its verdict stands
                 rescued.append(k)
         if not self._hazards:
             return
@@ -232,24 +230,6 @@ class NativeAuditor(Auditor):
             Hazard(where.source, where(k), kind, _cut(path), _cut(detail))
             for k, kind, path, detail in keep
         )
-
-    def _refute(self, tally: Tally, line: bytes, k: int, where: Locator) -> bool:
-        """The reference's finding for a line the crate rejects; True if the reference accepts
-        it after all (then it counts as valid, as with the Python engine)."""
-        try:
-            record = reference_decoder(self.mode)(line)
-        except EnvelopeError as e:
-            tally.add_finding(
-                Finding(where.source, where(k), e.kind, _cut(e.path), _cut(e.message))
-            )
-            return False
-        except Exception as e:  # a bug in the reference: report it, as the Python engine does
-            message = _cut(f"noetl_events_ref failed: {type(e).__name__}: {e}")
-            tally.add_finding(Finding(where.source, where(k), "other", "$", message))
-            return False
-        tally.valid += 1
-        tally.by_event_type.add(record.event_type)
-        return True
 
 
 def _part(where: Locator, start: int, end: int) -> Locator:

@@ -109,14 +109,11 @@ class Progress:
 
 
 def _check_block(auditor: Auditor, tally: Tally, index: int, block: Block, shard: Shard) -> None:
-    if block.raw is not None:
-        if shard.count == 1:
-            count = block.count
-            tally.lines += count
-            located = Numbered(index, block.first)
-            auditor.check_text(tally, block.raw, block.raw_end, count, located)
-            return
-        block = dataclasses.replace(block, lines=block.texts(), raw=None)
+    if block.raw is not None:  # (read so only without --shard: see _run_serial)
+        tally.lines += block.count
+        located = Numbered(index, block.first)
+        auditor.check_text(tally, block.raw, block.raw_end, block.count, located)
+        return
     tally.lines += len(block.lines)
     lines: Sequence[bytes] = block.lines
     first, step = block.first, 1
