@@ -266,16 +266,10 @@ class PostgresSource:
             conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(ms))
             conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
             inner = (self.query or DEFAULT_QUERY).strip().rstrip(";")
-            try:
+            with self._query_failure(psycopg):
                 described = conn.execute(
                     sql.SQL("SELECT * FROM ({}) AS q LIMIT 0").format(sql.SQL(inner))
                 ).description
-            except (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable):
-                raise
-            except psycopg.Error as e:
-                raise SourceError(
-                    f"{self.name}: the query failed: {_pg_text(self.url, e)}"
-                ) from None
             columns = [c.name for c in described or ()]
             self._check_columns(columns)
             snapshot = conn.execute("SELECT pg_current_snapshot()::text").fetchone()
@@ -315,14 +309,8 @@ class PostgresSource:
                 inner=sql.SQL(inner),
             )
             cur = conn.cursor(name="noetl_events_check")
-            try:
+            with self._query_failure(psycopg):
                 cur.execute(wrapped)
-            except (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable):
-                raise
-            except psycopg.Error as e:
-                raise SourceError(
-                    f"{self.name}: the query failed: {_pg_text(self.url, e)}"
-                ) from None
             armed = False
             alarm.__exit__(None, None, None)
             started = True
@@ -352,6 +340,17 @@ class PostgresSource:
                     alarm.__exit__(None, None, None)
             with contextlib.suppress(Exception), _deadline(2.0):
                 conn.close()
+
+    @contextlib.contextmanager
+    def _query_failure(self, psycopg: Any) -> Iterator[None]:
+        """The user's query failing is a source error (a timeout or lock wait is left to the
+        caller, which says which)."""
+        try:
+            yield
+        except (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable):
+            raise
+        except psycopg.Error as e:
+            raise SourceError(f"{self.name}: the query failed: {_pg_text(self.url, e)}") from None
 
     def _check_columns(self, columns: list[str]) -> None:
         names = set(columns)
