@@ -97,17 +97,17 @@ impl<T: Send + 'static> Helpers<T> {
         }
         // SAFETY: the lifetimes are erased only for the helpers' channel; every job sent below
         // is answered before this function returns or unwinds (`Waiting`).
-        let work: *const Work<'static, T> =
+        let lent: *const Work<'static, T> =
             unsafe { std::mem::transmute::<*const Work<'_, T>, *const Work<'static, T>>(work) };
         let mut sent: Vec<(usize, &Helper<T>)> = Vec::new();
         let mut here: Vec<usize> = vec![0];
         let mut helpers = started.iter();
         for (i, part) in parts.iter().enumerate().skip(1) {
-            // SAFETY: as for `work` above.
+            // SAFETY: as for `lent` above.
             let lines =
                 unsafe { std::mem::transmute::<*const [&'a [u8]], *const [&'static [u8]]>(*part) };
             match helpers.next() {
-                Some(helper) if helper.jobs.send(Job { work, lines }).is_ok() => {
+                Some(helper) if helper.jobs.send(Job { work: lent, lines }).is_ok() => {
                     sent.push((i, helper))
                 }
                 _ => here.push(i),
@@ -116,7 +116,7 @@ impl<T: Send + 'static> Helpers<T> {
         let waiting = Waiting(&sent);
         let mut answers: Vec<Option<T>> = (0..parts.len()).map(|_| None).collect();
         for &i in &here {
-            answers[i] = Some(work_here(work, parts[i]));
+            answers[i] = Some(work(parts[i]));
         }
         std::mem::forget(waiting);
         let mut failure = None;
@@ -132,11 +132,6 @@ impl<T: Send + 'static> Helpers<T> {
         }
         answers.into_iter().flatten().collect()
     }
-}
-
-fn work_here<T>(work: *const Work<'static, T>, lines: &[&[u8]]) -> T {
-    // SAFETY: `work` points to the caller's closure, alive for the whole of `run`.
-    unsafe { (*work)(lines) }
 }
 
 /// Waits for the answers of the jobs sent, should the caller's own part unwind.

@@ -121,20 +121,17 @@ impl<'de> de::Deserialize<'de> for Envelope<'de> {
     }
 }
 
-/// The names and aliases the lean decode reads (the derive's own list, when verified).
+/// The names and aliases the lean decode reads: the keys of `KEYS`.
 fn declared() -> &'static [&'static str] {
-    const NAMES: [&str; 10] = [
-        "execution_id",
-        "event_type",
-        "step",
-        "status",
-        "created_at",
-        "context",
-        "payload",
-        "event_id",
-        "worker_id",
-        "meta",
-    ];
+    const NAMES: [&str; KEYS.len()] = {
+        let mut names = [""; KEYS.len()];
+        let mut i = 0;
+        while i < KEYS.len() {
+            names[i] = KEYS[i].0;
+            i += 1;
+        }
+        names
+    };
     &NAMES
 }
 

@@ -43,30 +43,25 @@ fn nanos(created_at: &DateTime<Utc>) -> u32 {
 
 /// Bytes as serde_json reads them (`from_slice`: bad UTF-8 is an error inside the strings it
 /// reads, and skipped inside the values of unknown keys, as the reference does).
-fn decode(mode_event: bool, text: &[u8]) -> Result<Decoded<'_>, &'static str> {
-    if mode_event {
-        if let Some(lean) = lean::decode(text) {
-            return Ok(Decoded {
-                nanos: Some(nanos(&lean.created_at)),
-                event_type: lean.event_type,
-            });
-        }
-        match serde_json::from_slice::<ExecutorEvent>(text) {
-            Ok(ev) => Ok(Decoded {
-                nanos: Some(nanos(&ev.created_at)),
-                event_type: Cow::Owned(ev.event_type),
-            }),
-            Err(e) => Err(classify(&e).0),
-        }
-    } else {
-        Err("other")
+fn decode(text: &[u8]) -> Result<Decoded<'_>, &'static str> {
+    if let Some(lean) = lean::decode(text) {
+        return Ok(Decoded {
+            nanos: Some(nanos(&lean.created_at)),
+            event_type: lean.event_type,
+        });
+    }
+    match serde_json::from_slice::<ExecutorEvent>(text) {
+        Ok(ev) => Ok(Decoded {
+            nanos: Some(nanos(&ev.created_at)),
+            event_type: Cow::Owned(ev.event_type),
+        }),
+        Err(e) => Err(classify(&e).0),
     }
 }
 
-/// Checks blocks of lines of one mode (`event` or `request`).
+/// Checks blocks of event lines.
 #[pyclass(frozen, module = "noetl_events_native")]
 struct Engine {
-    mode_event: bool,
     hazards: bool,
     fields: Roles,
     secrets: SecretFilter,
@@ -144,7 +139,7 @@ impl Engine {
         let mut scratch = scan::Scratch::<'a>::default();
         let mut found = scan::Found::new();
         for (k, line) in lines.iter().enumerate() {
-            let decoded = match decode(self.mode_event, line) {
+            let decoded = match decode(line) {
                 Ok(d) => d,
                 Err(kind) => {
                     out.invalid.push((k, kind));
@@ -207,12 +202,11 @@ impl Engine {
         key_parts: Vec<String>,
         threads: usize,
     ) -> PyResult<Self> {
-        let mode_event = match mode {
-            "event" => true,
+        if mode != "event" {
             // The server's request type lives in the server library, which this module does not
             // link: request streams are checked by the Python engine.
-            _ => return Err(PyValueError::new_err(format!("unknown mode {mode:?}"))),
-        };
+            return Err(PyValueError::new_err(format!("unknown mode {mode:?}")));
+        }
         let fields = match fields {
             Some(fields) => fields,
             None => lean::keys()
@@ -240,7 +234,6 @@ impl Engine {
             roles.push((key.into_bytes(), field));
         }
         Ok(Engine {
-            mode_event,
             hazards,
             fields: Roles(roles),
             helpers: helpers::Helpers::new(threads.max(1) - 1),
