@@ -169,15 +169,30 @@ def _markdown(report: dict[str, Any], title: str) -> str:
     return "\n".join(out) + "\n"
 
 
+_flat = json.JSONEncoder(ensure_ascii=False).encode
+"""One value on one line, as ``json.dumps(value, ensure_ascii=False)`` writes it."""
+
+
+def _scalar(value: Any) -> bool:
+    return not isinstance(value, (dict, list))
+
+
 def _dump(value: Any, indent: str, parts: list[str]) -> None:
     """JSON for ``value`` into ``parts``: objects one member a line, a list of objects (the
     errors, the hazards) one object a line, written by the C encoder (a report listing
-    100,000 errors stays a few bytes per character, not a tree of small strings)."""
+    100,000 errors stays a few bytes per character, not a tree of small strings). An object
+    of scalars (the counts by event type: up to 10,000 members) is one call of the C encoder,
+    its member separator carrying the line break and indent (a string's line breaks are
+    escaped, so none is in the text but those)."""
     inner = indent + "  "
     if isinstance(value, dict) and value:
+        if all(map(_scalar, value.values())):
+            text = json.dumps(value, ensure_ascii=False, separators=(",\n" + inner, ": "))
+            parts.append(f"{{\n{inner}{text[1:-1]}\n{indent}}}")
+            return
         parts.append("{")
         for n, (key, item) in enumerate(value.items()):
-            parts.append(f"{',' if n else ''}\n{inner}{json.dumps(key, ensure_ascii=False)}: ")
+            parts.append(f"{',' if n else ''}\n{inner}{_flat(key)}: ")
             _dump(item, inner, parts)
         parts.append(f"\n{indent}}}")
     elif isinstance(value, list) and value:
@@ -186,12 +201,12 @@ def _dump(value: Any, indent: str, parts: list[str]) -> None:
         for n, item in enumerate(value):
             parts.append(f"{',' if n else ''}\n{inner}")
             if compact:
-                parts.append(json.dumps(item, ensure_ascii=False))
+                parts.append(_flat(item))
             else:
                 _dump(item, inner, parts)
         parts.append(f"\n{indent}]")
     else:
-        parts.append(json.dumps(value, ensure_ascii=False))
+        parts.append(_flat(value))
 
 
 def render(report: dict[str, Any], fmt: str, title: str) -> str:
