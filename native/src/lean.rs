@@ -14,6 +14,11 @@
 //! It only ever answers "valid": anything else (an error, a repeated or missing field, the
 //! positional array form) returns `None`, and the crate itself decides the line.
 //!
+//! A `Watch` is told what the decode reads, in order (keys, strings, ids, numbers inside the
+//! `Value`s): the hazard scan reads the line in the same pass through it. Watching changes
+//! nothing in what is read or accepted (`created_at` is still chrono's `DateTime<Utc>`
+//! reading the string, handed to it as serde_json decoded it).
+//!
 //! What the visitor knows of the struct is checked against the crate, not trusted: the field
 //! types at compile time (`_same_fields` destructures `ExecutorEvent` without `..`), and at
 //! start-up (`verified`) the names and aliases the derive itself declares, and, field by
@@ -97,8 +102,51 @@ pub struct Lean<'a> {
     pub created_at: DateTime<Utc>,
 }
 
+/// What a reader of the line learns as the lean decode reads it (the hazard scan, in
+/// `scan::Fused`): every call is made before the verdict is known, so a watcher keeps what it
+/// learns until it hears the line was valid. The default methods learn nothing: `()` is the
+/// watcher of a decode that only wants the verdict.
+pub trait Watch<'de> {
+    /// A top-level key as written (`None`: with an escape); `known` when it names a field.
+    fn key(&mut self, _key: Option<&'de str>, _known: bool) {}
+    /// An id field (`slot` 0: `execution_id`, 1: `event_id`) read under `key` as `value`.
+    fn id(&mut self, _slot: usize, _key: &'static str, _value: i64) {}
+    /// A string of a string field, or inside a `Value` (decoded); `borrowed` when it was
+    /// written without escapes (then `text` is the line's own bytes).
+    fn text(&mut self, _text: &str, _borrowed: bool) {}
+    /// `created_at` under `key`, its text when it was written without escapes.
+    fn created_at(&mut self, _key: &'static str, _raw: Option<&'de str>) {}
+    /// A `Value` field (`slot` 0: `context`, 1: `meta`) read under `key` begins.
+    fn tree(&mut self, _slot: usize, _key: &'static str) {}
+    /// A value inside a `Value`, at nesting `level` (the envelope is level 1).
+    fn value(&mut self, _level: usize) {}
+    /// A number inside a `Value` that serde_json reads as a float, and its value.
+    fn float(&mut self, _value: f64) {}
+    /// Another scalar inside a `Value`: an integer, `true`, `false` or `null`.
+    fn scalar(&mut self) {}
+    /// An object inside a `Value` begins: the watcher's mark, handed back to `end_object`.
+    fn object(&mut self) -> (usize, usize) {
+        (0, 0)
+    }
+    /// A member's key (`None`: written with an escape).
+    fn member(&mut self, _key: Option<&'de str>) {}
+    /// An array's element `index` is read next (if there is one).
+    fn element(&mut self, _index: usize) {}
+    /// The member or element read last is done.
+    fn done(&mut self) {}
+    /// The object begun at `mark` is done.
+    fn end_object(&mut self, _mark: (usize, usize)) {}
+}
+
+impl Watch<'_> for () {}
+
 /// The crate's verdict "valid" on `line`, or `None` (the crate decides).
 pub fn decode(line: &[u8]) -> Option<Lean<'_>> {
+    decode_watched(line, &mut ())
+}
+
+/// `decode`, telling `watch` what it reads.
+pub fn decode_watched<'a, W: Watch<'a>>(line: &'a [u8], watch: &mut W) -> Option<Lean<'a>> {
     if !verified() {
         return None;
     }
@@ -106,9 +154,16 @@ pub fn decode(line: &[u8]) -> Option<Lean<'_>> {
     // string's UTF-8 (every string of such a line is UTF-8: it is cut at ASCII quotes and
     // backslashes, which never occur inside a multibyte sequence), and reads it otherwise
     // exactly as it reads the bytes. Any other line is read as bytes, as the crate is.
+    let seed = EnvelopeSeed(watch);
     let envelope = match std::str::from_utf8(line) {
-        Ok(text) => serde_json::from_str::<Envelope<'_>>(text),
-        Err(_) => serde_json::from_slice::<Envelope<'_>>(line),
+        Ok(text) => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            seed.deserialize(&mut de).and_then(|e| de.end().map(|()| e))
+        }
+        Err(_) => {
+            let mut de = serde_json::Deserializer::from_slice(line);
+            seed.deserialize(&mut de).and_then(|e| de.end().map(|()| e))
+        }
     };
     envelope.ok().map(|e| e.0)
 }
@@ -117,7 +172,17 @@ struct Envelope<'a>(Lean<'a>);
 
 impl<'de> de::Deserialize<'de> for Envelope<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_struct("ExecutorEvent", declared(), EnvelopeVisitor)
+        EnvelopeSeed(&mut ()).deserialize(deserializer)
+    }
+}
+
+struct EnvelopeSeed<'w, W>(&'w mut W);
+
+impl<'de, W: Watch<'de>> DeserializeSeed<'de> for EnvelopeSeed<'_, W> {
+    type Value = Envelope<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_struct("ExecutorEvent", declared(), EnvelopeVisitor(self.0))
     }
 }
 
@@ -135,13 +200,14 @@ fn declared() -> &'static [&'static str] {
     &NAMES
 }
 
-struct EnvelopeVisitor;
+struct EnvelopeVisitor<'w, W>(&'w mut W);
 
-/// The key of a member: a field, or `None` (unknown: skipped).
+/// The key of a member: a field and the key naming it, or `None` (unknown: skipped); and
+/// the key as written, when it was written without escapes.
 struct Key;
 
 impl<'de> DeserializeSeed<'de> for Key {
-    type Value = Option<Field>;
+    type Value = (Option<(Field, &'static str)>, Option<&'de str>);
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_identifier(KeyVisitor)
@@ -150,25 +216,31 @@ impl<'de> DeserializeSeed<'de> for Key {
 
 struct KeyVisitor;
 
+impl KeyVisitor {
+    fn find(key: &[u8]) -> Option<(Field, &'static str)> {
+        KEYS.iter()
+            .find(|(name, _, _)| name.as_bytes() == key)
+            .map(|&(name, field, _)| (field, name))
+    }
+}
+
 impl<'de> Visitor<'de> for KeyVisitor {
-    type Value = Option<Field>;
+    type Value = (Option<(Field, &'static str)>, Option<&'de str>);
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("field identifier")
     }
 
+    fn visit_borrowed_str<E: de::Error>(self, key: &'de str) -> Result<Self::Value, E> {
+        Ok((Self::find(key.as_bytes()), Some(key))) // serde_json: written without escapes
+    }
+
     fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
-        Ok(KEYS
-            .iter()
-            .find(|(name, _, _)| *name == key)
-            .map(|&(_, field, _)| field))
+        Ok((Self::find(key.as_bytes()), None))
     }
 
     fn visit_bytes<E: de::Error>(self, key: &[u8]) -> Result<Self::Value, E> {
-        Ok(KEYS
-            .iter()
-            .find(|(name, _, _)| name.as_bytes() == key)
-            .map(|&(_, field, _)| field))
+        Ok((Self::find(key), None))
     }
 }
 
@@ -177,7 +249,7 @@ fn refuse<E: de::Error>() -> E {
     E::custom("left to the crate")
 }
 
-impl<'de> Visitor<'de> for EnvelopeVisitor {
+impl<'de, W: Watch<'de>> Visitor<'de> for EnvelopeVisitor<'_, W> {
     type Value = Envelope<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -185,11 +257,13 @@ impl<'de> Visitor<'de> for EnvelopeVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let watch = self.0;
         let mut seen = [false; FIELD_COUNT];
         let mut event_type: Option<Cow<'de, str>> = None;
         let mut created_at: Option<DateTime<Utc>> = None;
-        while let Some(key) = map.next_key_seed(Key)? {
-            let Some(field) = key else {
+        while let Some((key, written)) = map.next_key_seed(Key)? {
+            watch.key(written, key.is_some());
+            let Some((field, key)) = key else {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             };
@@ -197,23 +271,38 @@ impl<'de> Visitor<'de> for EnvelopeVisitor {
                 return Err(refuse()); // the crate: duplicate field
             }
             match field {
-                Field::ExecutionId => {
-                    map.next_value::<i64>()?;
+                Field::ExecutionId => watch.id(0, key, map.next_value::<i64>()?),
+                Field::EventType => {
+                    let text = map.next_value_seed(Text)?;
+                    watch.text(&text, matches!(text, Cow::Borrowed(_)));
+                    event_type = Some(text);
                 }
-                Field::EventType => event_type = Some(map.next_value_seed(Text)?),
                 Field::Step | Field::Status => {
-                    map.next_value_seed(Text)?;
+                    let text = map.next_value_seed(Text)?;
+                    watch.text(&text, matches!(text, Cow::Borrowed(_)));
                 }
-                Field::CreatedAt => created_at = Some(map.next_value::<DateTime<Utc>>()?),
-                Field::Context => map.next_value_seed(Tree)?,
+                Field::CreatedAt => {
+                    let (at, raw) = map.next_value_seed(Timestamp)?;
+                    watch.created_at(key, raw);
+                    created_at = Some(at);
+                }
+                Field::Context => {
+                    watch.tree(0, key);
+                    map.next_value_seed(Tree(&mut *watch, 2))?;
+                }
                 Field::EventId => {
-                    map.next_value::<Option<i64>>()?;
+                    if let Some(id) = map.next_value::<Option<i64>>()? {
+                        watch.id(1, key, id);
+                    }
                 }
                 Field::WorkerId => {
-                    map.next_value_seed(Maybe(Text))?;
+                    if let Some(text) = map.next_value_seed(Maybe(Text))? {
+                        watch.text(&text, matches!(text, Cow::Borrowed(_)));
+                    }
                 }
                 Field::Meta => {
-                    map.next_value_seed(Maybe(Tree))?;
+                    watch.tree(1, key);
+                    map.next_value_seed(Maybe(Tree(&mut *watch, 2)))?;
                 }
             }
         }
@@ -274,67 +363,104 @@ impl<'de> Visitor<'de> for TextVisitor {
     }
 }
 
+/// `created_at`: the string chrono's `DateTime<Utc>` reads (`deserialize_str`), handed to
+/// chrono's own `Deserialize` as it is, and the text when it was written without escapes.
+struct Timestamp;
+
+impl<'de> DeserializeSeed<'de> for Timestamp {
+    type Value = (DateTime<Utc>, Option<&'de str>);
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(TimestampVisitor)
+    }
+}
+
+struct TimestampVisitor;
+
+impl TimestampVisitor {
+    fn parse<E: de::Error>(text: &str) -> Result<DateTime<Utc>, E> {
+        let text = de::value::StrDeserializer::<de::value::Error>::new(text);
+        <DateTime<Utc> as de::Deserialize>::deserialize(text).map_err(|_| refuse())
+    }
+}
+
+impl<'de> Visitor<'de> for TimestampVisitor {
+    type Value = (DateTime<Utc>, Option<&'de str>);
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an RFC 3339 formatted date and time string")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok((Self::parse(v)?, Some(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok((Self::parse(v)?, None))
+    }
+}
+
 /// `Option<T>` as serde reads it (`deserialize_option`).
-#[derive(Clone, Copy)]
 struct Maybe<T>(T);
 
-impl<'de, T: DeserializeSeed<'de> + Copy> DeserializeSeed<'de> for Maybe<T> {
-    type Value = ();
+impl<'de, T: DeserializeSeed<'de>> DeserializeSeed<'de> for Maybe<T> {
+    type Value = Option<T::Value>;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_option(MaybeVisitor(self.0))
     }
 }
 
 struct MaybeVisitor<T>(T);
 
-impl<'de, T: DeserializeSeed<'de> + Copy> Visitor<'de> for MaybeVisitor<T> {
-    type Value = ();
+impl<'de, T: DeserializeSeed<'de>> Visitor<'de> for MaybeVisitor<T> {
+    type Value = Option<T::Value>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("option")
     }
 
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
     }
 
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        self.0.deserialize(deserializer).map(|_| ())
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        self.0.deserialize(deserializer).map(Some)
     }
 }
 
-/// A `serde_json::Value`, read as `Value` reads one (`deserialize_any`, object keys with
-/// `deserialize_str`), kept nowhere. `Value`'s visitor accepts every token serde_json hands
-/// it, so this one does too.
-#[derive(Clone, Copy)]
-struct Tree;
+/// A `serde_json::Value` at a nesting level, read as `Value` reads one (`deserialize_any`,
+/// object keys with `deserialize_str`), kept nowhere. `Value`'s visitor accepts every token
+/// serde_json hands it, so this one does too.
+struct Tree<'w, W>(&'w mut W, usize);
 
-impl<'de> DeserializeSeed<'de> for Tree {
+impl<'de, W: Watch<'de>> DeserializeSeed<'de> for Tree<'_, W> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(TreeVisitor)
+        self.0.value(self.1);
+        deserializer.deserialize_any(self)
     }
 }
 
 struct TreeKey;
 
 impl<'de> DeserializeSeed<'de> for TreeKey {
-    type Value = ();
+    type Value = Option<&'de str>;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_str(TextVisitor).map(|_| ())
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        Ok(match deserializer.deserialize_str(TextVisitor)? {
+            Cow::Borrowed(key) => Some(key), // serde_json: written without escapes
+            Cow::Owned(_) => None,
+        })
     }
 }
 
-struct TreeVisitor;
-
-impl<'de> Visitor<'de> for TreeVisitor {
+impl<'de, W: Watch<'de>> Visitor<'de> for Tree<'_, W> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -342,50 +468,74 @@ impl<'de> Visitor<'de> for TreeVisitor {
     }
 
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        self.0.scalar();
         Ok(())
     }
 
     fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        self.0.scalar();
         Ok(())
     }
 
     fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        self.0.scalar();
         Ok(())
     }
 
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+        self.0.float(v);
         Ok(())
     }
 
-    fn visit_borrowed_str<E: de::Error>(self, _: &'de str) -> Result<(), E> {
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<(), E> {
+        self.0.text(v, true);
         Ok(())
     }
 
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        self.0.text(v, false);
         Ok(())
     }
 
     fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        self.0.scalar();
         Ok(())
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.0.scalar();
         Ok(())
     }
 
     fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        Tree.deserialize(deserializer)
+        Tree(self.0, self.1).deserialize(deserializer)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(Tree)?.is_some() {}
-        Ok(())
+        let Tree(watch, level) = self;
+        let mut index = 0;
+        loop {
+            watch.element(index);
+            let more = seq
+                .next_element_seed(Tree(&mut *watch, level + 1))?
+                .is_some();
+            watch.done();
+            if !more {
+                return Ok(());
+            }
+            index += 1;
+        }
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while map.next_key_seed(TreeKey)?.is_some() {
-            map.next_value_seed(Tree)?;
+        let Tree(watch, level) = self;
+        let mark = watch.object();
+        while let Some(key) = map.next_key_seed(TreeKey)? {
+            watch.member(key);
+            map.next_value_seed(Tree(&mut *watch, level + 1))?;
+            watch.done();
         }
+        watch.end_object(mark);
         Ok(())
     }
 }

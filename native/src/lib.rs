@@ -50,6 +50,11 @@ fn decode(text: &[u8]) -> Result<Decoded<'_>, &'static str> {
             event_type: lean.event_type,
         });
     }
+    decode_by_crate(text)
+}
+
+/// `decode` by the crate itself.
+fn decode_by_crate(text: &[u8]) -> Result<Decoded<'_>, &'static str> {
     match serde_json::from_slice::<ExecutorEvent>(text) {
         Ok(ev) => Ok(Decoded {
             nanos: Some(nanos(&ev.created_at)),
@@ -63,6 +68,9 @@ fn decode(text: &[u8]) -> Result<Decoded<'_>, &'static str> {
 #[pyclass(frozen, module = "noetl_events_native")]
 struct Engine {
     hazards: bool,
+    /// The hazard scan rides on the lean decode (`scan::Fused`): the fields' roles are the
+    /// crate's own.
+    fused: bool,
     fields: Roles,
     secrets: SecretFilter,
     /// The threads that share a block with the caller's.
@@ -139,7 +147,28 @@ impl Engine {
         let mut scratch = scan::Scratch::<'a>::default();
         let mut found = scan::Found::new();
         for (k, line) in lines.iter().enumerate() {
-            let decoded = match decode(line) {
+            let texts = room.is_none_or(|r| out.hazards.len() < r);
+            found.clear();
+            // With hazards, the fused scan reads the line with the lean decode; a line it does
+            // not settle is scanned again below.
+            let mut settled = false;
+            let decoded = if self.hazards && self.fused {
+                let mut fused = scratch.fused(line, &self.secrets, texts);
+                match lean::decode_watched(line, &mut fused) {
+                    Some(lean) => {
+                        let ns = nanos(&lean.created_at);
+                        settled = fused.finish(ns, &mut found);
+                        Ok(Decoded {
+                            nanos: Some(ns),
+                            event_type: lean.event_type,
+                        })
+                    }
+                    None => decode_by_crate(line),
+                }
+            } else {
+                decode(line)
+            };
+            let decoded = match decoded {
                 Ok(d) => d,
                 Err(kind) => {
                     out.invalid.push((k, kind));
@@ -156,17 +185,20 @@ impl Engine {
             if !self.hazards {
                 continue;
             }
-            let texts = room.is_none_or(|r| out.hazards.len() < r);
-            found.clear();
-            match scan::scan(
-                line,
-                &self.fields,
-                &self.secrets,
-                decoded.nanos,
-                texts,
-                &mut scratch,
-                &mut found,
-            ) {
+            let scanned = if settled {
+                Ok(())
+            } else {
+                scan::scan(
+                    line,
+                    &self.fields,
+                    &self.secrets,
+                    decoded.nanos,
+                    texts,
+                    &mut scratch,
+                    &mut found,
+                )
+            };
+            match scanned {
                 Ok(()) => {
                     if found.is_empty() {
                         continue;
@@ -207,6 +239,7 @@ impl Engine {
             // link: request streams are checked by the Python engine.
             return Err(PyValueError::new_err(format!("unknown mode {mode:?}")));
         }
+        let fused = fields.is_none();
         let fields = match fields {
             Some(fields) => fields,
             None => lean::keys()
@@ -235,14 +268,10 @@ impl Engine {
         }
         Ok(Engine {
             hazards,
+            fused: fused && lean::verified(),
             fields: Roles(roles),
             helpers: helpers::Helpers::new(threads.max(1) - 1),
-            secrets: SecretFilter {
-                key_parts: key_parts
-                    .into_iter()
-                    .map(|p| p.to_ascii_lowercase().replace('-', "_").into_bytes())
-                    .collect(),
-            },
+            secrets: SecretFilter::new(key_parts),
         })
     }
 
@@ -372,6 +401,30 @@ fn lean_verdicts(lines: Vec<Vec<u8>>) -> Vec<(bool, bool)> {
         .collect()
 }
 
+/// The fused scan's hazards of each line, `(kind, path, detail)` (paths and details empty
+/// without `texts`), or None where it leaves the line to the scanner's own pass (or the lean
+/// decode does not accept it): for the tests that hold the two passes to each other.
+#[pyfunction]
+fn fused_hazards(
+    lines: Vec<Vec<u8>>,
+    key_parts: Vec<String>,
+    texts: bool,
+) -> Vec<Option<scan::Found>> {
+    let secrets = SecretFilter::new(key_parts);
+    let mut scratch = scan::Scratch::default();
+    lines
+        .iter()
+        .map(|line| {
+            let mut fused = scratch.fused(line, &secrets, texts);
+            let lean = lean::decode_watched(line, &mut fused)?;
+            let mut found = scan::Found::new();
+            fused
+                .finish(nanos(&lean.created_at), &mut found)
+                .then_some(found)
+        })
+        .collect()
+}
+
 /// The versions of the crates the engine was built with (from its lock file).
 #[pyfunction]
 fn versions() -> HashMap<&'static str, &'static str> {
@@ -389,6 +442,7 @@ fn noetl_events_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(versions, m)?)?;
     m.add_function(wrap_pyfunction!(lean_disagreement, m)?)?;
     m.add_function(wrap_pyfunction!(lean_verdicts, m)?)?;
+    m.add_function(wrap_pyfunction!(fused_hazards, m)?)?;
     m.add_function(wrap_pyfunction!(count_newlines, m)?)?;
     Ok(())
 }

@@ -3,6 +3,10 @@
 //! keys, nesting well below the reported depth, nothing that could be a secret); every other
 //! line is handed back to the reference's scanner. It never guesses: when in doubt, it hands
 //! the line back.
+//!
+//! Two ways to the same hazards: `Fused`, which rides on the lean decode (`lean::Watch`) and
+//! scans a line in the same pass that decides it; and `scan`, a pass of its own over the
+//! line's bytes, for the lines `Fused` leaves (and for the lines the crate decided).
 
 use std::collections::HashMap;
 
@@ -99,6 +103,16 @@ pub struct SecretFilter {
 }
 
 impl SecretFilter {
+    /// The filter of keys holding one of `key_parts` (compared folded: lowercase, `-` as `_`).
+    pub fn new(key_parts: Vec<String>) -> Self {
+        SecretFilter {
+            key_parts: key_parts
+                .into_iter()
+                .map(|p| p.to_ascii_lowercase().replace('-', "_").into_bytes())
+                .collect(),
+        }
+    }
+
     fn key_suspect(&self, key: &[u8]) -> bool {
         if !key.is_ascii() {
             return true;
@@ -205,6 +219,23 @@ fn respelled(literal: &str) -> Scan<Option<String>> {
     String::from_utf8(text).map(Some).map_err(|_| HandBack)
 }
 
+/// The `float_respelled` hazard of a number in a `Value` at `path`, written as `literal`, if
+/// it has one.
+fn float_hazard(literal: &str, texts: bool, path: &[Seg<'_>], found: &mut Found) -> Scan<()> {
+    if let Some(text) = respelled(literal)? {
+        if !texts {
+            found.push(("float_respelled", String::new(), String::new()));
+            return Ok(());
+        }
+        found.push((
+            "float_respelled",
+            render(path),
+            format!("{literal} is written back as {text}"),
+        ));
+    }
+    Ok(())
+}
+
 struct Scanner<'a, 'c> {
     s: &'a [u8],
     i: usize,
@@ -229,19 +260,101 @@ pub struct Scratch<'a> {
     path: Vec<Seg<'a>>,
 }
 
+/// The secret screen's verdict on an object key, through the block's cache of verdicts.
+fn key_suspect<'a>(
+    keys: &mut FxMap<&'a [u8], bool>,
+    secrets: &SecretFilter,
+    key: &'a [u8],
+) -> bool {
+    if key.len() < 3 && key.is_ascii() {
+        return false; // shorter than any sensitive part
+    }
+    if let Some(&v) = keys.get(key) {
+        return v;
+    }
+    let v = secrets.key_suspect(key);
+    if keys.len() < 100_000 {
+        keys.insert(key, v);
+    }
+    v
+}
+
+/// The keys of an object, in input order: a repeated key hands the line back (the reference
+/// keeps the last value); the first pair out of code point order, if any.
+fn key_order<'a>(keys: &[&'a [u8]]) -> Scan<Option<(&'a [u8], &'a [u8])>> {
+    let inversion = keys.windows(2).find(|w| w[1] < w[0]).map(|w| (w[0], w[1]));
+    let repeated = if inversion.is_none() {
+        keys.windows(2).any(|w| w[0] == w[1]) // sorted: repeats are neighbours
+    } else if keys.len() <= 16 {
+        (1..keys.len()).any(|j| keys[..j].contains(&keys[j]))
+    } else {
+        let mut sorted = keys.to_vec();
+        sorted.sort_unstable();
+        sorted.windows(2).any(|w| w[0] == w[1])
+    };
+    if repeated {
+        Err(HandBack)
+    } else {
+        Ok(inversion)
+    }
+}
+
+/// The `key_order` hazard of the object at `path` whose keys `a`, `b` are out of order, put
+/// before its members' hazards (from `own_at` in `found`).
+fn order_hazard(
+    found: &mut Found,
+    own_at: usize,
+    texts: bool,
+    path: &[Seg<'_>],
+    (a, b): (&[u8], &[u8]),
+) -> Scan<()> {
+    if !texts {
+        found.insert(own_at, ("key_order", String::new(), String::new()));
+        return Ok(());
+    }
+    let a = std::str::from_utf8(a).map_err(|_| HandBack)?;
+    let b = std::str::from_utf8(b).map_err(|_| HandBack)?;
+    found.insert(
+        own_at,
+        (
+            "key_order",
+            render(path),
+            format!("key \"{b}\" follows \"{a}\": serde_json writes object keys sorted"),
+        ),
+    );
+    Ok(())
+}
+
+/// The `unsafe_integer` hazard of an id `value` written as `literal`, if it has one.
+fn id_hazard(
+    literal: impl FnOnce() -> String,
+    value: i128,
+    texts: bool,
+    path: impl FnOnce() -> Scan<String>,
+    found: &mut Found,
+) -> Scan<()> {
+    if value.abs() <= SAFE_INTEGER {
+        return Ok(());
+    }
+    if !texts {
+        found.push(("unsafe_integer", String::new(), String::new()));
+        return Ok(());
+    }
+    let as_double = value as f64 as i128;
+    found.push((
+        "unsafe_integer",
+        path()?,
+        format!(
+            "{} is beyond 2^53 - 1: JavaScript reads {as_double}",
+            literal()
+        ),
+    ));
+    Ok(())
+}
+
 impl<'a, 'c> Scanner<'a, 'c> {
     fn key_suspect(&mut self, key: &'a [u8]) -> bool {
-        if key.len() < 3 && key.is_ascii() {
-            return false; // shorter than any sensitive part
-        }
-        if let Some(&v) = self.keys.get(key) {
-            return v;
-        }
-        let v = self.secrets.key_suspect(key);
-        if self.keys.len() < 100_000 {
-            self.keys.insert(key, v);
-        }
-        v
+        key_suspect(self.keys, self.secrets, key)
     }
 
     fn ws(&mut self) {
@@ -409,17 +522,10 @@ impl<'a, 'c> Scanner<'a, 'c> {
                 let own_at = found.len();
                 // This object's keys, on the scanner's shared stack (no allocation per object).
                 let base = self.key_stack.len();
-                let mut inversion: Option<(&'a [u8], &'a [u8])> = None;
                 loop {
                     let key = self.key()?;
                     if !key.is_ascii() || self.key_suspect(key) {
                         return Err(HandBack);
-                    }
-                    if self.key_stack.len() > base {
-                        let last = self.key_stack[self.key_stack.len() - 1];
-                        if inversion.is_none() && key < last {
-                            inversion = Some((last, key));
-                        }
                     }
                     self.key_stack.push(key);
                     self.eat(b':')?;
@@ -435,37 +541,10 @@ impl<'a, 'c> Scanner<'a, 'c> {
                         _ => return Err(HandBack),
                     }
                 }
-                let keys = &self.key_stack[base..];
-                let repeated = if inversion.is_none() {
-                    keys.windows(2).any(|w| w[0] == w[1]) // sorted: repeats are neighbours
-                } else if keys.len() <= 16 {
-                    (1..keys.len()).any(|j| keys[..j].contains(&keys[j]))
-                } else {
-                    let mut sorted = keys.to_vec();
-                    sorted.sort_unstable();
-                    sorted.windows(2).any(|w| w[0] == w[1])
-                };
+                let inversion = key_order(&self.key_stack[base..])?;
                 self.key_stack.truncate(base);
-                if repeated {
-                    return Err(HandBack);
-                }
-                if let Some((a, b)) = inversion {
-                    if !self.texts {
-                        found.insert(own_at, ("key_order", String::new(), String::new()));
-                        return Ok(deepest);
-                    }
-                    let a = std::str::from_utf8(a).map_err(|_| HandBack)?;
-                    let b = std::str::from_utf8(b).map_err(|_| HandBack)?;
-                    found.insert(
-                        own_at,
-                        (
-                            "key_order",
-                            render(path),
-                            format!(
-                                "key \"{b}\" follows \"{a}\": serde_json writes object keys sorted"
-                            ),
-                        ),
-                    );
+                if let Some(pair) = inversion {
+                    order_hazard(found, own_at, self.texts, path, pair)?;
                 }
                 Ok(deepest)
             }
@@ -498,17 +577,7 @@ impl<'a, 'c> Scanner<'a, 'c> {
             }
             _ => {
                 let literal = self.number()?;
-                if let Some(text) = respelled(literal)? {
-                    if !self.texts {
-                        found.push(("float_respelled", String::new(), String::new()));
-                        return Ok(level);
-                    }
-                    found.push((
-                        "float_respelled",
-                        render(path),
-                        format!("{literal} is written back as {text}"),
-                    ));
-                }
+                float_hazard(literal, self.texts, path, found)?;
                 Ok(level)
             }
         }
@@ -583,19 +652,7 @@ fn check_id(
             } else {
                 literal.parse().map_err(|_| HandBack)?
             };
-            if value.abs() > SAFE_INTEGER {
-                if !sc.texts {
-                    found.push(("unsafe_integer", String::new(), String::new()));
-                    return Ok(());
-                }
-                let as_double = value as f64 as i128;
-                found.push((
-                    "unsafe_integer",
-                    path()?,
-                    format!("{literal} is beyond 2^53 - 1: JavaScript reads {as_double}"),
-                ));
-            }
-            Ok(())
+            id_hazard(|| literal.to_owned(), value, sc.texts, path, found)
         }
         _ => sc.skip(2),
     }
@@ -713,7 +770,24 @@ pub fn scan<'a>(
     if deepest >= HAND_BACK_DEPTH || sc.i > line.len() {
         return Err(HandBack);
     }
-    // The reference's order: the ids, then the walked values, then the timestamp.
+    let created_at = match created_at {
+        Some((key, raw)) => Some((key, std::str::from_utf8(raw).map_err(|_| HandBack)?)),
+        None => None,
+    };
+    gather(ids, event_ids, walked, created_at, nanos, texts, found)
+}
+
+/// A scanned line's hazards into `found`, in the reference's order: the ids, then the walked
+/// values, then the timestamp (`created_at`: its key and text).
+fn gather(
+    ids: &mut [Found; 2],
+    event_ids: &mut Found,
+    walked: &mut [Found; 2],
+    created_at: Option<(&[u8], &str)>,
+    nanos: Option<u32>,
+    texts: bool,
+    found: &mut Found,
+) -> Scan<()> {
     for bucket in ids
         .iter_mut()
         .chain([&mut *event_ids])
@@ -721,8 +795,7 @@ pub fn scan<'a>(
     {
         found.append(bucket);
     }
-    if let (Some((key, raw)), Some(ns)) = (created_at, nanos) {
-        let text = std::str::from_utf8(raw).map_err(|_| HandBack)?;
+    if let (Some((key, text)), Some(ns)) = (created_at, nanos) {
         let path = || key_path("$", key); // written only for a hazard
         if !texts {
             if ns >= 1_000_000_000 {
@@ -745,4 +818,283 @@ pub fn scan<'a>(
         }
     }
     Ok(())
+}
+
+/// The hazard scan fused with the lean decode: a `lean::Watch` that screens and records what
+/// the lean decode reads of a line as `scan` would, in one pass. What it cannot settle as
+/// `scan` does (an unknown or escaped key, a float, anything the secret screen or the depth
+/// rule would hand back) marks the line for `scan`, which then reads it again on its own:
+/// the fused pass only ever settles lines whose hazards it finds exactly as `scan` finds them
+/// (the tests hold the two to each other).
+pub struct Fused<'a, 'c> {
+    line: &'a [u8],
+    /// Where the line's next token starts, once the structure before it (whitespace, `,`,
+    /// `:`, brackets) is passed, when that is known: set after each string written without
+    /// escapes (its bytes are the line's own) and moved past each scalar. A float's literal
+    /// is read there, and checked to read back as the value serde_json read.
+    cursor: Option<usize>,
+    secrets: &'c SecretFilter,
+    keys: &'c mut FxMap<&'a [u8], bool>,
+    texts: bool,
+    /// The line is left to `scan`: nothing more is recorded.
+    rescan: bool,
+    /// The walked value (0: `context`, 1: `meta`).
+    slot: usize,
+    ids: &'c mut [Found; 2],
+    walked: &'c mut [Found; 2],
+    key_stack: &'c mut Vec<&'a [u8]>,
+    path: &'c mut Vec<Seg<'a>>,
+    created_at: Option<(&'static str, &'a str)>,
+}
+
+impl<'a> Scratch<'a> {
+    /// A fused scan of one line, with this block's buffers and key verdicts.
+    pub fn fused<'c>(
+        &'c mut self,
+        line: &'a [u8],
+        secrets: &'c SecretFilter,
+        texts: bool,
+    ) -> Fused<'a, 'c> {
+        for bucket in self.ids.iter_mut().chain(self.walked.iter_mut()) {
+            bucket.clear();
+        }
+        self.key_stack.clear();
+        self.path.clear();
+        Fused {
+            line,
+            cursor: None,
+            secrets,
+            keys: &mut self.keys,
+            texts,
+            rescan: false,
+            slot: 0,
+            ids: &mut self.ids,
+            walked: &mut self.walked,
+            key_stack: &mut self.key_stack,
+            path: &mut self.path,
+            created_at: None,
+        }
+    }
+}
+
+impl<'a> Fused<'a, '_> {
+    /// The offset in the line just past `text` and its closing quote (`text`: the line's own
+    /// bytes).
+    fn past(&self, text: &str) -> Option<usize> {
+        let start = (text.as_ptr() as usize).checked_sub(self.line.as_ptr() as usize)?;
+        let end = start + text.len();
+        (self.line.get(end) == Some(&b'"')).then_some(end + 1)
+    }
+
+    /// The next token from the cursor (start, end), and the cursor moved past it: a number's
+    /// characters, or `true`, `false`, `null`.
+    fn token(&mut self) -> Option<(usize, usize)> {
+        let line = self.line;
+        let mut at = self.cursor.take()?;
+        while line.get(at).is_some_and(|b| {
+            matches!(
+                b,
+                b' ' | b'\t' | b'\n' | b'\r' | b',' | b':' | b'[' | b']' | b'{' | b'}'
+            )
+        }) {
+            at += 1;
+        }
+        let start = at;
+        match line.get(at)? {
+            b'-' | b'0'..=b'9' => {
+                while line
+                    .get(at)
+                    .is_some_and(|b| matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+                {
+                    at += 1;
+                }
+            }
+            b't' | b'n' => at += 4,
+            b'f' => at += 5,
+            _ => return None,
+        }
+        let word = line.get(start..at)?;
+        if matches!(word[0], b't' | b'n' | b'f') && !matches!(word, b"true" | b"null" | b"false") {
+            return None;
+        }
+        self.cursor = Some(at);
+        Some((start, at))
+    }
+
+    /// The line's hazards into `found` (the lean decode found it valid; `nanos`: of its
+    /// `created_at`), or false: `scan` decides them.
+    pub fn finish(self, nanos: u32, found: &mut Found) -> bool {
+        if self.rescan {
+            return false;
+        }
+        let created_at = self.created_at.map(|(key, text)| (key.as_bytes(), text));
+        let mut event_ids = Found::new();
+        let texts = self.texts;
+        let gathered = gather(
+            self.ids,
+            &mut event_ids,
+            self.walked,
+            created_at,
+            Some(nanos),
+            texts,
+            found,
+        );
+        if gathered.is_err() {
+            found.clear();
+            return false;
+        }
+        true
+    }
+}
+
+impl<'a> crate::lean::Watch<'a> for Fused<'a, '_> {
+    fn key(&mut self, key: Option<&'a str>, known: bool) {
+        self.cursor = None;
+        if self.rescan {
+            return;
+        }
+        let Some(key) = key else {
+            self.rescan = true; // an escaped key: `scan` hands the line back
+            return;
+        };
+        let Some(past) = self.past(key) else {
+            self.rescan = true;
+            return;
+        };
+        if known {
+            self.cursor = Some(past);
+            return;
+        }
+        // An unknown key's value, skipped by the decode: screened as `scan` screens it, from
+        // the line's bytes.
+        let mut sc = Scanner {
+            s: self.line,
+            i: past,
+            secrets: self.secrets,
+            keys: self.keys,
+            texts: self.texts,
+            key_stack: self.key_stack,
+        };
+        if sc.eat(b':').and_then(|()| sc.skip(2)).is_err() {
+            self.rescan = true;
+        }
+    }
+
+    fn id(&mut self, slot: usize, key: &'static str, value: i64) {
+        if self.rescan {
+            return;
+        }
+        // A valid id is a JSON integer: its literal is the value's decimal text.
+        let path = || key_path("$", key.as_bytes());
+        let literal = || value.to_string();
+        let found = &mut self.ids[slot];
+        if id_hazard(literal, i128::from(value), self.texts, path, found).is_err() {
+            self.rescan = true;
+        }
+    }
+
+    fn text(&mut self, text: &str, borrowed: bool) {
+        self.cursor = if borrowed { self.past(text) } else { None };
+        if !self.rescan && SecretFilter::text_suspect(text.as_bytes()) {
+            self.rescan = true;
+        }
+    }
+
+    fn created_at(&mut self, key: &'static str, raw: Option<&'a str>) {
+        self.cursor = None;
+        match raw {
+            Some(raw) => self.created_at = Some((key, raw)),
+            None => self.rescan = true,
+        }
+    }
+
+    fn tree(&mut self, slot: usize, key: &'static str) {
+        self.slot = slot;
+        self.path.clear();
+        self.path.push(Seg::Key(key.as_bytes()));
+    }
+
+    fn value(&mut self, level: usize) {
+        if level >= HAND_BACK_DEPTH {
+            self.rescan = true;
+        }
+    }
+
+    fn float(&mut self, value: f64) {
+        if self.rescan {
+            return;
+        }
+        let literal = self
+            .token()
+            .and_then(|(start, end)| std::str::from_utf8(&self.line[start..end]).ok());
+        // The literal must be the one serde_json read: it reads back as the same value.
+        let literal = literal.filter(|literal| {
+            serde_json::from_str::<f64>(literal).is_ok_and(|v| v.to_bits() == value.to_bits())
+        });
+        let Some(literal) = literal else {
+            self.rescan = true;
+            return;
+        };
+        if float_hazard(literal, self.texts, self.path, &mut self.walked[self.slot]).is_err() {
+            self.rescan = true;
+        }
+    }
+
+    fn scalar(&mut self) {
+        self.token();
+    }
+
+    fn object(&mut self) -> (usize, usize) {
+        (self.walked[self.slot].len(), self.key_stack.len())
+    }
+
+    fn member(&mut self, key: Option<&'a str>) {
+        if self.rescan {
+            return;
+        }
+        match key {
+            Some(key)
+                if key.is_ascii() && !key_suspect(self.keys, self.secrets, key.as_bytes()) =>
+            {
+                self.cursor = self.past(key);
+                self.key_stack.push(key.as_bytes());
+                self.path.push(Seg::Key(key.as_bytes()));
+            }
+            _ => self.rescan = true,
+        }
+    }
+
+    fn element(&mut self, index: usize) {
+        if !self.rescan {
+            self.path.push(Seg::Index(index));
+        }
+    }
+
+    fn done(&mut self) {
+        if !self.rescan {
+            self.path.pop();
+        }
+    }
+
+    fn end_object(&mut self, (own_at, base): (usize, usize)) {
+        if self.rescan {
+            return;
+        }
+        let ordered = key_order(&self.key_stack[base..]).and_then(|inversion| {
+            self.key_stack.truncate(base);
+            match inversion {
+                Some(pair) => order_hazard(
+                    &mut self.walked[self.slot],
+                    own_at,
+                    self.texts,
+                    self.path,
+                    pair,
+                ),
+                None => Ok(()),
+            }
+        });
+        if ordered.is_err() {
+            self.rescan = true;
+        }
+    }
 }

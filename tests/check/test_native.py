@@ -19,6 +19,7 @@ from conformance.audit._check import Mode, Numbered
 from conformance.audit._report import report_json
 from conformance.audit._run import AuditOptions
 from noetl_events_ref import EnvelopeError, decode_event, decode_request
+from noetl_events_ref._sensitive import SENSITIVE_KEY_PARTS
 
 from .conftest import ROOT
 from .tricky import BASE, envelope_lines, render, tricky_lines
@@ -202,6 +203,112 @@ def test_native_hazards_are_computed_natively() -> None:
     valid, _, invalid, hazard_lines, counts, _, handed_back = engine.check(lines, None)
     assert (valid, invalid, handed_back) == (500, [], [])
     assert hazard_lines > 400 and counts["unsafe_integer"] > 400
+
+
+# ---- the fused scan: the hazard scan riding on the lean decode --------------------------------
+
+SETTLED = [  # values the fused scan settles itself (no second pass): floats anywhere
+    '{"a":1.50}',
+    "[1.0, 2.5e3, -0, -0.0, 18446744073709551616, 1E3, 0.1e-2]",
+    '["x", 1.25, true, 2.50, null, false, 3e0, {"k": 4.0}, [5.0, [6.10]]]',
+    '{"b" : [ 1 , 2.0 ] , "a" : { "c" : 0.1 , "b" : 1e-7 } }',
+    '{"z":{"y":1},"a":[{"n":2},1.0]}',
+    "[[], {}, [[]], 1.5]",
+    '"plain"',
+    "-0",
+    "12.0",
+    '{"t":"\\u00e9", "u":"x"}',
+]
+UNSETTLED = [  # left to the scanner's own pass (which may hand them to the reference)
+    '["\\u00e9x", 1.5]',  # a float after an escaped string: no known position
+    '{"k\\u0065y":1}',  # an escaped key
+    '{"a":1,"a":2}',  # a repeated key
+    '{"password":"x"}',  # a key that may be a secret
+    '"Bearer abc"',  # a string that may be a secret
+    "[" * 95 + "]" * 95,  # deep
+]
+
+
+def _with_context(value: str, key: str = "context") -> bytes:
+    return render([(k, value if k == key else v) for k, v in BASE.items()]).encode()
+
+
+def _reference_hazards(lines: Sequence[bytes]) -> list[list[tuple[str, str, str]]]:
+    from conformance.audit._hazards import scanner
+
+    scan = scanner("event")
+    return [[tuple(h) for h in scan(line)] for line in lines]  # type: ignore[misc]
+
+
+def _fused(lines: Sequence[bytes], texts: bool = True) -> list[Any]:
+    parts = list(SENSITIVE_KEY_PARTS)
+    return _native._module().fused_hazards(list(lines), parts, texts)  # type: ignore[no-any-return]
+
+
+def test_the_fused_scan_settles_floats_and_gives_the_references_hazards() -> None:
+    lines = [_with_context(v, key) for v in SETTLED for key in ("context", "meta")]
+    lines.append(render([*BASE.items(), ("extra", '{"list":[1.5,"s",{"k":null}]}')]).encode())
+    fused = _fused(lines)
+    assert None not in fused, [line for line, f in zip(lines, fused, strict=True) if f is None]
+    assert [list(map(tuple, f)) for f in fused] == _reference_hazards(lines)
+    kinds = {h[0] for f in fused for h in f}
+    assert {"float_respelled", "key_order", "unsafe_integer"} <= kinds
+    assert _fused(lines, texts=False) == [[(k, "", "") for k, _, _ in f] for f in fused]
+
+
+def test_the_fused_scan_leaves_what_it_cannot_settle() -> None:
+    lines = [_with_context(v) for v in UNSETTLED]
+    lines.append(
+        render([(k if k != "step" else '"st\\u0065p"', v) for k, v in BASE.items()]).encode()
+    )
+    lines.append(render([*BASE.items(), ("extra", '{"token":1}')]).encode())
+    assert _fused(lines) == [None] * len(lines)
+    assert_same(lines, "event")
+
+
+def _same_as_reference(lines: Sequence[bytes]) -> int:
+    """Where the fused scan settles a line, its hazards are the reference's; returns how many
+    it settled."""
+    fused = _fused(lines)
+    reference = _reference_hazards(
+        [line for line, f in zip(lines, fused, strict=True) if f is not None]
+    )
+    settled = [list(map(tuple, f)) for f in fused if f is not None]
+    assert settled == reference
+    return len(settled)
+
+
+def test_the_fused_scan_on_realistic_and_generated_envelopes() -> None:
+    realistic = [line.encode() for line in realistic_lines(3000, seed=11)]
+    assert _same_as_reference(realistic) == 3000  # every ordinary line in one pass
+    heavy = [line.encode("utf-8", "surrogatepass") for line in heavy_lines(3000, seed=12)]
+    assert _same_as_reference(heavy) > 300
+
+
+_spaced_values = st.builds(
+    lambda value, seps: json.dumps(value, separators=seps),
+    st.recursive(
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(-(2**70), 2**70),
+            st.floats(allow_nan=False, allow_infinity=False),
+            st.text(max_size=4),
+        ),
+        lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=4), kids),
+        max_leaves=12,
+    ),
+    st.sampled_from([(",", ":"), (", ", ": "), (" ,\t", " :\r ")]),
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(["context", "meta", "extra"]), _spaced_values), max_size=8)
+)
+def test_the_fused_scan_on_generated_values(values: list[tuple[str, str]]) -> None:
+    lines = [_with_context(value, key) for key, value in values]
+    _same_as_reference(lines)
 
 
 def test_the_lean_decode_reads_the_crates_struct() -> None:
