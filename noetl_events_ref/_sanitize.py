@@ -20,6 +20,7 @@ or when it is at least 40 UTF-8 bytes long and made only of chars for which Rust
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from typing import Final
 
@@ -74,10 +75,15 @@ def _utf8_len(s: str) -> int:
     return len(s.encode("utf-8", "surrogatepass"))
 
 
+_ANY_PART: Final = re.compile("|".join(map(re.escape, SENSITIVE_KEY_PARTS)))
+"""Finds a part in a text exactly when one of the parts is a substring of it (an alternation is
+tried at every position), in one pass of the regex engine instead of one ``in`` per part."""
+
+
 def is_sensitive_key(key: str) -> bool:
     """Would the server redact the value stored under ``key``?"""
     folded = _ascii_lowercase_view(key).replace("-", "_")
-    return any(part in folded for part in SENSITIVE_KEY_PARTS)
+    return _ANY_PART.search(folded) is not None
 
 
 def is_sensitive_value(value: str) -> bool:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from noetl_events_ref import sanitize_value
 from noetl_events_ref._ops import run_op
@@ -14,6 +16,7 @@ from noetl_events_ref._rust_unicode import (
 from noetl_events_ref._sanitize import (
     MAX_DEPTH,
     REDACTED,
+    SENSITIVE_KEY_PARTS,
     _is_alphanumeric,
     is_sensitive_key,
     is_sensitive_value,
@@ -87,3 +90,19 @@ def test_the_op_writes_sorted_keys_and_rejects_bad_json() -> None:
     assert run_op("sanitize_value", '{"b":"Basic x","a":1}').output == '{"a":1,"b":"[REDACTED]"}'
     bad = run_op("sanitize_value", '{"a":}')
     assert (bad.ok, bad.kind) == (False, "syntax")
+
+
+_key_pieces = st.one_of(
+    st.sampled_from(SENSITIVE_KEY_PARTS).map(lambda p: p.upper() if len(p) % 2 else p),
+    st.sampled_from(SENSITIVE_KEY_PARTS).map(lambda p: p.replace("_", "-")[1:]),
+    st.text(alphabet="-_aAkKeEyYtTo\u0130\u212a\u00e9", max_size=4),
+)
+
+
+@given(st.lists(_key_pieces, max_size=4).map("".join))
+def test_a_key_is_sensitive_when_a_part_is_in_its_folded_form(key: str) -> None:
+    folded = "".join(
+        {"\u0130": "i\u0307", "\u212a": "k"}.get(c, c.lower() if c.isascii() else "\x80")
+        for c in key
+    ).replace("-", "_")
+    assert is_sensitive_key(key) == any(part in folded for part in SENSITIVE_KEY_PARTS)
