@@ -128,7 +128,14 @@ class NativeAuditor(Auditor):
         # The fields' roles in the hazard scan come from the module's table of the crate's
         # keys, which it checks against the crate when it loads.
         self._module = module
-        self._native = module.Engine(mode, hazards, None, list(SENSITIVE_KEY_PARTS), threads)
+        # With hazards, the module folds keys outside ASCII with the reference's own table of
+        # the server's lowercase (the chars whose lowercase holds ASCII ones).
+        folds: dict[int, str] | None = None
+        if hazards:
+            from noetl_events_ref._rust_unicode import LOWERCASE_WITH_ASCII
+
+            folds = LOWERCASE_WITH_ASCII
+        self._native = module.Engine(mode, hazards, None, list(SENSITIVE_KEY_PARTS), threads, folds)
 
     def newlines(self, text: bytes, end: int) -> int:
         """How many newlines ``text[:end]`` holds (counted by the module, without the GIL)."""

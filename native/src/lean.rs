@@ -114,8 +114,9 @@ pub trait Watch<'de> {
     /// A string of a string field, or inside a `Value` (decoded); `borrowed` when it was
     /// written without escapes (then `text` is the line's own bytes).
     fn text(&mut self, _text: &str, _borrowed: bool) {}
-    /// `created_at` under `key`, its text when it was written without escapes.
-    fn created_at(&mut self, _key: &'static str, _raw: Option<&'de str>) {}
+    /// `created_at` under `key`, and its text (decoded: borrowed when written without
+    /// escapes).
+    fn created_at(&mut self, _key: &'static str, _text: Cow<'de, str>) {}
     /// A `Value` field (`slot` 0: `context`, 1: `meta`) read under `key` begins.
     fn tree(&mut self, _slot: usize, _key: &'static str) {}
     /// A value inside a `Value`, at nesting `level` (the envelope is level 1).
@@ -128,8 +129,9 @@ pub trait Watch<'de> {
     fn object(&mut self) -> (usize, usize) {
         (0, 0)
     }
-    /// A member's key (`None`: written with an escape).
-    fn member(&mut self, _key: Option<&'de str>) {}
+    /// A member's key: the line's own text, or its decoded text when it was written with
+    /// escapes.
+    fn member(&mut self, _key: Cow<'de, str>) {}
     /// An array's element `index` is read next (if there is one).
     fn element(&mut self, _index: usize) {}
     /// The member or element read last is done.
@@ -282,8 +284,8 @@ impl<'de, W: Watch<'de>> Visitor<'de> for EnvelopeVisitor<'_, W> {
                     watch.text(&text, matches!(text, Cow::Borrowed(_)));
                 }
                 Field::CreatedAt => {
-                    let (at, raw) = map.next_value_seed(Timestamp)?;
-                    watch.created_at(key, raw);
+                    let (at, text) = map.next_value_seed(Timestamp)?;
+                    watch.created_at(key, text);
                     created_at = Some(at);
                 }
                 Field::Context => {
@@ -364,11 +366,11 @@ impl<'de> Visitor<'de> for TextVisitor {
 }
 
 /// `created_at`: the string chrono's `DateTime<Utc>` reads (`deserialize_str`), handed to
-/// chrono's own `Deserialize` as it is, and the text when it was written without escapes.
+/// chrono's own `Deserialize` as serde_json decoded it; and that text.
 struct Timestamp;
 
 impl<'de> DeserializeSeed<'de> for Timestamp {
-    type Value = (DateTime<Utc>, Option<&'de str>);
+    type Value = (DateTime<Utc>, Cow<'de, str>);
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_str(TimestampVisitor)
@@ -385,18 +387,18 @@ impl TimestampVisitor {
 }
 
 impl<'de> Visitor<'de> for TimestampVisitor {
-    type Value = (DateTime<Utc>, Option<&'de str>);
+    type Value = (DateTime<Utc>, Cow<'de, str>);
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an RFC 3339 formatted date and time string")
     }
 
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok((Self::parse(v)?, Some(v)))
+        Ok((Self::parse(v)?, Cow::Borrowed(v)))
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok((Self::parse(v)?, None))
+        Ok((Self::parse(v)?, Cow::Owned(v.to_owned())))
     }
 }
 
@@ -450,13 +452,10 @@ impl<'de, W: Watch<'de>> DeserializeSeed<'de> for Tree<'_, W> {
 struct TreeKey;
 
 impl<'de> DeserializeSeed<'de> for TreeKey {
-    type Value = Option<&'de str>;
+    type Value = Cow<'de, str>; // serde_json: borrowed when written without escapes
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        Ok(match deserializer.deserialize_str(TextVisitor)? {
-            Cow::Borrowed(key) => Some(key), // serde_json: written without escapes
-            Cow::Owned(_) => None,
-        })
+        deserializer.deserialize_str(TextVisitor)
     }
 }
 

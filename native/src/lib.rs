@@ -226,13 +226,16 @@ impl Engine {
     /// parts that make a key sensitive.
     #[new]
     /// `threads`: how many threads share each block (the answers are the same).
-    #[pyo3(signature = (mode, hazards, fields, key_parts, threads=1))]
+    /// `folds`: the non-ASCII chars whose lowercase holds ASCII chars, and that lowercase (the
+    /// reference's table); None: any key outside ASCII may be a secret.
+    #[pyo3(signature = (mode, hazards, fields, key_parts, threads=1, folds=None))]
     fn new(
         mode: &str,
         hazards: bool,
         fields: Option<HashMap<String, String>>,
         key_parts: Vec<String>,
         threads: usize,
+        folds: Option<HashMap<u32, String>>,
     ) -> PyResult<Self> {
         if mode != "event" {
             // The server's request type lives in the server library, which this module does not
@@ -271,7 +274,7 @@ impl Engine {
             fused: fused && lean::verified(),
             fields: Roles(roles),
             helpers: helpers::Helpers::new(threads.max(1) - 1),
-            secrets: SecretFilter::new(key_parts),
+            secrets: SecretFilter::new(key_parts, folds.map(|f| f.into_iter().collect())),
         })
     }
 
@@ -405,12 +408,14 @@ fn lean_verdicts(lines: Vec<Vec<u8>>) -> Vec<(bool, bool)> {
 /// without `texts`), or None where it leaves the line to the scanner's own pass (or the lean
 /// decode does not accept it): for the tests that hold the two passes to each other.
 #[pyfunction]
+#[pyo3(signature = (lines, key_parts, folds, texts))]
 fn fused_hazards(
     lines: Vec<Vec<u8>>,
     key_parts: Vec<String>,
+    folds: Option<HashMap<u32, String>>,
     texts: bool,
 ) -> Vec<Option<scan::Found>> {
-    let secrets = SecretFilter::new(key_parts);
+    let secrets = SecretFilter::new(key_parts, folds.map(|f| f.into_iter().collect()));
     let mut scratch = scan::Scratch::default();
     lines
         .iter()

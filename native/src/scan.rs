@@ -8,6 +8,7 @@
 //! scans a line in the same pass that decides it; and `scan`, a pass of its own over the
 //! line's bytes, for the lines `Fused` leaves (and for the lines the crate decided).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// FxHash (as in rustc): the engine's maps are keyed by short byte strings from the input,
@@ -100,33 +101,60 @@ type Scan<T> = Result<T, HandBack>;
 /// might match is handed back).
 pub struct SecretFilter {
     pub key_parts: Vec<Vec<u8>>,
+    /// The non-ASCII chars whose lowercase holds ASCII chars, and that lowercase (the
+    /// reference's table of the server's `to_lowercase`); without it, any key outside ASCII is
+    /// suspect.
+    folds: Option<Vec<(char, String)>>,
 }
 
+/// Stands for a non-ASCII char in a folded key: it can only break a match of the ASCII parts.
+const NOT_ASCII: u8 = 0x80;
+
 impl SecretFilter {
-    /// The filter of keys holding one of `key_parts` (compared folded: lowercase, `-` as `_`).
-    pub fn new(key_parts: Vec<String>) -> Self {
+    /// The filter of keys holding one of `key_parts` (compared folded: lowercase, `-` as `_`),
+    /// non-ASCII chars folded by `folds` (code point -> lowercase) when it is given.
+    pub fn new(key_parts: Vec<String>, folds: Option<Vec<(u32, String)>>) -> Self {
         SecretFilter {
             key_parts: key_parts
                 .into_iter()
                 .map(|p| p.to_ascii_lowercase().replace('-', "_").into_bytes())
                 .collect(),
+            folds: folds.map(|folds| {
+                folds
+                    .into_iter()
+                    .filter_map(|(code, lower)| Some((char::from_u32(code)?, lower)))
+                    .collect()
+            }),
         }
     }
 
+    /// Does `key` hold a sensitive part once folded as the reference folds it (ASCII chars
+    /// lowercased, a non-ASCII char as its lowercase from the table or as a char that matches
+    /// nothing, `-` as `_`)?
     fn key_suspect(&self, key: &[u8]) -> bool {
-        if !key.is_ascii() {
-            return true;
-        }
-        let folded: Vec<u8> = key
-            .iter()
-            .map(|&b| {
-                if b == b'-' {
-                    b'_'
+        let fold = |b: u8| match b {
+            b'-' => b'_',
+            b if b.is_ascii() => b.to_ascii_lowercase(),
+            _ => NOT_ASCII,
+        };
+        let folded: Vec<u8> = if key.is_ascii() {
+            key.iter().map(|&b| fold(b)).collect()
+        } else {
+            let (Some(folds), Ok(text)) = (&self.folds, std::str::from_utf8(key)) else {
+                return true;
+            };
+            let mut folded = Vec::with_capacity(key.len());
+            for c in text.chars() {
+                if c.is_ascii() {
+                    folded.push(fold(c as u8));
+                } else if let Some((_, lower)) = folds.iter().find(|(from, _)| *from == c) {
+                    folded.extend(lower.bytes().map(fold));
                 } else {
-                    b.to_ascii_lowercase()
+                    folded.push(NOT_ASCII);
                 }
-            })
-            .collect();
+            }
+            folded
+        };
         self.key_parts
             .iter()
             .any(|part| folded.windows(part.len()).any(|w| w == part.as_slice()))
@@ -221,7 +249,12 @@ fn respelled(literal: &str) -> Scan<Option<String>> {
 
 /// The `float_respelled` hazard of a number in a `Value` at `path`, written as `literal`, if
 /// it has one.
-fn float_hazard(literal: &str, texts: bool, path: &[Seg<'_>], found: &mut Found) -> Scan<()> {
+fn float_hazard(
+    literal: &str,
+    texts: bool,
+    path: impl FnOnce() -> Scan<String>,
+    found: &mut Found,
+) -> Scan<()> {
     if let Some(text) = respelled(literal)? {
         if !texts {
             found.push(("float_respelled", String::new(), String::new()));
@@ -229,7 +262,7 @@ fn float_hazard(literal: &str, texts: bool, path: &[Seg<'_>], found: &mut Found)
         }
         found.push((
             "float_respelled",
-            render(path),
+            path()?,
             format!("{literal} is written back as {text}"),
         ));
     }
@@ -258,6 +291,9 @@ pub struct Scratch<'a> {
     walked: [Found; 2],
     key_stack: Vec<&'a [u8]>,
     path: Vec<Seg<'a>>,
+    /// The fused scan's keys of the objects being read (decoded), and its path.
+    held: Vec<Cow<'a, [u8]>>,
+    steps: Vec<Step>,
 }
 
 /// The secret screen's verdict on an object key, through the block's cache of verdicts.
@@ -281,14 +317,17 @@ fn key_suspect<'a>(
 
 /// The keys of an object, in input order: a repeated key hands the line back (the reference
 /// keeps the last value); the first pair out of code point order, if any.
-fn key_order<'a>(keys: &[&'a [u8]]) -> Scan<Option<(&'a [u8], &'a [u8])>> {
-    let inversion = keys.windows(2).find(|w| w[1] < w[0]).map(|w| (w[0], w[1]));
+fn key_order<K: AsRef<[u8]>>(keys: &[K]) -> Scan<Option<(&[u8], &[u8])>> {
+    let key = |i: usize| keys[i].as_ref();
+    let inversion = (1..keys.len())
+        .find(|&j| key(j) < key(j - 1))
+        .map(|j| (key(j - 1), key(j)));
     let repeated = if inversion.is_none() {
-        keys.windows(2).any(|w| w[0] == w[1]) // sorted: repeats are neighbours
+        (1..keys.len()).any(|j| key(j) == key(j - 1)) // sorted: repeats are neighbours
     } else if keys.len() <= 16 {
-        (1..keys.len()).any(|j| keys[..j].contains(&keys[j]))
+        (1..keys.len()).any(|j| (0..j).any(|i| key(i) == key(j)))
     } else {
-        let mut sorted = keys.to_vec();
+        let mut sorted: Vec<&[u8]> = keys.iter().map(AsRef::as_ref).collect();
         sorted.sort_unstable();
         sorted.windows(2).any(|w| w[0] == w[1])
     };
@@ -305,7 +344,7 @@ fn order_hazard(
     found: &mut Found,
     own_at: usize,
     texts: bool,
-    path: &[Seg<'_>],
+    path: impl FnOnce() -> Scan<String>,
     (a, b): (&[u8], &[u8]),
 ) -> Scan<()> {
     if !texts {
@@ -318,7 +357,7 @@ fn order_hazard(
         own_at,
         (
             "key_order",
-            render(path),
+            path()?,
             format!("key \"{b}\" follows \"{a}\": serde_json writes object keys sorted"),
         ),
     );
@@ -541,11 +580,16 @@ impl<'a, 'c> Scanner<'a, 'c> {
                         _ => return Err(HandBack),
                     }
                 }
-                let inversion = key_order(&self.key_stack[base..])?;
+                let ordered =
+                    key_order(&self.key_stack[base..]).and_then(|inversion| match inversion {
+                        Some(pair) => {
+                            let path = || render(path.iter().copied());
+                            order_hazard(found, own_at, self.texts, path, pair)
+                        }
+                        None => Ok(()),
+                    });
                 self.key_stack.truncate(base);
-                if let Some(pair) = inversion {
-                    order_hazard(found, own_at, self.texts, path, pair)?;
-                }
+                ordered?;
                 Ok(deepest)
             }
             b'[' => {
@@ -577,7 +621,7 @@ impl<'a, 'c> Scanner<'a, 'c> {
             }
             _ => {
                 let literal = self.number()?;
-                float_hazard(literal, self.texts, path, found)?;
+                float_hazard(literal, self.texts, || render(path.iter().copied()), found)?;
                 Ok(level)
             }
         }
@@ -591,13 +635,20 @@ enum Seg<'a> {
     Index(usize),
 }
 
-/// The reference's path text: `$`, then `.key`, `["key"]` or `[i]` per step.
-fn render(path: &[Seg<'_>]) -> String {
+/// The reference's path text: `$`, then `.key`, `["key"]` or `[i]` per step. A key outside
+/// ASCII (is it a Python identifier?) or one its JSON text would escape hands the line back.
+fn render<'k>(path: impl IntoIterator<Item = Seg<'k>>) -> Scan<String> {
     let mut out = String::from("$");
     for seg in path {
         match seg {
             Seg::Key(key) => {
-                let key = std::str::from_utf8(key).unwrap_or_default();
+                if key
+                    .iter()
+                    .any(|&b| !b.is_ascii() || b < 0x20 || b == b'"' || b == b'\\')
+                {
+                    return Err(HandBack);
+                }
+                let key = std::str::from_utf8(key).map_err(|_| HandBack)?;
                 if is_identifier(key.as_bytes()) {
                     out.push('.');
                     out.push_str(key);
@@ -614,7 +665,7 @@ fn render(path: &[Seg<'_>]) -> String {
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// The reference's `_check_id` for one value (a number literal, or anything else: no hazard).
@@ -675,6 +726,7 @@ pub fn scan<'a>(
         walked,
         key_stack,
         path,
+        ..
     } = scratch;
     for bucket in ids
         .iter_mut()
@@ -842,9 +894,31 @@ pub struct Fused<'a, 'c> {
     slot: usize,
     ids: &'c mut [Found; 2],
     walked: &'c mut [Found; 2],
+    /// (The old pass's stack, for the screen of an unknown key's value.)
     key_stack: &'c mut Vec<&'a [u8]>,
-    path: &'c mut Vec<Seg<'a>>,
-    created_at: Option<(&'static str, &'a str)>,
+    /// The keys of the objects being read, innermost last (decoded: a key written with
+    /// escapes is held as its text).
+    held: &'c mut Vec<Cow<'a, [u8]>>,
+    /// The path of the value being read.
+    steps: &'c mut Vec<Step>,
+    created_at: Option<(&'static str, Cow<'a, str>)>,
+}
+
+/// A step of the fused scan's path: the field's key, a held key (its index), an index.
+#[derive(Clone, Copy)]
+pub enum Step {
+    Field(&'static str),
+    Key(usize),
+    Index(usize),
+}
+
+/// The reference's text of the fused scan's path.
+fn steps_path(steps: &[Step], held: &[Cow<'_, [u8]>]) -> Scan<String> {
+    render(steps.iter().map(|step| match *step {
+        Step::Field(key) => Seg::Key(key.as_bytes()),
+        Step::Key(j) => Seg::Key(&held[j]),
+        Step::Index(i) => Seg::Index(i),
+    }))
 }
 
 impl<'a> Scratch<'a> {
@@ -859,7 +933,8 @@ impl<'a> Scratch<'a> {
             bucket.clear();
         }
         self.key_stack.clear();
-        self.path.clear();
+        self.held.clear();
+        self.steps.clear();
         Fused {
             line,
             cursor: None,
@@ -871,7 +946,8 @@ impl<'a> Scratch<'a> {
             ids: &mut self.ids,
             walked: &mut self.walked,
             key_stack: &mut self.key_stack,
-            path: &mut self.path,
+            held: &mut self.held,
+            steps: &mut self.steps,
             created_at: None,
         }
     }
@@ -927,7 +1003,10 @@ impl<'a> Fused<'a, '_> {
         if self.rescan {
             return false;
         }
-        let created_at = self.created_at.map(|(key, text)| (key.as_bytes(), text));
+        let created_at = self
+            .created_at
+            .as_ref()
+            .map(|(key, text)| (key.as_bytes(), text.as_ref()));
         let mut event_ids = Found::new();
         let texts = self.texts;
         let gathered = gather(
@@ -954,7 +1033,9 @@ impl<'a> crate::lean::Watch<'a> for Fused<'a, '_> {
             return;
         }
         let Some(key) = key else {
-            self.rescan = true; // an escaped key: `scan` hands the line back
+            // A key written with escapes: a field's is read by its name (the cursor is lost
+            // until the next key); an unknown one's value is left to `scan`.
+            self.rescan |= !known;
             return;
         };
         let Some(past) = self.past(key) else {
@@ -1000,18 +1081,16 @@ impl<'a> crate::lean::Watch<'a> for Fused<'a, '_> {
         }
     }
 
-    fn created_at(&mut self, key: &'static str, raw: Option<&'a str>) {
+    fn created_at(&mut self, key: &'static str, text: Cow<'a, str>) {
         self.cursor = None;
-        match raw {
-            Some(raw) => self.created_at = Some((key, raw)),
-            None => self.rescan = true,
-        }
+        self.created_at = Some((key, text));
     }
 
     fn tree(&mut self, slot: usize, key: &'static str) {
         self.slot = slot;
-        self.path.clear();
-        self.path.push(Seg::Key(key.as_bytes()));
+        self.held.clear();
+        self.steps.clear();
+        self.steps.push(Step::Field(key));
     }
 
     fn value(&mut self, level: usize) {
@@ -1035,7 +1114,9 @@ impl<'a> crate::lean::Watch<'a> for Fused<'a, '_> {
             self.rescan = true;
             return;
         };
-        if float_hazard(literal, self.texts, self.path, &mut self.walked[self.slot]).is_err() {
+        let (steps, held) = (&*self.steps, &*self.held);
+        let path = || steps_path(steps, held);
+        if float_hazard(literal, self.texts, path, &mut self.walked[self.slot]).is_err() {
             self.rescan = true;
         }
     }
@@ -1045,34 +1126,47 @@ impl<'a> crate::lean::Watch<'a> for Fused<'a, '_> {
     }
 
     fn object(&mut self) -> (usize, usize) {
-        (self.walked[self.slot].len(), self.key_stack.len())
+        (self.walked[self.slot].len(), self.held.len())
     }
 
-    fn member(&mut self, key: Option<&'a str>) {
+    fn member(&mut self, key: Cow<'a, str>) {
         if self.rescan {
             return;
         }
-        match key {
-            Some(key)
-                if key.is_ascii() && !key_suspect(self.keys, self.secrets, key.as_bytes()) =>
-            {
+        let (suspect, key) = match key {
+            Cow::Borrowed(key) => {
                 self.cursor = self.past(key);
-                self.key_stack.push(key.as_bytes());
-                self.path.push(Seg::Key(key.as_bytes()));
+                let key = key.as_bytes();
+                (
+                    key_suspect(self.keys, self.secrets, key),
+                    Cow::Borrowed(key),
+                )
             }
-            _ => self.rescan = true,
+            Cow::Owned(key) => {
+                self.cursor = None;
+                (
+                    self.secrets.key_suspect(key.as_bytes()),
+                    Cow::Owned(key.into_bytes()),
+                )
+            }
+        };
+        if suspect {
+            self.rescan = true;
+            return;
         }
+        self.steps.push(Step::Key(self.held.len()));
+        self.held.push(key);
     }
 
     fn element(&mut self, index: usize) {
         if !self.rescan {
-            self.path.push(Seg::Index(index));
+            self.steps.push(Step::Index(index));
         }
     }
 
     fn done(&mut self) {
         if !self.rescan {
-            self.path.pop();
+            self.steps.pop();
         }
     }
 
@@ -1080,19 +1174,15 @@ impl<'a> crate::lean::Watch<'a> for Fused<'a, '_> {
         if self.rescan {
             return;
         }
-        let ordered = key_order(&self.key_stack[base..]).and_then(|inversion| {
-            self.key_stack.truncate(base);
-            match inversion {
-                Some(pair) => order_hazard(
-                    &mut self.walked[self.slot],
-                    own_at,
-                    self.texts,
-                    self.path,
-                    pair,
-                ),
-                None => Ok(()),
+        let (steps, held) = (&*self.steps, &*self.held);
+        let ordered = key_order(&held[base..]).and_then(|inversion| match inversion {
+            Some(pair) => {
+                let path = || steps_path(steps, held);
+                order_hazard(&mut self.walked[self.slot], own_at, self.texts, path, pair)
             }
+            None => Ok(()),
         });
+        self.held.truncate(base);
         if ordered.is_err() {
             self.rescan = true;
         }

@@ -19,6 +19,7 @@ from conformance.audit._check import Mode, Numbered
 from conformance.audit._report import report_json
 from conformance.audit._run import AuditOptions
 from noetl_events_ref import EnvelopeError, decode_event, decode_request
+from noetl_events_ref._rust_unicode import LOWERCASE_WITH_ASCII
 from noetl_events_ref._sensitive import SENSITIVE_KEY_PARTS
 
 from .conftest import ROOT
@@ -218,11 +219,16 @@ SETTLED = [  # values the fused scan settles itself (no second pass): floats any
     "-0",
     "12.0",
     '{"t":"\\u00e9", "u":"x"}',
+    '{"k\\u0065y":1, "b":{"\\u0061":["s", 2.0]}}',  # keys written with escapes
+    '{"\u00e9":1, "a":2, "\u0440assword":3}',  # keys outside ASCII, none sensitive
+    '{"a b":{"c-d":1.0}}',
 ]
 UNSETTLED = [  # left to the scanner's own pass (which may hand them to the reference)
     '["\\u00e9x", 1.5]',  # a float after an escaped string: no known position
-    '{"k\\u0065y":1}',  # an escaped key
-    '{"a":1,"a":2}',  # a repeated key
+    '{"\u00e9":1.50}',  # a hazard's path through a key outside ASCII (an identifier?)
+    '{"a\\"b":1.50}',  # a hazard's path through a key its JSON text escapes
+    '{"\u212aey_api\u212aey":1}',  # a key that lowercases to one with a sensitive part
+    '{"a":1,"\\u0061":2}',  # a repeated key
     '{"password":"x"}',  # a key that may be a secret
     '"Bearer abc"',  # a string that may be a secret
     "[" * 95 + "]" * 95,  # deep
@@ -242,7 +248,8 @@ def _reference_hazards(lines: Sequence[bytes]) -> list[list[tuple[str, str, str]
 
 def _fused(lines: Sequence[bytes], texts: bool = True) -> list[Any]:
     parts = list(SENSITIVE_KEY_PARTS)
-    return _native._module().fused_hazards(list(lines), parts, texts)  # type: ignore[no-any-return]
+    folds = LOWERCASE_WITH_ASCII
+    return _native._module().fused_hazards(list(lines), parts, folds, texts)  # type: ignore[no-any-return]
 
 
 def test_the_fused_scan_settles_floats_and_gives_the_references_hazards() -> None:
@@ -258,12 +265,36 @@ def test_the_fused_scan_settles_floats_and_gives_the_references_hazards() -> Non
 
 def test_the_fused_scan_leaves_what_it_cannot_settle() -> None:
     lines = [_with_context(v) for v in UNSETTLED]
-    lines.append(
-        render([(k if k != "step" else '"st\\u0065p"', v) for k, v in BASE.items()]).encode()
-    )
+    lines.append(render([*BASE.items(), ('"ext\\u0072a"', '{"x":1}')]).encode())
     lines.append(render([*BASE.items(), ("extra", '{"token":1}')]).encode())
     assert _fused(lines) == [None] * len(lines)
     assert_same(lines, "event")
+
+
+def test_keys_and_timestamps_written_with_escapes_are_read_decoded() -> None:
+    stamp = '"\\u0032026-05-31T03:14:15.123456789\\u005a"'
+    lines = [
+        render([(k if k != "step" else '"st\\u0065p"', v) for k, v in BASE.items()]).encode(),
+        render([(k, stamp if k == "created_at" else v) for k, v in BASE.items()]).encode(),
+    ]
+    fused = _fused(lines)
+    assert fused == _reference_hazards(lines)
+    assert fused[1][-1] == (
+        "sub_microsecond",
+        "$.created_at",
+        "2026-05-31T03:14:15.123456789Z: the database keeps microseconds only",
+    )
+
+
+def test_without_texts_a_path_through_any_key_is_settled() -> None:
+    lines = [_with_context('{"\u00e9":1.50}'), _with_context('{"a\\"b":{"z":1,"y":2}}')]
+    assert _fused(lines) == [None, None]
+    kinds = [[(kind, "", "") for kind, _, _ in found] for found in _reference_hazards(lines)]
+    assert _fused(lines, texts=False) == kinds
+    assert kinds == [
+        [("unsafe_integer", "", ""), ("unsafe_integer", "", ""), ("float_respelled", "", "")],
+        [("unsafe_integer", "", ""), ("unsafe_integer", "", ""), ("key_order", "", "")],
+    ]
 
 
 def _same_as_reference(lines: Sequence[bytes]) -> int:
