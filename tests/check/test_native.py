@@ -317,7 +317,7 @@ def test_the_fused_scan_on_realistic_and_generated_envelopes() -> None:
 
 
 _spaced_values = st.builds(
-    lambda value, seps: json.dumps(value, separators=seps),
+    lambda value, seps, ascii: json.dumps(value, separators=seps, ensure_ascii=ascii),
     st.recursive(
         st.one_of(
             st.none(),
@@ -330,6 +330,7 @@ _spaced_values = st.builds(
         max_leaves=12,
     ),
     st.sampled_from([(",", ":"), (", ", ": "), (" ,\t", " :\r ")]),
+    st.booleans(),  # escapes for everything outside ASCII, or the chars as they are
 )
 
 
