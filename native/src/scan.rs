@@ -881,9 +881,10 @@ fn gather(
 pub struct Fused<'a, 'c> {
     line: &'a [u8],
     /// Where the line's next token starts, once the structure before it (whitespace, `,`,
-    /// `:`, brackets) is passed, when that is known: set after each string written without
-    /// escapes (its bytes are the line's own) and moved past each scalar. A float's literal
-    /// is read there, and checked to read back as the value serde_json read.
+    /// `:`, brackets) is passed, when that is known: set after each key or string written
+    /// without escapes (its bytes are the line's own), moved past each scalar, lost after a
+    /// string written with escapes. A float's literal is read there, and checked to read back
+    /// as the value serde_json read.
     cursor: Option<usize>,
     secrets: &'c SecretFilter,
     keys: &'c mut FxMap<&'a [u8], bool>,
@@ -906,7 +907,7 @@ pub struct Fused<'a, 'c> {
 
 /// A step of the fused scan's path: the field's key, a held key (its index), an index.
 #[derive(Clone, Copy)]
-pub enum Step {
+enum Step {
     Field(&'static str),
     Key(usize),
     Index(usize),
