@@ -475,6 +475,30 @@ impl<'a, 'c> Scanner<'a, 'c> {
         Err(HandBack)
     }
 
+    /// Just past an opening bracket: true when a member follows, false (and past `close`)
+    /// when the object or array is empty.
+    fn opens(&mut self, close: u8) -> Scan<bool> {
+        if self.peek()? == close {
+            self.i += 1;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// Just past a member: true (and past the `,`) when another follows, false (and past
+    /// `close`) at the end.
+    fn more(&mut self, close: u8) -> Scan<bool> {
+        match self.peek()? {
+            b',' => self.i += 1,
+            c if c == close => {
+                self.i += 1;
+                return Ok(false);
+            }
+            _ => return Err(HandBack),
+        }
+        Ok(true)
+    }
+
     /// Skips a value outside the walked fields, screening its keys and strings for secrets.
     fn skip(&mut self, depth: usize) -> Scan<()> {
         if depth >= HAND_BACK_DEPTH {
@@ -489,43 +513,23 @@ impl<'a, 'c> Scanner<'a, 'c> {
             }
             b'{' => {
                 self.i += 1;
-                if self.peek()? == b'}' {
-                    self.i += 1;
-                    return Ok(());
-                }
-                loop {
+                let mut more = self.opens(b'}')?;
+                while more {
                     let key = self.key()?;
                     if self.key_suspect(key) {
                         return Err(HandBack);
                     }
                     self.eat(b':')?;
                     self.skip(depth + 1)?;
-                    match self.peek()? {
-                        b',' => self.i += 1,
-                        b'}' => {
-                            self.i += 1;
-                            return Ok(());
-                        }
-                        _ => return Err(HandBack),
-                    }
+                    more = self.more(b'}')?;
                 }
             }
             b'[' => {
                 self.i += 1;
-                if self.peek()? == b']' {
-                    self.i += 1;
-                    return Ok(());
-                }
-                loop {
+                let mut more = self.opens(b']')?;
+                while more {
                     self.skip(depth + 1)?;
-                    match self.peek()? {
-                        b',' => self.i += 1,
-                        b']' => {
-                            self.i += 1;
-                            return Ok(());
-                        }
-                        _ => return Err(HandBack),
-                    }
+                    more = self.more(b']')?;
                 }
             }
             b't' | b'f' | b'n' => self.literal()?,
@@ -554,8 +558,7 @@ impl<'a, 'c> Scanner<'a, 'c> {
             b'{' => {
                 self.i += 1;
                 let mut deepest = level;
-                if self.peek()? == b'}' {
-                    self.i += 1;
+                if !self.opens(b'}')? {
                     return Ok(deepest);
                 }
                 let own_at = found.len();
@@ -571,13 +574,8 @@ impl<'a, 'c> Scanner<'a, 'c> {
                     path.push(Seg::Key(key));
                     deepest = deepest.max(self.walk(path, level + 1, found)?);
                     path.pop();
-                    match self.peek()? {
-                        b',' => self.i += 1,
-                        b'}' => {
-                            self.i += 1;
-                            break;
-                        }
-                        _ => return Err(HandBack),
+                    if !self.more(b'}')? {
+                        break;
                     }
                 }
                 let ordered =
@@ -595,25 +593,16 @@ impl<'a, 'c> Scanner<'a, 'c> {
             b'[' => {
                 self.i += 1;
                 let mut deepest = level;
-                if self.peek()? == b']' {
-                    self.i += 1;
-                    return Ok(deepest);
-                }
+                let mut more = self.opens(b']')?;
                 let mut k = 0usize;
-                loop {
+                while more {
                     path.push(Seg::Index(k));
                     deepest = deepest.max(self.walk(path, level + 1, found)?);
                     path.pop();
                     k += 1;
-                    match self.peek()? {
-                        b',' => self.i += 1,
-                        b']' => {
-                            self.i += 1;
-                            return Ok(deepest);
-                        }
-                        _ => return Err(HandBack),
-                    }
+                    more = self.more(b']')?;
                 }
+                Ok(deepest)
             }
             b't' | b'f' | b'n' => {
                 self.literal()?;
@@ -748,76 +737,56 @@ pub fn scan<'a>(
     let mut deepest = 1usize;
     let mut created_at: Option<(&[u8], &[u8])> = None;
     let mut seen = [false; 7];
-    if sc.peek()? == b'}' {
-        sc.i += 1;
-    } else {
-        loop {
-            let key = sc.key()?;
-            sc.eat(b':')?;
-            let mut field = fields.get(key);
-            if field != Field::Other && seen[field as usize] {
-                field = Field::Other; // first occurrence wins
-            }
-            seen[field as usize] = true;
-            match field {
-                Field::ExecutionId => check_id(&mut sc, || key_path("$", key), &mut ids[0])?,
-                Field::EventId => check_id(&mut sc, || key_path("$", key), &mut ids[1])?,
-                Field::EventIds => {
-                    let path = key_path("$", key)?;
-                    if sc.peek()? == b'[' {
-                        sc.i += 1;
-                        if sc.peek()? == b']' {
-                            sc.i += 1;
-                        } else {
-                            let mut k = 0usize;
-                            loop {
-                                check_id(&mut sc, || Ok(format!("{path}[{k}]")), event_ids)?;
-                                k += 1;
-                                match sc.peek()? {
-                                    b',' => sc.i += 1,
-                                    b']' => {
-                                        sc.i += 1;
-                                        break;
-                                    }
-                                    _ => return Err(HandBack),
-                                }
-                            }
-                        }
-                    } else {
-                        sc.skip(2)?;
+    let mut more = sc.opens(b'}')?;
+    while more {
+        let key = sc.key()?;
+        sc.eat(b':')?;
+        let mut field = fields.get(key);
+        if field != Field::Other && seen[field as usize] {
+            field = Field::Other; // first occurrence wins
+        }
+        seen[field as usize] = true;
+        match field {
+            Field::ExecutionId => check_id(&mut sc, || key_path("$", key), &mut ids[0])?,
+            Field::EventId => check_id(&mut sc, || key_path("$", key), &mut ids[1])?,
+            Field::EventIds => {
+                let path = key_path("$", key)?;
+                if sc.peek()? == b'[' {
+                    sc.i += 1;
+                    let mut more = sc.opens(b']')?;
+                    let mut k = 0usize;
+                    while more {
+                        check_id(&mut sc, || Ok(format!("{path}[{k}]")), event_ids)?;
+                        k += 1;
+                        more = sc.more(b']')?;
                     }
+                } else {
+                    sc.skip(2)?;
                 }
-                Field::Value | Field::Meta => {
-                    if !key.is_ascii() {
+            }
+            Field::Value | Field::Meta => {
+                if !key.is_ascii() {
+                    return Err(HandBack);
+                }
+                let slot = usize::from(field == Field::Meta);
+                path.clear();
+                path.push(Seg::Key(key));
+                deepest = deepest.max(sc.walk(path, 2, &mut walked[slot])?);
+            }
+            Field::CreatedAt => {
+                if sc.peek()? == b'"' {
+                    let raw = sc.string()?;
+                    if raw.contains(&b'\\') {
                         return Err(HandBack);
                     }
-                    let slot = usize::from(field == Field::Meta);
-                    path.clear();
-                    path.push(Seg::Key(key));
-                    deepest = deepest.max(sc.walk(path, 2, &mut walked[slot])?);
+                    created_at = Some((key, raw));
+                } else {
+                    sc.skip(2)?;
                 }
-                Field::CreatedAt => {
-                    if sc.peek()? == b'"' {
-                        let raw = sc.string()?;
-                        if raw.contains(&b'\\') {
-                            return Err(HandBack);
-                        }
-                        created_at = Some((key, raw));
-                    } else {
-                        sc.skip(2)?;
-                    }
-                }
-                Field::Other => sc.skip(2)?,
             }
-            match sc.peek()? {
-                b',' => sc.i += 1,
-                b'}' => {
-                    sc.i += 1;
-                    break;
-                }
-                _ => return Err(HandBack),
-            }
+            Field::Other => sc.skip(2)?,
         }
+        more = sc.more(b'}')?;
     }
     if deepest >= HAND_BACK_DEPTH || sc.i > line.len() {
         return Err(HandBack);
