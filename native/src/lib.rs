@@ -33,8 +33,8 @@ use scan::{Field, FxMap, HandBack, Roles, SecretFilter};
 /// The few fields of a record the engine reads after decoding.
 struct Decoded<'a> {
     event_type: Cow<'a, str>,
-    /// Nanoseconds of `created_at` (>= 1e9 on a leap second), when present.
-    nanos: Option<u32>,
+    /// Nanoseconds of `created_at` (>= 1e9 on a leap second).
+    nanos: u32,
 }
 
 fn nanos(created_at: &DateTime<Utc>) -> u32 {
@@ -46,7 +46,7 @@ fn nanos(created_at: &DateTime<Utc>) -> u32 {
 fn decode(text: &[u8]) -> Result<Decoded<'_>, &'static str> {
     if let Some(lean) = lean::decode(text) {
         return Ok(Decoded {
-            nanos: Some(nanos(&lean.created_at)),
+            nanos: nanos(&lean.created_at),
             event_type: lean.event_type,
         });
     }
@@ -57,7 +57,7 @@ fn decode(text: &[u8]) -> Result<Decoded<'_>, &'static str> {
 fn decode_by_crate(text: &[u8]) -> Result<Decoded<'_>, &'static str> {
     match serde_json::from_slice::<ExecutorEvent>(text) {
         Ok(ev) => Ok(Decoded {
-            nanos: Some(nanos(&ev.created_at)),
+            nanos: nanos(&ev.created_at),
             event_type: Cow::Owned(ev.event_type),
         }),
         Err(e) => Err(classify(&e).0),
@@ -159,7 +159,7 @@ impl Engine {
                         let ns = nanos(&lean.created_at);
                         settled = fused.finish(ns, &mut found);
                         Ok(Decoded {
-                            nanos: Some(ns),
+                            nanos: ns,
                             event_type: lean.event_type,
                         })
                     }

@@ -703,7 +703,7 @@ pub fn scan<'a>(
     line: &'a [u8],
     fields: &Roles,
     secrets: &SecretFilter,
-    nanos: Option<u32>,
+    nanos: u32,
     texts: bool,
     scratch: &mut Scratch<'a>,
     found: &mut Found,
@@ -800,12 +800,14 @@ pub fn scan<'a>(
 
 /// A scanned line's hazards into `found`, in the reference's order: the ids, then the walked
 /// values, then the timestamp (`created_at`: its key and text).
+// (`u32::is_multiple_of` would need Rust 1.87; the dependencies build with 1.71.)
+#[allow(clippy::manual_is_multiple_of)]
 fn gather(
     ids: &mut [Found; 2],
     event_ids: &mut Found,
     walked: &mut [Found; 2],
     created_at: Option<(&[u8], &str)>,
-    nanos: Option<u32>,
+    nanos: u32,
     texts: bool,
     found: &mut Found,
 ) -> Scan<()> {
@@ -816,21 +818,21 @@ fn gather(
     {
         found.append(bucket);
     }
-    if let (Some((key, text)), Some(ns)) = (created_at, nanos) {
+    if let Some((key, text)) = created_at {
         let path = || key_path("$", key); // written only for a hazard
         if !texts {
-            if ns >= 1_000_000_000 {
+            if nanos >= 1_000_000_000 {
                 found.push(("leap_second", String::new(), String::new()));
-            } else if ns % 1000 != 0 {
+            } else if nanos % 1000 > 0 {
                 found.push(("sub_microsecond", String::new(), String::new()));
             }
-        } else if ns >= 1_000_000_000 {
+        } else if nanos >= 1_000_000_000 {
             found.push((
                 "leap_second",
                 path()?,
                 format!("{text}: PostgreSQL has no leap seconds"),
             ));
-        } else if ns % 1000 != 0 {
+        } else if nanos % 1000 > 0 {
             found.push((
                 "sub_microsecond",
                 path()?,
@@ -984,7 +986,7 @@ impl<'a> Fused<'a, '_> {
             &mut event_ids,
             self.walked,
             created_at,
-            Some(nanos),
+            nanos,
             texts,
             found,
         );
