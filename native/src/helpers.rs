@@ -5,26 +5,25 @@
 //! the time the caller needs to read the next block on a small machine. These helpers sleep on
 //! a channel between blocks.
 //!
-//! A part is lent to a helper, not moved: `Helpers::run` sends borrowed slices as raw pointers
-//! and does not return (not even by unwinding) before every helper it sent a part to has
-//! answered, so the borrows outlive their use.
+//! The work is lent to a helper, not moved: `Helpers::run` sends a borrowed closure as a raw
+//! pointer, with the index of the part it is to do, and does not return (not even by
+//! unwinding) before every helper it sent a part to has answered, so the borrow outlives its use.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Mutex;
 use std::thread;
 
-/// What a helper runs: `work(lines)`, both lent by the caller for the duration of the job.
-type Work<'a, T> = dyn Fn(&[&[u8]]) -> T + Sync + 'a;
+/// What a helper runs: `work(part)`, lent by the caller for the duration of the job.
+type Work<'a, T> = dyn Fn(usize) -> T + Sync + 'a;
 
 struct Job<T> {
     work: *const Work<'static, T>,
-    lines: *const [&'static [u8]],
+    part: usize,
 }
 
-// SAFETY: a job's pointers are dereferenced only while the caller of `Helpers::run`, which owns
-// what they point to, waits for the answer (see `run`); `Work` is `Sync`, and the lines are
-// shared bytes nobody writes.
+// SAFETY: a job's pointer is dereferenced only while the caller of `Helpers::run`, which owns
+// what it points to, waits for the answer (see `run`); `Work` is `Sync`.
 unsafe impl<T> Send for Job<T> {}
 
 struct Helper<T> {
@@ -42,8 +41,8 @@ impl<T: Send + 'static> Helper<T> {
                 for job in inbox {
                     let answer = panic::catch_unwind(AssertUnwindSafe(|| {
                         // SAFETY: see `Job`: the caller waits for this answer.
-                        let (work, lines) = unsafe { (&*job.work, &*job.lines) };
-                        work(lines)
+                        let work = unsafe { &*job.work };
+                        work(job.part)
                     }));
                     if outbox.send(answer).is_err() {
                         break;
@@ -78,45 +77,38 @@ impl<T: Send + 'static> Helpers<T> {
         self.count + 1
     }
 
-    /// `work` on each of `parts`, the first on this thread and the others on helpers (or here,
-    /// when a helper cannot be had); the answers in the order of `parts`.
-    pub fn run<'a>(
-        &self,
-        parts: &[&'a [&'a [u8]]],
-        work: &(dyn Fn(&[&[u8]]) -> T + Sync),
-    ) -> Vec<T> {
+    /// `work(i)` for each part `i` below `parts`, the first on this thread and the others on
+    /// helpers (or here, when a helper cannot be had); the answers in the order of the parts.
+    pub fn run(&self, parts: usize, work: &(dyn Fn(usize) -> T + Sync)) -> Vec<T> {
         if std::process::id() != self.owner {
-            return parts.iter().map(|part| work(part)).collect();
+            return (0..parts).map(work).collect();
         }
         let mut started = self.started.lock().unwrap_or_else(|e| e.into_inner());
-        while started.len() < self.count.min(parts.len().saturating_sub(1)) {
+        while started.len() < self.count.min(parts.saturating_sub(1)) {
             match Helper::start(format!("noetl-events-check-{}", started.len() + 1)) {
                 Some(helper) => started.push(helper),
                 None => break,
             }
         }
-        // SAFETY: the lifetimes are erased only for the helpers' channel; every job sent below
+        // SAFETY: the lifetime is erased only for the helpers' channel; every job sent below
         // is answered before this function returns or unwinds (`Waiting`).
         let lent: *const Work<'static, T> =
             unsafe { std::mem::transmute::<*const Work<'_, T>, *const Work<'static, T>>(work) };
         let mut sent: Vec<(usize, &Helper<T>)> = Vec::new();
-        let mut here: Vec<usize> = vec![0];
+        let mut here: Vec<usize> = (0..parts.min(1)).collect();
         let mut helpers = started.iter();
-        for (i, part) in parts.iter().enumerate().skip(1) {
-            // SAFETY: as for `lent` above.
-            let lines =
-                unsafe { std::mem::transmute::<*const [&'a [u8]], *const [&'static [u8]]>(*part) };
+        for part in 1..parts {
             match helpers.next() {
-                Some(helper) if helper.jobs.send(Job { work: lent, lines }).is_ok() => {
-                    sent.push((i, helper))
+                Some(helper) if helper.jobs.send(Job { work: lent, part }).is_ok() => {
+                    sent.push((part, helper))
                 }
-                _ => here.push(i),
+                _ => here.push(part),
             }
         }
         let waiting = Waiting(&sent);
-        let mut answers: Vec<Option<T>> = (0..parts.len()).map(|_| None).collect();
+        let mut answers: Vec<Option<T>> = (0..parts).map(|_| None).collect();
         for &i in &here {
-            answers[i] = Some(work(parts[i]));
+            answers[i] = Some(work(i));
         }
         std::mem::forget(waiting);
         let mut failure = None;

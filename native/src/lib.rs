@@ -74,7 +74,7 @@ struct Engine {
     fields: Roles,
     secrets: SecretFilter,
     /// The threads that share a block with the caller's.
-    helpers: helpers::Helpers<BlockOut>,
+    helpers: helpers::Helpers<Part>,
 }
 
 /// What a block gave, before it is handed to Python.
@@ -89,8 +89,66 @@ struct BlockOut {
     handed_back: Vec<usize>,
 }
 
+/// What a part of a block gave: its count of lines and its output, or None when it holds a
+/// line over the maximum (then the block is not checked).
+type Part = Option<(usize, BlockOut)>;
+
 /// Lines below which a block is not split across threads (a thread costs more than it gives).
 const MIN_LINES_PER_THREAD: usize = 256;
+
+/// Bytes below which a text is not split across threads (about `MIN_LINES_PER_THREAD` short
+/// lines).
+const MIN_BYTES_PER_THREAD: usize = 64 << 10;
+
+/// The lines of `text` (split at newlines, as `bytes.split` does), or None when one is longer
+/// than `max_line`.
+fn lines_of(text: &[u8], max_line: Option<usize>) -> Option<Vec<&[u8]>> {
+    let max = max_line.unwrap_or(usize::MAX);
+    let mut lines = Vec::with_capacity(text.len() / 256 + 1);
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', text) {
+        if end - start > max {
+            return None;
+        }
+        lines.push(&text[start..end]);
+        start = end + 1;
+    }
+    if text.len() - start > max {
+        return None;
+    }
+    lines.push(&text[start..]);
+    Some(lines)
+}
+
+/// `text` cut at newlines into at most `parts` pieces of about equal size, whose lines are
+/// `text`'s lines in order (the newline at a cut belongs to neither side).
+fn cut(text: &[u8], parts: usize) -> Vec<&[u8]> {
+    let mut pieces = Vec::with_capacity(parts);
+    let mut start = 0;
+    for k in 1..parts {
+        let target = (text.len() / parts * k).max(start);
+        match memchr::memchr(b'\n', &text[target..]) {
+            Some(at) => {
+                pieces.push(&text[start..target + at]);
+                start = target + at + 1;
+            }
+            None => break,
+        }
+    }
+    pieces.push(&text[start..]);
+    pieces
+}
+
+/// The outputs of consecutive parts of a block, each with its count of lines, as one.
+fn join(outs: impl IntoIterator<Item = (usize, BlockOut)>, room: Option<usize>) -> BlockOut {
+    let mut outs = outs.into_iter();
+    let (mut offset, mut out) = outs.next().unwrap_or_default();
+    for (lines, part) in outs {
+        out.append(part, offset, room);
+        offset += lines;
+    }
+    out
+}
 
 impl BlockOut {
     /// Adds `part`, the block's lines from `offset` on, checked after these.
@@ -131,15 +189,34 @@ impl Engine {
         }
         let size = lines.len().div_ceil(threads);
         let parts: Vec<&[&[u8]]> = lines.chunks(size).collect();
-        let mut outs = self
+        let outs = self.helpers.run(parts.len(), &|i| {
+            Some((parts[i].len(), self.run(parts[i], room)))
+        });
+        join(outs.into_iter().flatten(), room)
+    }
+
+    /// `run` on the lines of `text`, or None when one is longer than `max_line`. A long text
+    /// is cut into parts that the engine's threads split and check each (the split is theirs
+    /// too, not this thread's alone).
+    fn run_text(
+        &self,
+        text: &[u8],
+        room: Option<usize>,
+        max_line: Option<usize>,
+    ) -> Option<BlockOut> {
+        let threads = self
             .helpers
-            .run(&parts, &|part: &[&[u8]]| self.run(part, room))
-            .into_iter();
-        let mut out = outs.next().unwrap_or_default();
-        for (i, part) in outs.enumerate() {
-            out.append(part, (i + 1) * size, room);
+            .threads()
+            .min(text.len() / MIN_BYTES_PER_THREAD);
+        if threads <= 1 {
+            return Some(self.run(&lines_of(text, max_line)?, room));
         }
-        out
+        let pieces = cut(text, threads);
+        let outs = self.helpers.run(pieces.len(), &|i| {
+            let lines = lines_of(pieces[i], max_line)?;
+            Some((lines.len(), self.run(&lines, room)))
+        });
+        Some(join(outs.into_iter().collect::<Option<Vec<_>>>()?, room))
     }
 
     fn run<'a>(&self, lines: &[&'a [u8]], room: Option<usize>) -> BlockOut {
@@ -321,13 +398,7 @@ impl Engine {
         // The bytes object is immutable and held by `text` while the lock is released.
         let data = text.as_bytes();
         let data = &data[..end.map_or(data.len(), |e| e.min(data.len()))];
-        let out = py.allow_threads(|| {
-            let lines: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
-            if max_line.is_some_and(|max| lines.iter().any(|l| l.len() > max)) {
-                return None;
-            }
-            Some(self.run_parts(&lines, room))
-        });
+        let out = py.allow_threads(|| self.run_text(data, room, max_line));
         out.map(|out| answer(py, out)).transpose()
     }
 }

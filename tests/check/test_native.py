@@ -463,6 +463,45 @@ def test_threads_give_the_same_report(threads: int) -> None:
     assert json.loads(one)["invalid"] > 26
 
 
+@pytest.mark.parametrize("threads", [2, 3])
+def test_a_text_shared_among_threads_gives_the_answer_of_its_lines(threads: int) -> None:
+    """A long text is cut at newlines into one part per thread, each split and checked by its
+    thread: the answer is one thread's on the text's lines, wherever the cuts fall (inside a
+    long line, at a newline, past the last one), and None when a line in any part is over the
+    maximum."""
+    module = _native._module()
+    assert module is not None
+    parts, folds = list(SENSITIVE_KEY_PARTS), LOWERCASE_WITH_ASCII
+    one = module.Engine("event", True, None, parts, 1, folds)
+    many = module.Engine("event", True, None, parts, threads, folds)
+    lines = [line.encode() for line in realistic_lines(1200, seed=5)]
+    for k in range(0, len(lines), 41):
+        lines[k] = lines[k][:-2]  # invalid, in every part
+    heavy = [line.encode("utf-8", "surrogatepass") for line in heavy_lines(300, seed=5)]
+    envelope = json.loads(lines[1])
+    envelope["context"] = {"blob": "x" * 250_000, "password": "hunter2"}
+    long = json.dumps(envelope).encode()
+    texts = {
+        "realistic and hostile": b"\n".join(lines + heavy),
+        "a newline at the end": b"\n".join(lines) + b"\n",
+        "a long line where a cut falls": b"\n".join([*lines[:200], long, *lines[200:400]]),
+        "no newline after the cut": b"\n".join(lines[:100]) + b"\n" + long,
+        "newlines only": b"\n" * 200_000,
+    }
+    for name, text in texts.items():
+        assert len(text) > threads * (64 << 10), name  # long enough to be cut
+        for room in (None, 0, 5, 10_000):
+            for end in (len(text), len(text) - 1, len(text) // 2):
+                expected = one.check(text[:end].split(b"\n"), room, None)
+                assert many.check_text(text, room, None, end) == expected, (name, room, end)
+                assert one.check_text(text, room, None, end) == expected, (name, room, end)
+        longest = max(map(len, text.split(b"\n")))
+        assert many.check_text(text, None, longest, None) == one.check_text(text, None)
+        if longest:
+            assert many.check_text(text, None, longest - 1, None) is None, name
+    assert many.check_text(texts["realistic and hostile"], None)[2], "no invalid line"
+
+
 @settings(max_examples=300, deadline=None, database=None)
 @given(st.binary(max_size=200), st.integers(0, 220))
 def test_the_module_counts_newlines_as_bytes_count_does(data: bytes, end: int) -> None:
