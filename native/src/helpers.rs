@@ -1,4 +1,4 @@
-//! Helper threads kept for an engine's life, that each check a part of a block.
+//! Helper threads kept for an engine's life, that share the check of a block with its caller.
 //!
 //! Starting threads per block cost more than they gave on 1 MiB blocks (their stacks and
 //! allocator arenas are new each time), and a work-stealing pool's idle workers spin, taking

@@ -15,6 +15,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 mod helpers;
 mod lean;
@@ -74,7 +75,7 @@ struct Engine {
     fields: Roles,
     secrets: SecretFilter,
     /// The threads that share a block with the caller's.
-    helpers: helpers::Helpers<Part>,
+    helpers: helpers::Helpers<Vec<(usize, Part)>>,
 }
 
 /// What a block gave, before it is handed to Python.
@@ -95,6 +96,10 @@ type Part = Option<(usize, BlockOut)>;
 
 /// Lines below which a block is not split across threads (a thread costs more than it gives).
 const MIN_LINES_PER_THREAD: usize = 256;
+
+/// The parts a shared block is cut into, per thread: the threads take them in turn, so a thread
+/// held up (by the reader thread, or another process) leaves the rest of its share to the others.
+const PARTS_PER_THREAD: usize = 8;
 
 /// Bytes below which a text is not split across threads (about `MIN_LINES_PER_THREAD` short
 /// lines).
@@ -176,9 +181,9 @@ impl BlockOut {
 }
 
 impl Engine {
-    /// `run` on the engine's threads (this one and its helpers), each on a contiguous part of
-    /// the block; the parts' outputs are joined in line order, so the result is `run`'s on the
-    /// whole block.
+    /// `run` on the engine's threads (this one and its helpers), which take contiguous parts
+    /// of the block in turn; the parts' outputs are joined in line order, so the result is
+    /// `run`'s on the whole block.
     fn run_parts(&self, lines: &[&[u8]], room: Option<usize>) -> BlockOut {
         let threads = self
             .helpers
@@ -187,17 +192,17 @@ impl Engine {
         if threads <= 1 {
             return self.run(lines, room);
         }
-        let size = lines.len().div_ceil(threads);
+        let size = lines.len().div_ceil(threads * PARTS_PER_THREAD);
         let parts: Vec<&[&[u8]]> = lines.chunks(size).collect();
-        let outs = self.helpers.run(parts.len(), &|i| {
+        let outs = self.share(threads, parts.len(), &|i| {
             Some((parts[i].len(), self.run(parts[i], room)))
         });
         join(outs.into_iter().flatten(), room)
     }
 
     /// `run` on the lines of `text`, or None when one is longer than `max_line`. A long text
-    /// is cut into parts that the engine's threads split and check each (the split is theirs
-    /// too, not this thread's alone).
+    /// is cut at newlines into parts that the engine's threads take in turn, and split and check
+    /// each (the split is theirs too, not this thread's alone).
     fn run_text(
         &self,
         text: &[u8],
@@ -211,12 +216,36 @@ impl Engine {
         if threads <= 1 {
             return Some(self.run(&lines_of(text, max_line)?, room));
         }
-        let pieces = cut(text, threads);
-        let outs = self.helpers.run(pieces.len(), &|i| {
+        let pieces = cut(text, threads * PARTS_PER_THREAD);
+        let outs = self.share(threads, pieces.len(), &|i| {
             let lines = lines_of(pieces[i], max_line)?;
             Some((lines.len(), self.run(&lines, room)))
         });
         Some(join(outs.into_iter().collect::<Option<Vec<_>>>()?, room))
+    }
+
+    /// `work(i)` for each part `i` below `parts`, on `threads` of the engine's threads, each
+    /// taking the next part not yet taken; the answers in the order of the parts.
+    fn share(
+        &self,
+        threads: usize,
+        parts: usize,
+        work: &(dyn Fn(usize) -> Part + Sync),
+    ) -> Vec<Part> {
+        let next = AtomicUsize::new(0);
+        let taken = self.helpers.run(threads, &|_| {
+            let mut mine = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= parts {
+                    return mine;
+                }
+                mine.push((i, work(i)));
+            }
+        });
+        let mut outs: Vec<(usize, Part)> = taken.into_iter().flatten().collect();
+        outs.sort_unstable_by_key(|&(i, _)| i);
+        outs.into_iter().map(|(_, out)| out).collect()
     }
 
     fn run<'a>(&self, lines: &[&'a [u8]], room: Option<usize>) -> BlockOut {

@@ -463,17 +463,29 @@ def test_threads_give_the_same_report(threads: int) -> None:
     assert json.loads(one)["invalid"] > 26
 
 
+def text_report(
+    engine: str, text: bytes, end: int, *, hazards: bool, max_items: int, threads: int = 1
+) -> str:
+    """The JSON report of the lines of ``text[:end]``: the native engine is given the text,
+    the Python engine its lines."""
+    options = AuditOptions(max_items=max_items, hazards=hazards, engine=engine, threads=threads)
+    auditor = options.auditor()
+    tally = auditor.tally()
+    lines = text[:end].split(b"\n")
+    tally.lines += len(lines)
+    if engine == "native":
+        auditor.check_text(tally, text, end, len(lines), Numbered(0, 1))
+    else:
+        auditor.check(tally, lines, Numbered(0, 1))
+    return json.dumps(report_json(tally, ["stream"], hazards=hazards), ensure_ascii=False)
+
+
 @pytest.mark.parametrize("threads", [2, 3])
-def test_a_text_shared_among_threads_gives_the_answer_of_its_lines(threads: int) -> None:
-    """A long text is cut at newlines into one part per thread, each split and checked by its
-    thread: the answer is one thread's on the text's lines, wherever the cuts fall (inside a
-    long line, at a newline, past the last one), and None when a line in any part is over the
-    maximum."""
-    module = _native._module()
-    assert module is not None
-    parts, folds = list(SENSITIVE_KEY_PARTS), LOWERCASE_WITH_ASCII
-    one = module.Engine("event", True, None, parts, 1, folds)
-    many = module.Engine("event", True, None, parts, threads, folds)
+def test_a_text_shared_among_threads_gives_the_report_of_its_lines(threads: int) -> None:
+    """A long text is cut at newlines into parts that the threads split and check: the report
+    is one thread's, and the Python engine's, wherever the cuts fall (inside a long line, at a
+    newline, past the last one); a line over the maximum in any part leaves the whole text to
+    the reference (the module answers None)."""
     lines = [line.encode() for line in realistic_lines(1200, seed=5)]
     for k in range(0, len(lines), 41):
         lines[k] = lines[k][:-2]  # invalid, in every part
@@ -486,20 +498,32 @@ def test_a_text_shared_among_threads_gives_the_answer_of_its_lines(threads: int)
         "a newline at the end": b"\n".join(lines) + b"\n",
         "a long line where a cut falls": b"\n".join([*lines[:200], long, *lines[200:400]]),
         "no newline after the cut": b"\n".join(lines[:100]) + b"\n" + long,
-        "newlines only": b"\n" * 200_000,
+        "short invalid lines": b"xyz\n" * 60_000,
     }
     for name, text in texts.items():
         assert len(text) > threads * (64 << 10), name  # long enough to be cut
-        for room in (None, 0, 5, 10_000):
-            for end in (len(text), len(text) - 1, len(text) // 2):
-                expected = one.check(text[:end].split(b"\n"), room, None)
-                assert many.check_text(text, room, None, end) == expected, (name, room, end)
-                assert one.check_text(text, room, None, end) == expected, (name, room, end)
+        for end in (len(text), len(text) - 1, len(text) // 2):
+            for hazards in (False, True):
+                for max_items in (0, 5, 1000):
+                    one = text_report("native", text, end, hazards=hazards, max_items=max_items)
+                    many = text_report(
+                        "native",
+                        text,
+                        end,
+                        hazards=hazards,
+                        max_items=max_items,
+                        threads=threads,
+                    )
+                    assert many == one, (name, end, hazards, max_items)
+        native = text_report("native", text, len(text), hazards=True, max_items=5)
+        assert native == text_report("python", text, len(text), hazards=True, max_items=5), name
+    module = _native._module()
+    assert module is not None
+    many = module.Engine("event", True, None, list(SENSITIVE_KEY_PARTS), threads, None)
+    for name, text in texts.items():
         longest = max(map(len, text.split(b"\n")))
-        assert many.check_text(text, None, longest, None) == one.check_text(text, None)
-        if longest:
-            assert many.check_text(text, None, longest - 1, None) is None, name
-    assert many.check_text(texts["realistic and hostile"], None)[2], "no invalid line"
+        assert many.check_text(text, None, longest) is not None, name
+        assert many.check_text(text, None, longest - 1) is None, name
 
 
 @settings(max_examples=300, deadline=None, database=None)
