@@ -9,8 +9,8 @@
 //! invalid lines (index and the kit's error kind), and the hazards.
 //!
 //! Hazards are computed here for the lines whose shape the native scanner handles exactly
-//! (plain keys, no escapes in keys, nesting well below the reported depth, nothing that could be
-//! a secret); every other valid line is "handed back": Python scans it with the reference
+//! (nesting well below the reported depth, nothing that could be a secret, strings that
+//! decode); every other valid line is "handed back": Python scans it with the reference
 //! scanner. The native scanner never guesses: when in doubt, it hands the line back.
 
 use std::borrow::Cow;

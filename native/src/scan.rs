@@ -1,7 +1,8 @@
 //! The native hazard scan: the reference's hazards (`conformance.audit._hazards`) of a line
-//! the crate accepted, for the lines whose shape it reads exactly (plain keys, no escapes in
-//! keys, nesting well below the reported depth, nothing that could be a secret); every other
-//! line is handed back to the reference's scanner. It never guesses: when in doubt, it hands
+//! the crate accepted, for the lines whose shape it reads exactly (nesting well below the
+//! reported depth, nothing that could be a secret, strings that decode; keys are read decoded,
+//! and of a repeated key only the last value counts); every other line is handed back to the
+//! reference's scanner. It never guesses: when in doubt, it hands
 //! the line back.
 //!
 //! Two ways to the same hazards: `Fused`, which rides on the lean decode (`lean::Watch`) and
@@ -277,8 +278,9 @@ struct Scanner<'a, 'c> {
     keys: &'c mut FxMap<&'a [u8], bool>,
     /// Write the paths and details (false: only the kinds are counted).
     texts: bool,
-    /// The keys of the objects being walked, innermost last.
-    key_stack: &'c mut Vec<&'a [u8]>,
+    /// The members of the objects being walked, innermost last: the key (decoded: a key
+    /// written with escapes is held as its text), and where its value's hazards start.
+    key_stack: &'c mut Vec<(Cow<'a, [u8]>, usize)>,
 }
 
 /// What a block's scans reuse: the keys' verdicts of the secret screen (keys repeat from line
@@ -289,7 +291,7 @@ pub struct Scratch<'a> {
     ids: [Found; 2],
     event_ids: Found,
     walked: [Found; 2],
-    key_stack: Vec<&'a [u8]>,
+    key_stack: Vec<(Cow<'a, [u8]>, usize)>,
     path: Vec<Seg<'a>>,
     /// The fused scan's keys of the objects being read (decoded), and its path.
     held: Vec<Cow<'a, [u8]>>,
@@ -315,27 +317,76 @@ fn key_suspect<'a>(
     v
 }
 
-/// The keys of an object, in input order: a repeated key hands the line back (the reference
-/// keeps the last value); the first pair out of code point order, if any.
-fn key_order<K: AsRef<[u8]>>(keys: &[K]) -> Scan<Option<(&[u8], &[u8])>> {
-    let key = |i: usize| keys[i].as_ref();
-    let inversion = (1..keys.len())
+/// Two neighbouring keys of an object out of code point order.
+type Inversion<'k> = Option<(&'k [u8], &'k [u8])>;
+
+/// The keys of an object (`key(i)`, `count` of them), in input order: the first pair out of
+/// code point order, if any, and whether a key is repeated.
+fn key_order<'k>(count: usize, key: impl Fn(usize) -> &'k [u8]) -> (Inversion<'k>, bool) {
+    let inversion = (1..count)
         .find(|&j| key(j) < key(j - 1))
         .map(|j| (key(j - 1), key(j)));
     let repeated = if inversion.is_none() {
-        (1..keys.len()).any(|j| key(j) == key(j - 1)) // sorted: repeats are neighbours
-    } else if keys.len() <= 16 {
-        (1..keys.len()).any(|j| (0..j).any(|i| key(i) == key(j)))
+        (1..count).any(|j| key(j) == key(j - 1)) // sorted: repeats are neighbours
+    } else if count <= 16 {
+        (1..count).any(|j| (0..j).any(|i| key(i) == key(j)))
     } else {
-        let mut sorted: Vec<&[u8]> = keys.iter().map(AsRef::as_ref).collect();
+        let mut sorted: Vec<&[u8]> = (0..count).map(&key).collect();
         sorted.sort_unstable();
         sorted.windows(2).any(|w| w[0] == w[1])
     };
-    if repeated {
-        Err(HandBack)
-    } else {
-        Ok(inversion)
+    (inversion, repeated)
+}
+
+/// Removes from `found` the hazards of the members whose key comes again later in their
+/// object (`members`: each key, and where its value's hazards start in `found`): the
+/// reference walks only the value serde_json keeps, the last.
+fn drop_repeated(members: &[(Cow<'_, [u8]>, usize)], found: &mut Found) -> Scan<()> {
+    if members.len() > 64 {
+        return Err(HandBack); // (rare: not worth more than a quadratic search)
     }
+    let mut end = found.len();
+    for (j, (key, start)) in members.iter().enumerate().rev() {
+        if members[j + 1..].iter().any(|(k, _)| k == key) {
+            found.drain(*start..end);
+        }
+        end = *start;
+    }
+    Ok(())
+}
+
+/// The `duplicate_key` hazards of the object at `path` (one per repeat, in input order), put
+/// before its other hazards (at `own_at` in `found`).
+fn repeats(
+    members: &[(Cow<'_, [u8]>, usize)],
+    own_at: usize,
+    texts: bool,
+    path: &[Seg<'_>],
+    found: &mut Found,
+) -> Scan<()> {
+    let mut hazards = Vec::new();
+    for (j, (key, _)) in members.iter().enumerate() {
+        if !members[..j].iter().any(|(k, _)| k == key) {
+            continue;
+        }
+        if !texts {
+            hazards.push(("duplicate_key", String::new(), String::new()));
+            continue;
+        }
+        let text = std::str::from_utf8(key).map_err(|_| HandBack)?;
+        let at = render(
+            path.iter()
+                .cloned()
+                .chain([Seg::Key(Cow::Borrowed(&**key))]),
+        )?;
+        hazards.push((
+            "duplicate_key",
+            at,
+            format!("key \"{text}\" repeated: serde_json keeps the last value"),
+        ));
+    }
+    found.splice(own_at..own_at, hazards);
+    Ok(())
 }
 
 /// The `key_order` hazard of the object at `path` whose keys `a`, `b` are out of order, put
@@ -392,8 +443,14 @@ fn id_hazard(
 }
 
 impl<'a, 'c> Scanner<'a, 'c> {
-    fn key_suspect(&mut self, key: &'a [u8]) -> bool {
-        key_suspect(self.keys, self.secrets, key)
+    /// The secret screen's verdict on a key from `key`: the line's own bytes through the
+    /// block's cache, a decoded key on its own (hence a `Cow`, not its bytes).
+    #[allow(clippy::ptr_arg)]
+    fn key_suspect(&mut self, key: &Cow<'a, [u8]>) -> bool {
+        match key {
+            Cow::Borrowed(key) => key_suspect(self.keys, self.secrets, key),
+            Cow::Owned(key) => self.secrets.key_suspect(key),
+        }
     }
 
     fn ws(&mut self) {
@@ -434,17 +491,24 @@ impl<'a, 'c> Scanner<'a, 'c> {
         }
     }
 
-    /// An object key without escapes (one with escapes is handed back).
-    fn key(&mut self) -> Scan<&'a [u8]> {
+    /// An object key: the line's own bytes, or, for a key written with escapes, its text as
+    /// serde_json decodes it (one it would not decode is handed back).
+    fn key(&mut self) -> Scan<Cow<'a, [u8]>> {
         self.eat(b'"')?;
         let start = self.i;
         let rest = self.s.get(start..).ok_or(HandBack)?;
         let at = quote_or_backslash(rest).ok_or(HandBack)?;
-        if rest[at] != b'"' {
-            return Err(HandBack);
+        if rest[at] == b'"' {
+            self.i = start + at + 1;
+            return Ok(Cow::Borrowed(&rest[..at]));
         }
-        self.i = start + at + 1;
-        Ok(&rest[..at])
+        self.i = start - 1;
+        let raw = self.string()?;
+        let quoted = &self.s[start - 1..self.i];
+        debug_assert_eq!(quoted.len(), raw.len() + 2);
+        serde_json::from_slice::<String>(quoted)
+            .map(|text| Cow::Owned(text.into_bytes()))
+            .map_err(|_| HandBack)
     }
 
     fn number(&mut self) -> Scan<&'a str> {
@@ -516,7 +580,7 @@ impl<'a, 'c> Scanner<'a, 'c> {
                 let mut more = self.opens(b'}')?;
                 while more {
                     let key = self.key()?;
-                    if self.key_suspect(key) {
+                    if self.key_suspect(&key) {
                         return Err(HandBack);
                     }
                     self.eat(b':')?;
@@ -542,7 +606,8 @@ impl<'a, 'c> Scanner<'a, 'c> {
 
     /// The reference's `_walk_value`: hazards of the value at `path`, nesting `level`, in the
     /// reference's order (an object's own findings, then its members'). Returns the deepest
-    /// nesting reached. A repeated key is handed back (the reference keeps the last value).
+    /// nesting reached. The hazards of a repeated key's earlier values are dropped: the
+    /// reference walks only the last, which serde_json keeps.
     fn walk(&mut self, path: &mut Vec<Seg<'a>>, level: usize, found: &mut Found) -> Scan<usize> {
         if level >= HAND_BACK_DEPTH {
             return Err(HandBack);
@@ -566,10 +631,10 @@ impl<'a, 'c> Scanner<'a, 'c> {
                 let base = self.key_stack.len();
                 loop {
                     let key = self.key()?;
-                    if !key.is_ascii() || self.key_suspect(key) {
+                    if self.key_suspect(&key) {
                         return Err(HandBack);
                     }
-                    self.key_stack.push(key);
+                    self.key_stack.push((key.clone(), found.len()));
                     self.eat(b':')?;
                     path.push(Seg::Key(key));
                     deepest = deepest.max(self.walk(path, level + 1, found)?);
@@ -578,14 +643,21 @@ impl<'a, 'c> Scanner<'a, 'c> {
                         break;
                     }
                 }
-                let ordered =
-                    key_order(&self.key_stack[base..]).and_then(|inversion| match inversion {
-                        Some(pair) => {
-                            let path = || render(path.iter().copied());
-                            order_hazard(found, own_at, self.texts, path, pair)
-                        }
-                        None => Ok(()),
-                    });
+                let members = &self.key_stack[base..];
+                let (inversion, repeated) = key_order(members.len(), |i| &members[i].0);
+                let ordered = (|| {
+                    if repeated {
+                        drop_repeated(members, found)?;
+                    }
+                    if let Some(pair) = inversion {
+                        let path = || render(path.iter().cloned());
+                        order_hazard(found, own_at, self.texts, path, pair)?;
+                    }
+                    if repeated {
+                        repeats(members, own_at, self.texts, path, found)?;
+                    }
+                    Ok(())
+                })();
                 self.key_stack.truncate(base);
                 ordered?;
                 Ok(deepest)
@@ -610,17 +682,17 @@ impl<'a, 'c> Scanner<'a, 'c> {
             }
             _ => {
                 let literal = self.number()?;
-                float_hazard(literal, self.texts, || render(path.iter().copied()), found)?;
+                float_hazard(literal, self.texts, || render(path.iter().cloned()), found)?;
                 Ok(level)
             }
         }
     }
 }
 
-/// A step of a JSON path: an object key (plain ASCII, no escapes) or an array index.
-#[derive(Clone, Copy)]
+/// A step of a JSON path: an object key (decoded) or an array index.
+#[derive(Clone)]
 enum Seg<'a> {
-    Key(&'a [u8]),
+    Key(Cow<'a, [u8]>),
     Index(usize),
 }
 
@@ -637,7 +709,7 @@ fn render<'k>(path: impl IntoIterator<Item = Seg<'k>>) -> Scan<String> {
                 {
                     return Err(HandBack);
                 }
-                let key = std::str::from_utf8(key).map_err(|_| HandBack)?;
+                let key = std::str::from_utf8(&key).map_err(|_| HandBack)?;
                 if is_identifier(key.as_bytes()) {
                     out.push('.');
                     out.push_str(key);
@@ -735,22 +807,22 @@ pub fn scan<'a>(
     };
     sc.eat(b'{')?; // the positional (array) form is handed back
     let mut deepest = 1usize;
-    let mut created_at: Option<(&[u8], &[u8])> = None;
+    let mut created_at: Option<(Cow<'_, [u8]>, Cow<'_, str>)> = None;
     let mut seen = [false; 7];
     let mut more = sc.opens(b'}')?;
     while more {
         let key = sc.key()?;
         sc.eat(b':')?;
-        let mut field = fields.get(key);
+        let mut field = fields.get(&key);
         if field != Field::Other && seen[field as usize] {
             field = Field::Other; // first occurrence wins
         }
         seen[field as usize] = true;
         match field {
-            Field::ExecutionId => check_id(&mut sc, || key_path("$", key), &mut ids[0])?,
-            Field::EventId => check_id(&mut sc, || key_path("$", key), &mut ids[1])?,
+            Field::ExecutionId => check_id(&mut sc, || key_path("$", &key), &mut ids[0])?,
+            Field::EventId => check_id(&mut sc, || key_path("$", &key), &mut ids[1])?,
             Field::EventIds => {
-                let path = key_path("$", key)?;
+                let path = key_path("$", &key)?;
                 if sc.peek()? == b'[' {
                     sc.i += 1;
                     let mut more = sc.opens(b']')?;
@@ -775,11 +847,16 @@ pub fn scan<'a>(
             }
             Field::CreatedAt => {
                 if sc.peek()? == b'"' {
+                    let start = sc.i;
                     let raw = sc.string()?;
-                    if raw.contains(&b'\\') {
-                        return Err(HandBack);
-                    }
-                    created_at = Some((key, raw));
+                    let text = if raw.contains(&b'\\') {
+                        // As serde_json decoded it (the hazard's detail quotes the text).
+                        let quoted = &line[start..sc.i];
+                        Cow::Owned(serde_json::from_slice::<String>(quoted).map_err(|_| HandBack)?)
+                    } else {
+                        Cow::Borrowed(std::str::from_utf8(raw).map_err(|_| HandBack)?)
+                    };
+                    created_at = Some((key, text));
                 } else {
                     sc.skip(2)?;
                 }
@@ -791,10 +868,7 @@ pub fn scan<'a>(
     if deepest >= HAND_BACK_DEPTH || sc.i > line.len() {
         return Err(HandBack);
     }
-    let created_at = match created_at {
-        Some((key, raw)) => Some((key, std::str::from_utf8(raw).map_err(|_| HandBack)?)),
-        None => None,
-    };
+    let created_at = created_at.as_ref().map(|(key, text)| (&**key, &**text));
     gather(ids, event_ids, walked, created_at, nanos, texts, found)
 }
 
@@ -867,7 +941,7 @@ pub struct Fused<'a, 'c> {
     ids: &'c mut [Found; 2],
     walked: &'c mut [Found; 2],
     /// (The old pass's stack, for the screen of an unknown key's value.)
-    key_stack: &'c mut Vec<&'a [u8]>,
+    key_stack: &'c mut Vec<(Cow<'a, [u8]>, usize)>,
     /// The keys of the objects being read, innermost last (decoded: a key written with
     /// escapes is held as its text).
     held: &'c mut Vec<Cow<'a, [u8]>>,
@@ -887,8 +961,8 @@ enum Step {
 /// The reference's text of the fused scan's path.
 fn steps_path(steps: &[Step], held: &[Cow<'_, [u8]>]) -> Scan<String> {
     render(steps.iter().map(|step| match *step {
-        Step::Field(key) => Seg::Key(key.as_bytes()),
-        Step::Key(j) => Seg::Key(&held[j]),
+        Step::Field(key) => Seg::Key(Cow::Borrowed(key.as_bytes())),
+        Step::Key(j) => Seg::Key(Cow::Borrowed(&held[j])),
         Step::Index(i) => Seg::Index(i),
     }))
 }
@@ -1147,13 +1221,17 @@ impl<'a> crate::lean::Watch<'a> for Fused<'a, '_> {
             return;
         }
         let (steps, held) = (&*self.steps, &*self.held);
-        let ordered = key_order(&held[base..]).and_then(|inversion| match inversion {
-            Some(pair) => {
+        let keys = &held[base..];
+        // (A repeated key is left to `scan`, which drops the hazards of the values that
+        // serde_json does not keep.)
+        let ordered = match key_order(keys.len(), |i| &keys[i]) {
+            (_, true) => Err(HandBack),
+            (Some(pair), false) => {
                 let path = || steps_path(steps, held);
                 order_hazard(&mut self.walked[self.slot], own_at, self.texts, path, pair)
             }
-            None => Ok(()),
-        });
+            (None, false) => Ok(()),
+        };
         self.held.truncate(base);
         if ordered.is_err() {
             self.rescan = true;

@@ -343,6 +343,98 @@ def test_the_fused_scan_on_generated_values(values: list[tuple[str, str]]) -> No
     _same_as_reference(lines)
 
 
+# ---- the scanner's own pass: the lines the fused scan leaves ---------------------------------
+
+# The crate's keys with the roles the module gives them itself: given here, they turn the fused
+# scan off, so that the own pass answers alone.
+_ROLES = {
+    "execution_id": "execution_id",
+    "event_id": "event_id",
+    "context": "value",
+    "payload": "value",
+    "meta": "meta",
+    "created_at": "created_at",
+}
+
+
+def _own_pass(lines: Sequence[bytes]) -> list[Any]:
+    """The own pass's hazards of each line, or None where it hands the line back."""
+    module = _native._module()
+    assert module is not None
+    parts, folds = list(SENSITIVE_KEY_PARTS), LOWERCASE_WITH_ASCII
+    engine = module.Engine("event", True, _ROLES, parts, 1, folds)
+    _, _, invalid, _, _, hazards, handed = engine.check(list(lines), None)
+    assert invalid == []
+    out: list[Any] = [[] for _ in lines]
+    for k, kind, path, detail in hazards:
+        out[k].append((kind, path, detail))
+    for k in handed:
+        out[k] = None
+    return out
+
+
+OWN_PASS_SETTLED = [  # values the fused scan leaves and the own pass settles
+    '["\\u00e9x", 1.5]',  # a float after an escaped string
+    '{"a":1,"\\u0061":2.50}',  # a key repeated, once written with escapes
+    '{"a":1.0,"b":2,"a":3.10}',  # the first value's hazard is dropped: serde keeps the last
+    '{"a":{"x":1.0},"a":[2.0],"a":null,"c":{"d":1,"d":2.0}}',
+    '{"b":1,"a":{"c":1,"c":2.0},"b":[1.50]}',
+    '{"k\\u0065y":{"z":1,"y":2.50}}',  # an escaped key on a hazard's path
+]
+
+
+def test_the_own_pass_reads_escaped_and_repeated_keys() -> None:
+    """Keys written with escapes are read decoded, everywhere; of a repeated key only the
+    value serde_json keeps (the last) is walked, after the repeats' own hazards."""
+    lines = [_with_context(v, key) for v in OWN_PASS_SETTLED for key in ("context", "meta")]
+    extra = ('"\\u0065xtra"', '{"x":[1.0]}')  # an unknown key written with escapes
+    stamp = '"\\u0032026-05-31T03:14:15.123456789\\u005a"'
+    lines.append(render([*BASE.items(), extra]).encode())
+    lines.append(render([(k, stamp if k == "created_at" else v) for k, v in BASE.items()]).encode())
+    assert _fused(lines)[:10] == [None] * 10  # left by the fused scan: repeats, a float
+    own = _own_pass(lines)
+    assert None not in own, [line for line, o in zip(lines, own, strict=True) if o is None]
+    assert own == _reference_hazards(lines)
+    assert (
+        "duplicate_key",
+        "$.context.a",
+        'key "a" repeated: serde_json keeps the last value',
+    ) in own[2]
+    assert ("float_respelled", "$.context.a", "1.0 is written back as 1") not in own[4]
+    assert_same(lines, "event")
+
+
+_keys = st.sampled_from(["a", "b", "\\u0061", "a b", "\u00e9", "10", 'k\\"', "\\u0062"])
+_json_texts = st.recursive(
+    st.one_of(
+        st.sampled_from(["null", "true", "1.50", "-0.0", "1E3", "2.5e-3", "10.0", "7"]),
+        st.integers(-(2**70), 2**70).map(str),
+        st.floats(allow_nan=False, allow_infinity=False).map(json.dumps),
+        st.text(max_size=3).map(json.dumps),
+    ),
+    lambda kids: (
+        st.lists(kids, max_size=4).map(lambda xs: "[" + ",".join(xs) + "]")
+        | st.lists(st.tuples(_keys, kids), max_size=5).map(
+            lambda kv: "{" + ",".join(f'"{k}":{v}' for k, v in kv) + "}"
+        )
+    ),
+    max_leaves=14,
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.lists(st.tuples(st.sampled_from(["context", "meta"]), _json_texts), max_size=8))
+def test_the_own_pass_on_generated_values_with_repeated_keys(
+    values: list[tuple[str, str]],
+) -> None:
+    """Where the own pass settles a line (keys repeated, escaped, outside ASCII), its hazards
+    are the reference's."""
+    lines = [_with_context(value, key) for key, value in values]
+    own = _own_pass(lines)
+    settled = [line for line, o in zip(lines, own, strict=True) if o is not None]
+    assert [o for o in own if o is not None] == _reference_hazards(settled)
+
+
 def test_the_lean_decode_reads_the_crates_struct() -> None:
     """The lean decode's table of keys agrees with the crate (its declared names and
     aliases, and which fields it requires); else the module would send every line to the
