@@ -2,8 +2,7 @@
 //! the crate accepted, for the lines whose shape it reads exactly (nesting well below the
 //! reported depth, nothing that could be a secret, strings that decode; keys are read decoded,
 //! and of a repeated key only the last value counts); every other line is handed back to the
-//! reference's scanner. It never guesses: when in doubt, it hands
-//! the line back.
+//! reference's scanner. It never guesses: when in doubt, it hands the line back.
 //!
 //! Two ways to the same hazards: `Fused`, which rides on the lean decode (`lean::Watch`) and
 //! scans a line in the same pass that decides it; and `scan`, a pass of its own over the
@@ -159,21 +158,6 @@ impl SecretFilter {
         self.key_parts
             .iter()
             .any(|part| folded.windows(part.len()).any(|w| w == part.as_slice()))
-    }
-
-    /// `raw`: a string's bytes between the quotes; escapes are decoded as serde_json does.
-    fn value_suspect(raw: &[u8]) -> bool {
-        if !raw.contains(&b'\\') {
-            return Self::text_suspect(raw);
-        }
-        let mut quoted = Vec::with_capacity(raw.len() + 2);
-        quoted.push(b'"');
-        quoted.extend_from_slice(raw);
-        quoted.push(b'"');
-        match serde_json::from_slice::<String>(&quoted) {
-            Ok(text) => Self::text_suspect(text.as_bytes()),
-            Err(_) => true,
-        }
     }
 
     /// Could the server's rules redact this string (UTF-8 text, decoded)? A superset.
@@ -473,40 +457,29 @@ impl<'a, 'c> Scanner<'a, 'c> {
         }
     }
 
-    /// A string's raw bytes (between the quotes).
-    fn string(&mut self) -> Scan<&'a [u8]> {
+    /// A string (a key or a value): the line's own bytes between the quotes, or, for one
+    /// written with escapes, its text as serde_json decodes it (one it would not decode is
+    /// handed back).
+    fn string(&mut self) -> Scan<Cow<'a, [u8]>> {
         self.eat(b'"')?;
         let start = self.i;
         let s = self.s;
+        let mut escaped = false;
         loop {
             let rest = s.get(self.i..).ok_or(HandBack)?;
             let at = quote_or_backslash(rest).ok_or(HandBack)?;
             self.i += at;
             if s[self.i] == b'"' {
-                let raw = &s[start..self.i];
-                self.i += 1;
-                return Ok(raw);
+                break;
             }
+            escaped = true;
             self.i += 2; // an escape: the next byte never ends the string
         }
-    }
-
-    /// An object key: the line's own bytes, or, for a key written with escapes, its text as
-    /// serde_json decodes it (one it would not decode is handed back).
-    fn key(&mut self) -> Scan<Cow<'a, [u8]>> {
-        self.eat(b'"')?;
-        let start = self.i;
-        let rest = self.s.get(start..).ok_or(HandBack)?;
-        let at = quote_or_backslash(rest).ok_or(HandBack)?;
-        if rest[at] == b'"' {
-            self.i = start + at + 1;
-            return Ok(Cow::Borrowed(&rest[..at]));
+        self.i += 1;
+        if !escaped {
+            return Ok(Cow::Borrowed(&s[start..self.i - 1]));
         }
-        self.i = start - 1;
-        let raw = self.string()?;
-        let quoted = &self.s[start - 1..self.i];
-        debug_assert_eq!(quoted.len(), raw.len() + 2);
-        serde_json::from_slice::<String>(quoted)
+        serde_json::from_slice::<String>(&s[start - 1..self.i])
             .map(|text| Cow::Owned(text.into_bytes()))
             .map_err(|_| HandBack)
     }
@@ -570,8 +543,7 @@ impl<'a, 'c> Scanner<'a, 'c> {
         }
         match self.peek()? {
             b'"' => {
-                let raw = self.string()?;
-                if SecretFilter::value_suspect(raw) {
+                if SecretFilter::text_suspect(&self.string()?) {
                     return Err(HandBack);
                 }
             }
@@ -579,7 +551,7 @@ impl<'a, 'c> Scanner<'a, 'c> {
                 self.i += 1;
                 let mut more = self.opens(b'}')?;
                 while more {
-                    let key = self.key()?;
+                    let key = self.string()?;
                     if self.key_suspect(&key) {
                         return Err(HandBack);
                     }
@@ -614,8 +586,7 @@ impl<'a, 'c> Scanner<'a, 'c> {
         }
         match self.peek()? {
             b'"' => {
-                let raw = self.string()?;
-                if SecretFilter::value_suspect(raw) {
+                if SecretFilter::text_suspect(&self.string()?) {
                     return Err(HandBack);
                 }
                 Ok(level)
@@ -630,7 +601,7 @@ impl<'a, 'c> Scanner<'a, 'c> {
                 // This object's keys, on the scanner's shared stack (no allocation per object).
                 let base = self.key_stack.len();
                 loop {
-                    let key = self.key()?;
+                    let key = self.string()?;
                     if self.key_suspect(&key) {
                         return Err(HandBack);
                     }
@@ -811,7 +782,7 @@ pub fn scan<'a>(
     let mut seen = [false; 7];
     let mut more = sc.opens(b'}')?;
     while more {
-        let key = sc.key()?;
+        let key = sc.string()?;
         sc.eat(b':')?;
         let mut field = fields.get(&key);
         if field != Field::Other && seen[field as usize] {
@@ -847,14 +818,14 @@ pub fn scan<'a>(
             }
             Field::CreatedAt => {
                 if sc.peek()? == b'"' {
-                    let start = sc.i;
-                    let raw = sc.string()?;
-                    let text = if raw.contains(&b'\\') {
-                        // As serde_json decoded it (the hazard's detail quotes the text).
-                        let quoted = &line[start..sc.i];
-                        Cow::Owned(serde_json::from_slice::<String>(quoted).map_err(|_| HandBack)?)
-                    } else {
-                        Cow::Borrowed(std::str::from_utf8(raw).map_err(|_| HandBack)?)
+                    // As serde_json decoded it (the hazard's detail quotes the text).
+                    let text = match sc.string()? {
+                        Cow::Borrowed(raw) => {
+                            Cow::Borrowed(std::str::from_utf8(raw).map_err(|_| HandBack)?)
+                        }
+                        Cow::Owned(text) => {
+                            Cow::Owned(String::from_utf8(text).map_err(|_| HandBack)?)
+                        }
                     };
                     created_at = Some((key, text));
                 } else {
