@@ -20,7 +20,10 @@ For each stream, each command in a fresh process, the commands taking turns, bes
   time over the command's);
 - ``check`` and ``check --hazards`` on ``--engine python`` and ``--engine native``;
 - ``check --jobs 2`` and ``check --hazards --jobs 2`` on the native engine (two threads of one
-  process), with their speed-up over one job and whether the report is the same.
+  process), with their speed-up over one job and whether the report is the same;
+- in memory: the native engine's blocks read beforehand, then checked as a run checks them
+  on one thread and on two (no reader, no start-up: the engine's own scaling), beside a control
+  whose threads share nothing (sha256 of the same blocks: what this machine gives two threads).
 
 (The Python engine's ``--hazards`` is left out on the large stream: it would take minutes.)
 CPU seconds are printed beside wall seconds: on a busy machine they are the steadier figure.
@@ -35,8 +38,10 @@ Targets (the native engine): realistic >= 1.5x, with --hazards >= 1.0x; hazard-h
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -47,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _envelopes import heavy_lines, realistic_lines
-from _timing import CHECK, compile_checkout, interleaved
+from _timing import CHECK, compile_checkout, env, interleaved
 
 BARE = """\
 import sys, orjson
@@ -77,6 +82,71 @@ else:
 close_sources([source])
 print(n)
 """
+IN_MEMORY = """\
+import hashlib, json, sys, threading, time
+from noetl_events_native import count_newlines
+from conformance.audit._run import AuditOptions, Shard, _check_block
+from conformance.audit._sources import SourceOptions, close_sources, open_source
+path, hazards, repeat = sys.argv[1], sys.argv[2] == "1", int(sys.argv[3])
+source = open_source(path, SourceOptions())
+blocks = list(source.raw_blocks(count_newlines))  # read beforehand, as the engine reads them
+close_sources([source])
+
+def check(threads):  # each block as a run checks it, without reading or start-up
+    options = AuditOptions(engine="native", hazards=hazards, threads=threads)
+    auditor = options.auditor()
+    tally = auditor.tally()
+    start = time.perf_counter()
+    for block in blocks:
+        _check_block(auditor, tally, 0, block, Shard())
+    return time.perf_counter() - start
+
+def digest(threads):  # the control: the same blocks hashed, nothing shared between threads
+    def work(part):
+        for block in part:
+            hashlib.sha256(block.raw if block.raw is not None else b"".join(block.lines))
+    workers = [threading.Thread(target=work, args=(blocks[i::threads],)) for i in range(threads)]
+    start = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return time.perf_counter() - start
+
+best = {}
+for _ in range(repeat):
+    for name, run in (("check", check), ("sha256", digest)):
+        for threads in (1, 2):
+            took = run(threads)
+            best[f"{name} {threads}"] = min(best.get(f"{name} {threads}", took), took)
+print(json.dumps(best))
+"""
+
+
+def in_memory(data: Path, repeat: int) -> None:
+    """The engine's own scaling: each block checked as a run checks it, on one and on two
+    threads, with the blocks read beforehand (no reader, no start-up), beside a control that
+    shares nothing between its threads (sha256 of the same blocks: the machine's scaling)."""
+    py = sys.executable
+    figures: dict[str, dict[str, float]] = {}
+    for hazards in ("0", "1"):
+        argv = [py, "-c", IN_MEMORY, str(data), hazards, str(repeat)]
+        done = subprocess.run(argv, env=env(), capture_output=True, text=True, check=True)
+        figures[hazards] = json.loads(done.stdout)
+    print("\nIn memory (blocks read beforehand, no start-up; best of each, same process):\n")
+    print("| run | 1 thread s | 2 threads s | speed-up |")
+    print("|---|---:|---:|---:|")
+    rows = [
+        ("check [native]", figures["0"]["check 1"], figures["0"]["check 2"]),
+        ("check --hazards [native]", figures["1"]["check 1"], figures["1"]["check 2"]),
+        (
+            "control: sha256 of the same blocks",
+            min(f["sha256 1"] for f in figures.values()),
+            min(f["sha256 2"] for f in figures.values()),
+        ),
+    ]
+    for label, one, two in rows:
+        print(f"| {label} | {one:.3f} | {two:.3f} | {one / two:.2f}x |")
 
 
 def _net(bare: float, run: float) -> str:
@@ -168,6 +238,7 @@ def bench(name: str, data: Path, lines: int, repeat: int, tmp: Path, *, hazards:
         groups["--hazards" in label].add(text)
     same = all(len(reports) <= 1 for reports in groups.values())
     print(f"\nreports identical across engines and jobs (check, check --hazards): {same}")
+    in_memory(data, repeat)
     return same
 
 
