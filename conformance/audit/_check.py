@@ -11,10 +11,9 @@ processes, gives the same report as one pass over it.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, TypeVar
 
 from noetl_events_ref._errors import EnvelopeError
 
@@ -57,8 +56,7 @@ def _cut(text: str) -> str:
     return f"{text[:MAX_TEXT]}… [{len(text) - MAX_TEXT} more characters]"
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     """An invalid line: where, and the reference's error."""
 
     source: int
@@ -68,8 +66,7 @@ class Finding:
     message: str
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Hazard:
+class Hazard(NamedTuple):
     """A portability hazard in a valid line (see :mod:`conformance.audit._hazards`)."""
 
     source: int
@@ -125,7 +122,6 @@ class EventTypeCounts:
 _Item = TypeVar("_Item", Finding, Hazard)
 
 
-@dataclasses.dataclass(slots=True)
 class Tally:
     """What a check found in some lines: counts, and the first findings and hazards.
 
@@ -134,17 +130,32 @@ class Tally:
     them). ``stopped`` says why a run ended before the end of its sources: ``(source index,
     reason, partial)``, ``partial`` when reading had begun (see :func:`._run.run`)."""
 
-    max_items: int = 100
-    total: int = 0
-    valid: int = 0
-    lines: int = 0
-    by_kind: Counter[str] = dataclasses.field(default_factory=Counter)
-    by_event_type: EventTypeCounts = dataclasses.field(default_factory=EventTypeCounts)
-    findings: list[Finding] = dataclasses.field(default_factory=list)
-    hazard_lines: int = 0
-    hazards_by_kind: Counter[str] = dataclasses.field(default_factory=Counter)
-    hazards: list[Hazard] = dataclasses.field(default_factory=list)
-    stopped: tuple[int, str, bool] | None = None
+    __slots__ = (
+        "by_event_type",
+        "by_kind",
+        "findings",
+        "hazard_lines",
+        "hazards",
+        "hazards_by_kind",
+        "lines",
+        "max_items",
+        "stopped",
+        "total",
+        "valid",
+    )
+
+    def __init__(self, max_items: int = 100) -> None:
+        self.max_items = max_items
+        self.total = 0
+        self.valid = 0
+        self.lines = 0
+        self.by_kind: Counter[str] = Counter()
+        self.by_event_type = EventTypeCounts()
+        self.findings: list[Finding] = []
+        self.hazard_lines = 0
+        self.hazards_by_kind: Counter[str] = Counter()
+        self.hazards: list[Hazard] = []
+        self.stopped: tuple[int, str, bool] | None = None
 
     @property
     def invalid(self) -> int:
@@ -190,12 +201,11 @@ class Tally:
             if not self._room(items):
                 break
             if line_offset and isinstance(item.line, int):
-                item = dataclasses.replace(item, line=item.line + line_offset)
+                item = item._replace(line=item.line + line_offset)
             items.append(item)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Numbered:
+class Numbered(NamedTuple):
     """Line ``k`` of a block is line ``first + k * step`` of source ``source``."""
 
     source: int
@@ -206,8 +216,7 @@ class Numbered:
         return self.first + k * self.step
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Keyed:
+class Keyed(NamedTuple):
     """Line ``k`` of a block is known by ``keys[k]`` (a row or message key)."""
 
     source: int

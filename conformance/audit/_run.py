@@ -29,12 +29,11 @@ and says why it stopped (:attr:`~._check.Tally.stopped`).
 
 from __future__ import annotations
 
-import dataclasses
 import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from ._check import Auditor, Keyed, Mode, Numbered, Tally
 from ._sources import (
@@ -57,16 +56,17 @@ __all__ = ["AuditOptions", "Progress", "Shard", "run"]
 _PIECE_BYTES: Final = 4 << 20
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
 class Shard:
     """Lines numbered ``index`` modulo ``count``."""
 
-    index: int = 0
-    count: int = 1
+    __slots__ = ("count", "index")
+
+    def __init__(self, index: int = 0, count: int = 1) -> None:
+        self.index = index
+        self.count = count
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class AuditOptions:
+class AuditOptions(NamedTuple):
     mode: Mode = "event"
     max_items: int = 100
     hazards: bool = False
@@ -249,8 +249,7 @@ def _check_one_block(index: int, block: Block) -> Tally:
     return tally
 
 
-@dataclasses.dataclass(slots=True)
-class _Piece:
+class _Piece(NamedTuple):
     """Work for a worker, and how to merge its answer."""
 
     source: int
@@ -372,7 +371,7 @@ def run(
         if options.engine == "native":
             # The native engine shares each block among `jobs` threads of this process: no
             # worker start-up, nothing to merge, and the GIL is released while they run.
-            threaded = dataclasses.replace(options, threads=max(1, jobs))
+            threaded = options._replace(threads=max(1, jobs))
             return _run_serial(threaded, sources, shard, progress)
         if jobs <= 1:
             return _run_serial(options, sources, shard, progress)

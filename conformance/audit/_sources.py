@@ -24,7 +24,6 @@ dropped as it comes, and judged invalid (kind ``too_large``).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import errno
 import gzip
 import itertools
@@ -33,7 +32,7 @@ import stat
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import BinaryIO, Final, Protocol
+from typing import BinaryIO, Final, NamedTuple, Protocol
 
 __all__ = [
     "BLOCK_BYTES",
@@ -76,28 +75,52 @@ DEFAULT_MAX_ITEM: Final = 4 << 20
 default payload limit (1 MiB) and the server's request body limit (2 MiB)."""
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
 class Block:
     """Consecutive lines of a source. ``first`` is the number of ``lines[0]`` (from 1) for
     line sources; ``keys`` name each line for row and message sources. ``done`` is the
     progress after this block, in the source's ``unit``. ``oversized`` lists the lines that
     were over the maximum item size, as ``(index in lines, size in bytes)``: their text is not
     kept (``b""`` stands in). ``shard_keys`` are stable integers that ``--shard`` selects by
-    (row keys, stream sequences); None: by line number."""
+    (row keys, stream sequences); None: by line number.
 
-    lines: list[bytes]
-    first: int = 1
-    keys: Sequence[str] | None = None
-    done: int = 0
-    oversized: tuple[tuple[int, int], ...] = ()
-    shard_keys: Sequence[int] | None = None
-    raw: bytes | None = None
-    """From :meth:`FileSource.raw_blocks`: the block's whole lines as one text, joined by
-    newlines, in ``raw[:raw_end]`` (the read as it came, not copied; ``lines`` is then empty):
-    the native engine splits it itself."""
-    raw_end: int = 0
-    raw_count: int = 0
-    """How many lines ``raw[:raw_end]`` holds."""
+    ``raw`` (from :meth:`FileSource.raw_blocks`) is the block's whole lines as one text, joined
+    by newlines, in ``raw[:raw_end]`` (the read as it came, not copied; ``lines`` is then
+    empty): the native engine splits it itself. ``raw_count`` is how many lines it holds."""
+
+    __slots__ = (
+        "done",
+        "first",
+        "keys",
+        "lines",
+        "oversized",
+        "raw",
+        "raw_count",
+        "raw_end",
+        "shard_keys",
+    )
+
+    def __init__(
+        self,
+        lines: list[bytes],
+        first: int = 1,
+        keys: Sequence[str] | None = None,
+        done: int = 0,
+        oversized: tuple[tuple[int, int], ...] = (),
+        shard_keys: Sequence[int] | None = None,
+        *,
+        raw: bytes | None = None,
+        raw_end: int = 0,
+        raw_count: int = 0,
+    ) -> None:
+        self.lines = lines
+        self.first = first
+        self.keys = keys
+        self.done = done
+        self.oversized = oversized
+        self.shard_keys = shard_keys
+        self.raw = raw
+        self.raw_end = raw_end
+        self.raw_count = raw_count
 
     def texts(self) -> list[bytes]:
         """The lines, whichever way the block holds them."""
@@ -138,8 +161,7 @@ class Source(Protocol):
         ...
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class SourceOptions:
+class SourceOptions(NamedTuple):
     query: str | None = None
     max_messages: int | None = None
     timeout: float = 10.0
@@ -273,7 +295,6 @@ def _os_error(name: str, e: OSError) -> SourceError:
     return SourceError(f"{name}: {e.strerror or e}")
 
 
-@dataclasses.dataclass(slots=True)
 class FileSource:
     """A JSONL file; gzip when its name ends with ``.gz``.
 
@@ -282,14 +303,24 @@ class FileSource:
     mix two files. Its size then is what is read; a file that grows or shrinks while read is
     noticed, and the run is incomplete."""
 
-    path: str
-    name: str
-    unit: str = "bytes"
-    max_item: int = DEFAULT_MAX_ITEM
-    fd: int = -1
-    size: int = 0
-    identity: tuple[int, int] = (0, 0)
-    _lines_read: int = 0
+    __slots__ = ("fd", "identity", "max_item", "name", "path", "size", "unit")
+
+    def __init__(
+        self,
+        path: str,
+        name: str,
+        max_item: int = DEFAULT_MAX_ITEM,
+        fd: int = -1,
+        size: int = 0,
+        identity: tuple[int, int] = (0, 0),
+    ) -> None:
+        self.path = path
+        self.name = name
+        self.unit = "bytes"
+        self.max_item = max_item
+        self.fd = fd
+        self.size = size
+        self.identity = identity
 
     @classmethod
     def open(cls, path: str, name: str, max_item: int = DEFAULT_MAX_ITEM) -> FileSource:
@@ -306,7 +337,7 @@ class FileSource:
             os.close(fd)
             raise SourceError(f"{name}: is a directory")
         size = st.st_size if stat.S_ISREG(st.st_mode) else -1
-        return cls(path, name, "bytes", max_item, fd, size, (st.st_dev, st.st_ino))
+        return cls(path, name, max_item, fd, size, (st.st_dev, st.st_ino))
 
     def close(self) -> None:
         if self.fd >= 0:
@@ -465,14 +496,21 @@ def close_sources(sources: Iterable[Source]) -> None:
             source.close()
 
 
-@dataclasses.dataclass(slots=True)
 class StdinSource:
     """Standard input, read as it comes."""
 
-    name: str = "<stdin>"
-    unit: str = "bytes"
-    stream: BinaryIO | None = None
-    max_item: int = DEFAULT_MAX_ITEM
+    __slots__ = ("max_item", "name", "stream", "unit")
+
+    def __init__(
+        self,
+        name: str = "<stdin>",
+        stream: BinaryIO | None = None,
+        max_item: int = DEFAULT_MAX_ITEM,
+    ) -> None:
+        self.name = name
+        self.unit = "bytes"
+        self.stream = stream
+        self.max_item = max_item
 
     @property
     def total(self) -> None:

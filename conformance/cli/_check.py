@@ -10,7 +10,6 @@ import stat
 import sys
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
@@ -406,7 +405,7 @@ def _mark_failed(args: argparse.Namespace, names: list[str], reason: str) -> Non
             if not stat.S_ISREG(st.st_mode):
                 return
         text = render(failed_report(names, reason), args.format, ", ".join(names) or "check")
-        write_atomic(Path(args.output), text)
+        write_atomic(args.output, text)
 
 
 def _check(args: argparse.Namespace, names: list[str]) -> int:
@@ -452,7 +451,7 @@ def _check(args: argparse.Namespace, names: list[str]) -> int:
     failed = tally.stopped is not None and not tally.stopped[2]
     if args.output is not None:
         try:
-            write_atomic(Path(args.output), text)
+            write_atomic(args.output, text)
         except OSError as e:
             raise UsageError(f"cannot write {args.output}: {e.strerror or e}") from None
         args._written = True
@@ -504,7 +503,7 @@ def _census(args: argparse.Namespace, sources: list[Source]) -> int:
     title = ", ".join(s.name for s in sources)
     text = render_census(census_report(stream, corpus), args.format, title)
     if args.output is not None:
-        write_atomic(Path(args.output), text)
+        write_atomic(args.output, text)
     else:
         _write_stdout(text)
     return EXIT_VALID

@@ -7,12 +7,20 @@ import contextlib
 import errno
 import os
 import stat
-from pathlib import Path
 
 __all__ = ["write_atomic"]
 
+# (No pathlib here: ``check`` writes its report through this module, and importing pathlib
+# is a noticeable part of its start-up.)
 
-def _new_temp(folder: Path, name: str) -> tuple[int, str]:
+
+def _folder_and_name(path: str) -> tuple[str, str]:
+    """The folder and the name of ``path`` as pathlib reads them (``a/b/`` is ``b`` in ``a``)."""
+    head, name = os.path.split(path.rstrip(os.sep) or path)
+    return head or os.curdir, name
+
+
+def _new_temp(folder: str, name: str) -> tuple[int, str]:
     """A new, empty file beside the target, created with mode 0o666 so that the kernel applies
     the umask, as ``open`` does (no need to read the umask, which means changing it)."""
     while True:
@@ -23,7 +31,9 @@ def _new_temp(folder: Path, name: str) -> tuple[int, str]:
             continue
 
 
-def write_atomic(path: Path, data: str | bytes, *, skip_unchanged: bool = False) -> bool:
+def write_atomic(
+    path: str | os.PathLike[str], data: str | bytes, *, skip_unchanged: bool = False
+) -> bool:
     """Replace ``path`` with ``data`` (text is written as UTF-8, newlines untouched) through a
     temporary file in the same folder, fsync and ``os.replace``; an existing file keeps its
     mode, a new one gets what the umask gives (``0o666 & ~umask``, as ``open`` would).
@@ -36,6 +46,7 @@ def write_atomic(path: Path, data: str | bytes, *, skip_unchanged: bool = False)
     with an OSError.
     """
     raw = data.encode("utf-8") if isinstance(data, str) else data
+    path = os.fspath(path)
     try:
         kind = os.stat(path).st_mode
     except (FileNotFoundError, NotADirectoryError):
@@ -47,12 +58,13 @@ def write_atomic(path: Path, data: str | bytes, *, skip_unchanged: bool = False)
             f.write(raw)
         return True
     if skip_unchanged:
-        with contextlib.suppress(OSError):
-            if path.read_bytes() == raw:
+        with contextlib.suppress(OSError), open(path, "rb") as f:
+            if f.read() == raw:
                 return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else None
-    fd, tmp = _new_temp(path.parent, path.name)
+    folder, name = _folder_and_name(path)
+    os.makedirs(folder, exist_ok=True)
+    mode = kind & 0o777 if kind is not None else None
+    fd, tmp = _new_temp(folder, name)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(raw)
@@ -60,7 +72,7 @@ def write_atomic(path: Path, data: str | bytes, *, skip_unchanged: bool = False)
             os.fsync(f.fileno())
         if mode is not None:
             os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        os.replace(tmp, os.path.join(folder, name))
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

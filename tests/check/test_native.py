@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -656,3 +658,29 @@ def test_a_forked_child_checks_without_the_parents_threads() -> None:
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
     pytest.fail("the forked child did not finish its block within 60 s")
+
+
+def test_a_check_of_valid_lines_loads_nothing_it_does_not_use(tmp_path: Path) -> None:
+    """Start-up is most of a short ``check``'s time. On valid lines, a run (report to a file)
+    loads neither the reference's decoder nor ``dataclasses`` (with ``inspect``) nor
+    ``pathlib``: the modules it needs define their types without them."""
+    data = tmp_path / "valid.jsonl"
+    line = render(list(BASE.items()))
+    data.write_text(f"{line}\n{line}\n", encoding="utf-8")
+    code = (
+        "import sys; from conformance.cli._main import main\n"
+        "status = main(['check', sys.argv[1], '--engine', 'native', '--format', 'json',"
+        " '--jobs', '2', '--output', sys.argv[2]])\n"
+        "print(status, sorted(m for m in ('dataclasses', 'inspect', 'pathlib',"
+        " 'noetl_events_ref._codec') if m in sys.modules))"
+    )
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(data), str(tmp_path / "report.json")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout
+    assert out.split() == ["0", "[]"]
+    assert json.loads((tmp_path / "report.json").read_text("utf-8"))["valid"] == 2
