@@ -170,7 +170,7 @@ class NativeAuditor(Auditor):
         # over NATIVE_MAX_LINE.)
         answer = None if oversized else self._native.check(block, room, NATIVE_MAX_LINE)
         if answer is None:
-            super().check(tally, block, where, oversized)
+            self._by_reference(tally, block, where, oversized)
             return
         self._absorb(tally, answer, len(block), lambda: block, where, room)
 
@@ -191,9 +191,22 @@ class NativeAuditor(Auditor):
         room = max(0, tally.cap - len(tally.hazards))
         answer = self._native.check_text(text, room, NATIVE_MAX_LINE, end)
         if answer is None:
-            super().check(tally, lines(), where)
+            self._by_reference(tally, lines(), where)
             return
         self._absorb(tally, answer, count, lines, where, room)
+
+    def _by_reference(
+        self,
+        tally: Tally,
+        lines: Sequence[bytes],
+        where: Locator,
+        oversized: Mapping[int, int] | None = None,
+    ) -> None:
+        """The lines the module does not check (a line over the maximum item size, or over
+        NATIVE_MAX_LINE), checked as the Python engine checks them, hazards included."""
+        if self._hazards:
+            self._reference_scan()  # (the Python engine scans the valid lines when it is set)
+        super().check(tally, lines, where, oversized)
 
     def _absorb(
         self,

@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,8 @@ from noetl_events_ref import EnvelopeError, decode_event, decode_request
 from noetl_events_ref._rust_unicode import LOWERCASE_WITH_ASCII
 from noetl_events_ref._sensitive import SENSITIVE_KEY_PARTS
 
-from .conftest import ROOT
-from .tricky import BASE, envelope_lines, render, tricky_lines
+from .conftest import ROOT, Result
+from .tricky import BASE, envelope_lines, render, tricky_lines, with_value
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from _envelopes import heavy_lines, realistic_lines
@@ -496,11 +496,13 @@ def test_requests_run_on_the_python_engine() -> None:
         _native.NativeAuditor(mode="request")
 
 
-def test_oversized_lines_are_reported_as_the_python_engine_does() -> None:
+@pytest.mark.parametrize("hazards", [False, True])
+def test_oversized_lines_are_reported_as_the_python_engine_does(hazards: bool) -> None:
     lines = [line.encode() for line in realistic_lines(20, seed=5)]
+    lines[5] = with_value(BASE, "context", '{"ratio":1.0}').encode()  # a hazard in the block
     reports = []
     for engine in ("python", "native"):
-        auditor = AuditOptions(engine=engine, max_item=64).auditor()
+        auditor = AuditOptions(engine=engine, max_item=64, hazards=hazards).auditor()
         tally = auditor.tally()
         tally.lines = len(lines)
         auditor.check(
@@ -509,9 +511,37 @@ def test_oversized_lines_are_reported_as_the_python_engine_does() -> None:
             Numbered(0, 1),
             {3: 5000},
         )
-        reports.append(json.dumps(report_json(tally, ["s"], hazards=False)))
+        reports.append(json.dumps(report_json(tally, ["s"], hazards=hazards)))
     assert reports[0] == reports[1]
     assert json.loads(reports[1])["invalid"] == 1
+    if hazards:
+        assert json.loads(reports[1])["hazards"]["lines"] >= 1
+
+
+def test_a_block_the_module_leaves_to_the_reference_keeps_its_hazards(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, check: Callable[..., Result]
+) -> None:
+    """A block with a line over the maximum item size, or over the module's own maximum, is
+    checked by the reference: its valid lines' hazards are reported all the same, as the
+    Python engine reports them (also when no line was handed back before)."""
+    hazard = with_value(BASE, "context", '{"ratio":1.0}')
+    big = with_value(BASE, "context", json.dumps({"text": "x" * 5000}))
+    data = tmp_path / "big.jsonl"
+    data.write_text(f"{hazard}\n{hazard}\n{big}\n{hazard}\n", encoding="utf-8")
+    args = [str(data), "--hazards", "--format", "json"]
+
+    def both(*more: str) -> dict[str, Any]:
+        python = check(*args, *more, "--engine", "python")
+        native = check(*args, *more, "--engine", "native")
+        assert (native.status, native.out) == (python.status, python.out)
+        out: dict[str, Any] = native.json()
+        return out
+
+    over_item = both("--max-item-size", "4K")  # the big line is not read
+    assert over_item["invalid"] == 1 and over_item["hazards"]["lines"] == 3
+    monkeypatch.setattr(_native, "NATIVE_MAX_LINE", 4096)  # the module refuses the block
+    over_module = both()
+    assert over_module["invalid"] == 0 and over_module["hazards"]["lines"] == 4
 
 
 def test_a_block_larger_than_a_call_gives_the_same_report(
