@@ -346,10 +346,15 @@ def _parallel_source(
         lines_before += part.lines
         progress.advance(piece.done)
 
-    for piece in pieces:
-        window.append((piece, piece.submit(pool)))
-        if len(window) >= 2 * jobs:
+    try:
+        for piece in pieces:
+            window.append((piece, piece.submit(pool)))
+            if len(window) >= 2 * jobs:
+                settle(*window.popleft())
+    except SourceError:  # the blocks read before the failure are still the workers'
+        while window:
             settle(*window.popleft())
+        raise
     while window:
         settle(*window.popleft())
     if isinstance(source, FileSource) and source.splittable:

@@ -65,6 +65,23 @@ def test_jobs_on_streams_and_several_sources(tmp_path: Path, big_file: Path, che
     assert check(*args).out == check(*args, "--jobs", "2").out
 
 
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_jobs_on_a_truncated_gzip_report_every_line_read(
+    tmp_path: Path, big_file: Path, check: Check, jobs: int
+) -> None:
+    """A stream that fails midway (a gzip file cut short): every line read before the failure
+    is in the report, as with --jobs 1 (the blocks still with the workers included)."""
+    data = gzip.compress(big_file.read_bytes())
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(data[: len(data) // 2])
+    args = [str(cut), "--format", "json", "--engine", "python", "--max-errors", "0"]
+    one = check(*args)
+    many = check(*args, "--jobs", str(jobs))
+    assert one.status == many.status == 3
+    assert many.out == one.out
+    assert one.json()["total"] > 10_000
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_shards_partition_the_lines(big_file: Path, check: Check, jobs: int) -> None:
     full = check(str(big_file), "--format", "json", "--max-errors", "0").json()
