@@ -58,14 +58,15 @@ def test_a_folder_is_refused(tmp_path: Path) -> None:
     assert folder.is_dir() and not list(folder.iterdir())
 
 
-def test_a_path_given_as_text_makes_its_folders_and_reads_a_trailing_slash_as_pathlib(
+def test_a_path_given_as_text_makes_its_folders_and_a_trailing_slash_is_refused(
     tmp_path: Path,
 ) -> None:
-    """``--output`` arrives as text: missing folders are made, and ``a/b.json/`` names the
-    file ``b.json`` in ``a`` (no folder ``b.json`` is left behind)."""
-    assert write_atomic(f"{tmp_path}/a/b.json/", "x\n")
+    """A path may come as text (``--output``): missing folders are made; ``a/b.json/`` names
+    a folder, so nothing is written and no folder is made."""
+    assert write_atomic(f"{tmp_path}/a/b.json", "x\n")
     assert (tmp_path / "a" / "b.json").read_text("utf-8") == "x\n"
-    assert write_atomic(os.path.join(tmp_path, "c.json"), "y\n", skip_unchanged=True)
-    assert not write_atomic(os.path.join(tmp_path, "c.json"), "y\n", skip_unchanged=True)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "c.json"]
-    assert [p.name for p in (tmp_path / "a").iterdir()] == ["b.json"]
+    with pytest.raises(IsADirectoryError, match="names a folder"):
+        write_atomic(f"{tmp_path}/c/d.json/", "y\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
+    assert write_atomic(os.path.join(tmp_path, "e.json"), "z\n", skip_unchanged=True)
+    assert not write_atomic(os.path.join(tmp_path, "e.json"), "z\n", skip_unchanged=True)

@@ -303,10 +303,9 @@ def _sources(args: argparse.Namespace) -> list[Source]:
 def _check_output(path: str) -> None:
     """Refuse an ``--output`` that is not a new path or a regular file."""
     from ._main import UsageError
+    from ._output import check_output
 
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
-        raise UsageError(f"cannot write {path}: no writable folder {folder}")
+    check_output(path)
     try:
         st = os.lstat(path)
     except FileNotFoundError:

@@ -20,6 +20,8 @@ from conformance.matrix._report import FORMATS, matrix_schema, render
 from conformance.matrix._run import VIA_OPS, Peer, Trail, run_matrix
 from conformance.runner._spec import SpecError, parse_spec
 
+from ._output import check_output
+
 __all__ = ["register"]
 
 EXIT_OK: Final = 0
@@ -99,7 +101,7 @@ def register(subparsers: Any) -> None:
     )
     add("--policy", metavar="FILE", type=Path, help="which hops must not lose data (YAML)")
     add("--format", choices=FORMATS, default="text", help="report format (default: text)")
-    add("--output", metavar="FILE", type=Path, help="write the report here (atomically)")
+    add("--output", metavar="FILE", help="write the report here (atomically)")
     add("--timeout", type=float, default=10.0, metavar="SECONDS", help="per request (10)")
     add("--run-timeout", type=float, default=600.0, metavar="SECONDS", help="per run (600)")
     add("--schema", action="store_true", help="print the JSON Schema of the json report and exit")
@@ -177,8 +179,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--count N needs N >= 0 and a --seed")
     if args.timeout <= 0 or args.run_timeout <= 0:
         raise UsageError("--timeout and --run-timeout must be positive")
-    if args.output is not None and not args.output.parent.is_dir():
-        raise UsageError(f"--output {args.output}: no such folder {args.output.parent}")
+    if args.output is not None:
+        check_output(args.output)
     peers = _via(_peers(args.impl), args.via)
     if not peers:
         raise UsageError("give at least one --impl NAME=SPEC")

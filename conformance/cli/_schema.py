@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any, Final
 
 from conformance.core._atomic import write_atomic
-from conformance.core._usage import UsageError
 from conformance.schema import KINDS, MODES, envelope_schema
+
+from ._output import check_output
 
 __all__ = ["register"]
 
@@ -48,7 +48,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("kind", choices=KINDS, help="which type")
     parser.add_argument("--mode", choices=MODES, default="accept", help="accept (default) or emit")
     parser.add_argument(
-        "--output", metavar="FILE", type=Path, help="write it here (atomically) instead of stdout"
+        "--output", metavar="FILE", help="write it here (atomically) instead of stdout"
     )
     parser.set_defaults(func=run)
 
@@ -58,7 +58,6 @@ def run(args: argparse.Namespace) -> int:
     if args.output is None:
         print(text, end="")
         return 0
-    if not args.output.parent.is_dir():
-        raise UsageError(f"--output {args.output}: no such folder {args.output.parent}")
+    check_output(args.output)
     write_atomic(args.output, text)
     return 0

@@ -52,6 +52,7 @@ from conformance.runner._runner import (
 from conformance.runner._spec import ImplSpec, SpecError, parse_spec
 
 from ._main import UsageError
+from ._output import check_output
 
 __all__ = ["register"]
 
@@ -165,7 +166,6 @@ def register(subparsers: Any) -> None:
     add(
         "--output",
         metavar="FILE",
-        type=Path,
         help="write the report here (atomically) instead of stdout",
     )
     add("--schema", choices=("report", "protocol"), help="print a JSON Schema and exit")
@@ -241,8 +241,8 @@ def _check_options(args: argparse.Namespace) -> None:
             "--validate-protocol checks the messages of --impl COMMAND; "
             "the in-process reference exchanges none"
         )
-    if args.output is not None and not args.output.parent.is_dir():
-        raise UsageError(f"--output {args.output}: no such folder {args.output.parent}")
+    if args.output is not None:
+        check_output(args.output)
 
 
 def _load_corpus(corpus_dir: Path, extra: Sequence[Path]) -> list[Case]:

@@ -14,12 +14,6 @@ __all__ = ["write_atomic"]
 # is a noticeable part of its start-up.)
 
 
-def _folder_and_name(path: str) -> tuple[str, str]:
-    """The folder and the name of ``path`` as pathlib reads them (``a/b/`` is ``b`` in ``a``)."""
-    head, name = os.path.split(path.rstrip(os.sep) or path)
-    return head or os.curdir, name
-
-
 def _new_temp(folder: str, name: str) -> tuple[int, str]:
     """A new, empty file beside the target, created with mode 0o666 so that the kernel applies
     the umask, as ``open`` does (no need to read the umask, which means changing it)."""
@@ -42,8 +36,8 @@ def write_atomic(
     mtime too). Returns whether the file was written.
 
     A character device or a pipe (``/dev/null``, ``/dev/stdout``) is written through, never
-    replaced; any other path that is not a regular file (a folder, a socket) is refused
-    with an OSError.
+    replaced; any other path that is not a regular file (a folder, a socket), and a path
+    ending with a slash, is refused with an OSError.
     """
     raw = data.encode("utf-8") if isinstance(data, str) else data
     path = os.fspath(path)
@@ -61,7 +55,10 @@ def write_atomic(
         with contextlib.suppress(OSError), open(path, "rb") as f:
             if f.read() == raw:
                 return False
-    folder, name = _folder_and_name(path)
+    folder, name = os.path.split(path)
+    if not name:  # a trailing slash: the caller meant a folder
+        raise IsADirectoryError(errno.EISDIR, f"{path}: names a folder, not a file")
+    folder = folder or os.curdir
     os.makedirs(folder, exist_ok=True)
     mode = kind & 0o777 if kind is not None else None
     fd, tmp = _new_temp(folder, name)

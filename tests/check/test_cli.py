@@ -427,7 +427,7 @@ def test_unwritable_output_fails_before_reading(tmp_path: Path, check: Check) ->
     path = write_lines(tmp_path / "ok.jsonl", [VALID])
     result = check(str(path), "--output", str(tmp_path / "no" / "such" / "report.txt"))
     assert result.status == 2
-    assert "no writable folder" in result.err
+    assert "no such folder" in result.err
 
 
 def test_broken_pipe_is_quiet(tmp_path: Path) -> None:

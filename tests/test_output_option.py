@@ -1,0 +1,68 @@
+"""``--output FILE`` is checked the same way by every command that takes it, before any work:
+a path that cannot name a file to write is a usage error (one line, exit status 2), and
+nothing is created."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conformance.cli._main import main
+
+COMMANDS = {
+    "check": ["check", "{source}"],
+    "verify": ["verify"],
+    "schema": ["schema", "event"],
+    "matrix": ["matrix", "--impl", "ref=reference"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        ("", "give a file name (it is empty)"),
+        ("report/", "names a folder; give the file name to write"),
+        (".", "names a folder; give the file name to write"),
+        ("sub/..", "names a folder; give the file name to write"),
+        ("missing/report.json", "no such folder missing"),
+        ("missing/../report.json", "no such folder missing/.."),
+    ],
+)
+def test_an_output_that_cannot_be_a_file_is_refused_before_any_work(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    output: str,
+    message: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    source = tmp_path / "in.jsonl"
+    source.write_text("{}\n", encoding="utf-8")
+    args = [a.replace("{source}", str(source)) for a in COMMANDS[command]]
+    status = main([*args, "--output", output])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err == f"noetl-events-conformance: error: --output {output}: {message}\n".replace(
+        "--output : ", "--output: "
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "sub"]
+
+
+def test_a_folder_this_user_cannot_write_in_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (the tests may run as root, who may write anywhere: the permission is what os.access says)
+    from conformance.cli import _output
+
+    monkeypatch.setattr(_output.os, "access", lambda path, mode: False)
+    status = main(["schema", "event", "--output", str(tmp_path / "s.json")])
+    assert status == 2
+    assert capsys.readouterr().err == (
+        f"noetl-events-conformance: error: --output {tmp_path / 's.json'}: "
+        f"no permission to write in the folder {tmp_path}\n"
+    )
+    assert not list(tmp_path.iterdir())
