@@ -7,7 +7,7 @@ the crate's field types and no ``Value`` built, which accepts exactly what the c
 checked against the crate's own declarations when the module loads; any other line is
 decoded into the crate's type.) It returns per block only the counts, the invalid
 lines and the hazards. It reads events only: the server's ``EventRequest`` lives in the server
-library, which the module does not link, so ``--mode request`` runs on the Python engine.
+library, which the module does not link, so ``check --as request`` runs on the Python engine.
 
 The report stays the reference's, whichever engine runs:
 
@@ -90,7 +90,7 @@ def resolve(engine: str | None, mode: Mode = "event") -> Engine:
     if mode != "event":
         if engine == "native":
             raise EngineError(
-                "the native engine reads events only: --mode request runs on --engine python"
+                "the native engine reads events only: --as request runs on --engine python"
             )
         return "python"
     if available():

@@ -245,7 +245,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--exact",
         action="store_true",
-        help="check every line with the reference alone (no fast path; for comparisons)",
+        help="check every line with the reference alone (no fast path; for comparisons): "
+        "runs on the Python engine",
     )
     parser.add_argument(
         "--engine",
