@@ -39,3 +39,33 @@ def test_a_reader_that_stops_early_gives_no_traceback() -> None:
         os.close(write)
     assert done.returncode == 2
     assert b"Traceback" not in done.stderr and b"BrokenPipeError" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["verify"],
+        ["verify", "--format", "json"],
+        ["verify", "--schema", "report"],
+        ["schema", "event"],
+        ["matrix", "--schema"],
+        ["matrix", "--impl", "ref=reference", "--count", "0"],
+        ["diff", "{a}", "{a}"],
+        ["check", "{a}"],
+    ],
+)
+def test_a_closed_standard_output_is_one_line_and_exit_2(tmp_path: Path, args: list[str]) -> None:
+    """Started with standard output closed (``>&-``), a command that has something to print
+    says so and exits 2: no traceback, and no exit 0 with the output lost."""
+    events = tmp_path / "a.jsonl"
+    events.write_text("{}\n", encoding="utf-8")
+    argv = [a.replace("{a}", str(events)) for a in args]
+    done = subprocess.run(
+        ["sh", "-c", 'exec "$@" >&-', "sh", sys.executable, "-c", CODE, *argv],
+        stderr=subprocess.PIPE,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.decode().endswith("standard output is closed\n")
+    assert done.stderr.decode().count("\n") == 1

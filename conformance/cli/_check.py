@@ -469,9 +469,7 @@ def _check(args: argparse.Namespace, names: list[str]) -> int:
 def _write_stdout(text: str) -> None:
     from ._main import UsageError
 
-    if sys.stdout is None:
-        raise UsageError("cannot write the report: standard output is closed")
-    try:
+    try:  # (a closed standard output raises here too: see _main._ClosedOutput)
         sys.stdout.write(text)
         sys.stdout.flush()
     except BrokenPipeError:  # e.g. `| head`: the reader has what it wanted
@@ -480,7 +478,8 @@ def _write_stdout(text: str) -> None:
         what = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
         with contextlib.suppress(OSError, ValueError):  # nothing more to write at exit
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise UsageError(f"cannot write the report to standard output: {what}") from None
+        where = ": " if what.startswith("standard output") else " to standard output: "
+        raise UsageError(f"cannot write the report{where}{what}") from None
 
 
 def _census(args: argparse.Namespace, sources: list[Source]) -> int:

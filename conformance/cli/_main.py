@@ -7,6 +7,8 @@ its parser and sets ``func`` (called with the parsed arguments, returning the ex
 from __future__ import annotations
 
 import argparse
+import errno
+import io
 import os
 import sys
 from collections.abc import Sequence
@@ -95,7 +97,33 @@ def _register_missing(sub: Any, name: str, error: ModuleNotFoundError) -> None:
     parser.set_defaults(func=refuse)
 
 
+class _ClosedOutput(io.TextIOBase):
+    """Standard output when the process started with it closed (``>&-``; Python then sets
+    ``sys.stdout`` to None and ``print`` drops what it is given): writing to it is an error
+    the user is told of (one line, status 2), not output silently lost."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def isatty(self) -> bool:
+        return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    closed = sys.stdout is None
+    if closed:
+        sys.stdout = _ClosedOutput()
+    try:
+        return _main(argv)
+    finally:
+        if closed:
+            sys.stdout = None  # (as it was, for an in-process caller)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     command = next((w for w in words if not w.startswith("-")), None)
     parser = build_parser(command if command in _COMMANDS else None)
