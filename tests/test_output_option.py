@@ -28,6 +28,9 @@ COMMANDS = {
         ("sub/..", "names a folder; give the file name to write"),
         ("missing/report.json", "no such folder missing"),
         ("missing/../report.json", "no such folder missing/.."),
+        ("sub", "names a folder; give the file name to write"),
+        ("link.json", "is a symbolic link; give the file it points to"),
+        ("dangling.json", "is a symbolic link; give the file it points to"),
     ],
 )
 def test_an_output_that_cannot_be_a_file_is_refused_before_any_work(
@@ -42,6 +45,8 @@ def test_an_output_that_cannot_be_a_file_is_refused_before_any_work(
     (tmp_path / "sub").mkdir()
     source = tmp_path / "in.jsonl"
     source.write_text("{}\n", encoding="utf-8")
+    (tmp_path / "link.json").symlink_to(source)
+    (tmp_path / "dangling.json").symlink_to(tmp_path / "nowhere.json")
     args = [a.replace("{source}", str(source)) for a in COMMANDS[command]]
     status = main([*args, "--output", output])
     err = capsys.readouterr().err
@@ -49,7 +54,13 @@ def test_an_output_that_cannot_be_a_file_is_refused_before_any_work(
     assert err == f"noetl-events-conformance: error: --output {output}: {message}\n".replace(
         "--output : ", "--output: "
     )
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "sub"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "dangling.json",
+        "in.jsonl",
+        "link.json",
+        "sub",
+    ]
+    assert (tmp_path / "link.json").is_symlink() and source.read_text("utf-8") == "{}\n"
 
 
 def test_a_folder_this_user_cannot_write_in_is_refused(

@@ -313,9 +313,7 @@ def _check_output(path: str) -> None:
         return
     except OSError as e:
         raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
-    if stat.S_ISLNK(st.st_mode):
-        raise UsageError(f"--output {path}: is a symbolic link; give the file it points to")
-    if not stat.S_ISREG(st.st_mode):
+    if not stat.S_ISREG(st.st_mode):  # (a folder or a link: refused by check_output)
         raise UsageError(f"--output {path}: not a regular file; it is not replaced")
 
 

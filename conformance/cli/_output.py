@@ -12,14 +12,22 @@ __all__ = ["check_output"]
 
 def check_output(path: str | os.PathLike[str]) -> None:
     """Refuse an ``--output`` that cannot name a file to write: empty, naming a folder (a
-    trailing slash, ``.`` or ``..``), or in a folder that does not exist (as written: ``a/../r``
-    needs ``a``) or that this user cannot write in."""
+    trailing slash, ``.``, ``..``, an existing folder), a symbolic link (replacing it would
+    put a file in its place, not write where it points), or in a folder that does not exist
+    (as written: ``a/../r`` needs ``a``) or that this user cannot write in."""
     text = os.fspath(path)
     if not text:
         raise UsageError("--output: give a file name (it is empty)")
     folder, name = os.path.split(text)
-    if not name or name in (os.curdir, os.pardir) or text.endswith(("/", os.sep)):
+    if (
+        not name
+        or name in (os.curdir, os.pardir)
+        or text.endswith(("/", os.sep))
+        or (os.path.isdir(text) and not os.path.islink(text))
+    ):
         raise UsageError(f"--output {text}: names a folder; give the file name to write")
+    if os.path.islink(text):
+        raise UsageError(f"--output {text}: is a symbolic link; give the file it points to")
     folder = folder or os.curdir
     if not os.path.isdir(folder):
         raise UsageError(f"--output {text}: no such folder {folder}")
