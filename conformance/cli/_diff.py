@@ -10,7 +10,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Final, TextIO
 
 from conformance.core._diff import Change, json_changes, parse_or_none, serde_text
 
@@ -64,6 +64,9 @@ def _as_envelope(text: str, kind: str) -> tuple[str | None, str | None]:
         return None, f"{e.kind}: {e.message}"
 
 
+_A: Final = {"event": "an event", "request": "a request"}
+
+
 def _compare_texts(where: str, left: str, right: str, as_: str | None = None) -> Difference | None:
     if as_ is not None:
         a_text, a_err = _as_envelope(left, as_)
@@ -71,7 +74,7 @@ def _compare_texts(where: str, left: str, right: str, as_: str | None = None) ->
         if a_text is not None and b_text is not None:
             return _compare_texts(where, a_text, b_text)
         notes = [
-            f"{side} does not decode as an {as_} ({err})"
+            f"{side} does not decode as {_A[as_]} ({err})"
             for side, err in (("left", a_err), ("right", b_err))
             if err
         ]

@@ -80,6 +80,8 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("give either --rust OUT, or all of --seed, --count and --out")
     if args.count < 1:
         raise UsageError("--count must be at least 1")
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out}: not a folder; give the folder to write the cases into")
     from conformance.generation._generation import generate_cases, write_cases
 
     cases = generate_cases(seed=args.seed, count=args.count, ops=args.op)

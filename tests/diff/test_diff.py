@@ -138,3 +138,5 @@ def test_diff_as_event_compares_envelopes_and_spells_values_as_serde(
     out = capsys.readouterr().out
     assert "line 1: right does not decode as an event (invalid_type:" in out
     assert "line 2" not in out
+    assert main(["diff", "--as", "request", str(a), str(b)]) == 1
+    assert "line 1: right does not decode as a request (" in capsys.readouterr().out

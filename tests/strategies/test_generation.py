@@ -127,3 +127,11 @@ def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert len(_tree(tmp_path)) == 12 + 1
     assert main(["corpus", "lint", "--corpus", str(tmp_path)]) == 0
     assert main(["generate", "--seed", "4", "--count", "0", "--out", str(tmp_path)]) == 2
+    capsys.readouterr()
+    a_file = tmp_path / "cases.jsonl"
+    a_file.write_text("")
+    assert main(["generate", "--seed", "4", "--count", "2", "--out", str(a_file)]) == 2
+    assert capsys.readouterr().err == (
+        f"noetl-events-conformance: error: --out {a_file}: not a folder; "
+        "give the folder to write the cases into\n"
+    )
