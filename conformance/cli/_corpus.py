@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Final
 
 from conformance.corpus._case import CaseFileError, default_corpus_dir, is_installed_corpus
-from conformance.corpus._corpus import MANIFEST_NAME, RULES, fmt, lint, write_manifest
+from conformance.corpus._corpus import (
+    MANIFEST_NAME,
+    RULES,
+    UnreadableCases,
+    fmt,
+    lint,
+    write_manifest,
+)
 
 __all__ = ["register"]
 
@@ -82,12 +89,21 @@ def _run_lint(args: argparse.Namespace) -> int:
 
 def _run_fmt(args: argparse.Namespace) -> int:
     corpus = _corpus_dir(args.corpus, writing=not args.check)
+    verb = "would reformat" if args.check else "reformatted"
     try:
         changed = fmt(corpus, check=args.check)
-    except CaseFileError as e:
-        print(f"{e.path}: {e.json_path}: {e.message}", file=sys.stderr)
+    except UnreadableCases as e:
+        if args.check:
+            for path in e.changed:
+                print(f"{verb} {path}")
+        for error in e.errors:
+            print(f"{error.path}: {error.json_path}: {error.message}", file=sys.stderr)
+        print(
+            f"{len(e.errors)} file(s) cannot be read as cases (`corpus lint` says more)"
+            + ("" if args.check else ": nothing was reformatted"),
+            file=sys.stderr,
+        )
         return EXIT_PROBLEMS
-    verb = "would reformat" if args.check else "reformatted"
     for path in changed:
         print(f"{verb} {path}")
     if changed and not args.check:

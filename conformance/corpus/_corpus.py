@@ -60,6 +60,7 @@ __all__ = [
     "MANIFEST_NAME",
     "RULES",
     "Problem",
+    "UnreadableCases",
     "corpus_digest",
     "fmt",
     "lint",
@@ -175,19 +176,38 @@ def write_manifest(corpus_dir: Path) -> dict[str, Any]:
 # ---- fmt ---------------------------------------------------------------------------------------
 
 
+class UnreadableCases(ValueError):
+    """Case files that cannot be read as cases (``errors``, one per file); ``fmt`` then wrote
+    nothing. ``changed``: the readable files whose text is not canonical."""
+
+    def __init__(self, errors: list[CaseFileError], changed: list[Path]) -> None:
+        super().__init__("; ".join(str(e) for e in errors))
+        self.errors = errors
+        self.changed = changed
+
+
 def fmt(corpus_dir: Path, check: bool = False) -> list[Path]:
     """Rewrite every case file whose text is not ``Case.to_text()``; returns those files.
-    With ``check=True`` nothing is written. Raises :class:`CaseFileError` for a file that
-    cannot be read as a case (fix it by hand: ``corpus lint`` says where)."""
-    changed: list[Path] = []
+    With ``check=True`` nothing is written. Every file is read first: if one cannot be read
+    as a case (fix it by hand: ``corpus lint`` says where), nothing is written and
+    :class:`UnreadableCases` names them all."""
+    changed: list[tuple[Path, str]] = []
+    errors: list[CaseFileError] = []
     for path in iter_case_files(Path(corpus_dir)):
-        case, data = read_case(path)
+        try:
+            case, data = read_case(path)
+        except CaseFileError as e:
+            errors.append(e)
+            continue
         text = case.to_text()
         if data != text.encode("utf-8"):
-            changed.append(path)
-            if not check:
-                write_atomic(path, text)
-    return changed
+            changed.append((path, text))
+    if errors:
+        raise UnreadableCases(errors, [path for path, _ in changed])
+    if not check:
+        for path, text in changed:
+            write_atomic(path, text)
+    return [path for path, _ in changed]
 
 
 # ---- lint --------------------------------------------------------------------------------------

@@ -384,6 +384,29 @@ def test_cli_fmt_reports_unreadable_file(small: Path, capsys: pytest.CaptureFixt
     assert path.name in err and "$.op" in err and "Traceback" not in err
 
 
+def test_cli_fmt_with_an_unreadable_file_writes_nothing_and_says_all(
+    small: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every file is read before any is written: with one that cannot be read, fmt rewrites
+    nothing (not the files before it, unreported), names every unreadable file, and --check
+    still lists the files it would reformat."""
+    files = _files(small)
+    messy, bad, worse = files[0], files[1], files[2]  # (read in this order)
+    messy_text = json.dumps(json.loads(messy.read_bytes()), indent=4)
+    messy.write_text(messy_text, "utf-8")
+    bad.write_text('{"format_version": 1}', "utf-8")
+    worse.write_text("not json", "utf-8")
+    assert cli_main(["corpus", "fmt", "--corpus", str(small), "--check"]) == 1
+    out, err = capsys.readouterr()
+    assert out == f"would reformat {messy}\n"
+    assert bad.name in err and worse.name in err
+    assert err.endswith("2 file(s) cannot be read as cases (`corpus lint` says more)\n")
+    assert cli_main(["corpus", "fmt", "--corpus", str(small)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.endswith(": nothing was reformatted\n")
+    assert messy.read_text("utf-8") == messy_text
+
+
 def test_cli_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli_main(["corpus", "lint", "--corpus", str(tmp_path / "nowhere")]) == 2
     assert "not a corpus folder" in capsys.readouterr().err
