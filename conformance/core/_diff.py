@@ -21,6 +21,7 @@ __all__ = [
     "explain_difference",
     "first_difference",
     "json_changes",
+    "json_difference",
     "mark_first_difference",
     "parse_or_none",
     "serde_text",
@@ -191,19 +192,20 @@ def mark_first_difference(expected: str, got: str, *, width: int = 72) -> str:
     )
 
 
-def explain_difference(left: str, right: str, sides: str) -> list[str]:
-    """Lines telling how two texts differ: the JSON paths that differ (``sides`` names the two,
-    as in ``"expected -> got"``) when both are JSON, then the texts around their first
-    difference."""
-    lines = []
+def json_difference(left: str, right: str, sides: str) -> list[str]:
+    """Lines naming the JSON paths that differ between two texts (``sides`` names the two, as
+    in ``"expected -> got"``), or saying they hold the same value; none unless both are JSON."""
     a, a_err = parse_or_none(left)
     b, b_err = parse_or_none(right)
-    if a_err is None and b_err is None:
-        changes = json_changes(a, b)
-        if changes:
-            lines.append(f"JSON paths that differ ({sides}):")
-            lines += [f"  {c.describe()}" for c in changes]
-        else:
-            lines.append("same JSON value, different text")
-    lines.append(mark_first_difference(left, right))
-    return lines
+    if a_err is not None or b_err is not None:
+        return []
+    changes = json_changes(a, b)
+    if not changes:
+        return ["same JSON value, different text"]
+    return [f"JSON paths that differ ({sides}):", *(f"  {c.describe()}" for c in changes)]
+
+
+def explain_difference(left: str, right: str, sides: str) -> list[str]:
+    """Lines telling how two texts differ: :func:`json_difference`, then the texts around
+    their first difference."""
+    return [*json_difference(left, right, sides), mark_first_difference(left, right)]

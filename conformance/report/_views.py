@@ -13,11 +13,12 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any, Final
 
+from conformance.core._diff import json_difference
+
 __all__ = ["difference", "expect_text", "to_markdown", "to_text"]
 
 MAX_LISTED: Final = 50
 _WINDOW: Final = 72
-_ESCAPES: Final = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
 
 
 def expect_text(answer: Mapping[str, Any]) -> str:
@@ -32,13 +33,13 @@ def expect_text(answer: Mapping[str, Any]) -> str:
 
 
 def _visible(ch: str) -> str:
-    """A character as shown in a report: invisible and line-breaking ones escaped, so the
-    caret lines up and U+2028, U+0085 or a lone surrogate is seen rather than obeyed."""
-    if ch in _ESCAPES:
-        return _ESCAPES[ch]
+    """A character as shown in a report: an invisible or line-breaking one (a newline, U+2028,
+    U+0085, a lone surrogate) as ``<U+XXXX>``, so that the caret lines up and it is seen rather
+    than obeyed; everything else as it is, so a JSON escape such as ``\\u00fc`` reads as
+    written."""
     if ch.isprintable() and ch != "\u00a0":
         return ch
-    return f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}"
+    return f"<U+{ord(ch):04X}>"
 
 
 def _cells(text: str) -> int:
@@ -69,30 +70,51 @@ def difference(expected: str, got: str) -> tuple[str, str, str, int]:
 
 
 def _failing(report: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """Cases worth a reader's eye: unexpected failures first, then stale and known ones."""
+    """Cases worth a reader's eye: unexpected failures first, then cases that errored (each
+    with its own reason: when the whole run errored, its one reason is said once, below), then
+    stale and known failures."""
     cases = report["cases"]
     new = [c for c in cases if c["verdict"] == "fail" and not c["baselined"]]
+    errored = [
+        c for c in cases if c["verdict"] == "errored" and c["reason"] != report["run"]["error"]
+    ]
     stale = [c for c in cases if c["verdict"] == "pass" and c["baselined"]]
     known = [c for c in cases if c["verdict"] == "fail" and c["baselined"]]
-    return new + stale + known
+    return new + errored + stale + known
 
 
 def _label(case: Mapping[str, Any]) -> str:
     if case["verdict"] == "pass":
         return "STALE"
+    if case["verdict"] == "errored":
+        return "ERROR"
     return "KNOWN" if case["baselined"] else "FAIL"
 
 
 def _detail_lines(case: Mapping[str, Any]) -> list[str]:
     if case["verdict"] == "pass":
         return ["listed in the baseline but passes: remove its entry (--update-baseline)"]
+    if case["verdict"] == "errored":
+        return []  # (its reason is the error)
     expected, got = expect_text(case["expected"]), expect_text(case["got"] or {"output": ""})
     exp, act, caret, byte = difference(expected, got)
     return [
         f"expected  {exp}",
         f"got       {act}",
         f"          {caret} first difference at byte offset {byte}",
+        *_json_paths(expected, got),
     ]
+
+
+def _json_paths(expected: str, got: str) -> list[str]:
+    """The JSON paths that differ, when deepdiff (the ``diff`` or ``pytest`` extra) is there to
+    find them; without it the texts above say where they part."""
+    try:
+        return json_difference(expected, got, "expected -> got")
+    except ModuleNotFoundError as e:
+        if e.name != "deepdiff":
+            raise
+        return []
 
 
 def _who(report: Mapping[str, Any]) -> str:

@@ -14,7 +14,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from conformance.report._report import report_schema, to_junit
-from conformance.report._views import difference, to_text
+from conformance.report._views import difference, to_markdown, to_text
 
 from ._support import Verify, fake
 
@@ -149,11 +149,44 @@ def test_text_marks_the_first_differing_byte(verify: Verify) -> None:
     assert caret.endswith("first difference at byte offset 17")
 
 
-def test_difference_escapes_and_counts_bytes() -> None:
+def test_difference_marks_invisible_characters_and_counts_bytes() -> None:
     exp, got, caret, byte = difference('"é\u2028a"', '"é\u2028b"')
-    assert (exp, got) == ('"é\\u2028a"', '"é\\u2028b"')
+    assert (exp, got) == ('"é<U+2028>a"', '"é<U+2028>b"')
     assert caret.index("^") == exp.index("a")
     assert byte == len('"é\u2028'.encode())
+
+
+def test_difference_shows_json_escapes_as_written() -> None:
+    """A backslash is one backslash: an implementation's ``\\u00fc`` reads as it wrote it
+    (the invisible characters are the ones marked ``<U+XXXX>``)."""
+    exp, got, _, byte = difference('{"a":"x\\u00fcy\\n"}', '{"a":"x\\u00fcz\\n"}')
+    assert (exp, got) == ('{"a":"x\\u00fcy\\n"}', '{"a":"x\\u00fcz\\n"}')
+    assert byte == 13
+
+
+def test_text_and_markdown_name_the_json_paths_that_differ(verify: Verify) -> None:
+    report = report_for(verify, "failed")
+    case = next(c for c in report["cases"] if c["verdict"] == "fail")
+    assert "same JSON value, different text" in to_text(report)  # 1e-05 for 0.00001
+    case["got"] = {"output": '{"a":[1,2,3]}'}
+    case["expected"] = {"output": '{"a":[1,2,3],"b":0.00001}'}
+    for text in (to_text(report), to_markdown(report)):
+        assert "JSON paths that differ (expected -> got):" in text
+        assert "$.b: only on the left: 0.00001" in text
+
+
+def test_cases_that_errored_are_listed_with_their_reason(verify: Verify) -> None:
+    """A case that errored on its own (a callable that raised) is listed with its reason; a
+    run that errored as a whole says its reason once, not once per case."""
+    report = report_for(verify, "failed")
+    case = next(c for c in report["cases"] if c["verdict"] == "pass")
+    case.update(verdict="errored", got=None, reason="the callable raised RuntimeError: boom")
+    for text in (to_text(report), to_markdown(report)):
+        assert "ERROR" in text and "the callable raised RuntimeError: boom" in text
+        assert case["id"] in text
+    whole = report_for(verify, "errored")
+    assert whole["run"]["error"]
+    assert to_text(whole).count(whole["run"]["error"]) == 1
 
 
 def test_difference_caret_counts_terminal_columns() -> None:
@@ -208,6 +241,6 @@ def test_every_format_survives_lone_surrogates(verify: Verify, tmp_path: Path, f
     elif fmt == "junit":
         ET.fromstring(text.encode())
     elif fmt in ("text", "markdown"):
-        assert "\\udc80" in text
+        assert "<U+DC80>" in text
     status, out, _ = verify("--impl", fake("lone_surrogate"), "--format", fmt)
     assert status == 1 and out.encode("utf-8")
