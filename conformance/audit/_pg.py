@@ -265,7 +265,8 @@ class PostgresSource:
             conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(ms + 250))
             conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(ms))
             conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
-            inner = (self.query or DEFAULT_QUERY).strip().rstrip(";")
+            # (a line of its own: a query may end in a -- comment, which would hide the rest)
+            inner = (self.query or DEFAULT_QUERY).strip().rstrip(";") + "\n"
             with self._query_failure(psycopg):
                 described = conn.execute(
                     sql.SQL("SELECT * FROM ({}) AS q LIMIT 0").format(sql.SQL(inner))

@@ -141,6 +141,11 @@ def test_custom_query(pg: str, table: Callable[..., None], check: Check) -> None
         ("secret", "$.context.password"),
         ("float_respelled", "$.context.n"),
     }
+    # a query that ends in a comment, or in a semicolon, reads the same rows
+    for ending in (" -- only the second event", ";\n"):
+        again = check(pg, "--query", query + ending, "--format", "json", "--hazards")
+        assert again.status == 0, again.err
+        assert again.json()["hazards"] == report["hazards"]
 
 
 def test_query_without_needed_columns(pg: str, table: Callable[..., None], check: Check) -> None:
