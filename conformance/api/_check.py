@@ -101,6 +101,8 @@ def check(
         raise UsageError(str(e)) from None
     finally:
         close_sources(opened)
+    if tally.stopped is not None and not tally.stopped[2]:  # a source not read at all
+        raise UsageError(tally.stopped[1])  # (cannot connect, no stream: as the command says)
     names = [s.name for s in opened]
     info = [s.info() for s in opened]
     return CheckReport.from_json(report_json(tally, names, hazards=hazards, sources=info))

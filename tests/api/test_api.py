@@ -176,6 +176,15 @@ def test_check_agrees_with_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture
         check()
 
 
+@pytest.mark.parametrize("url", ["postgresql://127.0.0.1:1/events", "nats://127.0.0.1:1/events"])
+def test_check_of_a_server_that_cannot_be_reached_raises(url: str) -> None:
+    """As for a missing file (and as the command, which exits 2): a source not read at all
+    raises UsageError with the reason, rather than returning an empty incomplete report."""
+    pytest.importorskip("psycopg" if url.startswith("postgresql") else "nats")
+    with pytest.raises(UsageError, match=r"127\.0\.0\.1:1"):
+        check(url)
+
+
 def test_the_text_report_without_rich_is_the_same_text() -> None:
     """A plain install has no rich: its text report must say exactly what rich's says."""
     from conformance.report._views import _plain_text, to_text
