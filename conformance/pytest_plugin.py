@@ -284,13 +284,31 @@ def corpus_params(
     level: str = "all",
     tags: tuple[str, ...] = (),
     select: str | None = None,
-    corpus: Path | None = None,
+    corpus: str | Path | None = None,
 ) -> list[Any]:
     """``pytest.param`` per selected corpus case, with the case id as the test id: use with
-    ``@pytest.mark.parametrize("case", corpus_params(op="decode_event"))``."""
+    ``@pytest.mark.parametrize("case", corpus_params(op="decode_event"))``. A mistake in the
+    arguments (an unknown op or level, no such corpus folder, a case file that cannot be read)
+    raises :class:`~conformance.UsageError` saying which."""
+    from conformance.core._usage import UsageError
+    from conformance.corpus._case import LEVELS, CaseFileError
     from conformance.plugin._items import CorpusView
 
-    cases: list[Case] = CorpusView.load(corpus).filter(op=op, level=level, tags=tags, select=select)
+    if level not in (*LEVELS, "all"):
+        raise UsageError(
+            f"corpus_params: level {level!r}: expected one of {', '.join((*LEVELS, 'all'))}"
+        )
+    folder = Path(corpus) if corpus is not None else None
+    if folder is not None and not folder.is_dir():
+        what = "not a folder" if folder.exists() else "no such corpus folder"
+        raise UsageError(f"corpus_params: {folder}: {what}")
+    try:
+        view = CorpusView.load(folder)
+        cases: list[Case] = view.filter(op=op, level=level, tags=tags, select=select)
+    except CaseFileError as e:
+        raise UsageError(f"corpus_params: cannot read the corpus: {e}") from None
+    except ValueError as e:  # an unknown op
+        raise UsageError(f"corpus_params: {e}") from None
     return [pytest.param(c, id=c.id) for c in cases]
 
 

@@ -143,7 +143,7 @@ class VerifyReport:
             "badge": badge,
         }
         if fmt not in renderers:
-            raise ValueError(f"unknown format {fmt!r}: expected one of {', '.join(renderers)}")
+            raise UsageError(f"unknown format {fmt!r}: expected one of {', '.join(renderers)}")
         return renderers[fmt](self.json)
 
 

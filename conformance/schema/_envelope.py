@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from conformance.core._usage import UsageError
+
 __all__ = ["KINDS", "MODES", "envelope_schema"]
 
 KINDS: Final = ("event", "request", "batch")
@@ -295,9 +297,9 @@ def envelope_schema(kind: str, mode: str = "accept") -> dict[str, Any]:
     """The JSON Schema (2020-12) of ``kind`` (``event``, ``request`` or ``batch``) as a reader
     accepts it (``mode="accept"``) or as the Rust writer emits it (``mode="emit"``)."""
     if kind not in _BUILDERS:
-        raise ValueError(f"unknown schema kind {kind!r}: expected one of {', '.join(KINDS)}")
+        raise UsageError(f"unknown schema kind {kind!r}: expected one of {', '.join(KINDS)}")
     if mode not in MODES:
-        raise ValueError(f"unknown schema mode {mode!r}: expected one of {', '.join(MODES)}")
+        raise UsageError(f"unknown schema mode {mode!r}: expected one of {', '.join(MODES)}")
     what = "accepted by the Rust reader" if mode == "accept" else "as the Rust writer emits it"
     schema: dict[str, Any] = {
         "$schema": _DIALECT,

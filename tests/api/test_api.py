@@ -141,8 +141,10 @@ def test_a_report_renders_in_every_cli_format() -> None:
     assert report.render("junit").startswith("<?xml")
     assert json.loads(report.render("badge"))["color"] == "brightgreen"
     assert "| op |" in report.render("markdown") or "op" in report.render("markdown")
-    with pytest.raises(ValueError, match="unknown format"):
+    with pytest.raises(UsageError, match="unknown format 'yaml'"):
         report.render("yaml")
+    with pytest.raises(UsageError, match="unknown schema kind 'evnt'"):
+        conformance.envelope_schema("evnt")
 
 
 def test_read_report_refuses_what_is_not_a_report(tmp_path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -123,6 +125,31 @@ def test_corpus_fixture_and_parametrize_helper(
     )
     result = run("--noetl-events-corpus", root)
     result.assert_outcomes(passed=1 + sum(c.op == "decode_event" for c in cases))
+
+
+def test_corpus_params_says_what_is_wrong_with_its_arguments(
+    corpus: tuple[Path, list[Case]], tmp_path: Path
+) -> None:
+    """A wrong argument is a UsageError naming it (not a KeyError or a TypeError from inside),
+    and a corpus folder may be given as text."""
+    from conformance.core._usage import UsageError
+    from conformance.pytest_plugin import corpus_params
+
+    root, cases = corpus
+    assert len(corpus_params(corpus=str(root))) == len(cases)
+    for kwargs, message in (
+        ({"level": "bogus"}, "level 'bogus': expected one of required, recommended"),
+        ({"op": "decode_evnt"}, "unknown op 'decode_evnt'"),
+        ({"corpus": str(tmp_path / "nowhere")}, "no such corpus folder"),
+        ({"corpus": next(root.rglob("*.json"))}, "not a folder"),
+    ):
+        with pytest.raises(UsageError, match=re.escape(message)):
+            corpus_params(**kwargs)  # type: ignore[arg-type]
+    broken = tmp_path / "broken"
+    shutil.copytree(root, broken)
+    next(broken.rglob("*.json")).write_text("{}", "utf-8")
+    with pytest.raises(UsageError, match="cannot read the corpus"):
+        corpus_params(corpus=broken)
 
 
 def test_extra_corpus_runs_beside_the_corpus(
