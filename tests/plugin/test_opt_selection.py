@@ -127,15 +127,17 @@ def test_corpus_fixture_and_parametrize_helper(
     result.assert_outcomes(passed=1 + sum(c.op == "decode_event" for c in cases))
 
 
-def test_corpus_params_says_what_is_wrong_with_its_arguments(
-    corpus: tuple[Path, list[Case]], tmp_path: Path
-) -> None:
+def test_corpus_params_says_what_is_wrong_with_its_arguments(tmp_path: Path) -> None:
     """A wrong argument is a UsageError naming it (not a KeyError or a TypeError from inside),
-    and a corpus folder may be given as text."""
+    and a corpus folder may be given as text. (No pytester here: its restoring of sys.modules
+    would drop the modules this test loads, and the next test would get second copies.)"""
     from conformance.core._usage import UsageError
     from conformance.pytest_plugin import corpus_params
 
-    root, cases = corpus
+    from .conftest import write_corpus
+
+    root = tmp_path / "corpus"
+    cases = write_corpus(root)
     assert len(corpus_params(corpus=str(root))) == len(cases)
     for kwargs, message in (
         ({"level": "bogus"}, "level 'bogus': expected one of required, recommended"),
