@@ -291,12 +291,12 @@ def corpus_params(
     arguments (an unknown op or level, no such corpus folder, a case file that cannot be read)
     raises :class:`~conformance.UsageError` saying which."""
     from conformance.core._usage import UsageError
-    from conformance.corpus._case import LEVELS, CaseFileError
+    from conformance.corpus._case import LEVEL_CHOICES, CaseFileError
     from conformance.plugin._items import CorpusView
 
-    if level not in (*LEVELS, "all"):
+    if level not in LEVEL_CHOICES:
         raise UsageError(
-            f"corpus_params: level {level!r}: expected one of {', '.join((*LEVELS, 'all'))}"
+            f"corpus_params: level {level!r}: expected one of {', '.join(LEVEL_CHOICES)}"
         )
     folder = Path(corpus) if corpus is not None else None
     if folder is not None and not folder.is_dir():

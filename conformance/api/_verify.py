@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from conformance.core._usage import UsageError
-from conformance.corpus._case import Case, CaseFileError, default_corpus_dir, select
+from conformance.corpus._case import LEVEL_CHOICES, Case, CaseFileError, default_corpus_dir, select
 from conformance.corpus._case import load_corpus as _load_all
 from conformance.report._report import build, corpus_info
 from conformance.runner import _baseline
@@ -16,8 +16,6 @@ from conformance.runner._protocol import PROTOCOL
 from conformance.runner._runner import Driver, InProcessDriver, SubprocessDriver, execute
 
 from ._types import VerifyReport
-
-LEVEL_CHOICES: Final = ("required", "recommended", "all")
 
 __all__ = ["load_corpus", "verify"]
 

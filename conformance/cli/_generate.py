@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from conformance.corpus._case import LEVELS, OPS, load_corpus, select
+from conformance.corpus._case import LEVEL_CHOICES, OPS, load_corpus, select
 
 __all__ = ["register"]
 
@@ -59,7 +59,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="write nothing; exit 1 if OUT's glue differs from what would be written",
     )
     rust.add_argument("--corpus", type=Path, help="corpus folder (default: the bundled one)")
-    rust.add_argument("--level", choices=(*LEVELS[:2], "all"), default="all")
+    rust.add_argument("--level", choices=LEVEL_CHOICES, default="all")
     rust.add_argument("--select", metavar="PATTERN", help="only case ids matching PATTERN")
     gen = p.add_argument_group("generated cases")
     gen.add_argument("--seed", type=int, help="random seed (required with --count)")

@@ -14,7 +14,14 @@ from typing import Any, Final
 
 from conformance.core._atomic import write_atomic
 from conformance.core._usage import UsageError
-from conformance.corpus._case import Case, CaseFileError, default_corpus_dir, load_corpus, select
+from conformance.corpus._case import (
+    LEVEL_CHOICES,
+    Case,
+    CaseFileError,
+    default_corpus_dir,
+    load_corpus,
+    select,
+)
 from conformance.matrix._policy import DEFAULT_POLICY, PolicyError, load_policy
 from conformance.matrix._report import FORMATS, matrix_schema, render
 from conformance.matrix._run import VIA_OPS, Peer, Trail, run_matrix
@@ -95,7 +102,7 @@ def register(subparsers: Any) -> None:
     add("--corpus", metavar="DIR", type=Path, help="corpus folder (default: the bundled one)")
     add(
         "--level",
-        choices=("required", "recommended", "all"),
+        choices=LEVEL_CHOICES,
         default="all",
         help="corpus cases at this level or stricter (default: all)",
     )

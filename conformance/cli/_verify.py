@@ -21,6 +21,7 @@ from typing import Any, Final
 from conformance.core._atomic import write_atomic
 from conformance.core._diff import escape_surrogates
 from conformance.corpus._case import (
+    LEVEL_CHOICES,
     OPS,
     Case,
     CaseFileError,
@@ -110,7 +111,7 @@ def register(subparsers: Any) -> None:
     )
     add(
         "--level",
-        choices=("required", "recommended", "all"),
+        choices=LEVEL_CHOICES,
         default=DEFAULT_LEVEL,
         help=f"run cases at this level or stricter (default: {DEFAULT_LEVEL})",
     )

@@ -55,6 +55,8 @@ __all__ = [
 
 FORMAT_VERSION: Final = 1
 LEVELS: Final = ("required", "recommended", "acceptable")
+LEVEL_CHOICES: Final = ("required", "recommended", "all")
+"""The levels a run selects by: that level or stricter (``all``: every case)."""
 _FIELD_ORDER: Final = (
     "format_version",
     "id",

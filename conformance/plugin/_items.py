@@ -21,7 +21,14 @@ from typing import Any, Literal
 
 import pytest
 
-from conformance.corpus._case import LEVELS, OPS, Case, CaseFileError, load_corpora, select
+from conformance.corpus._case import (
+    LEVEL_CHOICES,
+    OPS,
+    Case,
+    CaseFileError,
+    load_corpora,
+    select,
+)
 from conformance.runner._baseline import Baseline, BaselineError, load, reason_line
 from conformance.runner._runner import (
     AdapterError,
@@ -203,7 +210,7 @@ def prepare(config: pytest.Config) -> None:
 
     corpus = option(config, "corpus")
     level = str(option(config, "level"))
-    if level not in (*LEVELS[:2], "all"):
+    if level not in LEVEL_CHOICES:
         raise pytest.UsageError(
             f"--noetl-events-level must be required, recommended or all, not {level!r}"
         )
