@@ -81,8 +81,10 @@ def pytest_configure(config: pytest.Config) -> None:
                 "--noetl-events-update-baseline",
                 bool(config.getoption("noetl_events_update_baseline", False)),
             ),
+            ("--noetl-events-level", config.getoption("noetl_events_level") is not None),
+            ("--noetl-events-select", config.getoption("noetl_events_select") is not None),
         ):
-            if asked:  # a baseline of nothing would be silently ignored
+            if asked:  # they choose among the corpus items: without them, silently ignored
                 raise pytest.UsageError(f"{flag} needs --noetl-events-impl (what to run)")
     config.stash[_CORPUS] = _wants_corpus(config)
     if config.stash[_CORPUS]:

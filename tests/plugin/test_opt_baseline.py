@@ -160,8 +160,13 @@ def test_update_baseline_needs_a_baseline_file(
 
 @pytest.mark.parametrize(
     "flags",
-    [("--noetl-events-baseline", "known.txt"), ("--noetl-events-update-baseline",)],
-    ids=["baseline", "update-baseline"],
+    [
+        ("--noetl-events-baseline", "known.txt"),
+        ("--noetl-events-update-baseline",),
+        ("--noetl-events-level", "bogus"),
+        ("--noetl-events-select", "dup-*"),
+    ],
+    ids=["baseline", "update-baseline", "level", "select"],
 )
 def test_baseline_options_without_an_implementation_are_a_usage_error(
     pytester: pytest.Pytester, flags: tuple[str, ...]
