@@ -108,6 +108,12 @@ def test_hazards_from_the_table(pg: str, table: Callable[..., None], check: Chec
     assert ("secret", "$.meta.token") in kinds
 
 
+def _without_snapshot(report: dict[str, Any]) -> dict[str, Any]:
+    for source in report["sources"]:
+        assert source.pop("snapshot")  # (there is one)
+    return report
+
+
 def test_many_rows_in_batches(pg: str, table: Callable[..., None], check: Check) -> None:
     with psycopg.connect(pg, autocommit=True) as conn:
         conn.execute(
@@ -123,7 +129,11 @@ def test_many_rows_in_batches(pg: str, table: Callable[..., None], check: Check)
     one = check(pg, "--format", "json")
     assert one.json()["total"] == 12001
     assert one.json()["errors"][0]["line"] == "row 12001 (execution_id=8, event_id=1)"
-    assert check(pg, "--format", "json", "--jobs", "2").out == one.out
+    # the same report, but for the server's snapshot: the transaction ids are the whole
+    # server's, and a test on another worker may commit between the two runs
+    assert _without_snapshot(check(pg, "--format", "json", "--jobs", "2").json()) == (
+        _without_snapshot(one.json())
+    )
     shards = [check(pg, "--format", "json", "--shard", f"{i}/2").json() for i in range(2)]
     assert [s["total"] for s in shards] == [6000, 6001]
 
