@@ -293,19 +293,12 @@ def corpus_params(
     arguments (an unknown op or level, no such corpus folder, a case file that cannot be read)
     raises :class:`~conformance.UsageError` saying which."""
     from conformance.core._usage import UsageError
-    from conformance.corpus._case import LEVEL_CHOICES, CaseFileError
+    from conformance.corpus._case import CaseFileError, check_level, corpus_folder
     from conformance.plugin._items import CorpusView
 
-    if level not in LEVEL_CHOICES:
-        raise UsageError(
-            f"corpus_params: level {level!r}: expected one of {', '.join(LEVEL_CHOICES)}"
-        )
-    folder = Path(corpus) if corpus is not None else None
-    if folder is not None and not folder.is_dir():
-        what = "not a folder" if folder.exists() else "no such corpus folder"
-        raise UsageError(f"corpus_params: {folder}: {what}")
+    check_level(level)
     try:
-        view = CorpusView.load(folder)
+        view = CorpusView.load(corpus_folder(corpus))
         cases: list[Case] = view.filter(op=op, level=level, tags=tags, select=select)
     except CaseFileError as e:
         raise UsageError(f"corpus_params: cannot read the corpus: {e}") from None

@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from conformance.core._usage import UsageError
-from conformance.corpus._case import LEVEL_CHOICES, Case, CaseFileError, default_corpus_dir, select
+from conformance.corpus._case import (
+    Case,
+    CaseFileError,
+    check_level,
+    corpus_folder,
+    default_corpus_dir,
+    select,
+)
 from conformance.corpus._case import load_corpus as _load_all
 from conformance.report._report import build, corpus_info
 from conformance.runner import _baseline
@@ -29,21 +36,12 @@ def load_corpus(
     ``level`` or stricter (``required``, ``recommended`` or ``all``) and, with ``select_ids``,
     whose id matches that glob (or substring). A case file that cannot be read raises
     :class:`UsageError` naming the file and the JSON path."""
-    _check_level(level)
-    folder = Path(corpus) if corpus is not None else default_corpus_dir()
-    if not folder.is_dir():
-        what = "not a folder" if folder.exists() else "no such corpus folder"
-        raise UsageError(f"{folder}: {what}")
+    check_level(level)
     try:
-        cases = _load_all(folder)
+        cases = _load_all(corpus_folder(corpus))
     except CaseFileError as e:
         raise UsageError(f"cannot read the corpus: {e}") from None
     return select(cases, level=level, pattern=select_ids)
-
-
-def _check_level(level: str) -> None:
-    if level not in LEVEL_CHOICES:
-        raise UsageError(f"level {level!r}: expected one of {', '.join(LEVEL_CHOICES)}")
 
 
 def _driver(impl: Implementation, timeout: float, run_timeout: float) -> tuple[Driver, Any]:
@@ -88,7 +86,7 @@ def verify(
     :class:`UsageError`; a crashing implementation is a report with status ``errored``."""
     if timeout <= 0 or run_timeout <= 0:
         raise UsageError("timeout and run_timeout must be positive")
-    _check_level(level)
+    check_level(level)
     if not (impl is None or callable(impl) or isinstance(impl, (str, list, tuple))):
         raise UsageError(
             f"impl: expected None, a SPEC string, a list of command arguments or a callable, "

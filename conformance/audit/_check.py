@@ -337,8 +337,9 @@ class Auditor:
             else:
                 invalid.append(k)
         tally.valid += valid
-        if self._scan is not None:
-            self._scan_hazards(tally, lines, invalid, where)
+        scan = self._hazard_scan()
+        if scan is not None:
+            self._scan_hazards(scan, tally, lines, invalid, where)
 
     def newlines(self, text: bytes, end: int) -> int:
         """How many newlines ``text[:end]`` holds."""
@@ -348,15 +349,23 @@ class Auditor:
         """:meth:`check` of the ``count`` lines of ``text[:end]``, joined by newlines."""
         self.check(tally, text[:end].split(b"\n"), where)
 
+    def _hazard_scan(self) -> HazardScan | None:
+        """The scanner of the valid lines' hazards; None: hazards are not asked for."""
+        return self._scan
+
     def _scan_hazards(
-        self, tally: Tally, lines: Sequence[bytes], invalid: list[int], where: Locator
+        self,
+        scan: HazardScan,
+        tally: Tally,
+        lines: Sequence[bytes],
+        invalid: list[int],
+        where: Locator,
     ) -> None:
-        assert self._scan is not None
         skip = set(invalid)
         for k, line in enumerate(lines):
             if k in skip:
                 continue
-            found = self._scan(line)
+            found = scan(line)
             if found:
                 tally.hazard_lines += 1
                 for kind, path, detail in found:

@@ -142,6 +142,11 @@ class NativeAuditor(Auditor):
         count: int = self._module.count_newlines(text, end)
         return count
 
+    def _hazard_scan(self) -> HazardScan | None:
+        """The reference's scanner, for the blocks the module leaves to the Python engine's
+        check (loaded on first use, as for the lines handed back)."""
+        return self._reference_scan() if self._hazards else None
+
     def _reference_scan(self) -> HazardScan:
         if self._scan is None:
             from ._hazards import scanner
@@ -170,7 +175,7 @@ class NativeAuditor(Auditor):
         # over NATIVE_MAX_LINE.)
         answer = None if oversized else self._native.check(block, room, NATIVE_MAX_LINE)
         if answer is None:
-            self._by_reference(tally, block, where, oversized)
+            super().check(tally, block, where, oversized)  # (hazards: see _hazard_scan)
             return
         self._absorb(tally, answer, len(block), lambda: block, where, room)
 
@@ -191,22 +196,9 @@ class NativeAuditor(Auditor):
         room = max(0, tally.cap - len(tally.hazards))
         answer = self._native.check_text(text, room, NATIVE_MAX_LINE, end)
         if answer is None:
-            self._by_reference(tally, lines(), where)
+            super().check(tally, lines(), where)
             return
         self._absorb(tally, answer, count, lines, where, room)
-
-    def _by_reference(
-        self,
-        tally: Tally,
-        lines: Sequence[bytes],
-        where: Locator,
-        oversized: Mapping[int, int] | None = None,
-    ) -> None:
-        """The lines the module does not check (a line over the maximum item size, or over
-        NATIVE_MAX_LINE), checked as the Python engine checks them, hazards included."""
-        if self._hazards:
-            self._reference_scan()  # (the Python engine scans the valid lines when it is set)
-        super().check(tally, lines, where, oversized)
 
     def _absorb(
         self,

@@ -18,16 +18,11 @@ def check_output(path: str | os.PathLike[str]) -> None:
     text = os.fspath(path)
     if not text:
         raise UsageError("--output: give a file name (it is empty)")
-    folder, name = os.path.split(text)
-    if (
-        not name
-        or name in (os.curdir, os.pardir)
-        or text.endswith(("/", os.sep))
-        or (os.path.isdir(text) and not os.path.islink(text))
-    ):
-        raise UsageError(f"--output {text}: names a folder; give the file name to write")
-    if os.path.islink(text):
+    if os.path.islink(text):  # (a trailing slash follows the link: then it names a folder)
         raise UsageError(f"--output {text}: is a symbolic link; give the file it points to")
+    folder, name = os.path.split(text)  # (a trailing slash leaves no name)
+    if not name or name in (os.curdir, os.pardir) or os.path.isdir(text):
+        raise UsageError(f"--output {text}: names a folder; give the file name to write")
     folder = folder or os.curdir
     if not os.path.isdir(folder):
         raise UsageError(f"--output {text}: no such folder {folder}")

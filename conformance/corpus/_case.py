@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from conformance.core._atomic import write_atomic
+from conformance.core._usage import UsageError
 from noetl_events_ref._ops import OPS, Outcome
 
 __all__ = [
@@ -41,6 +42,8 @@ __all__ = [
     "case_hash",
     "case_id",
     "case_path",
+    "check_level",
+    "corpus_folder",
     "default_corpus_dir",
     "is_installed_corpus",
     "iter_case_files",
@@ -314,6 +317,22 @@ def default_corpus_dir() -> Path:
     if bundled.is_dir():
         return Path(str(bundled))
     return Path(__file__).resolve().parents[2] / "fixtures"
+
+
+def check_level(level: str) -> None:
+    """Refuse a level a run cannot select by (:data:`LEVEL_CHOICES`)."""
+    if level not in LEVEL_CHOICES:
+        raise UsageError(f"level {level!r}: expected one of {', '.join(LEVEL_CHOICES)}")
+
+
+def corpus_folder(corpus: str | Path | None) -> Path:
+    """The corpus folder ``corpus`` names (None: the bundled one); refused when it is not a
+    folder."""
+    folder = Path(corpus) if corpus is not None else default_corpus_dir()
+    if not folder.is_dir():
+        what = "not a folder" if folder.exists() else "no such corpus folder"
+        raise UsageError(f"{folder}: {what}")
+    return folder
 
 
 def iter_case_files(corpus: Path) -> Iterator[Path]:
