@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.plugin._options import add_options, option
+from conformance.plugin._options import NAMED, add_options, option, take_named
 
 if TYPE_CHECKING:
     from conformance.corpus._case import Case
@@ -47,7 +47,7 @@ def _wants_corpus(config: pytest.Config) -> bool:
         return False
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         return True
-    return any(str(arg).startswith("noetl-events-corpus") for arg in config.args)
+    return bool(config.stash[NAMED])
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -86,6 +86,12 @@ def pytest_configure(config: pytest.Config) -> None:
         ):
             if asked:  # they choose among the corpus items: without them, silently ignored
                 raise pytest.UsageError(f"{flag} needs --noetl-events-impl (what to run)")
+    config.stash[NAMED] = take_named(config)
+    if config.stash[NAMED] and option(config, "impl") is None:
+        raise pytest.UsageError(
+            f"{config.stash[NAMED][0]} names corpus items: they need --noetl-events-impl "
+            "(what to run)"
+        )
     config.stash[_CORPUS] = _wants_corpus(config)
     if config.stash[_CORPUS]:
         _require_the_pytest_extra()

@@ -42,6 +42,8 @@ from conformance.runner._runner import (
 )
 from conformance.runner._spec import SpecError, parse_spec
 
+from ._options import CORPUS_NODE, NAMED
+
 __all__ = [
     "WRITER",
     "CaseItem",
@@ -254,6 +256,7 @@ def prepare(config: pytest.Config) -> None:
     chosen = select(everything, level=level, pattern=option(config, "select"))
     if not chosen:
         raise pytest.UsageError("--noetl-events-*: no corpus case matches the selection")
+    _check_named(config, chosen, unknown=bool(set(baseline.entries) - {c.id for c in everything}))
     if isinstance(driver, InProcessDriver) and str(option(config, "impl")).startswith("python:"):
         _probe(driver, chosen)
     state = config.stash[_STATE] = _CorpusRun(
@@ -284,9 +287,7 @@ def add_case_items(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
     state = config.stash[_STATE]
-    collector = CorpusCollector.from_parent(
-        session, name="noetl-events-corpus", nodeid="noetl-events-corpus"
-    )
+    collector = CorpusCollector.from_parent(session, name=CORPUS_NODE, nodeid=CORPUS_NODE)
     new_items: list[pytest.Item] = []
     by_op: dict[str, list[Case]] = {}
     for case in state.chosen:
@@ -308,7 +309,39 @@ def add_case_items(
         new_items.append(
             BaselineItem.from_parent(collector, name="baseline-entries", unknown=unknown)
         )
-    items.extend(new_items)
+    items.extend(_named_only(config, new_items))
+
+
+def _check_named(config: pytest.Config, chosen: Sequence[Case], unknown: bool) -> None:
+    """A corpus node id named as a test path must name an item of this run (checked at
+    configure time, so that it is a usage error on the pytest-xdist controller too)."""
+    nodes = {CORPUS_NODE}
+    for case in chosen:
+        nodes.update((f"{CORPUS_NODE}::{case.op}", f"{CORPUS_NODE}::{case.op}::{case.id}"))
+    if unknown:
+        nodes.add(f"{CORPUS_NODE}::baseline-entries")
+    for name in config.stash.get(NAMED, ()):
+        if name.rstrip("/") not in nodes:
+            raise pytest.UsageError(
+                f"not found: {name} (no corpus item of this run has this node id; "
+                "--collect-only -q lists them)"
+            )
+
+
+def _named_only(config: pytest.Config, items: list[pytest.Item]) -> list[pytest.Item]:
+    """``items``, or when corpus node ids were named as test paths, those they name (the
+    others deselected)."""
+    wanted = [n.rstrip("/") for n in config.stash.get(NAMED, ())]
+    if not wanted:
+        return items
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        named = any(item.nodeid == n or item.nodeid.startswith(n + "::") for n in wanted)
+        (kept if named else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+    return kept
 
 
 def _case_marks(config: pytest.Config, cases: Sequence[Case]) -> dict[str, pytest.Mark]:

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["add_options", "extra_corpora", "option"]
+__all__ = ["CORPUS_NODE", "NAMED", "add_options", "extra_corpora", "option", "take_named"]
+
+CORPUS_NODE = "noetl-events-corpus"
+"""The corpus items' node ids read ``noetl-events-corpus::<op>::<case id>``."""
+NAMED = pytest.StashKey[tuple[str, ...]]()
+"""The corpus node ids named as test paths (see :func:`take_named`)."""
 
 _OPTIONS: tuple[tuple[str, str, str | None], ...] = (
     (
@@ -72,3 +77,15 @@ def extra_corpora(config: pytest.Config) -> list[Path]:
         return [Path(p) for p in given]
     base = config.inipath.parent if config.inipath is not None else config.rootpath
     return [base / p for p in config.getini("noetl_events_extra_corpus")]
+
+
+def take_named(config: pytest.Config) -> tuple[str, ...]:
+    """The corpus node ids named as test paths (``noetl-events-corpus``, ``...::<op>`` or
+    ``...::<op>::<case id>``, as pytest prints them), taken out of ``config.args``: pytest
+    would look for them as files. (A real file or folder of that name keeps its meaning.)"""
+    if (config.invocation_params.dir / CORPUS_NODE).exists():
+        return ()
+    named = tuple(str(a) for a in config.args if str(a).split("::")[0].rstrip("/") == CORPUS_NODE)
+    if named:
+        config.args[:] = [a for a in config.args if str(a) not in named]
+    return named

@@ -250,3 +250,39 @@ def test_collect_only_counts_the_case_items(
     )
     assert f"collected {len(cases) + 1} items" in result.stdout.str()
     assert f"{len(cases) + 1} tests collected" in result.stdout.str()
+
+
+def test_a_printed_node_id_runs_that_case_alone(
+    pytester: pytest.Pytester, corpus: tuple[Path, list[Case]], run: Callable[..., pytest.RunResult]
+) -> None:
+    root, cases = corpus
+    pytester.makepyfile(test_app="def test_app(): pass")
+    options = ("--noetl-events-impl", REFERENCE, "--noetl-events-corpus", root)
+    one = next(c for c in cases if c.op == "decode_request")
+    node = f"noetl-events-corpus::{one.op}::{one.id}"
+    result = run(*options, node, "-v")
+    result.assert_outcomes(passed=1)  # neither test_app.py nor the other cases
+    result.stdout.re_match_lines([rf".*({re.escape(node)} PASSED|PASSED {re.escape(node)})"])
+    # an op's node id runs its cases; the corpus's, all of them; beside a test file, both
+    events = sum(c.op == "decode_event" for c in cases)
+    run(*options, "noetl-events-corpus::decode_event").assert_outcomes(passed=events)
+    run(*options, "noetl-events-corpus").assert_outcomes(passed=len(cases))
+    run(*options, node, "test_app.py").assert_outcomes(passed=2)
+    # with the implementation in the ini file, as when no path is named
+    pytester.makeini(f"[pytest]\nnoetl_events_impl = {REFERENCE}\nnoetl_events_corpus = {root}\n")
+    run(node).assert_outcomes(passed=1)
+
+
+def test_a_node_id_naming_no_case_is_a_usage_error(
+    corpus: tuple[Path, list[Case]], run: Callable[..., pytest.RunResult]
+) -> None:
+    root, _ = corpus
+    node = "noetl-events-corpus::decode_event::no-such-case"
+    result = run("--noetl-events-impl", REFERENCE, "--noetl-events-corpus", root, node)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: not found: {node} (no corpus item*"])
+    result = run(node)  # no implementation: nothing would run it
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [f"ERROR: {node} names corpus items: they need --noetl-events-impl*"]
+    )
