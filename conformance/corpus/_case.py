@@ -28,6 +28,7 @@ from typing import Any, Final
 
 from conformance.core._atomic import write_atomic
 from conformance.core._usage import UsageError
+from noetl_events_ref._errors import KINDS
 from noetl_events_ref._ops import OPS, Outcome
 
 __all__ = [
@@ -118,6 +119,8 @@ class Case:
     def expect_json(self) -> dict[str, Any]:
         if self.output is not None:
             return {"output": self.output}
+        if self.error_message is None:  # (the message is optional: a case may give the kind only)
+            return {"error": {"kind": self.error_kind}}
         return {"error": {"kind": self.error_kind, "message": self.error_message}}
 
     def to_json(self) -> dict[str, Any]:
@@ -218,10 +221,26 @@ def _require(obj: Mapping[str, Any], key: str, typ: type, path: Path | str) -> A
     return value
 
 
+_TAG: Final = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def _only(obj: Mapping[str, Any], known: Iterable[str], where: str, path: Path | str) -> None:
+    """No key outside ``known`` (a field the kit does not read would be lost on rewrite)."""
+    names = tuple(known)
+    for key in obj:
+        if key not in names:
+            raise CaseFileError(
+                path, f"{where}.{key}", f"unknown field (the fields: {', '.join(names)})"
+            )
+
+
 def case_from_json(obj: Any, path: Path | str = "<case>") -> Case:
-    """Build a :class:`Case` from a parsed case file; raises :class:`CaseFileError`."""
+    """Build a :class:`Case` from a parsed case file; raises :class:`CaseFileError`. The file
+    is held to ``case.schema.json``'s structure (no unknown field, known error kinds, tags
+    and description as it says); ``corpus lint`` checks the rest (ids, the reference)."""
     if not isinstance(obj, dict):
         raise CaseFileError(path, "$", f"expected an object, got {type(obj).__name__}")
+    _only(obj, _FIELD_ORDER, "$", path)
     version = _require(obj, "format_version", int, path)
     if version != FORMAT_VERSION:
         raise CaseFileError(
@@ -239,16 +258,38 @@ def case_from_json(obj: Any, path: Path | str = "<case>") -> Case:
     for i, tag in enumerate(tags):
         if not isinstance(tag, str):
             raise CaseFileError(path, f"$.tags[{i}]", "expected a string")
+        if not _TAG.fullmatch(tag):
+            raise CaseFileError(path, f"$.tags[{i}]", f"{json.dumps(tag)}: not a-z, 0-9 and -")
+        if tag in tags[:i]:
+            raise CaseFileError(path, f"$.tags[{i}]", f"{json.dumps(tag)} is given twice")
+    description = _require(obj, "description", str, path)
+    if not description or "\n" in description:
+        raise CaseFileError(path, "$.description", "expected one line of text")
     expect = _require(obj, "expect", dict, path)
     output = error_kind = error_message = None
+    if "output" in expect and "error" in expect:
+        raise CaseFileError(path, "$.expect", "has both `output` and `error`: give one")
     if "output" in expect:
+        _only(expect, ("output",), "$.expect", path)
         output = expect["output"]
         if not isinstance(output, str):
             raise CaseFileError(path, "$.expect.output", "expected a string")
     elif "error" in expect:
+        _only(expect, ("error",), "$.expect", path)
         err = expect["error"]
-        if not isinstance(err, dict) or not isinstance(err.get("kind"), str):
+        if not isinstance(err, dict):
+            raise CaseFileError(path, "$.expect.error", "expected an object")
+        _only(err, ("kind", "message"), "$.expect.error", path)
+        if "kind" not in err:
+            raise CaseFileError(path, "$.expect.error.kind", "missing")
+        if not isinstance(err["kind"], str):
             raise CaseFileError(path, "$.expect.error.kind", "expected a string")
+        if err["kind"] not in KINDS:
+            raise CaseFileError(
+                path,
+                "$.expect.error.kind",
+                f"unknown kind {json.dumps(err['kind'])} (one of {', '.join(KINDS)})",
+            )
         error_kind = err["kind"]
         error_message = err.get("message")
         if error_message is not None and not isinstance(error_message, str):
@@ -256,8 +297,8 @@ def case_from_json(obj: Any, path: Path | str = "<case>") -> Case:
     else:
         raise CaseFileError(path, "$.expect", "needs `output` or `error`")
     for key in ("sample", "now"):
-        if key in obj and not isinstance(obj[key], str):
-            raise CaseFileError(path, f"$.{key}", "expected a string")
+        if key in obj and (not isinstance(obj[key], str) or not obj[key]):
+            raise CaseFileError(path, f"$.{key}", "expected a non-empty string")
     provenance = obj.get("provenance")
     if provenance is not None and not isinstance(provenance, dict):
         raise CaseFileError(path, "$.provenance", "expected an object")
@@ -266,7 +307,7 @@ def case_from_json(obj: Any, path: Path | str = "<case>") -> Case:
         op=op,
         input=_require(obj, "input", str, path),
         level=level,
-        description=_require(obj, "description", str, path),
+        description=description,
         tags=tuple(tags),
         sample=obj.get("sample"),
         now=obj.get("now"),
@@ -341,11 +382,23 @@ def iter_case_files(corpus: Path) -> Iterator[Path]:
 
 
 def load_corpus(corpus: Path | None = None) -> list[Case]:
-    """All cases of a corpus folder (default: the bundled one), sorted by op then id."""
+    """All cases of a corpus folder (default: the bundled one), sorted by op then id; an id
+    found twice is an error naming both files."""
     root = corpus if corpus is not None else default_corpus_dir()
     if not (root / "cases").is_dir():
         raise CaseFileError(root, "$", "not a corpus: no cases/ folder")
-    cases = [load_case(p) for p in iter_case_files(root)]
+    return _unique([load_case(p) for p in iter_case_files(root)])
+
+
+def _unique(cases: list[Case]) -> list[Case]:
+    """``cases`` sorted by op then id; an id found twice is an error naming both files."""
+    seen: dict[str, Case] = {}
+    for case in cases:
+        other = seen.setdefault(case.id, case)
+        if other is not case:
+            raise CaseFileError(
+                case.path or "<case>", "$.id", f"id {case.id} is also in {other.path}"
+            )
     return sorted(cases, key=lambda c: (OPS.index(c.op), c.id))
 
 
@@ -363,18 +416,16 @@ def is_installed_corpus(corpus: Path) -> bool:
 
 def load_corpora(corpus: Path | None = None, extra: Iterable[Path] = ()) -> list[Case]:
     """The cases of ``corpus`` (default: the bundled one) plus those of each ``extra`` corpus
-    folder, sorted by op then id; an id found twice is an error naming both files."""
+    folder (each folder read once, however often it is named), sorted by op then id; an id
+    found twice is an error naming both files."""
     cases = load_corpus(corpus)
+    loaded = {(corpus if corpus is not None else default_corpus_dir()).resolve()}
     for folder in extra:
+        if folder.resolve() in loaded:  # a folder named twice is read once
+            continue
+        loaded.add(folder.resolve())
         cases += load_corpus(folder)
-    seen: dict[str, Case] = {}
-    for case in cases:
-        other = seen.setdefault(case.id, case)
-        if other is not case:
-            raise CaseFileError(
-                case.path or "<case>", "$.id", f"id {case.id} is also in {other.path}"
-            )
-    return sorted(cases, key=lambda c: (OPS.index(c.op), c.id))
+    return _unique(cases)
 
 
 def select(cases: Iterable[Case], *, level: str = "all", pattern: str | None = None) -> list[Case]:

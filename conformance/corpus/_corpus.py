@@ -224,6 +224,14 @@ def _schema_validator() -> Any:
     return cls(schema)
 
 
+def _schema_message(err: Any) -> str:
+    """A schema error in JSON's spelling (jsonschema's own messages show Python values)."""
+    value = json.dumps(err.instance, ensure_ascii=False)
+    rule = json.dumps(err.validator_value, ensure_ascii=False)
+    short = (value[:60] + "...") if len(value) > 63 else value
+    return f"{short}: breaks the schema's {err.validator} rule {rule}"
+
+
 def _json_path(parts: Iterator[Any] | list[Any]) -> str:
     out = "$"
     for part in parts:
@@ -329,15 +337,16 @@ def _lint_file(corpus: Path, path: Path, out: list[Problem], read: dict[str, byt
     except ValueError as e:
         report("$", f"not JSON: {e}", "read")
         return None
-    errors = sorted(_schema_validator().iter_errors(obj), key=lambda e: list(e.absolute_path))
-    for err in errors:
-        report(_json_path(list(err.absolute_path)), err.message, "schema")
-    if errors:
-        return None
+    # The reader's own checks first: they name the deepest JSON path, in JSON's spelling.
     try:
         case = case_from_json(obj, rel)
     except CaseFileError as e:
         report(e.json_path, e.message, "schema")
+        return None
+    errors = sorted(_schema_validator().iter_errors(obj), key=lambda e: list(e.absolute_path))
+    for err in errors:
+        report(_json_path(list(err.absolute_path)), _schema_message(err), "schema")
+    if errors:
         return None
 
     if text != case.to_text():

@@ -407,6 +407,102 @@ def test_cli_fmt_with_an_unreadable_file_writes_nothing_and_says_all(
     assert messy.read_text("utf-8") == messy_text
 
 
+def _edit(path: Path, change: object) -> str:
+    """Apply ``change(obj)`` to a case file's JSON; returns the new text (written)."""
+    obj = json.loads(path.read_text("utf-8"))
+    change(obj)  # type: ignore[operator]
+    text = json.dumps(obj, ensure_ascii=False, indent=2) + "\n"
+    path.write_text(text, "utf-8")
+    return text
+
+
+def _rejected(small: Path) -> Path:
+    return next(p for p in _files(small) if '"error"' in p.read_text("utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("change", "json_path", "message"),
+    [
+        (lambda o: o.update(notes="ticket 123"), "$.notes", "unknown field"),
+        (lambda o: o["expect"]["error"].update(hint="x"), "$.expect.error.hint", "unknown field"),
+        (lambda o: o["expect"].update(output="x"), "$.expect", "both `output` and `error`"),
+        (lambda o: o["expect"].update(other="x"), "$.expect.other", "unknown field"),
+        (lambda o: o["expect"]["error"].update(kind=7), "$.expect.error.kind", "expected a string"),
+        (
+            lambda o: o["expect"]["error"].update(kind="invalid_typo"),
+            "$.expect.error.kind",
+            'unknown kind "invalid_typo"',
+        ),
+        (lambda o: o.update(tags=["Bad Tag"]), "$.tags[0]", '"Bad Tag": not a-z, 0-9 and -'),
+        (lambda o: o.update(tags=["a", "a"]), "$.tags[1]", '"a" is given twice'),
+        (lambda o: o.update(description="two\nlines"), "$.description", "one line"),
+    ],
+)
+def test_a_case_file_off_the_schema_is_refused_where_it_is_wrong(
+    small: Path, capsys: pytest.CaptureFixture[str], change: object, json_path: str, message: str
+) -> None:
+    """Loading holds a case file to the schema's structure: a field the kit does not read is
+    not dropped by `corpus fmt` nor ignored by `verify`, and a kind or tag outside the
+    schema is the corpus's mistake, not a failure of the implementation."""
+    path = _rejected(small)
+    text = _edit(path, change)
+    with pytest.raises(ValueError) as caught:
+        load_case(path)
+    assert f"{path}: {json_path}: " in str(caught.value) and message in str(caught.value)
+    problems = [p for p in lint(small) if p.rule != "manifest"]
+    assert [(p.json_path, p.rule) for p in problems] == [(json_path, "schema")]
+    assert message in problems[0].message and "'" not in problems[0].message.replace("'s ", "")
+    assert cli_main(["corpus", "fmt", "--corpus", str(small)]) == 1
+    assert path.read_text("utf-8") == text  # kept as it was
+    assert cli_main(["verify", "--corpus", str(small)]) == 2
+    err = capsys.readouterr().err
+    assert f"{json_path}: " in err and "Traceback" not in err
+
+
+def test_fmt_keeps_an_error_given_by_kind_only(small: Path) -> None:
+    """The message of an expected error is optional in the schema: fmt writes none, not a
+    null that the schema refuses (lint then asks for the reference's message)."""
+    path = _rejected(small)
+    _edit(path, lambda o: o["expect"]["error"].pop("message"))
+    write_manifest(small)
+    fmt(small)
+    assert '"message"' not in path.read_text("utf-8")
+    assert json.loads(path.read_text("utf-8"))["expect"]["error"].keys() == {"kind"}
+    write_manifest(small)
+    problems = lint(small)
+    assert [(p.json_path, p.rule) for p in problems] == [("$.expect.error", "reference")]
+    assert "no expected message" in problems[0].message
+
+
+def test_an_id_twice_in_one_corpus_is_refused_everywhere(
+    small: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import conformance
+
+    first = _files(small)[0]
+    copy = small / "cases" / "decode_batch" / first.name
+    copy.parent.mkdir(exist_ok=True)
+    shutil.copyfile(first, copy)
+    with pytest.raises(ValueError, match=f"also in {first}"):
+        load_corpus(small)
+    with pytest.raises(conformance.UsageError, match=f"also in {first}"):
+        conformance.load_corpus(small)
+    with pytest.raises(conformance.UsageError, match=f"also in {first}"):
+        conformance.verify(corpus=small)
+    assert cli_main(["verify", "--corpus", str(small)]) == 2
+    assert f"also in {first}" in capsys.readouterr().err
+    # a folder named twice is read once, not a clash with itself
+    copy.unlink()
+    other = tmp_path / "other"
+    shutil.copytree(small / "cases" / "decode_event", other / "cases" / "decode_event")
+    shutil.rmtree(small / "cases" / "decode_event")
+    write_manifest(small)
+    argv = ["verify", "--corpus", str(small), "--format", "json"]
+    assert cli_main([*argv, "--extra-corpus", str(other), "--extra-corpus", f"{other}/"]) == 0
+    ran = json.loads(capsys.readouterr().out)["corpus"]["cases"]
+    assert ran == len(_files(small)) + len(_files(other))
+
+
 def test_cli_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli_main(["corpus", "lint", "--corpus", str(tmp_path / "nowhere")]) == 2
     assert "not a corpus folder" in capsys.readouterr().err
