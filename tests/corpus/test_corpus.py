@@ -474,6 +474,34 @@ def test_fmt_keeps_an_error_given_by_kind_only(small: Path) -> None:
     assert "no expected message" in problems[0].message
 
 
+def test_a_report_names_the_corpus_as_it_was_read(
+    small: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A report's corpus digest is that of the case files run, not the manifest's: after an
+    edit the manifest no longer describes them, and its version is not claimed."""
+    manifest = json.loads((small / "manifest.json").read_text("utf-8"))
+
+    def reported() -> dict[str, str]:
+        assert cli_main(["verify", "--corpus", str(small), "--format", "json"]) == 0
+        corpus: dict[str, str] = json.loads(capsys.readouterr().out)["corpus"]
+        return corpus
+
+    assert reported() == {
+        "version": manifest["corpus_version"],
+        "sha256": manifest["sha256"],
+        "cases": manifest["count"],
+    }
+    _edit(_files(small)[0], lambda o: o.update(description="edited since the manifest"))
+    edited = hashlib.sha256()
+    for path in _files(small):
+        edited.update(path.relative_to(small).as_posix().encode() + b"\0" + path.read_bytes())
+    assert reported() == {
+        "version": "unknown",
+        "sha256": edited.hexdigest(),
+        "cases": manifest["count"],
+    }
+
+
 def test_an_id_twice_in_one_corpus_is_refused_everywhere(
     small: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

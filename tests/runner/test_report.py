@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from conformance.corpus._corpus import corpus_digest
 from conformance.report._report import report_schema, to_junit
 from conformance.report._views import difference, to_markdown, to_text
 
@@ -53,12 +54,22 @@ def test_json_report_with_a_baseline_matches_its_schema(
 
 
 def test_corpus_manifest_is_reported(verify: Verify, corpus: Path) -> None:
+    digest = corpus_digest(corpus)
+    (corpus / "manifest.json").write_text(
+        json.dumps({"corpus_version": "9.9.9", "sha256": digest}), encoding="utf-8"
+    )
+    assert report_for(verify, "passed")["corpus"] == {
+        "version": "9.9.9",
+        "sha256": digest,
+        "cases": 8,
+    }
+    # a manifest that does not describe the case files (stale, or made up) is not believed
     (corpus / "manifest.json").write_text(
         json.dumps({"corpus_version": "9.9.9", "sha256": "ab" * 32}), encoding="utf-8"
     )
     assert report_for(verify, "passed")["corpus"] == {
-        "version": "9.9.9",
-        "sha256": "ab" * 32,
+        "version": "unknown",
+        "sha256": digest,
         "cases": 8,
     }
 
