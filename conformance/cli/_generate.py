@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from conformance.corpus._case import LEVEL_CHOICES, OPS, load_corpus, select
+from conformance.corpus._case import (
+    LEVEL_CHOICES,
+    OPS,
+    CaseFileError,
+    corpus_folder,
+    load_corpus,
+    select,
+)
 
 __all__ = ["register"]
 
@@ -24,8 +32,23 @@ modes:
                     type has one without --rust-role. --check writes nothing and tells whether
                     OUT holds exactly what this command would write.
 
-exit status: 0 written (or up to date with --check), 1 stale (--check), 2 usage error
+An existing case file is never overwritten: one that holds something else than the case
+(edited since) is kept and named, and the exit status is 1. Stopped part-way (Ctrl-C), a run
+removes the files it created and leaves the manifest as it was.
+
+exit status: 0 written (or up to date with --check), 1 existing case files kept (they differ)
+or stale (--check), 2 usage error
 """
+
+# The Rust glue's options, with their defaults: given in seed mode, they are a mistake.
+_RUST_ONLY = {
+    "rust_type": ("--rust-type", None),
+    "rust_role": ("--rust-role", None),
+    "check": ("--check", False),
+    "corpus": ("--corpus", None),
+    "level": ("--level", None),
+    "select": ("--select", None),
+}
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,7 +64,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rust.add_argument("--rust", metavar="OUT", type=Path, help="write Rust test glue into OUT/")
     rust.add_argument(
         "--rust-type",
-        default="noetl_events::ExecutorEvent",
         metavar="PATH",
         help="the Rust type under test (default: noetl_events::ExecutorEvent); a server repo "
         "passes its request or batch type, with --rust-role",
@@ -59,7 +81,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="write nothing; exit 1 if OUT's glue differs from what would be written",
     )
     rust.add_argument("--corpus", type=Path, help="corpus folder (default: the bundled one)")
-    rust.add_argument("--level", choices=LEVEL_CHOICES, default="all")
+    rust.add_argument("--level", choices=LEVEL_CHOICES, help="default: all")
     rust.add_argument("--select", metavar="PATTERN", help="only case ids matching PATTERN")
     gen = p.add_argument_group("generated cases")
     gen.add_argument("--seed", type=int, help="random seed (required with --count)")
@@ -78,15 +100,34 @@ def _run(args: argparse.Namespace) -> int:
         return _run_rust(args)
     if args.seed is None or args.count is None or args.out is None:
         raise UsageError("give either --rust OUT, or all of --seed, --count and --out")
+    for attr, (flag, default) in _RUST_ONLY.items():
+        if getattr(args, attr) != default:
+            raise UsageError(f"{flag} goes with --rust (Rust test glue), not with --seed")
     if args.count < 1:
         raise UsageError("--count must be at least 1")
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out}: not a folder; give the folder to write the cases into")
+    if (args.out / "cases").is_dir():  # an existing corpus: readable, before anything is written
+        try:
+            load_corpus(args.out)
+        except CaseFileError as e:
+            raise UsageError(f"--out {args.out}: cannot read the corpus there: {e}") from None
     from conformance.generation._generation import generate_cases, write_cases
 
     cases = generate_cases(seed=args.seed, count=args.count, ops=args.op)
-    written = write_cases(args.out, cases)
-    print(f"wrote {len(written)} cases into {args.out}")
+    done = write_cases(args.out, cases)
+    print(f"wrote {len(done.cases)} cases into {args.out}")
+    if done.kept:
+        print(
+            f"kept {len(done.kept)} existing case file(s) that differ from what seed "
+            f"{args.seed} gives (edited since?); not overwritten:",
+            file=sys.stderr,
+        )
+        for path in done.kept[:20]:
+            print(f"  {path}", file=sys.stderr)
+        if len(done.kept) > 20:
+            print(f"  ... and {len(done.kept) - 20} more", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -104,23 +145,30 @@ def _options(args: argparse.Namespace, role: str) -> list[str]:
 
 def _run_rust(args: argparse.Namespace) -> int:
     import filecmp
-    import sys
     import tempfile
 
     from conformance.rust._glue import (
+        DEFAULT_RUST_TYPE,
         RustGlueError,
         glue_layout,
+        owned_case_files,
         resolve_role,
         write_rust_tests,
     )
 
     from ._main import UsageError
 
+    args.rust_type = args.rust_type or DEFAULT_RUST_TYPE
+    args.level = args.level or "all"
     try:
         role = resolve_role(args.rust_type, args.rust_role)
     except RustGlueError as e:
         raise UsageError(str(e)) from None
-    cases = select(load_corpus(args.corpus), level=args.level, pattern=args.select)
+    folder = corpus_folder(args.corpus)  # (a UsageError when it is not a folder)
+    try:
+        cases = select(load_corpus(folder), level=args.level, pattern=args.select)
+    except CaseFileError as e:
+        raise UsageError(f"cannot read the corpus: {e}") from None
     if not cases:
         raise UsageError("no case matches the selection")
     options = _options(args, role)
@@ -144,12 +192,8 @@ def _run_rust(args: argparse.Namespace) -> int:
         for made, target in zip(fresh, targets, strict=True):
             if not target.is_file() or not filecmp.cmp(made, target, shallow=False):
                 stale.append(str(target))
-        case_root = fresh[1].relative_to(scratch).parts[0] if len(fresh) > 1 else None
-        if case_root is not None:
-            expected = {str(t) for t in targets[1:]}
-            stale += sorted(
-                str(f) for f in (args.rust / case_root).glob("*/*.json") if str(f) not in expected
-            )
+        expected = set(targets[1:])  # and the case files of the glue there now that go
+        stale += sorted(str(f) for f in owned_case_files(args.rust, role) - expected)
     if stale:
         print(f"stale: {len(stale)} file(s) differ from what this command writes:")
         for path in stale[:20]:

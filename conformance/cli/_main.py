@@ -149,7 +149,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return EXIT_USAGE
     except OSError as e:  # standard output on a full device, or a file gone mid-run
         _quiet_stdout()
-        print(f"noetl-events-conformance: error: {e.strerror or e}", file=sys.stderr)
+        where = f"{e.filename}: " if e.filename is not None else ""
+        print(f"noetl-events-conformance: error: {where}{e.strerror or e}", file=sys.stderr)
         return EXIT_USAGE
 
 

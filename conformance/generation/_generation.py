@@ -11,12 +11,14 @@ come from the reference.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Final
+from typing import Final, NamedTuple
 
-from conformance.corpus._case import OPS, Case, case_from_outcome, write_case
+from conformance.core._atomic import write_atomic
+from conformance.corpus._case import OPS, Case, case_from_outcome, case_path
 from noetl_events_ref._ops import run_op
 
 from ._choices import RandomSource, boolean
@@ -24,7 +26,7 @@ from ._domain import EVENT_DEPTH, VALUE_DEPTH, draw_event, draw_request, draw_ti
 from ._near_misses import render_invalid_event, render_invalid_request, render_invalid_value
 from ._wire import render_event, render_request, render_value
 
-__all__ = ["GENERATOR", "generate_cases", "write_cases"]
+__all__ = ["GENERATOR", "Written", "generate_cases", "write_cases"]
 
 GENERATOR: Final = "noetl-events-conformance generate"
 _MAX_LEAVES: Final = 12
@@ -123,12 +125,51 @@ def generate_cases(*, seed: int, count: int, ops: Sequence[str] | None = None) -
     return [_one_case(seed, i, chosen[i % len(chosen)]) for i in range(count)]
 
 
-def write_cases(out: Path, cases: Sequence[Case]) -> list[Path]:
+class Written(NamedTuple):
+    """What :func:`write_cases` did with each case's file."""
+
+    cases: list[Path]
+    """The cases' files, in the order of the cases: written, or already holding the case."""
+    kept: list[Path]
+    """Files that were there, holding something else (a case edited since): left as they are."""
+
+
+def write_cases(out: Path, cases: Sequence[Case]) -> Written:
     """Write each case as ``out/cases/<op>/<id>.json`` (its canonical text), atomically, then
     the folder's ``manifest.json``, so that it is a corpus ``corpus lint`` accepts and
-    ``--extra-corpus`` runs; returns the case paths in the order of ``cases``."""
+    ``--extra-corpus`` runs.
+
+    A file already there is never overwritten: holding the case's text, it counts as written;
+    holding anything else, it is kept and listed in :attr:`Written.kept`. When the run stops
+    part-way (an interrupt, a full disk), the files and folders it created are removed and
+    the manifest is not written: the folder is left as it was."""
     from conformance.corpus._corpus import write_manifest
 
-    written = [write_case(out, case) for case in cases]
-    write_manifest(out)
-    return written
+    created: list[Path] = []  # files and folders this run made, in the order it made them
+    done: list[Path] = []
+    kept: list[Path] = []
+    try:
+        for case in cases:
+            path = case_path(out, case)
+            text = case.to_text()
+            if path.exists() or path.is_symlink():
+                same = path.is_file() and path.read_bytes() == text.encode("utf-8")
+                (done if same else kept).append(path)
+                continue
+            missing = [p for p in path.parents if not p.exists()]
+            for folder in reversed(missing):
+                folder.mkdir()
+                created.append(folder)
+            write_atomic(path, text)
+            created.append(path)
+            done.append(path)
+        write_manifest(out)
+    except BaseException:
+        for made in reversed(created):
+            with contextlib.suppress(OSError):
+                if made.is_dir():
+                    made.rmdir()
+                else:
+                    made.unlink()
+        raise
+    return Written(done, kept)

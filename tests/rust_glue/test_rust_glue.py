@@ -30,7 +30,12 @@ from pathlib import Path
 import pytest
 
 from conformance.corpus._case import Case, case_id, load_corpus
-from conformance.rust._glue import RustGlueError, rust_identifier, write_rust_tests
+from conformance.rust._glue import (
+    RustGlueError,
+    owned_case_files,
+    rust_identifier,
+    write_rust_tests,
+)
 from conformance.rust._glue import _unique_identifiers as unique_identifiers
 from tests._rust_adapter import rust_target_dir
 
@@ -508,12 +513,15 @@ def test_stale_case_files_are_removed(tmp_path: Path) -> None:
     write_rust_tests(tmp_path, corpus)
     stray = tmp_path / "noetl_events_conformance" / "README.md"
     stray.write_text("mine\n")
+    mine = tmp_path / "noetl_events_conformance" / "decode_event" / "my-own.json"
+    mine.write_text("{}\n")
     kept = [c for c in corpus if c.op != "canonical_value"]
     written = write_rust_tests(tmp_path, kept)
     on_disk = set((tmp_path / "noetl_events_conformance").rglob("*.json"))
-    assert on_disk == set(written[1:])
+    assert on_disk == {*written[1:], mine}
     assert not (tmp_path / "noetl_events_conformance" / "canonical_value").exists()
-    assert stray.exists()  # only case files of ours are removed
+    # only the case files the glue there embedded are removed, never a file of the user's
+    assert stray.exists() and mine.exists()
 
 
 def test_a_case_not_representable_in_utf8_is_left_out_and_listed(tmp_path: Path) -> None:
@@ -610,12 +618,21 @@ def test_check_tells_stale_glue(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "up to date" in capsys.readouterr().out
     one = next((crate / "tests" / "noetl_events_conformance").rglob("*.json"))
     one.write_text(one.read_text("utf-8") + " ", "utf-8")
-    extra = one.parent / "left_over.json"
-    extra.write_text("{}", "utf-8")
+    mine = one.parent / "my_own.json"  # not the glue's: neither stale nor removed
+    mine.write_text("{}", "utf-8")
     assert main([*args, "--check"]) == 1
     out = capsys.readouterr().out
-    assert str(one) in out and str(extra) in out
-    assert main([*args, "--level", "required", "--check"]) == 1  # other options: other header
+    assert str(one) in out and str(mine) not in out
+    assert main(args) == 0
+    assert main([*args, "--check"]) == 0 and mine.exists()
+    capsys.readouterr()
+    # a narrower selection: the header differs, and the glue's cases it leaves out are stale
+    glued = owned_case_files(crate / "tests", "event")
+    one = sorted(glued)[0]
+    assert main([*args, "--select", one.stem.replace("_", "-"), "--check"]) == 1
+    out = capsys.readouterr().out
+    left = {Path(f.strip()) for f in out.splitlines() if f.endswith(".json")}
+    assert left == glued - {one}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -110,7 +110,8 @@ def test_generated_cases_pass_against_the_reference() -> None:
 
 def test_written_cases_are_a_clean_corpus(tmp_path: Path) -> None:
     cases = generate_cases(seed=17, count=120)
-    paths = write_cases(tmp_path, cases)
+    paths, kept = write_cases(tmp_path, cases)
+    assert kept == []
     assert [p.name for p in paths] == [f"{c.id}.json" for c in cases]
     for case, path in zip(cases, paths, strict=True):
         assert path.parent == tmp_path / "cases" / case.op
@@ -135,3 +136,96 @@ def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
         f"noetl-events-conformance: error: --out {a_file}: not a folder; "
         "give the folder to write the cases into\n"
     )
+
+
+def test_an_edited_case_file_is_kept_not_overwritten(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["generate", "--seed", "7", "--count", "6", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    edited = sorted((tmp_path / "cases").rglob("*.json"))[0]
+    text = edited.read_text("utf-8").replace("Generated (seed 7", "MY NOTE (seed 7")
+    edited.write_text(text, "utf-8")
+    capsys.readouterr()
+    assert main([*argv[:4], "9", *argv[5:]]) == 1  # the same seed, more cases
+    out, err = capsys.readouterr()
+    assert out == f"wrote 8 cases into {tmp_path}\n"
+    assert err == (
+        "kept 1 existing case file(s) that differ from what seed 7 gives (edited since?); "
+        f"not overwritten:\n  {edited}\n"
+    )
+    assert edited.read_text("utf-8") == text
+    assert len(_tree(tmp_path)) == 9 + 1
+
+
+def test_a_run_stopped_part_way_leaves_the_folder_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conformance.generation import _generation
+
+    write_cases(tmp_path, generate_cases(seed=1, count=5))
+    before = _tree(tmp_path)
+    real = _generation.write_atomic
+    calls = 0
+
+    def interrupted(path: object, data: str) -> bool:
+        nonlocal calls
+        calls += 1
+        if calls == 8:
+            raise KeyboardInterrupt
+        return real(path, data)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_generation, "write_atomic", interrupted)
+    with pytest.raises(KeyboardInterrupt):  # new cases, some in ops the folder did not have
+        write_cases(tmp_path, generate_cases(seed=2, count=20, ops=OPS))
+    assert calls == 8
+    assert _tree(tmp_path) == before  # the manifest too
+    assert sorted(p.name for p in (tmp_path / "cases").iterdir()) == sorted(
+        {p.split("/")[1] for p in before if p.startswith("cases/")}
+    )
+
+
+def test_rust_options_are_refused_with_a_seed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed = ["generate", "--seed", "1", "--count", "3", "--out", str(tmp_path / "g")]
+    for extra in (["--check"], ["--corpus", "x"], ["--level", "all"], ["--rust-role", "batch"]):
+        assert main([*seed, *extra]) == 2
+        flag = extra[0]
+        assert capsys.readouterr().err == (
+            f"noetl-events-conformance: error: {flag} goes with --rust (Rust test glue), "
+            "not with --seed\n"
+        )
+    assert not (tmp_path / "g").exists()
+
+
+def test_an_unreadable_corpus_is_a_usage_error_before_anything_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_cases(tmp_path, generate_cases(seed=1, count=3))
+    broken = sorted((tmp_path / "cases").rglob("*.json"))[0]
+    broken.write_text("{oops", "utf-8")
+    before = _tree(tmp_path)
+    assert main(["generate", "--seed", "4", "--count", "5", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"noetl-events-conformance: error: --out {tmp_path}: cannot read ")
+    assert f"{broken}: $: not JSON" in err
+    assert _tree(tmp_path) == before
+    rust = ["generate", "--rust", str(tmp_path / "r")]
+    for corpus, says in (
+        (tmp_path / "none", f"{tmp_path / 'none'}: no such corpus folder"),
+        (broken, f"{broken}: not a folder"),
+        (tmp_path, f"cannot read the corpus: {broken}: $: not JSON"),
+    ):
+        assert main([*rust, "--corpus", str(corpus)]) == 2
+        err = capsys.readouterr().err
+        assert says in err and "Traceback" not in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_system_error_names_its_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("")
+    out = a_file / "cases"
+    assert main(["generate", "--seed", "1", "--count", "2", "--out", str(out)]) == 2
+    assert capsys.readouterr().err == f"noetl-events-conformance: error: {out}: Not a directory\n"
