@@ -82,6 +82,11 @@ __all__ = [
     "wire_envelopes",
 ]
 
+# The public classes are named by this module in reprs and tracebacks (a failing test shows
+# conformance.strategies.PropertyFailure, not where it happens to be defined).
+for _public in (AdapterOp, InvalidEnvelope, PropertyFailure, WireEnvelope):
+    _public.__module__ = __name__
+
 T = TypeVar("T")
 _ERROR_KINDS: Final = tuple(sorted({kind for _, kind, _ in INVALID_RULES}))
 

@@ -87,7 +87,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     gen.add_argument("--seed", type=int, help="random seed (required with --count)")
     gen.add_argument("--count", type=int, help="number of cases to generate")
     gen.add_argument("--out", type=Path, help="folder to write the cases into")
-    gen.add_argument("--op", action="append", choices=OPS, help="limit to these ops (repeatable)")
+    gen.add_argument(
+        "--op",
+        action="append",
+        choices=OPS,
+        help="draw cases of these ops, in turn (repeatable; default: the five envelope ops, "
+        f"{', '.join(OPS[:5])})",
+    )
     p.set_defaults(func=_run)
 
 

@@ -46,6 +46,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             "implementation against the golden corpus, audit captured event streams, and keep "
             "the corpus itself in order."
         ),
+        epilog=_docs_line() if command is None else None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action=_Version, help="show the kit's version and exit")
@@ -57,6 +58,18 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             except ModuleNotFoundError as e:
                 _register_missing(sub, name, e)
     return parser
+
+
+def _docs_line() -> str | None:
+    """Where the documentation shipped with this install is (for the full ``--help``)."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for index in (
+        os.path.join(package, "docs", "index.md"),  # an install: inside the package
+        os.path.join(os.path.dirname(package), "docs", "index.md"),  # a checkout
+    ):
+        if os.path.isfile(index):
+            return f"documentation: {index}"
+    return None
 
 
 class _Version(argparse.Action):

@@ -9,6 +9,7 @@ A small client (one request at a time) on the runner's own protocol code (the me
 from __future__ import annotations
 
 import functools
+import shlex
 import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -36,19 +37,28 @@ T = TypeVar("T")
 class AdapterOp:
     """An implementation behind a command that speaks runner protocol v1, as an op function.
 
-    ``AdapterOp(["path/to/adapter"])`` starts the command and shakes hands; each call sends one
-    ``run`` request and waits for its answer (``timeout`` seconds). ``implementation`` names it
-    (for ``--caught-by``); ``ops`` are the operations it declared. An op it does not run raises
-    ``NotImplementedError``; a crash, a hang or a broken answer raises ``RuntimeError``.
+    ``AdapterOp(["path/to/adapter"])`` (or a command line as one string, split as a shell
+    would) starts the command and shakes hands; each call sends one ``run`` request and waits
+    for its answer (``timeout`` seconds). ``implementation`` names it (for ``--caught-by``);
+    ``ops`` are the operations it declared. An op it does not run raises
+    ``NotImplementedError``; a command that cannot start, a crash, a hang or a broken answer
+    raises ``RuntimeError``.
     Use it as a context manager, or call :meth:`close`.
     """
 
-    def __init__(self, command: Sequence[str], *, timeout: float = 10.0) -> None:
+    def __init__(self, command: str | Sequence[str], *, timeout: float = 10.0) -> None:
         self._timeout = timeout
         self._seq = 0
-        self._proc = subprocess.Popen(
-            list(command), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None
-        )
+        if isinstance(command, str):  # (a string is a sequence too: of one-letter commands)
+            command = shlex.split(command)
+        if not command:
+            raise ValueError("AdapterOp: the command is empty")
+        try:
+            self._proc = subprocess.Popen(
+                list(command), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None
+            )
+        except OSError as e:
+            raise RuntimeError(f"{command[0]}: cannot start: {e.strerror or e}") from None
         assert self._proc.stdout is not None
         self._lines = _Lines(self._proc.stdout.fileno())
         try:

@@ -702,3 +702,13 @@ def test_each_failure_prints_the_promote_command_once(pytester: pytest.Pytester)
     for section in sections:
         assert section.count("noetl-events-conformance promote --op") == 1, section
     assert "--caught-by broken" in sections[0]
+
+
+def test_adapter_op_takes_a_command_line_as_verify_does() -> None:
+    """A string is split as a shell would (it is not a list of one-letter commands)."""
+    with AdapterOp(f"{shlex.quote(sys.executable)} -m noetl_events_ref", timeout=30) as op:
+        assert op("canonical_value", "[1e-5]", None) == reference_op("canonical_value", "[1e-5]")
+    with pytest.raises(RuntimeError, match=r"^no-such-adapter: cannot start: No such file"):
+        AdapterOp("no-such-adapter --flag")
+    with pytest.raises(ValueError, match="empty"):
+        AdapterOp("  ")
