@@ -107,7 +107,7 @@ def _run_fmt(args: argparse.Namespace) -> int:
     for path in changed:
         print(f"{verb} {path}")
     if changed and not args.check:
-        print("the manifest's sha256 changed: run `corpus manifest`", file=sys.stderr)
+        print("the case files changed: update the manifest with `corpus manifest`", file=sys.stderr)
     if args.check and changed:
         return EXIT_PROBLEMS
     return EXIT_OK

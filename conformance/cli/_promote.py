@@ -125,20 +125,23 @@ def _read_input(args: argparse.Namespace) -> str:
         raise _usage(f"cannot read --input-file {args.input_file}: {e}") from None
 
 
-def _commands(text: str) -> list[argparse.Namespace]:
-    """Every promote command in a failure text (duplicates once), parsed."""
+def _commands(text: str, source: str) -> list[argparse.Namespace]:
+    """Every promote command in a failure text (duplicates once), parsed; ``source`` names
+    where the text came from, for an error."""
     parser = argparse.ArgumentParser(prog="promote", add_help=False, exit_on_error=False)
     _add_example_options(parser, required=True)
     found: list[argparse.Namespace] = []
     seen: set[tuple[Any, ...]] = set()
-    for line in text.splitlines():
+    for number, line in enumerate(text.splitlines(), 1):
         start = line.find(_MARKER)
         if start < 0:
             continue
         try:
             ns = parser.parse_args(shlex.split(line[start + len(_MARKER) :]))
         except (ValueError, argparse.ArgumentError) as e:
-            raise _usage(f"cannot read the command in: {line.strip()[:200]} ({e})") from None
+            raise _usage(
+                f"{source}, line {number}: cannot read the command ({e}): {line.strip()[:200]}"
+            ) from None
         key = (ns.op, ns.input, ns.input_json, ns.now)
         if key not in seen:
             seen.add(key)
@@ -247,6 +250,14 @@ def _promote_one(args: argparse.Namespace, example: argparse.Namespace, corpus: 
         print(f"noetl-events-conformance: {e}", file=sys.stderr)
         return EXIT_CONFLICT
     print(path if written else f"{path} (already in the corpus)")
+    from conformance.corpus._corpus import case_secrets
+
+    for json_path, where in case_secrets(case):
+        print(
+            f"warning: {path}: {json_path}: holds a value the server would redact ({where}); "
+            "`corpus lint` will refuse it: replace the secret with a harmless value",
+            file=sys.stderr,
+        )
     if written:
         where = shlex.quote(str(corpus))
         print(
@@ -279,7 +290,8 @@ def _run(args: argparse.Namespace) -> int:
             text = Path(args.from_output).read_text(encoding="utf-8", errors="replace")
     except OSError as e:
         raise _usage(f"cannot read --from-output {args.from_output}: {e}") from None
-    examples = _commands(text)
+    source = "standard input" if args.from_output == "-" else args.from_output
+    examples = _commands(text, source)
     if not examples:
         raise _usage(f"no `{_MARKER.strip()}` command in {args.from_output}")
     status = EXIT_OK

@@ -61,6 +61,7 @@ __all__ = [
     "RULES",
     "Problem",
     "UnreadableCases",
+    "case_secrets",
     "corpus_digest",
     "fmt",
     "lint",
@@ -364,15 +365,20 @@ def _lint_file(corpus: Path, path: Path, out: list[Problem], read: dict[str, byt
         report("$.id", f"the id does not match the content: expected {expected_id!r}", "id")
     for message in _check_reference(case):
         report(_expect_path(case), message, "reference")
+    for json_path, where in case_secrets(case):
+        report(json_path, f"holds a value the server would redact: {where}", "secret")
+    return case
+
+
+def case_secrets(case: Case) -> list[tuple[str, str]]:
+    """``(JSON path in the case file, where)`` for each value in the case's texts that the
+    server would redact if they were stored (the ``secret`` rule of :func:`lint`)."""
+    if case.op in _UNSTORED_OPS:
+        return []
     texts = [("$.input", case.input)]
     if case.output is not None:
         texts.append(("$.expect.output", case.output))
-    if case.op in _UNSTORED_OPS:
-        texts = []
-    for json_path, doc in texts:
-        for where in _document_secrets(doc):
-            report(json_path, f"holds a value the server would redact: {where}", "secret")
-    return case
+    return [(json_path, where) for json_path, doc in texts for where in _document_secrets(doc)]
 
 
 def _lint_manifest(corpus: Path, out: list[Problem], read: Mapping[str, bytes] | None) -> None:

@@ -226,6 +226,35 @@ def test_from_output_without_a_command_is_a_usage_error(
     assert "no `noetl-events-conformance promote` command" in capsys.readouterr().err
 
 
+def test_from_output_names_the_line_of_a_broken_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "ci.log"
+    broken = 'E   noetl-events-conformance promote --op decode_event --input \'{"a":1}'
+    log.write_text(f"collected 3 items\n{broken}\n1 failed\n", encoding="utf-8")
+    status, _ = _promote(tmp_path, "--from-output", str(log))
+    assert status == 2
+    err = capsys.readouterr().err
+    assert f"{log}, line 2: cannot read the command (No closing quotation): " in err
+    assert not (tmp_path / "cases").exists()
+
+
+def test_promote_warns_of_a_secret_that_lint_would_refuse(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (
+        '{"execution_id":1,"event_type":"x","step":"s","status":"OK",'
+        '"created_at":"2026-01-01T00:00:00Z","context":{"password":"hunter2"}}'
+    )
+    status, [path] = _promote(tmp_path, "--op", "decode_event", "--input", text)
+    assert status == 0
+    err = capsys.readouterr().err
+    assert f"warning: {path}: $.input: holds a value the server would redact" in err
+    assert "$.context.password" in err
+    write_manifest(tmp_path)
+    assert {p.rule for p in lint(tmp_path)} == {"secret"}  # what the warning announced
+
+
 def test_promote_defaults_to_a_project_folder_run_beside_the_bundled_corpus(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
