@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -84,8 +85,8 @@ def verify(
     ``baseline`` is a known-failures file, as ``verify --baseline`` reads it. Mistakes (no
     such corpus, an unreadable baseline, an implementation that cannot start) raise
     :class:`UsageError`; a crashing implementation is a report with status ``errored``."""
-    if timeout <= 0 or run_timeout <= 0:
-        raise UsageError("timeout and run_timeout must be positive")
+    if not all(0 < seconds < math.inf for seconds in (timeout, run_timeout)):
+        raise UsageError("timeout and run_timeout must be positive, finite numbers of seconds")
     check_level(level)
     if not (impl is None or callable(impl) or isinstance(impl, (str, list, tuple))):
         raise UsageError(

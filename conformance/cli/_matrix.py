@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import dataclasses
 import json
+import math
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -109,8 +110,8 @@ def register(subparsers: Any) -> None:
     add("--policy", metavar="FILE", type=Path, help="which hops must not lose data (YAML)")
     add("--format", choices=FORMATS, default="text", help="report format (default: text)")
     add("--output", metavar="FILE", help="write the report here (atomically)")
-    add("--timeout", type=float, default=10.0, metavar="SECONDS", help="per request (10)")
-    add("--run-timeout", type=float, default=600.0, metavar="SECONDS", help="per run (600)")
+    add("--timeout", type=float, default=10.0, metavar="SECONDS", help="per request, finite (10)")
+    add("--run-timeout", type=float, default=600.0, metavar="SECONDS", help="per run, finite (600)")
     add("--schema", action="store_true", help="print the JSON Schema of the json report and exit")
     parser.set_defaults(func=run)
 
@@ -184,8 +185,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.count < 0 or (args.count and args.seed is None):
         raise UsageError("--count N needs N >= 0 and a --seed")
-    if args.timeout <= 0 or args.run_timeout <= 0:
-        raise UsageError("--timeout and --run-timeout must be positive")
+    if not all(0 < seconds < math.inf for seconds in (args.timeout, args.run_timeout)):
+        raise UsageError("--timeout and --run-timeout must be positive, finite numbers of seconds")
     if args.output is not None:
         check_output(args.output)
     peers = _via(_peers(args.impl), args.via)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import math
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -219,7 +220,11 @@ def prepare(config: pytest.Config) -> None:
     try:
         timeout = float(option(config, "timeout") or 10)
     except ValueError:
-        raise pytest.UsageError("--noetl-events-timeout must be a number of seconds") from None
+        timeout = math.nan
+    if not 0 < timeout < math.inf:
+        raise pytest.UsageError(
+            "--noetl-events-timeout must be a positive, finite number of seconds"
+        )
     driver = _driver(str(option(config, "impl")), timeout)
     config.add_cleanup(driver.close)  # whatever happens next, the adapter does not outlive us
     if isinstance(driver, SubprocessDriver) and _runs_items_here(config):

@@ -26,7 +26,11 @@ _OPTIONS: tuple[tuple[str, str, str | None], ...] = (
     ("level", "required | recommended | all (default: all)", "all"),
     ("select", "only case ids matching this glob or substring", None),
     ("baseline", "baseline file of known failures (the same rules as verify --baseline)", None),
-    ("timeout", "per-request timeout for an adapter command, in seconds (default 10)", "10"),
+    (
+        "timeout",
+        "per-request timeout for an adapter command, in seconds, positive and finite (default 10)",
+        "10",
+    ),
     (
         "golden",
         "golden files: update | new | none (default: new, or none when CI is set)",

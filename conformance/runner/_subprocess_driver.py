@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import os
 import selectors
 import shlex
@@ -186,6 +187,9 @@ class SubprocessDriver:
         self.argv = shlex.split(command) if isinstance(command, str) else list(command)
         if not self.argv:
             raise ValueError("empty implementation command")
+        if not all(0 < seconds < math.inf for seconds in (timeout, run_timeout)):
+            # (nan would reach select() and fail there, or silently mean no run timeout)
+            raise ValueError("timeout and run_timeout must be positive, finite numbers of seconds")
         self._timeout = timeout
         self._run_timeout = run_timeout
         self._validator = Validator() if validate else None

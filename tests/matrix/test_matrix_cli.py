@@ -175,6 +175,8 @@ def test_the_differential_compares_two_versions(capsys: pytest.CaptureFixture[st
         (["--impl", "a=reference", "--trail", "/no/such.jsonl"], "--trail /no/such.jsonl"),
         (["--impl", "a=reference", "--count", "5"], "needs N >= 0 and a --seed"),
         ([], "at least one --impl"),
+        (["--impl", "a=reference", "--timeout", "nan"], "must be positive, finite numbers"),
+        (["--impl", "a=reference", "--run-timeout", "inf"], "must be positive, finite numbers"),
     ],
 )
 def test_usage_errors(capsys: pytest.CaptureFixture[str], options: list[str], says: str) -> None:

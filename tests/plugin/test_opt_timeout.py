@@ -40,3 +40,25 @@ def test_a_hanging_adapter_times_out(
     assert time.monotonic() - began < 60
     assert result.parseoutcomes().get("errors") == len(cases)
     assert "the implementation errored" in result.stdout.str()
+
+
+@pytest.mark.parametrize("seconds", ["nan", "inf", "0", "-1", "soon"])
+def test_a_timeout_that_is_not_a_positive_finite_number_is_a_usage_error(
+    pytester: pytest.Pytester, corpus: tuple[Path, list[Case]], seconds: str
+) -> None:
+    root, _ = corpus
+    result = pytester.runpytest_subprocess(
+        "-p",
+        "no:cacheprovider",
+        "--noetl-events-impl",
+        f"{sys.executable} -m noetl_events_ref",
+        "--noetl-events-corpus",
+        root,
+        "--noetl-events-timeout",
+        seconds,
+        timeout=120,
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    err = result.stderr.str()
+    assert "--noetl-events-timeout must be a positive, finite number of seconds" in err
+    assert "Traceback" not in err + result.stdout.str()
