@@ -47,7 +47,8 @@ class CaseVerdict:
     """One case of the run: what was expected, what the implementation answered, the verdict.
 
     ``expected`` is ``{"output": text}`` or ``{"error": {"kind": k, "message": m}}``; ``got``
-    is the implementation's answer in the same shape (``None`` when it gave none)."""
+    is the implementation's answer in the same shape (``None`` when it gave none);
+    ``traceback`` is set when an in-process callable raised on the case."""
 
     id: str
     op: str
@@ -58,6 +59,7 @@ class CaseVerdict:
     baselined: bool
     expected: Mapping[str, Any]
     got: Mapping[str, Any] | None
+    traceback: str | None = None
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> CaseVerdict:
@@ -71,6 +73,7 @@ class CaseVerdict:
             baselined=bool(obj["baselined"]),
             expected=obj["expected"],
             got=obj["got"],
+            traceback=obj.get("traceback"),
         )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import shutil
 import sys
@@ -67,8 +68,10 @@ exit status:
   0  no unexpected failure: every case passed, or failed as its baseline entry says
   1  an unexpected failure, or a baseline problem (a stale entry for a case that now
      passes, an id the corpus does not have)
-  2  usage error (bad option, unreadable corpus or baseline)
-  3  the implementation errored: it crashed, hung, or broke the protocol (the report
+  2  usage error (bad option, unreadable corpus or baseline, a python: callable whose
+     first answer to an op is not an Outcome)
+  3  the implementation errored: it crashed, hung, or broke the protocol, or a python:
+     callable answered with something other than an Outcome later in the run (the report
      carries the reason and the tail of its stderr)
 
 examples:
@@ -148,14 +151,16 @@ def register(subparsers: Any) -> None:
         metavar="SECONDS",
         type=float,
         default=10.0,
-        help="per-request timeout for --impl (default: 10)",
+        help="per-request timeout for --impl, in seconds: positive and finite, not nan or "
+        "inf (default: 10)",
     )
     add(
         "--run-timeout",
         metavar="SECONDS",
         type=float,
         default=600.0,
-        help="whole-run timeout for --impl (default: 600)",
+        help="whole-run timeout for --impl, in seconds: positive and finite, not nan or inf "
+        "(default: 600)",
     )
     add(
         "--validate-protocol",
@@ -196,13 +201,19 @@ def run(args: argparse.Namespace) -> int:
         )
     baseline = _load_baseline(args, corpus)
     driver = _driver(args, spec)
-    with _progress(len(cases)) as on_result:
-        try:
-            outcome = execute(
-                driver, cases, strict_messages=args.strict_messages, on_result=on_result
-            )
-        except CallableContractError as e:  # an in-process callable broke its contract
+    if isinstance(driver, InProcessDriver) and spec is not None and spec.kind == "python":
+        try:  # a callable that breaks its contract at once: one usage error, before the run
+            driver.probe(cases)
+        except CallableContractError as e:
             raise UsageError(str(e)) from None
+    with _progress(len(cases)) as on_result:
+        outcome = execute(
+            driver,
+            cases,
+            strict_messages=args.strict_messages,
+            on_result=on_result,
+            contract_errors=True,  # met later: the cases left are errored, with its one line
+        )
     if args.update_baseline:
         baseline = _update_baseline(args.baseline, baseline, outcome)
     checked = None
@@ -230,8 +241,8 @@ def _check_options(args: argparse.Namespace) -> None:
                 "and --tag "
                 "(a partial run would drop every entry it did not run)"
             )
-    if args.timeout <= 0 or args.run_timeout <= 0:
-        raise UsageError("--timeout and --run-timeout must be positive")
+    if not all(0 < seconds < math.inf for seconds in (args.timeout, args.run_timeout)):
+        raise UsageError("--timeout and --run-timeout must be positive, finite numbers of seconds")
     if args.impl is not None and len(args.impl) > 1:
         raise UsageError(
             "--impl given more than once: verify checks one implementation; "

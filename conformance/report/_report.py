@@ -94,7 +94,7 @@ def _grouped(
 
 def _case_json(result: CaseResult, listed: Mapping[str, str]) -> dict[str, Any]:
     case = result.case
-    return {
+    shown: dict[str, Any] = {
         "id": case.id,
         "op": case.op,
         "level": case.level,
@@ -105,6 +105,9 @@ def _case_json(result: CaseResult, listed: Mapping[str, str]) -> dict[str, Any]:
         "expected": case.expect_json(),
         "got": result.got.to_json() if result.got is not None else None,
     }
+    if result.detail is not None:  # an in-process callable raised on this case
+        shown["traceback"] = result.detail
+    return shown
 
 
 def build(
@@ -224,9 +227,12 @@ def _xml_safe(text: str) -> str:
 
 
 def _junit_detail(case: Mapping[str, Any]) -> str:
-    """Reason, then both texts in full (CI viewers show long lines), then where they part."""
-    from ._views import difference, expect_text
+    """Reason, then both texts in full (CI viewers show long lines), then where they part; a
+    callable's traceback in full; for a stale baseline entry, only what to do about it."""
+    from ._views import STALE, difference, expect_text
 
+    if case["verdict"] == "pass":  # (a stale entry: the case passes, there is no difference)
+        return STALE
     expected = expect_text(case["expected"])
     lines = [f"reason:   {case['reason']}", f"expected: {expected}"]
     if case["got"] is not None:
@@ -235,6 +241,8 @@ def _junit_detail(case: Mapping[str, Any]) -> str:
             f"got:      {got}",
             f"first difference at byte offset {difference(expected, got)[3]}",
         ]
+    if case.get("traceback"):
+        lines += ["", case["traceback"].rstrip()]
     return "\n".join(lines)
 
 

@@ -15,9 +15,11 @@ from typing import Any, Final
 
 from conformance.core._diff import json_difference
 
-__all__ = ["difference", "expect_text", "to_markdown", "to_text"]
+__all__ = ["STALE", "difference", "expect_text", "to_markdown", "to_text"]
 
 MAX_LISTED: Final = 50
+MAX_TRACEBACK: Final = 30  # lines of a callable's traceback shown under its case
+STALE: Final = "the case passes, but the baseline lists it: remove its entry (--update-baseline)"
 _WINDOW: Final = 72
 
 
@@ -70,17 +72,18 @@ def difference(expected: str, got: str) -> tuple[str, str, str, int]:
 
 
 def _failing(report: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """Cases worth a reader's eye: unexpected failures first, then cases that errored (each
-    with its own reason: when the whole run errored, its one reason is said once, below), then
-    stale and known failures."""
+    """Cases worth a reader's eye, the most serious first (the list is cut at
+    :data:`MAX_LISTED`): cases that errored (each with its own reason: when the whole run
+    errored, its one reason is said once, below), then unexpected failures, then stale and
+    known failures."""
     cases = report["cases"]
-    new = [c for c in cases if c["verdict"] == "fail" and not c["baselined"]]
     errored = [
         c for c in cases if c["verdict"] == "errored" and c["reason"] != report["run"]["error"]
     ]
+    new = [c for c in cases if c["verdict"] == "fail" and not c["baselined"]]
     stale = [c for c in cases if c["verdict"] == "pass" and c["baselined"]]
     known = [c for c in cases if c["verdict"] == "fail" and c["baselined"]]
-    return new + errored + stale + known
+    return errored + new + stale + known
 
 
 def _label(case: Mapping[str, Any]) -> str:
@@ -91,11 +94,16 @@ def _label(case: Mapping[str, Any]) -> str:
     return "KNOWN" if case["baselined"] else "FAIL"
 
 
+def _reason(case: Mapping[str, Any]) -> str:
+    """The line after a listed case's id: why it is listed."""
+    return STALE if case["verdict"] == "pass" else case["reason"] or ""
+
+
 def _detail_lines(case: Mapping[str, Any]) -> list[str]:
     if case["verdict"] == "pass":
-        return ["listed in the baseline but passes: remove its entry (--update-baseline)"]
-    if case["verdict"] == "errored":
-        return []  # (its reason is the error)
+        return []  # (a stale entry: its reason says it all, there is no difference)
+    if case["verdict"] == "errored":  # its reason is the error; a callable's traceback below
+        return _traceback_lines(case.get("traceback") or "")
     expected, got = expect_text(case["expected"]), expect_text(case["got"] or {"output": ""})
     exp, act, caret, byte = difference(expected, got)
     return [
@@ -103,6 +111,18 @@ def _detail_lines(case: Mapping[str, Any]) -> list[str]:
         f"got       {act}",
         f"          {caret} first difference at byte offset {byte}",
         *_json_paths(expected, got),
+    ]
+
+
+def _traceback_lines(traceback: str) -> list[str]:
+    """A callable's traceback, its last :data:`MAX_TRACEBACK` lines (where it raised)."""
+    lines = traceback.rstrip().splitlines()
+    if len(lines) <= MAX_TRACEBACK:
+        return lines
+    cut = len(lines) - MAX_TRACEBACK
+    return [
+        f"... {cut} lines of the traceback left out (see --format json)",
+        *lines[-MAX_TRACEBACK:],
     ]
 
 
@@ -216,7 +236,7 @@ def to_text(report: Mapping[str, Any], *, color: bool = False, width: int = 100)
         label = _label(case)
         console.print()
         line = Text(f"{label:<5} ", style="bold " + ("yellow" if label == "KNOWN" else "red"))
-        line.append(f"{case['op']} {case['id']} [{case['level']}]: {case['reason'] or ''}")
+        line.append(f"{case['op']} {case['id']} [{case['level']}]: {_reason(case)}")
         console.print(line, soft_wrap=True)
         for detail in _detail_lines(case):
             console.print(Text("      " + detail), soft_wrap=True)
@@ -254,8 +274,7 @@ def _plain_text(report: Mapping[str, Any]) -> str:
     for case in failing[:MAX_LISTED]:
         lines += [
             "",
-            f"{_label(case):<5} {case['op']} {case['id']} [{case['level']}]: "
-            f"{case['reason'] or ''}",
+            f"{_label(case):<5} {case['op']} {case['id']} [{case['level']}]: {_reason(case)}",
         ]
         lines += ["      " + detail for detail in _detail_lines(case)]
     if len(failing) > MAX_LISTED:
@@ -297,11 +316,15 @@ def to_markdown(report: Mapping[str, Any]) -> str:
         lines += ["", f"### Failing cases ({len(failing)})", ""]
     for case in failing[:MAX_LISTED]:
         summary = f"{_label(case)} <code>{case['id']}</code> ({case['op']}, {case['level']})"
-        reason = html.escape(_cell(case["reason"] or ""))
+        reason = html.escape(_cell(_reason(case)))
+        details = _detail_lines(case)
+        if not details:  # (an empty block to unfold says nothing)
+            lines += ["", f"{summary}: {reason}", ""]
+            continue
         lines += [
             f"<details><summary>{summary}: {reason}</summary>",
             "",
-            _fence("\n".join(_detail_lines(case))),
+            _fence("\n".join(details)),
             "",
             "</details>",
         ]

@@ -164,18 +164,28 @@ def parse_roles(obj: Mapping[str, Any]) -> tuple[frozenset[str], frozenset[str]]
 
 
 def parse_response(obj: Any, seq: int) -> Answer:
-    """The answer in a run response, which must carry ``seq``."""
+    """The answer in a run response, which must carry ``seq`` and be exactly one of the three
+    shapes: keys of another shape mixed in (``error`` beside ``ok:true``, ``ok`` beside
+    ``skipped``, ...) break the protocol. Keys the protocol does not name are ignored here,
+    and an error kind outside the wire contract's is passed on (``judge`` grades it as a
+    failure): ``--validate-protocol`` refuses both (docs/protocol.md, What the kit checks)."""
     if not isinstance(obj, dict):
         raise ProtocolError(f"response to seq {seq} is not a JSON object: {_short(obj)}")
     got = obj.get("seq")
     if got != seq or not isinstance(got, int) or isinstance(got, bool):
-        raise ProtocolError(f"responses out of order: expected seq {seq}, got seq {got!r}")
-    if obj.get("skipped") is True:
-        reason = obj.get("reason", "")
-        if isinstance(reason, str):
-            return Answer(skipped=reason)
+        shown = f"seq {_short(got)}" if "seq" in obj else "a response without `seq`"
+        raise ProtocolError(f"responses out of order: expected seq {seq}, got {shown}")
+    if "skipped" in obj:
+        if (
+            obj["skipped"] is True
+            and isinstance(obj.get("reason"), str)
+            and "ok" not in obj
+            and "output" not in obj
+            and "error" not in obj
+        ):
+            return Answer(skipped=obj["reason"])
     elif obj.get("ok") is True:
-        if isinstance(obj.get("output"), str):
+        if isinstance(obj.get("output"), str) and "error" not in obj and "reason" not in obj:
             return Answer(output=obj["output"])
     elif obj.get("ok") is False:
         error = obj.get("error")
@@ -183,11 +193,14 @@ def parse_response(obj: Any, seq: int) -> Answer:
             isinstance(error, dict)
             and isinstance(error.get("kind"), str)
             and isinstance(error.get("message"), str)
+            and "output" not in obj
+            and "reason" not in obj
         ):
             return Answer(error_kind=error["kind"], error_message=error["message"])
     raise ProtocolError(
         f"malformed response to seq {seq}: expected ok:true with a string `output`, ok:false "
-        f"with `error` {{kind, message}}, or skipped:true with a `reason`; got {_short(obj)}"
+        f"with `error` {{kind, message}}, or skipped:true with a string `reason`, and no key "
+        f"of another of these shapes; got {_short(obj)}"
     )
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from typing import Any, Final, Literal, Protocol
 
 from conformance.corpus._case import Case
+from noetl_events_ref._errors import KINDS
 
 from ._protocol import AdapterError, Answer, Handshake
 from ._subprocess_driver import SubprocessDriver
@@ -100,6 +101,8 @@ def judge(case: Case, got: Answer, *, strict_messages: bool = False) -> CaseResu
         return CaseResult(case, "fail", got, f"accepted but should reject ({case.error_kind})")
     if got.error_kind != case.error_kind:
         why = f"different error kind: expected {case.error_kind}, got {got.error_kind}"
+        if got.error_kind not in KINDS:
+            why += " (not an error kind of the wire contract)"
         return CaseResult(case, "fail", got, why)
     if strict_messages and case.error_message not in (None, got.error_message):
         return CaseResult(case, "fail", got, "different error message (--strict-messages)")
@@ -112,9 +115,11 @@ def _judged(
     cases: Sequence[Case],
     strict_messages: bool,
     errors: list[str],
+    broken: tuple[type[Exception], ...],
 ) -> Iterator[CaseResult]:
     """Results in case order. Undeclared ops are skipped without being sent; after the driver
-    breaks, its error is appended to ``errors`` and every case left is ``errored``."""
+    breaks (one of ``broken`` raised), its error is appended to ``errors`` and every case left
+    is ``errored``."""
     answers = driver.answers([c for c in cases if c.op in ops])
     for case in cases:
         if case.op not in ops:
@@ -124,7 +129,7 @@ def _judged(
         else:
             try:
                 got = next(answers)
-            except AdapterError as e:
+            except broken as e:
                 errors.append(str(e))
                 yield CaseResult(case, "errored", None, errors[-1])
             except StopIteration:
@@ -141,11 +146,16 @@ def execute(
     *,
     strict_messages: bool = False,
     on_result: Callable[[CaseResult], None] | None = None,
+    contract_errors: bool = False,
 ) -> RunOutcome:
     """Run ``cases`` on ``driver``, closing it afterwards, and collect one result per case.
 
     ``on_result`` sees each result as it arrives (a progress bar); the outcome holds them all.
+    A :class:`CallableContractError` is raised, unless ``contract_errors``: then it ends the
+    run as an adapter error does (that case and every case left ``errored``, the run's error
+    its one line).
     """
+    broken = (AdapterError, CallableContractError) if contract_errors else (AdapterError,)
     began = time.perf_counter()
     errors: list[str] = []
     results: list[CaseResult] = []
@@ -160,7 +170,7 @@ def execute(
             )
         else:
             implementation = handshake.implementation
-            stream = _judged(driver, handshake.ops, cases, strict_messages, errors)
+            stream = _judged(driver, handshake.ops, cases, strict_messages, errors, broken)
         for result in stream:
             results.append(result)
             if on_result is not None:
@@ -222,6 +232,16 @@ class InProcessDriver:
             )
             return Answer(raised="".join(frames))
         return self._checked(outcome, case)
+
+    def probe(self, cases: Sequence[Case]) -> None:
+        """Call the callable on the first case of each op, so that an answer its contract does
+        not allow is one :class:`CallableContractError` before the run."""
+        first: dict[str, Case] = {}
+        for case in cases:
+            if case.op in self._handshake.ops:
+                first.setdefault(case.op, case)
+        for case in first.values():
+            self.answer(case)
 
     def _checked(self, outcome: Any, case: Case) -> Answer:
         skipped = getattr(outcome, "skipped", None)

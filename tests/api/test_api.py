@@ -234,3 +234,31 @@ def test_mistakes_in_arguments_are_usage_errors(tmp_path: Path) -> None:
     a_file.write_text("{}\n")
     with pytest.raises(conformance.UsageError, match="not a folder"):
         conformance.load_corpus(a_file)
+
+
+@pytest.mark.parametrize(
+    ("timeout", "run_timeout"), [(float("nan"), 600.0), (10.0, float("nan")), (10.0, float("inf"))]
+)
+def test_a_timeout_that_is_not_a_finite_number_is_a_usage_error(
+    timeout: float, run_timeout: float
+) -> None:
+    """nan reached select() (a ValueError from deep inside), or meant no run timeout at all."""
+    for impl in ([sys.executable, "-m", "noetl_events_ref"], None, run_op):
+        with pytest.raises(UsageError, match=r"^timeout and run_timeout must be positive, finite"):
+            verify(impl, timeout=timeout, run_timeout=run_timeout)
+
+
+def test_a_callable_that_raises_gives_its_case_a_traceback() -> None:
+    def answer(op: str, text: str, now: str | None) -> Outcome:
+        if op == "canonical_value" and text == "1e-5":
+            raise OverflowError("too small to bear")
+        return run_op(op, text, now)
+
+    report = verify(answer, select_ids="float-1e-5-*")
+    raised = [c for c in report.cases if c.verdict == "errored"]
+    assert raised and all(
+        c.reason == "the callable raised OverflowError: too small to bear" for c in raised
+    )
+    for case in raised:
+        assert case.traceback is not None and "in answer\n" in case.traceback
+    assert all(c.traceback is None for c in report.cases if c.verdict != "errored")

@@ -5,6 +5,7 @@ case (it passes, it errors, it does not exist) or an unlisted failure fails it; 
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,38 @@ def test_stale_entry_fails_the_run(verify: Verify, corpus: Path, tmp_path: Path)
     status, report = run(verify, path)
     assert status == 1
     assert report["baseline"]["stale"] == [passing]
+
+
+def test_a_stale_entry_is_said_plainly_in_every_format(
+    verify: Verify, corpus: Path, tmp_path: Path
+) -> None:
+    """The case passes: no reason to repeat (it has none) and no difference to show."""
+    passing = next((corpus / "cases").rglob("small-float-*.json")).stem
+    path = write_baseline(tmp_path / "b.txt", [f"{passing}  # floats"])
+    options = ("--baseline", str(path), "--format")
+    status, out, _ = verify(*options, "junit")
+    assert status == 1
+    failures = ET.fromstring(out.encode()).findall("testsuite/testcase/failure")
+    assert [(f.get("message"), f.text) for f in failures] == [
+        (
+            "stale baseline entry: the case passes, remove it",
+            "the case passes, but the baseline lists it: remove its entry (--update-baseline)",
+        )
+    ]
+    header = (
+        f"STALE canonical_value {passing} [required]: the case passes, but the baseline lists "
+        "it: remove its entry (--update-baseline)"
+    )
+    for fmt in ("text", "markdown"):
+        status, out, _ = verify(*options, fmt)
+        assert status == 1
+        assert "None" not in out and "first difference" not in out, fmt
+        assert out.count("remove its entry") == 1, fmt
+    assert header in verify(*options, "text")[1].splitlines()
+    assert (
+        f"STALE <code>{passing}</code> (canonical_value, required): the case passes, but the "
+        "baseline lists it: remove its entry (--update-baseline)"
+    ) in verify(*options, "markdown")[1].splitlines()
 
 
 def test_listed_case_that_errors_fails_the_run(

@@ -111,6 +111,39 @@ def counts(report: dict[str, Any]) -> tuple[int, int, int, int]:
             "malformed", (1,), (0, 0, 0, 8), "malformed response to seq 1", id="malformed"
         ),
         pytest.param(
+            "bent",
+            ("no-seq", 2),
+            (1, 0, 0, 7),
+            "^responses out of order: expected seq 2, got a response without `seq`$",
+            id="no-seq",
+        ),
+        pytest.param(
+            "bent",
+            ("string-seq", 2),
+            (1, 0, 0, 7),
+            '^responses out of order: expected seq 2, got seq "2"$',
+            id="string-seq",
+        ),
+        *(
+            pytest.param(
+                "bent",
+                (shape,),
+                (0, 0, 0, 8),
+                r"malformed response to seq 1: expected ok:true with a string `output`, "
+                r"ok:false with `error` \{kind, message\}, or skipped:true with a string "
+                r"`reason`, and no key of another of these shapes; got \{",
+                id=shape,
+            )
+            for shape in (
+                "skip-without-reason",
+                "skip-with-output",
+                "skipped-false",
+                "output-and-error",
+                "error-and-output",
+                "error-without-kind",
+            )
+        ),
+        pytest.param(
             "endless_line", (), (0, 0, 0, 8), "a response line longer than 64 MiB", id="endless"
         ),
     ],
@@ -133,6 +166,26 @@ def test_broken_adapter_is_errored(
     assert all(c["got"] is None for c in errored)
     # the error says why no case ran: no note blames the implementation's ops
     assert not any(n.startswith("no case ran") for n in report["run"]["notes"])
+
+
+def test_an_error_kind_outside_the_wire_contract_fails_its_cases(verify: Verify) -> None:
+    """Graded, not errored: the answer is a rejection, of a kind no case expects; only
+    --validate-protocol refuses the message itself."""
+    status, report = run_fake(verify, "bent", "unknown-kind")
+    assert status == 1
+    failed = [c for c in report["cases"] if c["verdict"] == "fail"]
+    expected = {
+        f"different error kind: expected {c['expected']['error']['kind']}, got "
+        f"{c['expected']['error']['kind'].title()} (not an error kind of the wire contract)"
+        for c in failed
+    }
+    assert failed and {c["reason"] for c in failed} == expected
+    assert counts(report) == (8 - len(failed), len(failed), 0, 0)
+    status, report = run_fake(
+        verify, "bent", "unknown-kind", options=(*FAST, "--validate-protocol")
+    )
+    assert status == 3
+    assert "does not match run-response.schema.json" in report["run"]["error"]
 
 
 def test_stderr_tail_is_in_the_report(verify: Verify) -> None:
@@ -292,6 +345,17 @@ def test_a_complete_run_ends_with_the_protocols_stop(verify: Verify) -> None:
     assert report["run"]["notes"] == [
         "after stop, the implementation exited with status 7 (expected 0)"
     ]
+
+
+def test_an_adapter_that_does_not_exit_after_stop_is_noted_and_killed(verify: Verify) -> None:
+    """protocol.md §End: waited for up to --timeout (5 s at most), then killed; a note, not a
+    failure."""
+    began = time.monotonic()
+    status, report = run_fake(verify, "stop_status", "hang")
+    assert time.monotonic() - began < 5
+    assert status == 0
+    assert counts(report) == (8, 0, 0, 0)
+    assert report["run"]["notes"] == ["the implementation did not exit within 0.5 s of stop"]
 
 
 def test_tag_selects_cases_carrying_any_of_the_tags(verify: Verify) -> None:

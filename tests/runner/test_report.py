@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from jsonschema import Draft202012Validator
 
 from conformance.corpus._corpus import corpus_digest
 from conformance.report._report import report_schema, to_junit
-from conformance.report._views import difference, to_markdown, to_text
+from conformance.report._views import _plain_text, difference, to_markdown, to_text
 
 from ._support import Verify, fake
 
@@ -255,3 +256,40 @@ def test_every_format_survives_lone_surrogates(verify: Verify, tmp_path: Path, f
         assert "<U+DC80>" in text
     status, out, _ = verify("--impl", fake("lone_surrogate"), "--format", fmt)
     assert status == 1 and out.encode("utf-8")
+
+
+def test_the_most_serious_cases_are_listed_first_within_the_cap(verify: Verify) -> None:
+    """With more cases to list than the cap, an errored case comes before unexpected
+    failures, then stale entries, then known failures, whatever the case order (the JUnit
+    file still has every case, in case order)."""
+    report = report_for(verify, "failed")
+    fail = next(c for c in report["cases"] if c["verdict"] == "fail")
+    failures = [{**fail, "id": f"fail-{i:08d}"} for i in range(60)]
+    known = {**fail, "id": "known-00000000", "baselined": True}
+    stale = {**fail, "id": "stale-00000000", "verdict": "pass", "reason": None, "baselined": True}
+    errored = {**fail, "id": "errored-00000000", "verdict": "errored", "got": None}
+    errored["reason"] = "the callable raised RuntimeError: boom"
+    report["cases"] = [known, stale, *failures, errored]
+    text, markdown = to_text(report), to_markdown(report)
+    for out in (text, markdown, _plain_text(report)):
+        order = [out.index(i) for i in ("errored-00000000", "fail-00000000", "fail-00000048")]
+        assert order == sorted(order)
+        assert "fail-00000049" not in out and "stale-00000000" not in out
+        assert "known-00000000" not in out and "13 more" in out
+    junit = ET.fromstring(to_junit(report).encode()).findall("testsuite/testcase")
+    assert [c.get("name") for c in junit] == [c["id"] for c in report["cases"]]
+
+
+def test_a_long_traceback_is_cut_to_where_it_raised(verify: Verify) -> None:
+    report = report_for(verify, "failed")
+    case = next(c for c in report["cases"] if c["verdict"] == "pass")
+    frames = [f'  File "impl.py", line {i}, in f{i}\n    f{i + 1}()' for i in range(50)]
+    case.update(verdict="errored", got=None, reason="the callable raised RecursionError: deep")
+    case["traceback"] = "\n".join(["Traceback (most recent call last):", *frames, "E: deep\n"])
+    for out in (to_text(report), to_markdown(report)):
+        assert "... 72 lines of the traceback left out (see --format json)" in out
+        assert "Traceback (most recent call last)" not in out and "in f35\n" not in out
+        assert 'File "impl.py", line 36, in f36' in out
+        assert re.search(r"^ *E: deep$", out, re.MULTILINE)
+    assert "in f0\n" in to_junit(report)  # (a CI viewer scrolls: the whole traceback)
+    Draft202012Validator(report_schema()).validate(report)

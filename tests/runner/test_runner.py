@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import shlex
 from pathlib import Path
@@ -12,9 +13,16 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from conformance.corpus._case import Case, default_corpus_dir, iter_case_files
+from conformance.corpus._case import Case, default_corpus_dir, iter_case_files, load_corpora
+from conformance.report._report import report_schema
 from conformance.runner._protocol import Answer, Validator, protocol_bundle
-from conformance.runner._runner import InProcessDriver, SubprocessDriver, execute, judge
+from conformance.runner._runner import (
+    NOT_RUN,
+    InProcessDriver,
+    SubprocessDriver,
+    execute,
+    judge,
+)
 from tests._rust_adapter import rust_adapter_path
 
 from ._support import REFERENCE, Verify, fake
@@ -173,6 +181,11 @@ def test_protocol_bundle_validates_messages() -> None:
         (("--select", "no-such-case"), "no case of"),
         (("--impl", "'unbalanced"), "--impl"),
         (("--timeout", "0"), "must be positive"),
+        (("--timeout", "nan"), "must be positive, finite numbers of seconds"),
+        (("--run-timeout", "nan"), "must be positive, finite numbers of seconds"),
+        (("--timeout", "inf"), "must be positive, finite numbers of seconds"),
+        (("--run-timeout", "inf"), "must be positive, finite numbers of seconds"),
+        (("--impl", REFERENCE, "--timeout", "nan"), "--timeout and --run-timeout must be"),
         (("--baseline", "missing.txt"), "no such baseline file"),
         (("--output", "no/such/dir/report.txt"), "no such folder"),
     ],
@@ -183,6 +196,13 @@ def test_usage_errors(verify: Verify, options: tuple[str, ...], message: str) ->
     assert message in err
     assert "Traceback" not in err
     assert out == ""
+
+
+@pytest.mark.parametrize("seconds", [{"timeout": math.nan}, {"run_timeout": math.inf}])
+def test_the_subprocess_driver_takes_only_finite_timeouts(seconds: dict[str, float]) -> None:
+    """nan would reach select() and fail there (a traceback), or mean no run timeout at all."""
+    with pytest.raises(ValueError, match="must be positive, finite numbers of seconds"):
+        SubprocessDriver(REFERENCE, **seconds)
 
 
 def test_not_a_corpus_is_a_usage_error(verify: Verify, tmp_path: Path) -> None:
@@ -204,6 +224,7 @@ def test_help_documents_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
         "3  the implementation errored",
     ):
         assert line in text
+    assert " ".join(text.split()).count("in seconds: positive and finite, not nan or inf") == 2
 
 
 def _has_bundled_corpus() -> bool:
@@ -307,3 +328,127 @@ def test_in_process_callable_contract(cases: list[Case]) -> None:
     for wrong in ({"ok": True, "output": "1"}, None, Outcome(True), Outcome(False, kind="x")):
         with pytest.raises(CallableContractError, match=f"returned {type(wrong).__name__}"):
             execute(InProcessDriver(lambda op, text, now, w=wrong: w), cases)
+
+
+def _callable_spec(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: str, source: str
+) -> str:
+    """``python:MODULE:answer`` for a module of the user's own, written in ``tmp_path``."""
+    (tmp_path / f"{module}.py").write_text(source, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return f"python:{module}:answer"
+
+
+def _second_of_first_op(corpus: Path) -> Case:
+    """A case the run reaches after another case of its op (so past the callable's probe),
+    with cases of other ops still to come."""
+    loaded = load_corpora(corpus)
+    return [c for c in loaded if c.op == loaded[0].op][1]
+
+
+def test_a_callable_answering_wrong_late_in_the_run_errors_the_cases_left(
+    verify: Verify, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/callable.md: met later in the run, the cases left are errored with that one line,
+    the report is written and the exit status is 3 (not one usage error and no report)."""
+    victim = _second_of_first_op(corpus)
+    spec = _callable_spec(
+        tmp_path,
+        monkeypatch,
+        "late_none_impl",
+        "from noetl_events_ref import run_op\n\n\n"
+        "def answer(op, text, now):\n"
+        f"    return None if text == {victim.input!r} else run_op(op, text, now)\n",
+    )
+    output = tmp_path / "report.json"
+    status, out, err = verify("--impl", spec, "--format", "json", "--output", str(output))
+    assert (status, out, err) == (3, "", "")
+    report = json.loads(output.read_text(encoding="utf-8"))
+    line = report["run"]["error"]
+    assert line.startswith(
+        f"{spec} returned NoneType None for {victim.op} case {victim.id}; it must return"
+    )
+    assert "\n" not in line
+    errored = [c for c in report["cases"] if c["verdict"] == "errored"]
+    assert [c["reason"] for c in errored] == [line] + [NOT_RUN] * (len(errored) - 1)
+    assert errored[0]["id"] == victim.id and len(errored) > 1
+    assert report["summary"]["passed"] + len(errored) == 8
+    status, out, _ = verify("--impl", spec)
+    assert status == 3
+    assert f"the implementation errored: {line}" in out
+
+
+def test_a_callable_answering_wrong_at_once_is_one_usage_error(
+    verify: Verify, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kit calls the callable once per op before the run: a wrong answer there is one
+    usage error, before any case runs."""
+    last = load_corpora(corpus)[-1]
+    spec = _callable_spec(
+        tmp_path,
+        monkeypatch,
+        "wrong_at_once_impl",
+        "from noetl_events_ref import run_op\n\n\n"
+        "def answer(op, text, now):\n"
+        f"    return {{'ok': True}} if op == {last.op!r} else run_op(op, text, now)\n",
+    )
+    status, out, err = verify("--impl", spec)
+    assert (status, out) == (2, "")
+    assert err.startswith(f"noetl-events-conformance: error: {spec} returned dict ")
+    assert err.count("\n") == 1
+
+
+def test_execute_can_error_the_cases_left_after_a_broken_contract(cases: list[Case]) -> None:
+    """``contract_errors``: a wrong answer ends the run as an adapter error does; without it,
+    the run raises (the API and the plugin)."""
+    from conformance.runner._runner import CallableContractError
+    from noetl_events_ref import run_op
+
+    def late(op: str, text: str, now: str | None) -> object:
+        return None if text == cases[2].input else run_op(op, text, now)
+
+    outcome = execute(InProcessDriver(late), cases, contract_errors=True)
+    assert [r.verdict for r in outcome.results] == ["pass", "pass"] + ["errored"] * 6
+    assert outcome.error is not None and f"for {cases[2].op} case {cases[2].id}" in outcome.error
+    assert outcome.results[2].reason == outcome.error
+    assert {r.reason for r in outcome.results[3:]} == {NOT_RUN}
+    with pytest.raises(CallableContractError):
+        execute(InProcessDriver(late), cases)
+
+
+def test_a_callable_that_raises_shows_its_traceback_in_every_report(
+    verify: Verify, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/callable.md: a case the callable raised on is errored "with your traceback": in
+    the json report a field, in text and markdown under the case, in JUnit in the error."""
+    victim = _second_of_first_op(corpus)
+    spec = _callable_spec(
+        tmp_path,
+        monkeypatch,
+        "raising_impl",
+        "import datetime\n\nfrom noetl_events_ref import run_op\n\n\n"
+        "def answer(op, text, now):\n"
+        f"    return too_early() if text == {victim.input!r} else run_op(op, text, now)\n\n\n"
+        "def too_early():\n"
+        "    return datetime.date(1, 1, 1) - datetime.timedelta(days=1)\n",
+    )
+    status, out, _ = verify("--impl", spec, "--format", "json")
+    report = json.loads(out)
+    Draft202012Validator(report_schema()).validate(report)
+    assert status == 3
+    (case,) = [c for c in report["cases"] if c["verdict"] == "errored"]
+    assert case["id"] == victim.id
+    assert case["reason"] == "the callable raised OverflowError: date value out of range"
+    assert case["traceback"].startswith("Traceback (most recent call last):\n")
+    assert "in too_early\n" in case["traceback"]
+    assert case["traceback"].endswith("OverflowError: date value out of range\n")
+    assert not any("traceback" in c for c in report["cases"] if c is not case)
+    for fmt in ("text", "markdown", "junit"):
+        status, out, _ = verify("--impl", spec, "--format", fmt)
+        assert status == 3
+        assert "in too_early" in out and "datetime.timedelta(days=1)" in out, fmt
+    lines = verify("--impl", spec)[1].splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("ERROR "))
+    assert lines[at + 1] == "      Traceback (most recent call last):"
+    end = lines.index("      OverflowError: date value out of range", at)
+    assert all(line.startswith("      ") for line in lines[at + 1 : end])
