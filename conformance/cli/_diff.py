@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import gzip
+import io
 import itertools
 import json
 import sys
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final, TextIO
@@ -17,10 +19,12 @@ from conformance.core._diff import Change, json_changes, parse_or_none, serde_te
 __all__ = ["Difference", "diff_paths", "register"]
 
 _EPILOG = """\
-A and B are both files holding one JSON document each, both JSON-lines streams (.jsonl or
-.jsonl.gz: compared line by line), or both folders (golden folders: files compared by
-relative path). Documents are compared as serde_json reads them: key order and spelling do
-not matter, types do (1 is not 1.0). Values are shown as serde_json writes them.
+A and B are both files holding one JSON document each, both JSON-lines streams (.jsonl,
+.ndjson or .jsonl.gz: compared record by record; a blank line is not a record, and each
+record is named by its line number), or both folders (golden folders: files compared by
+relative path, streams among them record by record). Documents are compared as serde_json
+reads them: key order and spelling do not matter, types do (1 is not 1.0). Values are shown
+as serde_json writes them.
 
 --as event / --as request reads each document as the envelope (noetl-events ExecutorEvent,
 or the server's EventRequest) and compares what the reference writes for it: `payload` and
@@ -92,11 +96,25 @@ def _compare_texts(where: str, left: str, right: str, as_: str | None = None) ->
     return Difference(where, note="; ".join(notes) + "; texts differ")
 
 
-def _lines(path: Path) -> Iterator[str]:
-    opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8", errors="surrogateescape", newline="\n") as f:
-        for line in f:
-            yield line.rstrip("\n").rstrip("\r")
+def _records(path: Path) -> Iterator[tuple[int, str]]:
+    """The lines of a JSON-lines stream that hold a record, with their line numbers (a blank
+    line holds none); gzip data (by its first bytes, whatever the name) is read through."""
+    number = 0
+    try:
+        with path.open("rb") as raw:
+            packed = raw.read(2) == b"\x1f\x8b"
+            raw.seek(0)
+            binary = gzip.GzipFile(fileobj=raw) if packed else raw
+            with io.TextIOWrapper(
+                binary, encoding="utf-8", errors="surrogateescape", newline="\n"
+            ) as f:
+                for number, line in enumerate(f, start=1):
+                    text = line.rstrip("\n").rstrip("\r")
+                    if text.strip():
+                        yield number, text
+    except (OSError, EOFError, zlib.error) as e:
+        what = "unreadable gzip data" if packed else "cannot read"
+        raise ValueError(f"{path}: {what} at line {number + 1}: {e}") from None
 
 
 def _is_stream(path: Path) -> bool:
@@ -116,13 +134,17 @@ def diff_paths(left: Path, right: Path, as_: str | None = None) -> list[Differen
     return [d] if d else []
 
 
-def _diff_streams(left: Path, right: Path, as_: str | None) -> list[Difference]:
+def _diff_streams(left: Path, right: Path, as_: str | None, prefix: str = "") -> list[Difference]:
+    """The n-th record of one stream against the n-th of the other, each named by its line
+    number (both, when blank lines put them on different lines)."""
     out: list[Difference] = []
-    for n, (a, b) in enumerate(itertools.zip_longest(_lines(left), _lines(right)), start=1):
+    for a, b in itertools.zip_longest(_records(left), _records(right)):
         if a is None or b is None:
-            side = "left" if b is None else "right"
-            out.append(Difference(f"line {n}", note=f"only on the {side}"))
-        elif (d := _compare_texts(f"line {n}", a, b, as_)) is not None:
+            side, (n, _) = ("left", a) if b is None else ("right", b)
+            out.append(Difference(f"{prefix}line {n}", note=f"only on the {side}"))
+            continue
+        where = f"{prefix}line {a[0]}" + (f" (right: line {b[0]})" if a[0] != b[0] else "")
+        if (d := _compare_texts(where, a[1], b[1], as_)) is not None:
             out.append(d)
     return out
 
@@ -138,6 +160,8 @@ def _diff_folders(left: Path, right: Path, as_: str | None) -> list[Difference]:
             out.append(Difference(rel, note="only on the left"))
         elif rel not in a:
             out.append(Difference(rel, note="only on the right"))
+        elif _is_stream(Path(rel)):
+            out += _diff_streams(left / rel, right / rel, as_, prefix=f"{rel}: ")
         else:
             ta = (left / rel).read_text("utf-8", errors="surrogateescape")
             tb = (right / rel).read_text("utf-8", errors="surrogateescape")

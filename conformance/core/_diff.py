@@ -110,11 +110,15 @@ def _untyped(value: Any) -> Any:
 
 
 def json_changes(left: JsonValue, right: JsonValue) -> list[Change]:
-    """The structural differences between two JSON values, in path order."""
+    """The structural differences between two JSON values, in path order (objects are
+    compared key by key however few keys they share)."""
     from deepdiff import DeepDiff  # the `diff` extra: only structural differences need it
+    from deepdiff.helper import NotPresent
 
-    diff = DeepDiff(_typed(left), _typed(right), verbose_level=2, ignore_order=False)
-    changes: list[Change] = []
+    diff = DeepDiff(
+        _typed(left), _typed(right), view="tree", ignore_order=False, threshold_to_diff_deeper=0
+    )
+    merged: dict[str, Change] = {}
     for kind, key in (
         ("changed", "values_changed"),
         ("type", "type_changes"),
@@ -123,24 +127,22 @@ def json_changes(left: JsonValue, right: JsonValue) -> list[Change]:
         ("added", "iterable_item_added"),
         ("removed", "iterable_item_removed"),
     ):
-        for path, detail in diff.get(key, {}).items():
-            path = _fold_typed_path(path)
-            if kind in ("changed", "type"):
-                a, b = detail.get("old_value"), detail.get("new_value")
-            elif kind == "added":
-                a, b = None, detail
-            else:
-                a, b = detail, None
-            changes.append(Change(to_json_path(path), kind, _untyped(a), _untyped(b)))
-    merged: dict[str, Change] = {}
-    for c in changes:  # a typed scalar reports both its tag and its value: keep one
-        merged.setdefault(c.path, c)
-    return sorted(merged.values(), key=lambda c: c.path)
+        for level in diff.get(key, ()):
+            # A typed scalar's tag or value changed (see _typed): the change is the scalar's.
+            if level.up is not None and (
+                isinstance(level.up.t1, tuple) or isinstance(level.up.t2, tuple)
+            ):
+                level = level.up
+            a = None if isinstance(level.t1, NotPresent) else _untyped(level.t1)
+            b = None if isinstance(level.t2, NotPresent) else _untyped(level.t2)
+            path = to_json_path(level.path())
+            merged.setdefault(path, Change(path, kind, a, b))  # (a tag and its value: once)
+    return sorted(merged.values(), key=lambda c: _path_order(c.path))
 
 
-def _fold_typed_path(path: str) -> str:
-    # a change inside a ("float", x) pair shows up as ...[1] or ...[0]; report the value itself
-    return re.sub(r"\[[01]\]$", "", path) if path.endswith(("[0]", "[1]")) else path
+def _path_order(path: str) -> list[tuple[int, int | str]]:
+    """A JSON path's sort key: its indices as numbers (``[2]`` before ``[10]``)."""
+    return [(0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", path) if p]
 
 
 def first_difference(a: str, b: str) -> int | None:

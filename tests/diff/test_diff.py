@@ -39,6 +39,31 @@ def test_changes_respect_serde_types_and_ignore_spelling() -> None:
     assert (changes["$.c"].kind, changes["$.d"].kind) == ("removed", "added")
 
 
+@pytest.mark.parametrize(
+    ("left", "right", "described"),
+    [
+        # array items 0 and 1 were reported at the array's own path, and merged into one
+        (
+            '{"x":[1,2,3,4]}',
+            '{"x":[9,9,9,9]}',
+            ["$.x[0]: 1 != 9", "$.x[1]: 2 != 9", "$.x[2]: 3 != 9", "$.x[3]: 4 != 9"],
+        ),
+        ("[1,2]", "[2,1]", ["$[0]: 1 != 2", "$[1]: 2 != 1"]),
+        ("[true,1.5]", "[1,2.5]", ["$[0]: true != 1", "$[1]: 1.5 != 2.5"]),
+        # objects sharing no key: key by key, not one replaced document
+        ('{"a":1}', '{"b":1}', ["$.a: only on the left: 1", "$.b: only on the right: 1"]),
+        # indices in number order
+        (
+            "[" + "0," * 10 + "0]",
+            "[" + "0," * 2 + "1," + "0," * 7 + "1]",
+            ["$[2]: 0 != 1", "$[10]: 0 != 1"],
+        ),
+    ],
+)
+def test_every_difference_has_its_own_path(left: str, right: str, described: list[str]) -> None:
+    assert [c.describe() for c in json_changes(value(left), value(right))] == described
+
+
 def test_first_difference_is_marked() -> None:
     assert first_difference("abc", "abc") is None
     assert first_difference("abc", "abd") == 2
@@ -140,3 +165,36 @@ def test_diff_as_event_compares_envelopes_and_spells_values_as_serde(
     assert "line 2" not in out
     assert main(["diff", "--as", "request", str(a), str(b)]) == 1
     assert "line 1: right does not decode as a request (" in capsys.readouterr().out
+
+
+def test_a_blank_line_is_not_a_record(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A blank line shifted every later line; records are now paired in order, each named by
+    its own line number."""
+    (tmp_path / "a.jsonl").write_text('{"a":1}\n\n{"a":2}\n{"a":3}\n')
+    (tmp_path / "b.jsonl").write_text('{"a":1}\n{"a":2}\n{"a":4}\n\n')
+    code, out = run(capsys, str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl"))
+    assert (code, out) == (1, "line 4 (right: line 3):\n  $.a: 3 != 4\n1 difference\n")
+    (tmp_path / "c.jsonl").write_text('{"a":1}\n{"a":2}\n{"a":3}\n')
+    assert run(capsys, str(tmp_path / "a.jsonl"), str(tmp_path / "c.jsonl")) == (0, "equal\n")
+
+
+def test_broken_gzip_is_a_usage_error_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    whole = gzip.compress(b'{"a":1}\n' * 1000)
+    (tmp_path / "cut.jsonl.gz").write_bytes(whole[: len(whole) // 2])
+    (tmp_path / "b.jsonl").write_text('{"a":1}\n')
+    assert main(["diff", str(tmp_path / "cut.jsonl.gz"), str(tmp_path / "b.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"noetl-events-conformance: error: {tmp_path / 'cut.jsonl.gz'}: ")
+    assert "unreadable gzip data at line 1: " in err and "Traceback" not in err
+
+
+def test_streams_in_folders_are_compared_record_by_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for side, text in (("a", '{"k":1}\n{"k":2}\n'), ("b", '{"k":1}\n{"k":3}\n')):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "trail.jsonl").write_text(text)
+    code, out = run(capsys, str(tmp_path / "a"), str(tmp_path / "b"))
+    assert (code, out) == (1, "trail.jsonl: line 2:\n  $.k: 2 != 3\n1 difference\n")
