@@ -56,12 +56,15 @@ def _accepted_timestamp() -> str:
     return rf"^{date}[Tt ]{time}{w}{offset}{w}$"
 
 
-# What chrono writes (SecondsFormat::AutoSi, Z): 4-digit years, else signed; 0, 3, 6 or 9
-# fraction digits; a leap second as :60.
+# What chrono writes (SecondsFormat::AutoSi, Z): 4-digit years, else signed; the fewest of 3,
+# 6 or 9 fraction digits that hold the nanoseconds (so the last three are never 000), none
+# when they are 0; a leap second as :60.
+_LAST3: Final = r"(?:[1-9][0-9]{2}|0[1-9][0-9]|00[1-9])"
 _EMITTED_TIMESTAMP: Final = (
     r"^(?:[0-9]{4}|-[0-9]{4,6}|\+[0-9]{5,6})-"
     r"(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-9])|(?:0[13-9]|1[0-2])-30|(?:0[13578]|1[02])-31)"
-    r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:(?:[0-5][0-9]|60)(?:\.(?:[0-9]{9}|[0-9]{6}|[0-9]{3}))?Z$"
+    r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:(?:[0-5][0-9]|60)"
+    rf"(?:\.(?:[0-9]{{6}}{_LAST3}|[0-9]{{3}}{_LAST3}|{_LAST3}))?Z$"
 )
 
 

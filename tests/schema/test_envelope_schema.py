@@ -25,7 +25,7 @@ from jsonschema import Draft202012Validator
 from conformance.cli import main
 from conformance.corpus._case import Case, default_corpus_dir, load_corpus
 from conformance.schema import KINDS, MODES, envelope_schema
-from noetl_events_ref import BatchEventRequest, EnvelopeError
+from noetl_events_ref import BatchEventRequest, EnvelopeError, Timestamp
 from noetl_events_ref._ops import run_op
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -408,3 +408,18 @@ def test_ajv_agrees_with_python_jsonschema_on_the_corpus(
             f"\najv and jsonschema agree on {len(instances)} (schema, document) pairs "
             f"({sum(verdicts)} valid, {len(verdicts) - sum(verdicts)} invalid)"
         )
+
+
+@pytest.mark.parametrize(
+    "nanos", [0, 1, 999, 1_000, 1_000_000, 120_000_000, 123_456_000, 123_456_789, 999_999_999]
+)
+def test_emit_takes_the_one_spelling_the_writer_gives_each_instant(nanos: int) -> None:
+    """chrono writes the fewest of 3, 6 or 9 fraction digits (none for 0): `.000Z` or
+    `.120000Z` are never emitted, so emit refuses them."""
+    pattern = envelope_schema("event", "emit")["properties"]["created_at"]["pattern"]
+    written = Timestamp.from_parts(2026, 5, 31, 3, 14, 15, nanos).format()
+    assert re.fullmatch(pattern, written), written
+    digits = f"{nanos:09d}"
+    spellings = {"2026-05-31T03:14:15" + (f".{digits[:n]}Z" if n else "Z") for n in (0, 3, 6, 9)}
+    same_instant = {s for s in spellings if Timestamp.parse(s).nanosecond == nanos}
+    assert {s for s in same_instant if re.fullmatch(pattern, s)} == {written}
