@@ -98,7 +98,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help=f"the corpus folder to write into (default: ./{DEFAULT_CORPUS}; never the "
         "installed one)",
     )
-    p.add_argument("--level", choices=LEVELS, default="recommended")
+    p.add_argument("--level", choices=LEVELS, help="the case's level (default: recommended)")
     p.set_defaults(func=_run)
 
 
@@ -239,7 +239,7 @@ def _promote_one(args: argparse.Namespace, example: argparse.Namespace, corpus: 
             slug=args.slug,
             description=args.description,
             tags=_tags(args.tags),
-            level=args.level,
+            level=args.level or "recommended",
             provenance=provenance,
         )
     except ValueError as e:
@@ -250,6 +250,23 @@ def _promote_one(args: argparse.Namespace, example: argparse.Namespace, corpus: 
         print(f"noetl-events-conformance: {e}", file=sys.stderr)
         return EXIT_CONFLICT
     print(path if written else f"{path} (already in the corpus)")
+    if not written:  # what was asked for this run and is not what the corpus holds
+        kept = load_case(path)
+        ignored = [
+            flag
+            for flag, given, same in (
+                ("--level", args.level, kept.level == case.level),
+                ("--description", args.description, kept.description == case.description),
+                ("--tags", args.tags, set(kept.tags) == set(case.tags)),
+            )
+            if given is not None and not same
+        ]
+        if ignored:
+            print(
+                f"note: {path} is kept as it is: {', '.join(ignored)} not applied "
+                "(edit the file to change it)",
+                file=sys.stderr,
+            )
     from conformance.corpus._corpus import case_secrets
 
     for json_path, where in case_secrets(case):

@@ -255,6 +255,23 @@ def test_promote_warns_of_a_secret_that_lint_would_refuse(
     assert {p.rule for p in lint(tmp_path)} == {"secret"}  # what the warning announced
 
 
+def test_promote_again_with_other_values_says_they_are_not_applied(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    example = ("--op", "canonical_value", "--input", "[1e-5]")
+    status, [path] = _promote(tmp_path, *example)
+    assert status == 0
+    capsys.readouterr()
+    assert _promote(tmp_path, *example)[0] == 0  # the same again: nothing to say
+    assert "note:" not in capsys.readouterr().err
+    status, _ = _promote(tmp_path, *example, "--level", "required", "--description", "new")
+    assert status == 0
+    out, err = capsys.readouterr()
+    assert out == f"{path} (already in the corpus)\n"
+    assert f"note: {path} is kept as it is: --level, --description not applied" in err
+    assert load_case(path).level == "recommended"
+
+
 def test_promote_defaults_to_a_project_folder_run_beside_the_bundled_corpus(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
