@@ -23,9 +23,17 @@ from conformance.corpus._case import (
     load_corpus,
     select,
 )
-from conformance.matrix._policy import DEFAULT_POLICY, PolicyError, load_policy
+from conformance.matrix._policy import DEFAULT_POLICY, Policy, PolicyError, load_policy
 from conformance.matrix._report import FORMATS, matrix_schema, render
-from conformance.matrix._run import VIA_OPS, Peer, Trail, run_matrix
+from conformance.matrix._run import (
+    VIA_OPS,
+    Peer,
+    Trail,
+    TrailError,
+    probe_callables,
+    run_matrix,
+)
+from conformance.runner._runner import CallableContractError
 from conformance.runner._spec import SpecError, parse_spec
 
 from ._output import check_output
@@ -46,8 +54,11 @@ roles:
 exit status:
   0  no hop the policy marks required lost data
   1  a required hop lost data (or was rejected, unless the policy allows rejections)
-  2  usage error (bad option, unknown command or module, unreadable trail or policy)
-  3  an implementation errored: crashed, hung or broke the protocol
+  2  usage error (bad option, unknown command or module, unreadable trail or policy, a
+     policy pattern that matches no hop, a python: callable whose first answer to an op
+     breaks its contract)
+  3  an implementation errored: crashed, hung or broke the protocol, or a python: callable
+     raised (on any input) or broke its contract later in the run
 
 examples:
   noetl-events-conformance matrix --impl ref=reference \\
@@ -87,7 +98,8 @@ def register(subparsers: Any) -> None:
         action="append",
         default=[],
         type=str,
-        help="a producer's captured envelopes, one per line (repeatable); named after the file",
+        help="a producer's captured envelopes, one per line, gzip or not (repeatable); named "
+        "after the file",
     )
     add(
         "--via",
@@ -112,7 +124,11 @@ def register(subparsers: Any) -> None:
     add("--output", metavar="FILE", help="write the report here (atomically)")
     add("--timeout", type=float, default=10.0, metavar="SECONDS", help="per request, finite (10)")
     add("--run-timeout", type=float, default=600.0, metavar="SECONDS", help="per run, finite (600)")
-    add("--schema", action="store_true", help="print the JSON Schema of the json report and exit")
+    add(
+        "--schema",
+        action="store_true",
+        help="print the JSON Schema of the json report (or write it to --output) and exit",
+    )
     parser.set_defaults(func=run)
 
 
@@ -158,12 +174,21 @@ def _trails(values: list[str], taken: set[str]) -> list[Trail]:
         try:
             trail = Trail.read(path, name or None)
         except OSError as e:
-            raise UsageError(f"--trail {path}: cannot read: {e.strerror}") from None
+            raise UsageError(f"--trail {path}: cannot read: {e.strerror or e}") from None
+        except TrailError as e:
+            raise UsageError(f"--trail {e}") from None
         if trail.name in taken:
             raise UsageError(f"--trail {path}: the name {trail.name!r} is already taken")
         taken.add(trail.name)
         trails.append(trail)
     return trails
+
+
+def _check_policy(policy: Policy, pairs: list[tuple[str, str]]) -> None:
+    unmatched = policy.unmatched(pairs)
+    if unmatched:
+        more = f" (and {len(unmatched) - 1} more)" if len(unmatched) > 1 else ""
+        raise UsageError(f"--policy {unmatched[0]}{more}")
 
 
 def _cases(args: argparse.Namespace) -> list[Case]:
@@ -181,7 +206,12 @@ def _cases(args: argparse.Namespace) -> list[Case]:
 
 def run(args: argparse.Namespace) -> int:
     if args.schema:
-        print(json.dumps(matrix_schema(), indent=2, ensure_ascii=False))
+        schema = json.dumps(matrix_schema(), indent=2, ensure_ascii=False) + "\n"
+        if args.output is None:
+            sys.stdout.write(schema)
+        else:
+            check_output(args.output)
+            write_atomic(args.output, schema)
         return EXIT_OK
     if args.count < 0 or (args.count and args.seed is None):
         raise UsageError("--count N needs N >= 0 and a --seed")
@@ -197,7 +227,15 @@ def run(args: argparse.Namespace) -> int:
         policy = load_policy(args.policy) if args.policy is not None else DEFAULT_POLICY
     except PolicyError as e:
         raise UsageError(f"--policy {e}") from None
+    # by the names before the run (a model or a --via peer is a consumer only), by the cells after
+    producing = [p.name for p in peers if p.via is None and p.spec.kind != "python-model"]
+    producing += [t.name for t in trails]
+    _check_policy(policy, [(p, c.name) for p in producing for c in peers])
     cases = _cases(args)
+    try:  # a callable that breaks its contract at once: one usage error, before the run
+        probe_callables(peers, cases)
+    except CallableContractError as e:
+        raise UsageError(f"--impl {e}") from None
     with _progress() as tick:
         matrix = run_matrix(
             peers,
@@ -208,6 +246,8 @@ def run(args: argparse.Namespace) -> int:
             run_timeout=args.run_timeout,
             on_answer=tick,
         )
+    if not matrix.errored:  # the names matched, but maybe not a producer x consumer pair
+        _check_policy(policy, [(c.producer, c.consumer) for c in matrix.cells])
     text = render(matrix, args.format)
     if args.output is not None:
         write_atomic(args.output, text)

@@ -18,7 +18,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import math
 import re
+import struct
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
@@ -180,18 +182,53 @@ def _change(a: Any, b: Any, at: str) -> tuple[str, str] | None:
 
 
 def _number_change(a: str, b: str) -> str:
+    """``float-respelled`` for the same value, ``precision-lost`` when ``b`` is ``a`` rounded
+    (:func:`_rounded`), else ``value``."""
     try:
         x, y = Decimal(a), Decimal(b)
     except InvalidOperation:
         return "value"
     if x == y:
         return "float-respelled"
-    try:
-        if float(a) == float(b):
-            return "precision-lost"
-    except OverflowError:  # pragma: no cover - Decimal-valid spellings always convert
-        return "value"
-    return "value"
+    return "precision-lost" if _rounded(a, b, y) else "value"
+
+
+MAX_ULPS: Final = 4
+
+
+def _rounded(a: str, b: str, y: Decimal) -> bool:
+    """Whether the kept number ``b`` (value ``y``) is the produced number ``a`` rounded: both
+    read as finite doubles; ``b`` is spelled as a double is written (at most 17 significant
+    digits, or exactly the value of a double); and the two doubles are the same, or, unless
+    both are spelled as integers, at most :data:`MAX_ULPS` units in the last place apart (a
+    parser or printer off by an ULP or two, as serde_json without ``float_roundtrip``). An
+    integer read through a double keeps that double: two integers on two doubles differ."""
+    fa, fb = float(a), float(b)
+    if not (math.isfinite(fa) and math.isfinite(fb)):
+        return False
+    if _significant_digits(y) > 17 and y != Decimal(fb):
+        return False
+    if fa == fb:
+        return True
+    if _integer(a) and _integer(b):
+        return False
+    return abs(_ordered(fa) - _ordered(fb)) <= MAX_ULPS
+
+
+def _significant_digits(value: Decimal) -> int:
+    digits = "".join(map(str, value.as_tuple().digits)).strip("0")
+    return max(1, len(digits))
+
+
+def _integer(spelling: str) -> bool:
+    return not any(c in spelling for c in ".eE")
+
+
+def _ordered(value: float) -> int:
+    """``value``'s bits as an integer that counts doubles in order (adjacent doubles differ by
+    one, ``-0.0`` and ``0.0`` are both 0)."""
+    bits = int.from_bytes(struct.pack("<d", value), "little", signed=True)
+    return bits if bits >= 0 else -(bits & 0x7FFF_FFFF_FFFF_FFFF)
 
 
 def _string_change(a: str, b: str) -> str:

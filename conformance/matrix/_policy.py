@@ -10,13 +10,15 @@ A small YAML (or JSON) file, every key optional::
     rejection_is_loss: true
 
 Without a file every pair is required, every field must be kept and a rejection is a loss.
+A ``required`` pattern that matches no producer x consumer pair is a usage error (a typo must
+not turn a CI gate off): :meth:`Policy.unmatched` names it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import fnmatch
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,22 @@ class Policy:
             fnmatch.fnmatchcase(producer, p) and fnmatch.fnmatchcase(consumer, c)
             for p, c in self.required
         )
+
+    def unmatched(self, pairs: Iterable[tuple[str, str]]) -> list[str]:
+        """One line for each ``required`` pattern that matches none of ``pairs`` (producer,
+        consumer), naming it (as ``$.required[N]`` of the file) and the names it could match.
+        The default policy's ``* -> *`` is never reported."""
+        if self.source is None:
+            return []
+        seen = list(dict.fromkeys(pairs))
+        producers = ", ".join(dict.fromkeys(p for p, _ in seen)) or "none"
+        consumers = ", ".join(dict.fromkeys(c for _, c in seen)) or "none"
+        return [
+            f"{self.source}: $.required[{i}]: `{p} -> {c}` matches no hop "
+            f"(producers: {producers}; consumers: {consumers})"
+            for i, (p, c) in enumerate(self.required)
+            if not any(fnmatch.fnmatchcase(pp, p) and fnmatch.fnmatchcase(cc, c) for pp, cc in seen)
+        ]
 
     def to_json(self) -> dict[str, Any]:
         return {

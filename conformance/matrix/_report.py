@@ -70,6 +70,7 @@ def to_json_object(matrix: Matrix) -> dict[str, Any]:
                 "rejected": c.rejected,
                 "lossless": c.lossless,
                 "losing": c.losing,
+                "errored": c.errored,
                 "fields": _fields(c),
                 "examples": list(c.examples.values()),
             }
@@ -131,8 +132,10 @@ def _text(report: dict[str, Any], markdown: bool) -> str:
         error = f"  ERRORED: {p['error']}" if p["error"] else ""
         out.append(f"{'- ' if markdown else '  '}{p['name']} ({roles}): {p['spec']}{error}")
     for t in report["trails"]:
+        emissions = f"{t['emissions']} emission{'' if t['emissions'] == 1 else 's'}"
         out.append(
-            f"{'- ' if markdown else '  '}{t['name']} (trail): {t['path']}, {t['lines']} lines"
+            f"{'- ' if markdown else '  '}{t['name']} (trail): {t['path']}, {emissions} "
+            f"(non-blank lines) of {t['lines']} line{'' if t['lines'] == 1 else 's'}"
         )
     out.append("")
     if markdown:

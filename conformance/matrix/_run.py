@@ -10,13 +10,23 @@
    per field (:mod:`conformance.matrix._losses`).
 5. Implementations of one role are compared case by case: the differential.
 
+An in-process callable that raises on an input makes that answer errored, as ``verify`` does:
+it is neither an emission nor a hop (a cell counts it as ``errored``), it is left out of the
+differential, and the implementation is errored (its error names the first exception's line and
+where it was met); everything else runs as usual. An answer that breaks the callable's contract
+(:class:`~conformance.runner._runner.CallableContractError`) ends that implementation's part, as
+a crashed adapter does; :func:`probe_callables` finds it before the run when it is the first
+answer to an op.
+
 Implementations run side by side on threads: an adapter works in its own process meanwhile.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import json
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,12 +35,22 @@ from typing import Any, Final
 
 from conformance.corpus._case import Case
 from conformance.runner._protocol import CONSUME, AdapterError, Answer, Handshake
+from conformance.runner._runner import CallableContractError, InProcessDriver
 from conformance.runner._spec import ImplSpec
 
 from ._losses import Loss, compare
 from ._policy import DEFAULT_POLICY, Policy
 
-__all__ = ["Cell", "Differential", "Matrix", "Peer", "Trail", "run_matrix"]
+__all__ = [
+    "Cell",
+    "Differential",
+    "Matrix",
+    "Peer",
+    "Trail",
+    "TrailError",
+    "probe_callables",
+    "run_matrix",
+]
 
 MAX_EXAMPLES: Final = 3
 
@@ -49,19 +69,60 @@ class Peer:
 VIA_OPS: Final = ("consume", "decode_event", "decode_request", "post_events")
 
 
+class TrailError(ValueError):
+    """A trail that cannot be read as text: the message names the file and why."""
+
+
+_GZIP_MAGIC: Final = b"\x1f\x8b"
+
+
 @dataclasses.dataclass(frozen=True)
 class Trail:
-    """Captured emissions of a real producer: one envelope per line."""
+    """Captured emissions of a real producer: one envelope per line (blank lines are none).
+    ``numbers`` are the physical line numbers of ``lines``; ``total`` counts every line."""
 
     name: str
     path: str
     lines: tuple[str, ...]
+    numbers: tuple[int, ...] = ()
+    total: int = 0
 
     @classmethod
     def read(cls, path: Path, name: str | None = None) -> Trail:
-        data = path.read_bytes().decode("utf-8", "replace")
-        lines = tuple(line for line in data.split("\n") if line.strip())
-        return cls(name or path.stem, str(path), lines)
+        """Read ``path``, gzip-compressed or not (told by its first bytes, whatever its name).
+        Raises :class:`OSError` if it cannot be read, :class:`TrailError` if it is broken gzip."""
+        data = path.read_bytes()
+        if data[:2] == _GZIP_MAGIC:
+            try:
+                data = gzip.decompress(data)
+            except (OSError, EOFError, zlib.error) as e:
+                raise TrailError(f"{path}: unreadable gzip data: {e}") from None
+        text = data.decode("utf-8", "replace")
+        physical = text.split("\n")
+        if physical[-1] == "":  # the newline that ends the last line starts no line
+            physical.pop()
+        kept = [(n, line) for n, line in enumerate(physical, 1) if line.strip()]
+        return cls(
+            name or _stem(path),
+            str(path),
+            tuple(line for _, line in kept),
+            tuple(n for n, _ in kept),
+            len(physical),
+        )
+
+    def emissions(self) -> list[tuple[str, str]]:
+        """``(FILE:LINE, text)`` of each emission, LINE its physical line number."""
+        numbers = self.numbers or tuple(range(1, len(self.lines) + 1))
+        return [(f"{self.path}:{n}", t) for n, t in zip(numbers, self.lines, strict=True)]
+
+    def to_json(self) -> dict[str, Any]:
+        total = self.total or len(self.lines)
+        return {"name": self.name, "path": self.path, "lines": total, "emissions": len(self.lines)}
+
+
+def _stem(path: Path) -> str:
+    """A trail's default name: its file name without ``.gz`` and then one more suffix."""
+    return Path(path.name.removesuffix(".gz")).stem if path.name.endswith(".gz") else path.stem
 
 
 @dataclasses.dataclass
@@ -72,8 +133,9 @@ class Cell:
     hops: int = 0
     accepted: int = 0
     rejected: int = 0
-    lossless: int = 0
+    lossless: int = 0  # accepted hops that lose no data (a default filled in is no loss)
     losing: int = 0  # accepted hops that lose data of a field the policy keeps
+    errored: int = 0  # emissions the consumer raised on: not hops
     fields: dict[str, Counter[str]] = dataclasses.field(default_factory=dict)
     examples: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
@@ -109,12 +171,48 @@ class _Side:
     produced: dict[str, Answer] = dataclasses.field(default_factory=dict)  # case id -> answer
     kept: dict[str, Answer] = dataclasses.field(default_factory=dict)  # emission -> answer
     losses: dict[str, list[Loss]] = dataclasses.field(default_factory=dict)  # emission -> ...
+    raised: list[str] = dataclasses.field(default_factory=list)  # where a callable raised
+    raised_first: str = ""  # the first exception's line
 
     @property
     def roles(self) -> frozenset[str]:
         if self.peer.via is not None:
             return frozenset({"consumer"})
         return self.handshake.effective_roles() if self.handshake else frozenset()
+
+    def note_raised(self, answer: Answer, where: str) -> None:
+        """Count an answer that is an in-process callable's exception (met at ``where``)."""
+        if answer.raised is None:
+            return
+        if not self.raised:
+            self.raised_first = exception_line(answer.raised)
+        self.raised.append(where)
+
+    @property
+    def problem(self) -> str | None:
+        """Why this implementation errored: it broke, or its callable raised (or ``None``)."""
+        if self.error is not None:
+            return self.error
+        if not self.raised:
+            return None
+        more = len(self.raised) - 1
+        text = f"the callable raised {self.raised_first} on {self.raised[0]}"
+        if more:
+            text += f" (and on {more} more input{'s' if more > 1 else ''})"
+        spec = self.peer.spec
+        if spec.kind == "python" and isinstance(spec.target, type):
+            name = spec.text.removeprefix("python:")
+            text += f"; {name} is a class: a model is given as python-model:{name}"
+        return text
+
+
+def exception_line(raised: str) -> str:
+    """The line that names the exception in a formatted traceback (``RuntimeError: kaboom``):
+    the first unindented line after its last frame, else its last line."""
+    lines = raised.rstrip().splitlines() or [""]
+    frames = [i for i, line in enumerate(lines) if line.startswith("  File ")]
+    after = lines[frames[-1] + 1 :] if frames else lines
+    return next((line for line in after if line and not line[0].isspace()), lines[-1]).strip()
 
 
 @dataclasses.dataclass
@@ -158,7 +256,7 @@ def _run_on(
             got[index] = answer
             if on_answer is not None:
                 on_answer()
-    except AdapterError as e:
+    except (AdapterError, CallableContractError) as e:
         side.error = str(e)
     except Exception as e:  # an in-process implementation's bug ends its own part only
         side.error = f"{type(e).__name__}: {e}"
@@ -172,6 +270,28 @@ def _run_on(
 
 def _hop_case(index: int, op: str, text: str) -> Case:
     return Case(id=f"hop-{index}", op=op, input=text, level="required", description="a hop")
+
+
+def probe_callables(peers: Sequence[Peer], cases: Sequence[Case]) -> None:
+    """Call each ``python:`` callable once per op it will answer (its first ``decode_event``
+    case; through ``--via``, that op on an envelope the reference writes), as ``verify`` does:
+    an answer its contract does not allow raises
+    :class:`~conformance.runner._runner.CallableContractError` before the run. An exception
+    raised by the callable is no contract error: the run reports it."""
+    producing = [c for c in cases if c.op == "decode_event"]
+    envelope = next((c.output for c in producing if c.output is not None), None)
+    for peer in peers:
+        if peer.spec.kind != "python":
+            continue
+        driver = peer.spec.driver()
+        assert isinstance(driver, InProcessDriver)
+        try:
+            if peer.via is None:
+                driver.probe(producing[:1])
+            elif envelope is not None:
+                driver.probe([_hop_case(0, peer.via, envelope)])
+        except CallableContractError as e:  # its message starts with the spec
+            raise CallableContractError(f"{peer.name}={e}") from None
 
 
 def run_matrix(
@@ -194,6 +314,8 @@ def run_matrix(
         mine = [] if side.peer.via is not None else producing  # a consumer only: a handshake
         got = _run_on(side, mine, timeout, run_timeout, on_answer)
         side.produced = {producing[i].id: a for i, a in got.items()}
+        for i, answer in sorted(got.items()):
+            side.note_raised(answer, f"decode_event case {producing[i].id}")
 
     with ThreadPoolExecutor(max_workers=max(1, len(sides))) as pool:
         list(pool.map(produce, sides))
@@ -206,8 +328,15 @@ def run_matrix(
             (case_id, a.output) for case_id, a in side.produced.items() if a.output is not None
         ]
     for trail in trails:
-        emissions[trail.name] = [(f"{trail.path}:{n}", t) for n, t in enumerate(trail.lines, 1)]
-    texts = list(dict.fromkeys(t for items in emissions.values() for _, t in items))
+        emissions[trail.name] = trail.emissions()
+    first_at: dict[str, str] = {}  # emission -> where it was first emitted
+    for side in producers:
+        for case_id, text in emissions[side.peer.name]:
+            first_at.setdefault(text, f"of {side.peer.name} on case {case_id}")
+    for trail in trails:
+        for where, text in emissions[trail.name]:
+            first_at.setdefault(text, f"at {where}")
+    texts = list(first_at)
 
     def consume(side: _Side) -> None:
         assert side.handshake is not None
@@ -217,6 +346,8 @@ def run_matrix(
         if op == "post_events":
             got = {i: _posted(a) for i, a in got.items()}
         side.kept = {texts[i]: a for i, a in got.items()}
+        for i, answer in sorted(got.items()):
+            side.note_raised(answer, f"{op} of the emission {first_at[texts[i]]}")
 
     with ThreadPoolExecutor(max_workers=max(1, len(consumers))) as pool:
         list(pool.map(consume, consumers))
@@ -231,7 +362,7 @@ def run_matrix(
     ]
     return Matrix(
         peers=[_peer_json(s) for s in sides],
-        trails=[{"name": t.name, "path": t.path, "lines": len(t.lines)} for t in trails],
+        trails=[t.to_json() for t in trails],
         cells=cells,
         differential=differential,
         policy=policy,
@@ -272,7 +403,7 @@ def _peer_json(side: _Side) -> dict[str, Any]:
         "declared_roles": hs is not None and bool(hs.roles),
         "implementation": dict(hs.implementation) if hs else {},
         "consumes_with": _consume_op(side),
-        "error": side.error,
+        "error": side.problem,
     }
 
 
@@ -282,6 +413,9 @@ def _cell(producer: str, items: list[tuple[str, str]], side: _Side, policy: Poli
     for where, text in items:
         answer = side.kept.get(text)
         if answer is None or answer.skipped is not None:
+            continue
+        if answer.raised is not None:  # errored, as verify says: neither accepted nor rejected
+            cell.errored += 1
             continue
         cell.hops += 1
         if answer.output is None:
@@ -300,10 +434,9 @@ def _cell(producer: str, items: list[tuple[str, str]], side: _Side, policy: Poli
         losses = side.losses.get(text)
         if losses is None:
             losses = side.losses[text] = compare(text, answer.output, derives=derives)
-        if not losses:
+        if not any(x.loses_data for x in losses):  # nothing, or only defaults filled in
             cell.lossless += 1
-            continue
-        if any(x.loses_data and x.field in policy.keep for x in losses):
+        elif any(x.loses_data and x.field in policy.keep for x in losses):
             cell.losing += 1
         for loss in losses:
             cell.fields.setdefault(loss.field, Counter())[loss.label] += 1
@@ -331,6 +464,11 @@ def _same(a: Answer, b: Answer, role: str) -> bool:
     return not compare(a.output, b.output)
 
 
+def _left_out(answer: Answer) -> bool:
+    """A skipped answer, or a callable's exception: nothing to compare."""
+    return answer.skipped is not None or answer.raised is not None
+
+
 def _pairs(sides: Sequence[_Side]) -> Iterator[tuple[_Side, _Side]]:
     for i, a in enumerate(sides):
         for b in sides[i + 1 :]:
@@ -346,7 +484,7 @@ def _differential(
         diff = Differential(role, a.peer.name, b.peer.name)
         for key in keys:
             x, y = mine.get(key), theirs.get(key)
-            if x is None or y is None or x.skipped is not None or y.skipped is not None:
+            if x is None or y is None or _left_out(x) or _left_out(y):
                 continue
             diff.compared += 1
             if not _same(x, y, role):

@@ -1,5 +1,6 @@
-"""Small implementations for the matrix tests: an in-process producer that drifts, and a
-protocol v1 consumer (run as a script) that declares roles, or, with ``--old``, nothing."""
+"""Small implementations for the matrix tests: in-process callables (one that drifts, some that
+raise or break the callable contract), and a protocol v1 consumer (run as a script) that
+declares roles, or, with ``--old``, nothing."""
 
 from __future__ import annotations
 
@@ -24,6 +25,27 @@ def lower_status(op: str, text: str, now: str | None = None) -> Outcome:
     if status == status.lower():
         return outcome
     return Outcome(True, output=outcome.output.replace(f'"{status}"', f'"{status.lower()}"', 1))
+
+
+def raises(op: str, text: str, now: str | None = None) -> Outcome:
+    """A callable with a bug on every input."""
+    raise RuntimeError("kaboom")
+
+
+def raises_on_boom(op: str, text: str, now: str | None = None) -> Outcome:
+    """The reference, except that it raises on an envelope whose step is `boom`."""
+    if '"step":"boom"' in text:
+        raise RuntimeError("kaboom on boom")
+    return run_op(op, text, now)
+
+
+def returns_none(op: str, text: str, now: str | None = None) -> None:
+    """Breaks the callable contract on its first answer."""
+
+
+def none_on_boom(op: str, text: str, now: str | None = None) -> Outcome | None:
+    """The reference, except that it breaks the contract on an envelope whose step is `boom`."""
+    return None if '"step":"boom"' in text else run_op(op, text, now)
 
 
 def _consume(text: str) -> dict[str, Any]:

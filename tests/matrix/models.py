@@ -92,3 +92,14 @@ NOT_A_MODEL = 42
 
 class Unrelated(BaseModel):
     title: str
+
+
+class RunningByDefault(BaseModel):
+    """A status the producer may leave out, filled in by a default."""
+
+    execution_id: int
+    event_type: str
+    step: str
+    status: str = "RUNNING"
+    created_at: str
+    context: Any

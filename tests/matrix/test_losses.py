@@ -111,3 +111,26 @@ def test_defaults_are_not_lost_data() -> None:
     assert not Loss("meta", "derived", "defaulted").loses_data
     assert Loss("status", "derived", "re-derived").loses_data
     assert Loss("status", "dropped").loses_data
+
+
+@pytest.mark.parametrize(
+    ("produced", "kept", "kind"),
+    [
+        # serde_json without float_roundtrip reads this one ULP off, and writes the shortest form
+        ("1.938869200975526e-08", "1.9388692009755262e-8", "precision-lost"),
+        ("0.1", "0.10000000000000002", "precision-lost"),  # one ULP, 17 digits
+        ("-0.1", "-0.10000000000000003", "precision-lost"),  # two ULPs, negative
+        ("0.1", "0.1000000000000000055511151231257827021181583404541015625", "precision-lost"),
+        ("478775660589088776", "4.787756605890888e17", "precision-lost"),  # the same double
+        ("0.1", "0.10000000000000014", "value"),  # ten ULPs: a change, not a rounding
+        ("-0.1", "0.1", "value"),
+        ("478775660589088776", "478775660589088777", "value"),  # 18 digits: no double's spelling
+        ("9007199254740993", "9007199254740994", "value"),  # two integers on two doubles
+        ("1e400", "1.7976931348623157e308", "value"),  # past the doubles
+        ("1.5e-8", "1.50e-8", "float-respelled"),
+    ],
+)
+def test_a_rounded_number_is_precision_lost(produced: str, kept: str, kind: str) -> None:
+    before = _with(context='{"b":' + produced + ',"a":[1.5,2]}')
+    after = _with(context='{"b":' + kept + ',"a":[1.5,2]}')
+    assert compare(before, after) == [Loss("context", "changed", kind, "$.context.b")]

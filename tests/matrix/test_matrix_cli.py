@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import shlex
@@ -124,7 +125,7 @@ def test_a_trail_is_a_producer_named_after_its_file(
     status, report, _ = _matrix(
         capsys, "--impl", "ref=reference", "--trail", str(trail), "--impl", SERVER
     )
-    assert report["trails"] == [{"name": "cli-run", "path": str(trail), "lines": 2}]
+    assert report["trails"] == [{"name": "cli-run", "path": str(trail), "lines": 3, "emissions": 2}]
     cell = _cell(report, "cli-run", "ref")
     assert (cell["hops"], cell["accepted"], cell["rejected"]) == (2, 1, 1)
     assert cell["examples"][0]["at"] == f"{trail}:2"
@@ -267,3 +268,213 @@ def test_via_an_op_the_implementation_lacks_is_errored(
     assert status == 3
     (b,) = [p for p in report["implementations"] if p["name"] == "b"]
     assert "the op is not declared" in b["error"]
+
+
+FAKES = "python:tests.matrix.fakes"
+BOOM = (
+    '{"execution_id":7,"event_type":"x.y","step":"boom","status":"S",'
+    '"created_at":"2026-01-01T00:00:00Z","context":{}}'
+)
+PLAIN = (
+    '{"execution_id":8,"event_type":"x.y","step":"ok","status":"S",'
+    '"created_at":"2026-01-01T00:00:00Z","context":{}}'
+)
+
+
+def _peer(report: dict[str, Any], name: str) -> dict[str, Any]:
+    (peer,) = [p for p in report["implementations"] if p["name"] == name]
+    return peer
+
+
+def test_a_callable_that_raises_is_errored_not_passed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, report, _ = _matrix(capsys, "--impl", f"a={FAKES}:raises")
+    assert (status, report["status"]) == (3, "errored")
+    error = _peer(report, "a")["error"]
+    assert error.startswith("the callable raised RuntimeError: kaboom on decode_event case ")
+    assert "\n" not in error and "Traceback" not in error
+
+
+def test_hops_a_callable_raised_on_are_errored_not_rejected(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, report, _ = _matrix(capsys, "--impl", "ref=reference", "--impl", f"a={FAKES}:raises")
+    assert (status, report["status"]) == (3, "errored")
+    into_a = _cell(report, "ref", "a")
+    assert (into_a["hops"], into_a["rejected"]) == (0, 0)
+    assert into_a["errored"] == _cell(report, "ref", "ref")["hops"] > 0
+    assert "(and on " in _peer(report, "a")["error"]
+
+
+def test_a_class_given_as_a_callable_is_errored_with_a_hint(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, report, _ = _matrix(
+        capsys, "--impl", "ref=reference", "--impl", "b=python:tests.matrix.models:Defaulted"
+    )
+    assert (status, report["status"]) == (3, "errored")
+    error = _peer(report, "b")["error"]
+    assert "the callable raised TypeError: " in error
+    assert error.endswith(
+        "tests.matrix.models:Defaulted is a class: a model is given as "
+        "python-model:tests.matrix.models:Defaulted"
+    )
+
+
+def test_a_consumer_that_raises_on_one_emission_is_errored(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    trail = tmp_path / "t.jsonl"
+    trail.write_text(f"{PLAIN}\n\n{BOOM}\n")
+    status, report, _ = _matrix(
+        capsys, "--impl", "ref=reference", "--impl", f"picky={FAKES}:raises_on_boom",
+        "--trail", str(trail),
+    )  # fmt: skip
+    assert (status, report["status"]) == (3, "errored")
+    cell = _cell(report, "t", "picky")
+    assert (cell["hops"], cell["accepted"], cell["rejected"], cell["errored"]) == (1, 1, 0, 1)
+    assert _cell(report, "t", "ref")["hops"] == 2
+    assert _peer(report, "picky")["error"] == (
+        f"the callable raised RuntimeError: kaboom on boom on decode_event of the emission at "
+        f"{trail}:3"
+    )
+    (consumers,) = [d for d in report["differential"] if d["role"] == "consumer"]
+    assert consumers["compared"] == report["counts"]["emissions"] - 1
+
+
+def test_a_callable_contract_broken_at_once_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status = main(["matrix", "--impl", "ref=reference", "--impl", f"a={FAKES}:returns_none"])
+    out, err = capsys.readouterr()
+    assert (status, out) == (2, "")
+    assert err.startswith(
+        f"noetl-events-conformance: error: --impl a={FAKES}:returns_none returned NoneType None "
+        "for decode_event case "
+    )
+    assert err.count("\n") == 1
+
+
+def test_a_callable_contract_broken_later_is_errored(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    trail = tmp_path / "t.jsonl"
+    trail.write_text(f"{PLAIN}\n{BOOM}\n")
+    status, report, _ = _matrix(
+        capsys, "--impl", "ref=reference", "--impl", f"late={FAKES}:none_on_boom",
+        "--trail", str(trail),
+    )  # fmt: skip
+    assert (status, report["status"]) == (3, "errored")
+    assert _peer(report, "late")["error"].startswith(
+        f"{FAKES}:none_on_boom returned NoneType None for decode_event case hop-"
+    )
+
+
+def test_a_gzip_trail_is_read_decompressed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    plain = tmp_path / "cli-run.jsonl"
+    plain.write_text(f"{PLAIN}\n{BOOM}\n")
+    packed = tmp_path / "cli-run.jsonl.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    unnamed = tmp_path / "trail.log"  # gzip, told by its bytes, not by its name
+    unnamed.write_bytes(packed.read_bytes())
+    status, report, _ = _matrix(
+        capsys, "--impl", "ref=reference", "--trail", str(packed), "--trail", str(unnamed)
+    )
+    assert status == 0
+    assert [t["name"] for t in report["trails"]] == ["cli-run", "trail"]
+    for name in ("cli-run", "trail"):
+        cell = _cell(report, name, "ref")
+        assert (cell["hops"], cell["accepted"], cell["lossless"]) == (2, 2, 2)
+
+
+def test_a_broken_gzip_trail_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    broken = tmp_path / "t.jsonl.gz"
+    broken.write_bytes(gzip.compress(PLAIN.encode())[:20])
+    assert main(["matrix", "--impl", "ref=reference", "--trail", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert f"--trail {broken}: unreadable gzip data: " in err and err.count("\n") == 1
+
+
+def test_trail_examples_name_physical_lines(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    trail = tmp_path / "trail2.jsonl"
+    bad = PLAIN.replace("2026-01-01T00:00:00Z", "bad")  # rejected, on line 3
+    trail.write_text(f"{PLAIN}\n\n{bad}\n")
+    status, report, _ = _matrix(capsys, "--impl", "ref=reference", "--trail", str(trail))
+    assert report["trails"][0] | {"path": ""} == {
+        "name": "trail2", "path": "", "lines": 3, "emissions": 2,
+    }  # fmt: skip
+    (example,) = _cell(report, "trail2", "ref")["examples"]
+    assert example["at"] == f"{trail}:3"
+    assert status == 1
+    main(["matrix", "--impl", "ref=reference", "--trail", str(trail)])
+    text = capsys.readouterr().out
+    assert f"trail2 (trail): {trail}, 2 emissions (non-blank lines) of 3 lines\n" in text
+
+
+def test_a_default_filled_in_is_no_loss(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    trail = tmp_path / "t.jsonl"
+    trail.write_text(
+        '{"execution_id":1,"event_type":"x.y","step":"s",'
+        '"created_at":"2026-01-01T00:00:00Z","context":{}}\n'
+    )
+    status, report, _ = _matrix(
+        capsys, "--impl", "srv=python-model:tests.matrix.models:RunningByDefault",
+        "--trail", str(trail),
+    )  # fmt: skip
+    cell = _cell(report, "t", "srv")
+    assert (cell["accepted"], cell["lossless"], cell["losing"]) == (1, 1, 0)
+    assert cell["verdict"] == "lossless"
+    assert cell["fields"] == {
+        "status": {"dropped": 0, "derived": 1, "changed": 0, "renamed": 0,
+                   "kinds": {"defaulted": 1}},
+    }  # fmt: skip
+    assert (status, report["status"]) == (0, "passed")
+
+
+def test_accepted_hops_are_lossless_or_losing_under_the_default_policy(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, report, _ = _matrix(
+        capsys, "--impl", "ref=reference", "--impl", SERVER,
+        "--impl", "dflt=python-model:tests.matrix.models:Defaulted",
+    )  # fmt: skip
+    for cell in report["cells"]:
+        assert cell["lossless"] + cell["losing"] == cell["accepted"], cell["consumer"]
+    assert _cell(report, "ref", "dflt")["fields"]["worker_id"]["kinds"].get("defaulted")
+
+
+@pytest.mark.parametrize(
+    ("required", "says"),
+    [
+        ("nobody -> *", "`nobody -> *` matches no hop (producers: ref, t; consumers: ref, srv)"),
+        ("* -> rust", "`* -> rust` matches no hop (producers: ref, t; consumers: ref, srv)"),
+        # the names exist, but the server model is a consumer only: after the run
+        ("srv -> ref", "`srv -> ref` matches no hop (producers: ref, t; consumers: ref, srv)"),
+    ],
+)
+def test_a_policy_pattern_that_matches_no_hop_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, required: str, says: str
+) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text(f"required: ['ref -> *', '{required}']\n")
+    trail = tmp_path / "t.jsonl"
+    trail.write_text(f"{PLAIN}\n")
+    options = ["--impl", "ref=reference", "--impl", SERVER.replace("server=", "srv=")]
+    status = main(["matrix", *options, "--trail", str(trail), "--policy", str(policy)])
+    out, err = capsys.readouterr()
+    assert (status, out) == (2, "")
+    assert err == f"noetl-events-conformance: error: --policy {policy}: $.required[1]: {says}\n"
+
+
+def test_schema_is_written_to_output(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    target = tmp_path / "ms.json"
+    assert main(["matrix", "--schema", "--output", str(target)]) == 0
+    assert capsys.readouterr().out == ""
+    assert json.loads(target.read_text()) == matrix_schema()
