@@ -2,7 +2,12 @@
 
 Each case item's report carries the kit's verdict and its one-line reason (so pytest-xdist
 brings them to the controller with the report); at the end of a full, unfiltered run the
-controller writes the baseline the same way ``verify --update-baseline`` does.
+controller writes the baseline the same way ``verify --update-baseline`` does: not when the
+implementation errored (a crash, a broken protocol), but when an in-process callable only
+raised on some cases (those are errored cases, as in ``verify``). A run that cannot update the
+baseline because it is partial (``-k``, ``-m``, node ids, ``--lf``) ends with pytest's usage
+error status, as ``verify --update-baseline`` refuses a selection: a CI step asked to update
+the file does not pass with it unchanged.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ __all__ = ["BaselineWriter"]
 
 VERDICT = "noetl_events_verdict"
 REASON = "noetl_events_reason"
+RAISED = "noetl_events_raised"  # an in-process callable raised on the case (it alone errored)
 
 
 class BaselineWriter:
@@ -28,8 +34,9 @@ class BaselineWriter:
     def __init__(self, path: Path, old: Baseline) -> None:
         self.path = path
         self.old = old
-        self.seen: dict[str, tuple[str, str]] = {}
+        self.seen: dict[str, tuple[str, str, bool]] = {}
         self.message: str | None = None
+        self.refused = False  # a partial run: the status is a usage error
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
@@ -44,34 +51,45 @@ class BaselineWriter:
         ):
             setattr(report, VERDICT, verdict[0])
             setattr(report, REASON, verdict[1])
+            result = getattr(item, "result", None)
+            setattr(report, RAISED, getattr(result, "detail", None) is not None)
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         verdict = getattr(report, VERDICT, None)
         if isinstance(verdict, str):
             case_id = report.nodeid.rpartition("::")[2]
-            self.seen[case_id] = (verdict, str(getattr(report, REASON, "")))
+            reason, raised = str(getattr(report, REASON, "")), bool(getattr(report, RAISED, False))
+            self.seen[case_id] = (verdict, reason, raised)
 
     def finish(self, partial: list[str], selection: list[str]) -> None:
         """Write the file after a full run; otherwise say why not."""
         why = [*selection, *partial]
-        if any(verdict == "errored" for verdict, _ in self.seen.values()):
+        self.refused = bool(why)
+        if any(verdict == "errored" and not raised for verdict, _, raised in self.seen.values()):
             why.append("the implementation errored")
         if not self.seen:
             why.append("no case ran")
         if why:
             self.message = f"baseline {self.path} not updated: {', '.join(dict.fromkeys(why))}"
             return
-        entries: dict[str, str] = {}
-        for case_id, (verdict, reason) in sorted(self.seen.items()):
-            listed = case_id in self.old.entries
-            if verdict == "fail" or (verdict == "skipped" and listed):
-                entries[case_id] = self.old.entries.get(case_id) or reason
-        new = Baseline(entries, str(self.path))
+        new = _baseline.updated_from(
+            Baseline(self.old.entries, str(self.path)),
+            ((case_id, verdict, reason) for case_id, (verdict, reason, _) in self.seen.items()),
+        )
         _baseline.save(new, self.path)
         before = set(self.old.entries)
-        added, removed = len(set(entries) - before), len(before - set(entries))
-        self.message = f"wrote {self.path}: {len(entries)} entries (+{added}, -{removed})"
+        added, removed = len(set(new.entries) - before), len(before - set(new.entries))
+        self.message = f"wrote {self.path}: {len(new.entries)} entries (+{added}, -{removed})"
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """A partial run did not update the baseline it was asked to: a usage error."""
+        if self.refused and session.exitstatus not in (
+            pytest.ExitCode.INTERRUPTED,
+            pytest.ExitCode.INTERNAL_ERROR,
+        ):
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.message is not None:

@@ -30,6 +30,7 @@ __all__ = [
     "render",
     "save",
     "updated",
+    "updated_from",
 ]
 
 _ID: Final = re.compile(r"\S+")
@@ -194,16 +195,19 @@ def check(
 
 
 def updated(baseline: Baseline, results: Sequence[CaseResult]) -> Baseline:
-    """The baseline a full run observed: every failing case, keeping the reasons already
-    written and using the run's own reason for new entries; listed cases that were skipped
-    stay listed (nothing was learnt about them), ids the corpus lost are dropped."""
+    """The baseline a full run observed (:func:`updated_from`)."""
+    return updated_from(baseline, ((r.case.id, r.verdict, reason_line(r)) for r in results))
+
+
+def updated_from(baseline: Baseline, verdicts: Iterable[tuple[str, str, str]]) -> Baseline:
+    """The baseline a full run observed, from ``(case id, verdict, reason line)``: every
+    failing case, keeping the reasons already written and using the run's own reason for new
+    entries; listed cases that were skipped or errored stay listed (nothing was learnt about
+    them), ids the corpus lost are dropped."""
     entries: dict[str, str] = {}
-    for result in results:
-        case_id = result.case.id
-        if result.verdict == "fail" or (
-            result.verdict == "skipped" and case_id in baseline.entries
-        ):
-            entries[case_id] = baseline.entries.get(case_id) or reason_line(result)
+    for case_id, verdict, reason in verdicts:
+        if verdict == "fail" or (verdict in ("skipped", "errored") and case_id in baseline.entries):
+            entries[case_id] = baseline.entries.get(case_id) or reason
     return Baseline(dict(sorted(entries.items())), baseline.path)
 
 

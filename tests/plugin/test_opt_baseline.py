@@ -132,8 +132,12 @@ def test_update_baseline_writes_the_runs_failures(
     baseline.write_text(f"{cases[0].id}  # 3 errors\n  field required\n")  # damaged
     options = ("--noetl-events-impl", wrong_adapter, "--noetl-events-corpus", root)
     options += ("--noetl-events-baseline", baseline)
+    damaged = baseline.read_text()
     result = run(*options, "-k", "payload", "--noetl-events-update-baseline")
     assert "not updated: " in result.stdout.str() and "-k" in result.stdout.str()
+    # asked to update, and did not: a usage error, not a pass (as verify refuses a selection)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert baseline.read_text() == damaged
     result = run(*options, "--noetl-events-update-baseline")
     assert "wrote" in result.stdout.str()
     entries = parse(baseline.read_text(), str(baseline)).entries
@@ -176,3 +180,34 @@ def test_baseline_options_without_an_implementation_are_a_usage_error(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert f"{flags[0]} needs --noetl-events-impl" in result.stderr.str()
     assert not (pytester.path / "known.txt").exists()
+
+
+RAISES_ON_ONE = """
+from noetl_events_ref._ops import run_op
+
+def answer(op, text, now):
+    if op == "canonical_value":
+        raise OverflowError("too small to bear")
+    return run_op(op, text, now)
+"""
+
+
+def test_update_baseline_writes_when_a_callable_only_raised_on_some_cases(
+    pytester: pytest.Pytester,
+    corpus: tuple[Path, list[Case]],
+    run: Callable[..., pytest.RunResult],
+) -> None:
+    """As verify --update-baseline: a case the callable raised on is errored, the others are
+    graded, and the file is written (a listed case that errored stays listed)."""
+    from conformance.runner._baseline import parse
+
+    root, cases = corpus
+    pytester.makepyfile(raises_on_one=RAISES_ON_ONE)
+    raised = next(c for c in cases if c.op == "canonical_value")
+    baseline = pytester.path / "baseline.txt"
+    baseline.write_text(f"{raised.id}  # known\n")
+    options = ("--noetl-events-impl", "python:raises_on_one:answer", "--noetl-events-corpus", root)
+    result = run(*options, "--noetl-events-baseline", baseline, "--noetl-events-update-baseline")
+    assert "wrote " in result.stdout.str(), result.stdout.str()
+    assert parse(baseline.read_text(), str(baseline)).entries == {raised.id: "known"}
+    assert result.parseoutcomes().get("errors") == sum(c.op == "canonical_value" for c in cases)
