@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import inspect
 import os
 import shlex
 import shutil
@@ -84,6 +85,7 @@ def parse_spec(text: str) -> ImplSpec:
         target = _import(text, text.removeprefix(_PYTHON))
         if not callable(target):
             raise SpecError(f"{text}: {type(target).__name__} object is not callable")
+        _check_arguments(text, target)
         return ImplSpec(text, "python", target=target)
     try:
         argv = tuple(shlex.split(text))
@@ -103,6 +105,28 @@ def parse_spec(text: str) -> ImplSpec:
             f"are `reference`, `{_PYTHON}module:callable` and `{_MODEL}module:Class`)"
         )
     return ImplSpec(text, "command", argv=argv)
+
+
+def _check_arguments(text: str, target: Any) -> None:
+    """A ``python:`` callable must take ``(op, input, now)``: one that cannot is a mistake in
+    the spec, not an error of every case. (One without a signature to read is called.)"""
+    try:
+        signature = inspect.signature(target)
+    except (TypeError, ValueError):
+        return
+    try:
+        signature.bind("decode_event", "{}", None)
+    except TypeError:
+        dotted = text.removeprefix(_PYTHON)
+        if inspect.isclass(target):
+            raise SpecError(
+                f"{text}: {target.__name__} is a class, not a callable taking (op, input, now): "
+                f"a model is given as {_MODEL}{dotted}"
+            ) from None
+        raise SpecError(
+            f"{text}: takes {signature}, but a {_PYTHON} callable is called as "
+            "callable(op, input, now)"
+        ) from None
 
 
 def _import(text: str, dotted: str) -> Any:

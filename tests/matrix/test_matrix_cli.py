@@ -307,18 +307,14 @@ def test_hops_a_callable_raised_on_are_errored_not_rejected(
     assert "(and on " in _peer(report, "a")["error"]
 
 
-def test_a_class_given_as_a_callable_is_errored_with_a_hint(
+def test_a_class_given_as_a_callable_is_a_usage_error_with_a_hint(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    status, report, _ = _matrix(
-        capsys, "--impl", "ref=reference", "--impl", "b=python:tests.matrix.models:Defaulted"
-    )
-    assert (status, report["status"]) == (3, "errored")
-    error = _peer(report, "b")["error"]
-    assert "the callable raised TypeError: " in error
-    assert error.endswith(
-        "tests.matrix.models:Defaulted is a class: a model is given as "
-        "python-model:tests.matrix.models:Defaulted"
+    spec = "python:tests.matrix.models:Defaulted"
+    assert main(["matrix", "--impl", "ref=reference", "--impl", f"b={spec}"]) == 2
+    assert capsys.readouterr().err == (
+        f"noetl-events-conformance: error: --impl b={spec}: Defaulted is a class, not a "
+        f"callable taking (op, input, now): a model is given as python-model:{spec[7:]}\n"
     )
 
 

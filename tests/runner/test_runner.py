@@ -188,6 +188,10 @@ def test_protocol_bundle_validates_messages() -> None:
         (("--impl", REFERENCE, "--timeout", "nan"), "--timeout and --run-timeout must be"),
         (("--baseline", "missing.txt"), "no such baseline file"),
         (("--output", "no/such/dir/report.txt"), "no such folder"),
+        # a callable that cannot take (op, input, now): one usage error, not 1009 errored cases
+        (("--impl", "python:json:dumps"), "takes (obj, *, skipkeys=False"),
+        (("--impl", "python:builtins:len"), "takes (obj, /), but a python: callable is called"),
+        (("--impl", "python:fractions:Fraction"), "Fraction is a class, not a callable taking"),
     ],
 )
 def test_usage_errors(verify: Verify, options: tuple[str, ...], message: str) -> None:
