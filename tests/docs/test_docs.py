@@ -159,8 +159,8 @@ def test_the_hook_definitions_and_the_example_config_are_valid() -> None:
         assert proc.returncode == 0, proc.stdout + proc.stderr
     hooks = {h["id"] for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
     config = yaml.safe_load((ROOT / "examples" / "ci" / "pre-commit-config.yaml").read_text())
-    used = {h["id"] for repo in config["repos"] for h in repo["hooks"]}
-    assert used == hooks
+    used = {h["id"] for repo in config["repos"] if repo["repo"] != "local" for h in repo["hooks"]}
+    assert used == hooks  # (a local hook runs the kit from the project's own environment)
 
 
 def _hook(hook_id: str) -> dict[str, object]:
