@@ -29,6 +29,7 @@ and says why it stopped (:attr:`~._check.Tally.stopped`).
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections import deque
@@ -51,9 +52,19 @@ from ._sources import (
 if TYPE_CHECKING:  # (multiprocessing is imported only when --jobs asks for it)
     from concurrent.futures import Future, ProcessPoolExecutor
 
-__all__ = ["AuditOptions", "Progress", "Shard", "run"]
+__all__ = ["AuditOptions", "Interrupted", "Progress", "Shard", "run"]
 
 _PIECE_BYTES: Final = 4 << 20
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C (or SIGTERM, which ``check`` turns into it): ``tally`` holds
+    what was checked before the stop, and says where it stopped (``Tally.stopped``: the source
+    being read, ``"interrupted"``, whether reading it had begun)."""
+
+    def __init__(self, tally: Tally) -> None:
+        super().__init__("interrupted")
+        self.tally = tally
 
 
 class Shard:
@@ -119,12 +130,12 @@ def _check_block(auditor: Auditor, tally: Tally, index: int, block: Block, shard
     first, step = block.first, 1
     keys = block.keys
     oversized = dict(block.oversized) if block.oversized else None
-    if shard.count > 1:
-        count, index = shard.count, shard.index
+    if shard.count > 1:  # (``index`` is the source's; the shard's is ``mine``)
+        count, mine = shard.count, shard.index
         if block.shard_keys is not None:
-            picked = [k for k, key in enumerate(block.shard_keys) if key % count == index]
+            picked = [k for k, key in enumerate(block.shard_keys) if key % count == mine]
         else:
-            picked = list(range((index - block.first) % count, len(lines), count))
+            picked = list(range((mine - block.first) % count, len(lines), count))
             if picked:
                 first, step = block.first + picked[0], count
         lines = [block.lines[k] for k in picked]
@@ -166,6 +177,9 @@ def _run_serial(
         except SourceError as e:
             _stop(tally, index, e, started)
             break
+        except KeyboardInterrupt:
+            tally.stopped = (index, "interrupted", started)
+            raise Interrupted(tally) from None
     return tally
 
 
@@ -302,6 +316,7 @@ def _run_parallel(
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     tally = Tally(max_items=options.max_items)
+    index = before = 0
     with ProcessPoolExecutor(
         max_workers=jobs,
         mp_context=context,
@@ -317,8 +332,17 @@ def _run_parallel(
                 except SourceError as e:
                     _stop(tally, index, e, tally.lines > before)
                     break
-        except BaseException:
+        except BaseException as e:
+            # Interrupted (or failed): the workers' pieces are of no use now. They ignore
+            # SIGINT, and joining them at exit could wait on a piece, or on a queue a worker
+            # holds: they are ended here, so the run stops at once.
+            for worker in list(getattr(pool, "_processes", {}).values()):
+                with contextlib.suppress(OSError, ValueError):
+                    worker.terminate()
             pool.shutdown(wait=False, cancel_futures=True)
+            if isinstance(e, KeyboardInterrupt):
+                tally.stopped = (index, "interrupted", tally.lines > before)
+                raise Interrupted(tally) from None
             raise
     return tally
 

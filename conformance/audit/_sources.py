@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import gzip
 import itertools
 import os
@@ -527,6 +528,14 @@ class StdinSource:
         if stream is None:
             raise SourceError(f"{self.name}: standard input is closed")
         raw = getattr(stream, "read1", stream.read)
+        if self.stream is None:
+            # The process's own standard input is read from its descriptor, not through
+            # sys.stdin.buffer: a reader thread still waiting in a buffered read when the run
+            # is interrupted would hold that buffer's lock, and the interpreter aborts on it at
+            # exit ("could not acquire lock for <_io.BufferedReader name='<stdin>'>").
+            with contextlib.suppress(AttributeError, OSError, ValueError):
+                fd = stream.fileno()
+                raw = functools.partial(os.read, fd)
 
         def read(n: int) -> bytes:
             try:

@@ -363,12 +363,14 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.output is not None:  # fail now, not after reading everything
         _check_output(args.output)
+    # Options that cannot go together are refused before the run: --output is not touched.
+    engine = _engine(args)
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _terminate)
     names: list[str] = []
     try:
-        return _check(args, names)
+        return _check(args, names, engine)
     except UsageError as e:
         _mark_failed(args, names, str(e))
         raise
@@ -406,16 +408,16 @@ def _mark_failed(args: argparse.Namespace, names: list[str], reason: str) -> Non
         write_atomic(args.output, text)
 
 
-def _check(args: argparse.Namespace, names: list[str]) -> int:
+def _check(args: argparse.Namespace, names: list[str], engine: str) -> int:
+    from conformance.audit._check import Tally
     from conformance.audit._progress import progress_for
     from conformance.audit._report import render, report_json
-    from conformance.audit._run import AuditOptions, run
+    from conformance.audit._run import AuditOptions, Interrupted, run
     from conformance.audit._sources import close_sources
     from conformance.core._atomic import write_atomic
 
     from ._main import UsageError
 
-    engine = _engine(args)
     sources = _sources(args)
     if args.census:
         try:
@@ -437,15 +439,27 @@ def _check(args: argparse.Namespace, names: list[str]) -> int:
         max_item=args.max_item_size,
         engine=engine,
     )
-    try:
-        tally = run(options, sources, jobs=args.jobs, shard=args.shard, progress=progress_for())
-    finally:
-        close_sources(sources)
-    report = report_json(tally, names, hazards=args.hazards, sources=[s.info() for s in sources])
     record = "ExecutorEvent" if args.mode == "event" else "EventRequest"
     shard = f", shard {args.shard.index}/{args.shard.count}" if args.shard else ""
     title = f"{', '.join(names)} as {record}{shard} ({engine} engine)"
-    text = render(report, args.format, title)
+
+    def rendered(tally: Tally) -> str:
+        infos = [s.info() for s in sources]
+        return render(
+            report_json(tally, names, hazards=args.hazards, sources=infos), args.format, title
+        )
+
+    try:
+        tally = run(options, sources, jobs=args.jobs, shard=args.shard, progress=progress_for())
+    except Interrupted as stop:  # the report says what was checked before the stop
+        if args.output is not None:
+            with contextlib.suppress(OSError):
+                write_atomic(args.output, rendered(stop.tally))
+                args._written = True
+        raise
+    finally:
+        close_sources(sources)
+    text = rendered(tally)
     failed = tally.stopped is not None and not tally.stopped[2]
     if args.output is not None:
         try:

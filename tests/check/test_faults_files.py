@@ -345,3 +345,65 @@ def test_out_of_memory_is_a_clean_failure(tmp_path: Path) -> None:
     assert "out of memory" in run.err
     assert "Traceback" not in run.err
     assert json.loads(output.read_text())["complete"] is False  # not judged "other"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_while_waiting_on_standard_input(tmp_path: Path, sig: signal.Signals) -> None:
+    """A reader thread still waiting in a read of standard input held the buffered reader's
+    lock, and the interpreter aborted at exit (status 134, 'Fatal Python error')."""
+    import fcntl
+    import struct
+    import termios
+
+    read_end, write_end = os.pipe()
+    os.write(write_end, render(list(BASE.items())).encode() + b"\n")
+
+    def interrupt(proc: subprocess.Popen[bytes]) -> None:
+        def drained() -> bool:  # the lines were read: check now waits for more
+            return struct.unpack("i", fcntl.ioctl(read_end, termios.FIONREAD, b"\0" * 4))[0] == 0
+
+        wait_until(drained)
+        time.sleep(0.3)
+        proc.send_signal(sig)
+
+    try:
+        run = run_check(["-", "--format", "json"], tmp_path, stdin=read_end, during=interrupt)
+    finally:
+        os.close(write_end)
+        os.close(read_end)
+    assert run.status == 130, run.err
+    assert "interrupted" in run.err
+    assert "Fatal Python error" not in run.err and "Traceback" not in run.err
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_an_interrupted_report_counts_what_was_checked(tmp_path: Path, jobs: str) -> None:
+    """It said total 0 and partial false, whatever had been read before the stop."""
+    path = _big_file(tmp_path / "events.jsonl", 1_000_000)
+    output = tmp_path / "report.json"
+
+    def interrupt(proc: subprocess.Popen[bytes]) -> None:
+        wait_until(lambda: has_open(proc.pid, path))
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+
+    args = [str(path), "--exact", "--jobs", jobs, "--format", "json", "--output", str(output)]
+    run = run_check(args, tmp_path, during=interrupt)
+    assert run.status == 130, run.err
+    report = json.loads(output.read_text())
+    assert report["complete"] is False
+    assert report["incomplete"] == {"source": str(path), "reason": "interrupted", "partial": True}
+    assert 0 < report["total"] < 1_000_000  # (every 10th line invalid: see _big_file)
+    assert report["invalid"] == report["total"] - report["valid"] > 0
+    assert report["sources"][0]["size"] == path.stat().st_size
+
+
+def test_options_that_cannot_go_together_leave_the_output_alone(tmp_path: Path) -> None:
+    """A usage error found before the run wrote a report blaming a healthy source."""
+    path = _big_file(tmp_path / "events.jsonl", 10)
+    output = tmp_path / "report.json"
+    output.write_text("an older report\n")
+    for extra in (["--as", "request", "--engine", "native"], ["--exact", "--engine", "native"]):
+        run = run_check([str(path), *extra, "--output", str(output)], tmp_path)
+        assert run.status == 2 and "Traceback" not in run.err, run.err
+        assert output.read_text() == "an older report\n"

@@ -108,6 +108,25 @@ def test_shards_partition_the_lines(big_file: Path, check: Check, jobs: int) -> 
         assert all(e["line"] % count == i for e in part["errors"])
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_shards_of_several_sources_name_each_line_s_own_source(
+    tmp_path: Path, check: Check, jobs: int
+) -> None:
+    """The shard's index was taken for the source's: every finding named the I-th file."""
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    first.write_bytes(b"\n".join(mixed_lines(400, seed=1)) + b"\n")
+    second.write_bytes(b"\n".join(mixed_lines(400, seed=2)) + b"\n")
+    options = ("--format", "json", "--max-errors", "0", "--hazards", "--jobs", str(jobs))
+    full = check(str(first), str(second), *options).json()
+    assert {e["line"].split(":")[0] for e in full["errors"]} == {str(first), str(second)}
+    parts = [check(str(first), str(second), *options, "--shard", f"{i}/3").json() for i in range(3)]
+    for found, whole in (
+        ([e for p in parts for e in p["errors"]], full["errors"]),
+        ([h for p in parts for h in p["hazards"]["items"]], full["hazards"]["items"]),
+    ):
+        assert whole and sorted(map(json.dumps, found)) == sorted(map(json.dumps, whole))
+
+
 def test_shard_of_stdin(check: Check) -> None:
     lines = mixed_lines(300)
     data = b"\n".join(lines) + b"\n"
