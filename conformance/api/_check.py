@@ -88,6 +88,8 @@ def check(
         raise UsageError("check: no source given")
     if mode not in ("event", "request"):
         raise UsageError(f"check: mode {mode!r}: expected 'event' or 'request'")
+    if isinstance(max_errors, bool) or not isinstance(max_errors, int) or max_errors < 0:
+        raise UsageError(f"check: max_errors {max_errors!r}: expected 0 (all) or more")
     opened: list[Source] = []
     try:
         engine = "python" if exact else resolve(None, mode)

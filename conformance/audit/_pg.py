@@ -407,8 +407,12 @@ class PostgresSource:
 
 
 def _pg_text(url: str, error: BaseException) -> str:
-    """psycopg's message, with the URL's secrets masked wherever it shows."""
-    text = str(error).strip() or type(error).__name__
+    """psycopg's message on one line (without the server's ``LINE n:`` excerpt of the query,
+    which shows the kit's own wrapper around ``--query``), with the URL's secrets masked
+    wherever it shows."""
+    lines = [line.strip() for line in str(error).splitlines()]
+    kept = [ln for ln in lines if ln and not ln.startswith("LINE ") and set(ln) != {"^"}]
+    text = "; ".join(kept) or type(error).__name__
     for secret in _secrets_of(url):
         text = text.replace(secret, "***")
     return text
@@ -435,5 +439,9 @@ def _shard_key(record: dict[str, tuple[Any, bool]], line: bytes, n: int) -> int:
 
 
 def _row_key(n: int, record: dict[str, tuple[Any, bool]]) -> str:
-    pk = [f"{c}={record[c][0]}" for c in ("execution_id", "event_id") if c in record]
+    pk = [
+        f"{c}={'null' if record[c][0] is None else record[c][0]}"
+        for c in ("execution_id", "event_id")
+        if c in record
+    ]
     return f"row {n} ({', '.join(pk)})" if pk else f"row {n}"

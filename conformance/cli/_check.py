@@ -129,13 +129,13 @@ def _seconds(text: str) -> float:
     return value
 
 
-_UNITS: Final = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+_UNITS: Final = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 
 def _size(text: str) -> int:
-    """A size in bytes: an integer, with an optional K, M or G (powers of 1024)."""
+    """A size in bytes: an integer, with an optional K, M, G or T (powers of 1024)."""
     body = text.strip().upper().removesuffix("IB").removesuffix("B")
-    unit = body[-1:] if body[-1:] in ("K", "M", "G") else ""
+    unit = body[-1:] if body[-1:] in _UNITS and body[-1:] else ""
     try:
         value = int(body[: len(body) - len(unit)]) * _UNITS[unit]
     except ValueError:
@@ -233,7 +233,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=_size,
         default=4 << 20,
         metavar="BYTES",
-        help="the largest line, row or message read (K, M, G allowed); a larger one is invalid, "
+        help="the largest line, row or message read (K, M, G, T allowed); a larger one is invalid, "
         "kind too_large, and never held in memory (default: 4M)",
     )
     parser.add_argument(

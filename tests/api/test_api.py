@@ -262,3 +262,11 @@ def test_a_callable_that_raises_gives_its_case_a_traceback() -> None:
     for case in raised:
         assert case.traceback is not None and "in answer\n" in case.traceback
     assert all(c.traceback is None for c in report.cases if c.verdict != "errored")
+
+
+def test_check_refuses_a_negative_max_errors(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_text(EVENT + "\n")
+    for wrong in (-1, True, 1.5):
+        with pytest.raises(UsageError, match="max_errors"):
+            check(str(path), max_errors=wrong)  # type: ignore[arg-type]

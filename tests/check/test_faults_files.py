@@ -407,3 +407,10 @@ def test_options_that_cannot_go_together_leave_the_output_alone(tmp_path: Path) 
         run = run_check([str(path), *extra, "--output", str(output)], tmp_path)
         assert run.status == 2 and "Traceback" not in run.err, run.err
         assert output.read_text() == "an older report\n"
+
+
+def test_sizes_up_to_one_terabyte_are_taken_as_the_message_says(tmp_path: Path) -> None:
+    path = _big_file(tmp_path / "events.jsonl", 1000)
+    assert run_check([str(path), "--max-item-size", "1T"], tmp_path).status == 1
+    refused = run_check([str(path), "--max-item-size", "2T"], tmp_path)
+    assert refused.status == 2 and "must be between 1 byte and 1T: 2T" in refused.err

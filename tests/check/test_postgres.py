@@ -158,6 +158,24 @@ def test_custom_query(pg: str, table: Callable[..., None], check: Check) -> None
         assert again.json()["hazards"] == report["hazards"]
 
 
+def test_a_failed_query_and_a_null_key_read_plainly(
+    pg: str, table: Callable[..., None], check: Check
+) -> None:
+    """The server's error took several lines (with an excerpt of the kit's own wrapper around
+    --query), and a NULL id was named as Python's None."""
+    table(1, 1)
+    result = check(pg, "--query", "SELECT * FROM no_such_table")
+    assert result.status == 2
+    assert result.err.count("\n") == 1 and "LINE" not in result.err
+    assert 'the query failed: relation "no_such_table" does not exist' in result.err
+    query = (
+        "SELECT NULL::bigint AS execution_id, event_id, event_type, node_name, status, "
+        "created_at, result FROM noetl.event"
+    )
+    report = check(pg, "--query", query, "--format", "json").json()
+    assert [e["line"] for e in report["errors"]] == ["row 1 (execution_id=null, event_id=1)"]
+
+
 def test_query_without_needed_columns(pg: str, table: Callable[..., None], check: Check) -> None:
     result = check(pg, "--query", "SELECT execution_id FROM noetl.event")
     assert result.status == 2
