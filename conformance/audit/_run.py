@@ -250,10 +250,16 @@ def _check_range(index: int, file: FileSource, start: int, end: int, first: int 
     from ``first``, or from 1 when unknown (the caller moves the line numbers)."""
     auditor: Auditor = _WORKER["auditor"]
     tally = auditor.tally()
-    source = file
-    for block in source.range_blocks(start, end, first or 1):
-        _check_block(auditor, tally, index, block, _WORKER["shard"])
+    try:
+        for block in file.range_blocks(start, end, first or 1):
+            _check_block(auditor, tally, index, block, _WORKER["shard"])
+    except SourceError as e:  # the file changed under the range: what was read before counts
+        tally.stopped = (index, str(e), True)
     return tally
+
+
+class _PieceStopped(SourceIncomplete):
+    """A piece of a file that changed while a worker read it (the worker's own message)."""
 
 
 def _check_one_block(index: int, block: Block) -> Tally:
@@ -369,12 +375,16 @@ def _parallel_source(
         tally.merge(part, line_offset=lines_before if piece.relative else 0)
         lines_before += part.lines
         progress.advance(piece.done)
+        if part.stopped is not None:  # the file changed under this piece: none after it counts
+            raise _PieceStopped(part.stopped[1])
 
     try:
         for piece in pieces:
             window.append((piece, piece.submit(pool)))
             if len(window) >= 2 * jobs:
                 settle(*window.popleft())
+    except _PieceStopped:
+        raise
     except SourceError:  # the blocks read before the failure are still the workers'
         while window:
             settle(*window.popleft())

@@ -483,9 +483,20 @@ class FileSource:
 
     def range_blocks(self, start: int, end: int, first: int = 1) -> Iterator[Block]:
         """The lines of byte range ``[start, end)`` (from :func:`split_file`); ``done`` counts
-        bytes from ``start``."""
+        bytes from ``start``. Should the file end before ``end`` (it shrank), or grow while the
+        range that ends it is read, :meth:`check_end` raises as a whole read would, before a
+        torn last line is yielded."""
+
+        def at_end(remaining: int) -> None:
+            if remaining > 0 or end == self.size:
+                self.check_end(remaining)
+
         yield from read_blocks(
-            self._reader(start), first=first, limit=end - start, max_item=self.max_item
+            self._reader(start),
+            first=first,
+            limit=end - start,
+            max_item=self.max_item,
+            at_end=at_end,
         )
 
 
