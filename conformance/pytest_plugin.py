@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.plugin._options import NAMED, add_options, option, take_named
+from conformance.plugin._options import (
+    NAMED,
+    add_options,
+    check_corpus_folders,
+    option,
+    quoted,
+    source,
+    take_named,
+)
 
 if TYPE_CHECKING:
     from conformance.corpus._case import Case
@@ -68,8 +76,9 @@ def pytest_configure(config: pytest.Config) -> None:
     golden = option(config, "golden")
     if golden not in ("update", "new", "none"):
         raise pytest.UsageError(
-            f"--noetl-events-golden must be update, new or none, not {golden!r}"
+            f"{source(config, 'golden')} must be update, new or none, not {quoted(golden)}"
         )
+    check_corpus_folders(config)
     config.stash[_PARTIAL] = []
     config.stash[_MODULES] = {}
     config.stash[_TRACKER] = _ModuleTracker(config.stash[_MODULES])
@@ -194,11 +203,15 @@ def noetl_golden(request: pytest.FixtureRequest) -> Golden:
 def noetl_events_corpus(pytestconfig: pytest.Config) -> CorpusView:
     """The conformance corpus (``--noetl-events-corpus`` or the bundled one), filterable by
     op, level, tag and id pattern: ``noetl_events_corpus.filter(op="decode_event")``."""
+    from conformance.corpus._case import CaseFileError
     from conformance.plugin._items import CorpusView
     from conformance.plugin._options import extra_corpora
 
-    corpus = option(pytestconfig, "corpus")
-    return CorpusView.load(Path(corpus) if corpus else None, extra_corpora(pytestconfig))
+    corpus = option(pytestconfig, "corpus")  # (a missing folder is refused at configure time)
+    try:
+        return CorpusView.load(Path(corpus) if corpus else None, extra_corpora(pytestconfig))
+    except CaseFileError as e:
+        pytest.fail(f"noetl_events_corpus: cannot read the corpus: {e}", pytrace=False)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -295,21 +308,26 @@ def corpus_params(
     corpus: str | Path | None = None,
 ) -> list[Any]:
     """``pytest.param`` per selected corpus case, with the case id as the test id: use with
-    ``@pytest.mark.parametrize("case", corpus_params(op="decode_event"))``. A mistake in the
-    arguments (an unknown op or level, no such corpus folder, a case file that cannot be read)
-    raises :class:`~conformance.UsageError` saying which."""
+    ``@pytest.mark.parametrize("case", corpus_params(op="decode_event"))``. The cases are those
+    of ``corpus`` (default: the bundled corpus, whatever ``--noetl-events-corpus`` says), chosen
+    as :meth:`CorpusView.filter <conformance.plugin._items.CorpusView.filter>` chooses them.
+    A mistake in the arguments (an unknown op or level, ``tags`` given as one text, no such
+    corpus folder, a case file that cannot be read, a selection that matches no case) raises
+    :class:`~conformance.UsageError` saying which, rather than giving no test."""
+    __tracebackhide__ = True
     from conformance.core._usage import UsageError
-    from conformance.corpus._case import CaseFileError, check_level, corpus_folder
-    from conformance.plugin._items import CorpusView
+    from conformance.corpus._case import CaseFileError, corpus_folder
+    from conformance.plugin._items import CorpusView, check_choice, choose
 
-    check_level(level)
+    who = "corpus_params"
+    check_choice(who, op, level, tags, select)  # before the corpus is read
     try:
         view = CorpusView.load(corpus_folder(corpus))
-        cases: list[Case] = view.filter(op=op, level=level, tags=tags, select=select)
     except CaseFileError as e:
-        raise UsageError(f"corpus_params: cannot read the corpus: {e}") from None
-    except ValueError as e:  # an unknown op
-        raise UsageError(f"corpus_params: {e}") from None
+        raise UsageError(f"{who}: cannot read the corpus: {e}") from None
+    except UsageError as e:  # not a folder
+        raise UsageError(f"{who}: {e}") from None
+    cases: list[Case] = choose(view.cases, who, op, level, tags, select)
     return [pytest.param(c, id=c.id) for c in cases]
 
 

@@ -9,11 +9,13 @@ depends on the mode (``--noetl-events-golden``):
             (removed again once the golden matches, or is updated).
 ``update``  missing and changed goldens are (re)written; the test passes and the session
             summary lists what changed. After a full, unfiltered run, unused goldens are removed.
-``none``    (default when ``CI`` is set) nothing is written except ``.obtained`` files: a
-            missing golden fails, so goldens are never created in CI.
+``none``    (default when ``CI`` is set, to anything but empty, ``0``, ``false`` or ``no``)
+            nothing is written except ``.obtained`` files: a missing golden fails, so goldens
+            are never created in CI.
 
 Writes are queued and done atomically at the end of the session. Goldens no test used are
-listed after a full, unfiltered run only (never after a partial one).
+listed (kept; removed in ``update`` mode) in the golden folders of the test modules that ran
+with every test passing, never after a run narrowed by ``-k``, ``-m``, ``--lf`` or node ids.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any, Final
 
 from conformance.core._atomic import write_atomic
 
-__all__ = ["MODES", "Golden", "GoldenStore", "canonical_text"]
+__all__ = ["MODES", "Golden", "GoldenError", "GoldenStore", "canonical_text"]
 
 MODES: Final = ("update", "new", "none")
 SUFFIX: Final = ".json"
@@ -42,6 +44,11 @@ ACCEPTED: Final = (
 )
 
 
+class GoldenError(Exception):
+    """A mistake in a ``noetl_golden.check`` call (a value no golden can hold, a name used
+    twice or leaving the golden folder): the fixture fails the test with this one line."""
+
+
 def _as_text(value: Any) -> str | bytes | None:
     """The JSON text a pydantic model or a dataclass dumps itself to; None for anything else."""
     dump = getattr(value, "model_dump_json", None)
@@ -54,7 +61,7 @@ def _as_text(value: Any) -> str | bytes | None:
         try:
             return json.dumps(dataclasses.asdict(value), ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError) as e:
-            raise TypeError(
+            raise GoldenError(
                 f"noetl_golden.check: {type(value).__name__} is a dataclass whose fields are not "
                 f"all JSON values ({e}); pass its JSON text instead"
             ) from None
@@ -96,24 +103,26 @@ def canonical_text(value: Any, *, exact: bool = False) -> str:
             try:
                 return value.decode("utf-8")
             except UnicodeDecodeError as e:
-                raise ValueError(f"noetl_golden.check: the text is not UTF-8: {e}") from None
+                raise GoldenError(f"noetl_golden.check: the text is not UTF-8: {e}") from None
         if isinstance(value, str):
             return value
-        raise TypeError(
-            f"noetl_golden.check(exact=True) keeps a text as is: pass str or bytes (or a pydantic "
-            f"model or a dataclass), not {type(value).__name__}"
+        raise GoldenError(
+            f"noetl_golden.check: exact=True keeps a text as is: pass str or bytes (or a "
+            f"pydantic model or a dataclass), not {type(value).__name__}"
         )
     if isinstance(value, (str, bytes)):
         text = to_bytes(value)
         try:
             parsed = parse_value(text)
         except SerdeError as e:
-            raise ValueError(f"noetl_golden.check: the text is not JSON: {e.message}") from None
+            raise GoldenError(f"noetl_golden.check: the text is not JSON: {e.message}") from None
     else:
         try:
             parsed = _check_json(value, "value")
         except TypeError as e:
-            raise TypeError(f"noetl_golden.check accepts {ACCEPTED}; got {e}") from None
+            raise GoldenError(f"noetl_golden.check: {e}; it accepts {ACCEPTED}") from None
+        except ValueError as e:  # nan, inf, an integer outside i64/u64: serde_json has none
+            raise GoldenError(f"noetl_golden.check: {e}, which no golden can hold") from None
         text = to_bytes(encode_value(parsed))
     if isinstance(parsed, dict):
         with contextlib.suppress(EnvelopeError):
@@ -136,12 +145,21 @@ class GoldenStore:
     obtained: list[Path] = dataclasses.field(default_factory=list)
     removed: list[Path] = dataclasses.field(default_factory=list)
     stale: set[Path] = dataclasses.field(default_factory=set)  # .obtained files now settled
+    names: dict[Path, str] = dataclasses.field(default_factory=dict)  # the name each was given
 
-    def compare(self, path: Path, text: str) -> str | None:
-        """Hold ``text`` against the golden at ``path``; the failure message, or None."""
+    def compare(self, path: Path, text: str, name: str | None = None) -> str | None:
+        """Hold ``text`` against the golden at ``path`` (checked as ``name``); the failure
+        message, or None. A golden checked twice in one session is a :class:`GoldenError`."""
         if path in self.used:
-            raise ValueError(f"noetl_golden: {path} is checked twice in one session; pass name=")
+            first = self.names.get(path)
+            also = f" (first as {_quoted(first)})" if first is not None and first != name else ""
+            raise GoldenError(
+                f"noetl_golden.check: the golden file {path} is checked twice in this "
+                f"session{also}: give each check a name= of its own"
+            )
         self.used.add(path)
+        if name is not None:
+            self.names[path] = name
         self.roots.add(path.parent)
         content = text + "\n"
         try:
@@ -169,7 +187,7 @@ class GoldenStore:
             return f"golden file created: {path}\nrerun to compare against it"
         self.pending[path.with_suffix(OBTAINED)] = content
         self.obtained.append(path.with_suffix(OBTAINED))
-        return _mismatch(path, golden.removesuffix("\n"), text)
+        return _mismatch(path, golden, content)
 
     def flush(self) -> None:
         for path, text in sorted(self.pending.items()):
@@ -194,16 +212,35 @@ class GoldenStore:
 
 
 def _mismatch(path: Path, golden: str, obtained: str) -> str:
+    """How the golden file's text differs from the obtained one (each read with universal
+    newlines, so CRLF line ends are no difference; the obtained text ends with one newline)."""
     from conformance.core._diff import explain_difference
 
+    text = obtained.removesuffix("\n")
+    if golden.rstrip("\n") == text:  # only the newlines at the end differ
+        extra = len(golden) - len(text)
+        how = (
+            "it has no final newline"
+            if extra == 0
+            else f"it ends with {extra} newlines where a golden ends with one"
+        )
+        explained = [f"{how}; the texts are otherwise identical (goldens are canonical text)"]
+    else:
+        explained = explain_difference(golden.removesuffix("\n"), text, "golden -> obtained")
     return "\n".join(
         [
             f"does not match the golden file {path}",
-            *explain_difference(golden, obtained, "golden -> obtained"),
+            *explained,
             f"obtained text left in {path.with_suffix(OBTAINED)}",
             "accept it with --noetl-events-golden=update",
         ]
     )
+
+
+def _quoted(text: str) -> str:
+    import json
+
+    return json.dumps(text, ensure_ascii=False)
 
 
 _UNSAFE: Final = re.compile(r"[^A-Za-z0-9_.\-]+")
@@ -219,7 +256,14 @@ class Golden:
         self._calls = 0
 
     def path(self, name: str | None = None) -> Path:
-        """Where the golden called ``name`` (default: the test's name) lives."""
+        """Where the golden called ``name`` (default: the test's name) lives: in the test
+        module's golden folder, whatever the name (a ``..`` in it is a :class:`GoldenError`;
+        other characters outside ``A-Za-z0-9_.-``, ``/`` included, become ``-``)."""
+        if name is not None and ".." in re.split(r"[/\\]", name):
+            raise GoldenError(
+                f"noetl_golden.check: the name {_quoted(name)} leads out of the golden folder "
+                f"{self._folder}: give a plain name"
+            )
         stem = _UNSAFE.sub("-", name if name is not None else self._default).strip("-.")
         return self._folder / f"{stem or 'golden'}{SUFFIX}"
 
@@ -233,6 +277,14 @@ class Golden:
             self._calls += 1
             if self._calls > 1:
                 name = f"{self._default}-{self._calls}"
-        message = self._store.compare(self.path(name), canonical_text(value, exact=exact))
+        try:
+            path = self.path(name)
+            message = self._store.compare(
+                path,
+                canonical_text(value, exact=exact),
+                name if name is not None else self._default,
+            )
+        except GoldenError as e:  # the call's mistake: one line, no traceback through the kit
+            pytest.fail(str(e), pytrace=False)
         if message is not None:
             pytest.fail(message, pytrace=False)

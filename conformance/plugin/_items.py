@@ -16,12 +16,13 @@ import functools
 import math
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import pytest
 
+from conformance.core._usage import UsageError
 from conformance.corpus._case import (
     LEVEL_CHOICES,
     OPS,
@@ -50,6 +51,8 @@ __all__ = [
     "CaseItem",
     "CorpusView",
     "add_case_items",
+    "check_choice",
+    "choose",
     "prepare",
     "run_case_protocol",
 ]
@@ -79,10 +82,12 @@ class CorpusView:
         tags: Sequence[str] = (),
         select: str | None = None,
     ) -> list[Case]:
-        if op is not None and op not in OPS:
-            raise ValueError(f"unknown op {op!r} (one of {', '.join(OPS)})")
-        chosen = _select(self.cases, level=level, pattern=select)
-        return [c for c in chosen if (op is None or c.op == op) and set(tags) <= set(c.tags)]
+        """The cases of ``op`` (any when None), at ``level`` or stricter, carrying every tag
+        of ``tags`` (a list or tuple of tag names) whose id matches ``select`` (a glob, or a
+        substring). An unknown op or level, ``tags`` given as one text, or a selection that
+        matches no case raises :class:`~conformance.UsageError`."""
+        __tracebackhide__ = True  # the user's call is what to show, not the kit's frames
+        return choose(self.cases, "noetl_events_corpus.filter", op, level, tags, select)
 
     def __iter__(self) -> Any:
         return iter(self.cases)
@@ -92,6 +97,68 @@ class CorpusView:
 
 
 _select = select
+
+
+def check_choice(
+    who: str, op: object, level: object, tags: object, pattern: object
+) -> tuple[str, ...]:
+    """Refuse arguments of :meth:`CorpusView.filter` or ``corpus_params`` that cannot select
+    anything, with a :class:`~conformance.UsageError` starting with ``who``; the tags."""
+    __tracebackhide__ = True
+    from ._options import quoted
+
+    if op is not None and op not in OPS:
+        raise UsageError(f"{who}: unknown op {quoted(op)} (one of {', '.join(OPS)})")
+    if level not in LEVEL_CHOICES:
+        raise UsageError(
+            f"{who}: unknown level {quoted(level)} (one of {', '.join(LEVEL_CHOICES)})"
+        )
+    if isinstance(tags, (str, bytes)):
+        raise UsageError(
+            f"{who}: tags is a list of tag names, not one text: "
+            f"tags=[{quoted(tags)}], not tags={quoted(tags)}"
+        )
+    names = tuple(tags) if isinstance(tags, Iterable) else None
+    if names is None or not all(isinstance(t, str) for t in names):
+        raise UsageError(f"{who}: tags is a list of tag names (texts)")
+    if pattern is not None and not isinstance(pattern, str):
+        raise UsageError(f"{who}: select is a glob or a substring of case ids (a text)")
+    return names
+
+
+def choose(
+    cases: Sequence[Case],
+    who: str,
+    op: str | None,
+    level: str,
+    tags: Sequence[str],
+    pattern: str | None,
+) -> list[Case]:
+    """The cases :meth:`CorpusView.filter` selects; a selection that matches none raises a
+    :class:`~conformance.UsageError` (a test over no case would pass, testing nothing)."""
+    __tracebackhide__ = True
+    from ._options import quoted
+
+    tags = check_choice(who, op, level, tags, pattern)
+    wanted = set(tags)
+    chosen = [
+        c
+        for c in _select(cases, level=level, pattern=pattern)
+        if (op is None or c.op == op) and wanted <= set(c.tags)
+    ]
+    if chosen:
+        return chosen
+    known = {t for c in cases for t in c.tags}
+    unknown = sorted(wanted - known)
+    if unknown:
+        raise UsageError(f"{who}: no corpus case has the tag {', '.join(map(quoted, unknown))}")
+    asked = [f"op={quoted(op)}"] if op is not None else []
+    asked += [f"level={quoted(level)}"] if level != "all" else []
+    asked += [f"tags=[{', '.join(map(quoted, tags))}]"] if tags else []
+    asked += [f"select={quoted(pattern)}"] if pattern is not None else []
+    if not asked:
+        raise UsageError(f"{who}: the corpus has no case")
+    raise UsageError(f"{who}: no corpus case matches {', '.join(asked)}")
 
 
 def _driver(impl: str, timeout: float) -> Driver:
@@ -209,22 +276,25 @@ class _CorpusRun:
 def prepare(config: pytest.Config) -> None:
     """Load and check the corpus, the selection and the baseline (at configure time, so a
     mistake is a usage error on the pytest-xdist controller too)."""
-    from ._options import extra_corpora, option
+    from ._options import extra_corpora, option, quoted, source
 
     corpus = option(config, "corpus")
     level = str(option(config, "level"))
     if level not in LEVEL_CHOICES:
         raise pytest.UsageError(
-            f"--noetl-events-level must be required, recommended or all, not {level!r}"
+            f"{source(config, 'level')} must be required, recommended or all, not {quoted(level)}"
         )
+    given_timeout = str(option(config, "timeout"))
     try:
-        timeout = float(option(config, "timeout") or 10)
+        timeout = float(given_timeout)
     except ValueError:
         timeout = math.nan
     if not 0 < timeout < math.inf:
         raise pytest.UsageError(
-            "--noetl-events-timeout must be a positive, finite number of seconds"
+            f"{source(config, 'timeout')} must be a positive, finite number of seconds, "
+            f"not {quoted(given_timeout)}"
         )
+    _check_update_baseline(config, level)
     driver = _driver(str(option(config, "impl")), timeout)
     config.add_cleanup(driver.close)  # whatever happens next, the adapter does not outlive us
     if isinstance(driver, SubprocessDriver) and _runs_items_here(config):
@@ -254,10 +324,8 @@ def prepare(config: pytest.Config) -> None:
 
         writer = BaselineWriter(Path(str(baseline_path)), baseline)
         config.pluginmanager.register(writer, "noetl-events-baseline-writer")
-        selection = [f"--noetl-events-level {level}"] if level != "all" else []
-        if option(config, "select"):
-            selection.append("--noetl-events-select")
-        config.stash[WRITER] = (writer, selection)
+        # (--noetl-events-level and --noetl-events-select were refused with it above)
+        config.stash[WRITER] = (writer, [])
     chosen = select(everything, level=level, pattern=option(config, "select"))
     if not chosen:
         raise pytest.UsageError("--noetl-events-*: no corpus case matches the selection")
@@ -272,6 +340,27 @@ def prepare(config: pytest.Config) -> None:
         updating=updating,
     )
     config.add_cleanup(state.close)
+
+
+def _check_update_baseline(config: pytest.Config, level: str) -> None:
+    """``--noetl-events-update-baseline`` rewrites the whole file from the cases that ran: a
+    level or a select pattern would drop every entry the run left out (as ``verify
+    --update-baseline`` refuses them)."""
+    from ._options import option, source
+
+    if not config.getoption("noetl_events_update_baseline", False):
+        return
+    narrowing = []
+    if level != "all":
+        narrowing.append(f"{source(config, 'level')} {level}")
+    pattern = option(config, "select")
+    if pattern is not None:
+        narrowing.append(f"{source(config, 'select')} {pattern}")
+    if narrowing:
+        raise pytest.UsageError(
+            "--noetl-events-update-baseline needs the whole corpus: drop "
+            f"{' and '.join(narrowing)} (a partial run would drop every entry it did not run)"
+        )
 
 
 def _probe(driver: InProcessDriver, cases: Sequence[Case]) -> None:
@@ -390,29 +479,32 @@ class CaseItem(pytest.Item):
         self.extra_keyword_matches.update((case.level, *case.tags))  # -k ts-offset
 
     def setup(self) -> None:
-        """Fetch the case's result; an errored case fails here, so pytest reports it as an
-        ERROR (the implementation broke), not as a FAILED comparison."""
+        """Fetch the case's result. A case the adapter could not answer (it crashed, timed
+        out, broke the protocol) fails here, so pytest reports it as an ERROR: the
+        implementation broke, not this case. A callable that raised on this case's input fails
+        in the call phase, as a test body that raises does (:meth:`runtest`)."""
         state = self.config.stash[_STATE]
         result = self.result = state.result(self)
         if state.updating:  # the report carries it to --noetl-events-update-baseline's writer
             self.verdict = (result.verdict, reason_line(result))
-        if result.verdict != "errored":
+        if result.verdict != "errored" or result.detail is not None:
             return
-        if result.detail is not None:
-            note = f"the implementation raised:\n{result.detail.rstrip()}"
-        else:
-            assert state.results is not None
-            tail = state.results.outcome().stderr_tail
-            note = (
-                f"the implementation errored\nstderr tail:\n{tail}"
-                if tail
-                else "the implementation errored"
-            )
+        assert state.results is not None
+        tail = state.results.outcome().stderr_tail
+        note = (
+            f"the implementation errored\nstderr tail:\n{tail}"
+            if tail
+            else "the implementation errored"
+        )
         pytest.fail(describe_failure(result, note), pytrace=False)
 
     def runtest(self) -> None:
         state = self.config.stash[_STATE]
         result = self.result
+        if result.verdict == "errored":  # the callable raised (the kit's verdict stays errored)
+            raise CaseFailure(
+                result, f"the implementation raised:\n{(result.detail or '').rstrip()}"
+            )
         listed = state.baseline.entries.get(self.case.id)
         if result.verdict == "skipped":
             pytest.skip(result.reason or "skipped")

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
 
-__all__ = ["CORPUS_NODE", "NAMED", "add_options", "extra_corpora", "option", "take_named"]
+__all__ = [
+    "CORPUS_NODE",
+    "NAMED",
+    "add_options",
+    "check_corpus_folders",
+    "extra_corpora",
+    "is_ci",
+    "option",
+    "quoted",
+    "source",
+    "take_named",
+]
 
 CORPUS_NODE = "noetl-events-corpus"
 """The corpus items' node ids read ``noetl-events-corpus::<op>::<case id>``."""
@@ -33,7 +45,8 @@ _OPTIONS: tuple[tuple[str, str, str | None], ...] = (
     ),
     (
         "golden",
-        "golden files: update | new | none (default: new, or none when CI is set)",
+        "golden files: update | new | none (default: new, or none when the CI environment "
+        "variable is set to anything but empty, 0, false or no)",
         None,
     ),
 )
@@ -70,8 +83,54 @@ def option(config: pytest.Config, name: str) -> str | None:
     if value is None:
         value = {n: d for n, _, d in _OPTIONS}[name]
     if name == "golden" and value is None:
-        value = "none" if os.environ.get("CI") else "new"
+        value = "none" if is_ci() else "new"
     return str(value) if value is not None else None
+
+
+def is_ci() -> bool:
+    """Whether the ``CI`` environment variable says this is CI: set, and not empty, ``0``,
+    ``false`` or ``no`` (in any case)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def source(config: pytest.Config, name: str) -> str:
+    """Where a plugin option's value came from, as a message names it: the flag when it was
+    given on the command line, else the ini key (and its file), else the flag."""
+    flag = f"--noetl-events-{name.replace('_', '-')}"
+    if config.getoption(f"noetl_events_{name}") not in (None, [], False):
+        return flag
+    key = f"noetl_events_{name}"
+    if config.getini(key):
+        return f"{key} in {config.inipath.name}" if config.inipath is not None else key
+    return flag
+
+
+def quoted(value: object) -> str:
+    """A value as the kit's messages show it: a text in JSON quotes, anything else plainly."""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else str(value)
+
+
+def check_corpus_folders(config: pytest.Config) -> None:
+    """Refuse a corpus folder (``--noetl-events-corpus``, ``--noetl-events-extra-corpus`` or
+    their ini keys) that is missing or holds no ``cases/`` folder, naming where it was given:
+    a usage error whether or not an implementation runs the corpus."""
+    folders: list[tuple[str, Path]] = []
+    corpus = option(config, "corpus")
+    if corpus:
+        folders.append((source(config, "corpus"), Path(corpus)))
+    folders += [(source(config, "extra_corpus"), p) for p in extra_corpora(config)]
+    if not folders:
+        return
+    from conformance.core._usage import UsageError
+    from conformance.corpus._case import corpus_folder
+
+    for where, folder in folders:
+        try:
+            corpus_folder(folder)
+        except UsageError as e:
+            raise pytest.UsageError(f"{where} {e}") from None
+        if not (folder / "cases").is_dir():
+            raise pytest.UsageError(f"{where} {folder}: not a corpus: it has no cases/ folder")
 
 
 def extra_corpora(config: pytest.Config) -> list[Path]:

@@ -210,4 +210,43 @@ def test_update_baseline_writes_when_a_callable_only_raised_on_some_cases(
     result = run(*options, "--noetl-events-baseline", baseline, "--noetl-events-update-baseline")
     assert "wrote " in result.stdout.str(), result.stdout.str()
     assert parse(baseline.read_text(), str(baseline)).entries == {raised.id: "known"}
-    assert result.parseoutcomes().get("errors") == sum(c.op == "canonical_value" for c in cases)
+    # a case whose callable raised fails in its call phase (its verdict stays errored)
+    assert result.parseoutcomes().get("failed") == sum(c.op == "canonical_value" for c in cases)
+
+
+@pytest.mark.parametrize(
+    ("flags", "ini", "named"),
+    [
+        (("--noetl-events-level", "required"), "", "--noetl-events-level required"),
+        (("--noetl-events-select", "payload"), "", "--noetl-events-select payload"),
+        ((), "noetl_events_level = recommended\n", "noetl_events_level in tox.ini recommended"),
+    ],
+    ids=["level", "select", "ini-level"],
+)
+def test_update_baseline_of_part_of_the_corpus_is_a_usage_error(
+    pytester: pytest.Pytester,
+    corpus: tuple[Path, list[Case]],
+    run: Callable[..., pytest.RunResult],
+    flags: tuple[str, ...],
+    ini: str,
+    named: str,
+) -> None:
+    """As ``verify --update-baseline``: a partial run would drop every entry it left out."""
+    root, _ = corpus
+    pytester.makeini(f"[pytest]\n{ini}")
+    baseline = pytester.path / "k2.txt"
+    result = run(
+        "--noetl-events-impl",
+        REFERENCE,
+        "--noetl-events-corpus",
+        root,
+        "--noetl-events-baseline",
+        baseline,
+        "--noetl-events-update-baseline",
+        *flags,
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [f"ERROR: --noetl-events-update-baseline needs the whole corpus: drop {named} (*"]
+    )
+    assert not baseline.exists()

@@ -99,12 +99,126 @@ def test_ci_never_creates_goldens(
     assert not goldens(pytester).exists()
 
 
+@pytest.mark.parametrize("value", ["false", "False", "0", "no", "NO", ""])
+def test_ci_set_to_false_is_not_ci(
+    pytester: pytest.Pytester,
+    run: Callable[..., pytest.RunResult],
+    monkeypatch: pytest.MonkeyPatch,
+    value: str,
+) -> None:
+    monkeypatch.setenv("CI", value)
+    write_test(pytester)
+    result = run()
+    result.assert_outcomes(failed=2)
+    assert "golden file created" in result.stdout.str()
+    assert (goldens(pytester) / "value.json").exists()
+
+
 def test_an_unknown_mode_is_a_usage_error(
     pytester: pytest.Pytester, run: Callable[..., pytest.RunResult]
 ) -> None:
     write_test(pytester)
     result = run("--noetl-events-golden", "sometimes")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ['ERROR: --noetl-events-golden must be update, new or none, not "sometimes"']
+    )
+    pytester.makeini("[pytest]\nnoetl_events_golden = sometimes\n")
+    result = run()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ['ERROR: noetl_events_golden in tox.ini must be update, new or none, not "sometimes"']
+    )
+
+
+NEWLINES = """
+def test_golden(noetl_golden):
+    noetl_golden.check({"a": 2, "b": 1}, name="raw")
+"""
+
+
+@pytest.mark.parametrize(
+    ("written", "outcome", "said"),
+    [
+        ('{"a":2,"b":1}', "failed", "it has no final newline; the texts are otherwise identical"),
+        ('{"a":2,"b":1}\n\n', "failed", "it ends with 2 newlines where a golden ends with one"),
+        ('{"a":2,"b":1}\r\n', "passed", ""),
+        ('{"a":2,"b":1}\n', "passed", ""),
+    ],
+    ids=["none", "two", "crlf", "one"],
+)
+def test_a_golden_whose_final_newline_differs_says_so(
+    pytester: pytest.Pytester,
+    run: Callable[..., pytest.RunResult],
+    monkeypatch: pytest.MonkeyPatch,
+    written: str,
+    outcome: str,
+    said: str,
+) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    pytester.makepyfile(test_golden=NEWLINES)
+    golden = goldens(pytester) / "raw.json"
+    golden.parent.mkdir(parents=True)
+    golden.write_bytes(written.encode())
+    result = run()
+    result.assert_outcomes(**{outcome: 1})
+    out = result.stdout.str()
+    assert said in out
+    assert "same JSON value" not in out and "texts are identical" not in out
+    if outcome == "failed":  # accepted as usual
+        run("--noetl-events-golden", "update").assert_outcomes(passed=1)
+        assert golden.read_bytes() == b'{"a":2,"b":1}\n'
+        run().assert_outcomes(passed=1)
+
+
+MISTAKES = """
+def test_twice(noetl_golden):
+    noetl_golden.check(1, name="same")
+    noetl_golden.check(2, name="same")
+
+def test_same_file(noetl_golden):
+    noetl_golden.check(1, name="a/b")
+    noetl_golden.check(2, name="a-b")
+
+def test_escapes(noetl_golden):
+    noetl_golden.check(1, name="../x")
+
+def test_nan(noetl_golden):
+    noetl_golden.check({"x": float("nan")}, name="nan")
+
+def test_huge(noetl_golden):
+    noetl_golden.check([2**70], name="huge")
+
+def test_unsupported(noetl_golden):
+    noetl_golden.check(object(), name="nothing")
+"""
+
+
+def test_a_mistake_in_check_is_one_line_without_the_kits_traceback(
+    pytester: pytest.Pytester, run: Callable[..., pytest.RunResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    pytester.makepyfile(test_mistakes=MISTAKES)
+    result = run("--noetl-events-golden", "update")
+    result.assert_outcomes(failed=6)
+    out = result.stdout.str()
+    folder = goldens(pytester).parent / "test_mistakes"
+    for line in (
+        f"noetl_golden.check: the golden file {folder / 'same.json'} is checked twice in this "
+        "session: give each check a name= of its own",
+        f"noetl_golden.check: the golden file {folder / 'a-b.json'} is checked twice in this "
+        'session (first as "a/b"): give each check a name= of its own',
+        'noetl_golden.check: the name "../x" leads out of the golden folder '
+        f"{folder}: give a plain name",
+        "noetl_golden.check: value.x: nan is not a JSON number, which no golden can hold",
+        "noetl_golden.check: value[0]: integer 1180591620717411303424 is outside "
+        "[i64::MIN, u64::MAX], which no golden can hold",
+        "noetl_golden.check: value: object is not a JSON value; it accepts an ExecutorEvent or",
+    ):
+        assert line in out, line
+    assert "_golden.py" not in out and "Traceback" not in out and "ValueError" not in out
+    assert not (pytester.path / "goldens" / "x.json").exists()
+    assert not (folder / "x.json").exists()
 
 
 OTHER = """
@@ -200,7 +314,7 @@ def test_check_keeps_an_events_order_and_accepts_models_and_dataclasses(
     pytester.makepyfile(test_forms=FORMS)
     result = run("--noetl-events-golden", "update")
     result.assert_outcomes(passed=5, failed=1)
-    assert "noetl_golden.check accepts an ExecutorEvent" in result.stdout.str()
+    assert "it accepts an ExecutorEvent" in result.stdout.str()
     folder = pytester.path / "goldens" / "test_forms"
     text = (
         '{"execution_id":1,"event_type":"e","step":"s","status":"x",'

@@ -212,17 +212,36 @@ def test_a_wrong_answer_met_part_way_errors_the_rest_with_one_line(
     assert "Traceback" not in out and "INTERNALERROR" not in out
 
 
-def test_an_exception_in_the_callable_errors_only_its_own_case_with_its_traceback(
+def test_an_exception_in_the_callable_fails_only_its_own_cases_call_with_its_traceback(
     pytester: pytest.Pytester, corpus: tuple[Path, list[Case]], run: Callable[..., pytest.RunResult]
 ) -> None:
+    """The case's call raised, as a test body that raises: FAILED (not an ERROR at setup), a
+    JUnit failure of the call, and still the kit's verdict errored (a baseline listing the
+    case does not excuse it, as verify --baseline does not)."""
+    import xml.etree.ElementTree as ET
+
     root, cases = corpus
     pytester.makepyfile(my_impl=CALLABLES)
-    result = run("--noetl-events-impl", "python:my_impl:raises_once", "--noetl-events-corpus", root)
-    result.assert_outcomes(passed=len(cases) - 1, errors=1)
+    options = ("--noetl-events-impl", "python:my_impl:raises_once", "--noetl-events-corpus", root)
+    result = run(*options, "--junitxml", "out.xml")
+    result.assert_outcomes(passed=len(cases) - 1, failed=1)
     out = result.stdout.str()
-    assert "ERROR noetl-events-corpus::decode_event::missing-context" in out
+    assert "FAILED noetl-events-corpus::decode_event::missing-context" in out
+    assert "ERROR at setup" not in out
     assert 'raise ValueError("my bug")' in out and "ValueError: my bug" in out
     assert "the callable raised ValueError: my bug" in out
+    assert "verdict:  errored" in out
+    junit = ET.parse(pytester.path / "out.xml").getroot()
+    [case] = [c for c in junit.iter("testcase") if "missing-context" in c.get("name", "")]
+    [failure] = list(case)
+    assert failure.tag == "failure" and "setup" not in failure.get("message", "")
+    raiser = next(c for c in cases if c.id.startswith("missing-context"))
+    baseline = pytester.path / "known.txt"
+    baseline.write_text(f"{raiser.id}  # listed\n")
+    options += ("--noetl-events-baseline", baseline)
+    result = run(*options)
+    result.assert_outcomes(passed=len(cases) - 1, failed=1)
+    assert "verdict:  errored" in result.stdout.str()
 
 
 def test_an_ini_implementation_does_not_run_the_corpus_when_a_test_file_is_named(

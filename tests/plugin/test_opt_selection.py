@@ -139,19 +139,120 @@ def test_corpus_params_says_what_is_wrong_with_its_arguments(tmp_path: Path) -> 
     root = tmp_path / "corpus"
     cases = write_corpus(root)
     assert len(corpus_params(corpus=str(root))) == len(cases)
+    a_file = next(root.rglob("*.json"))
     for kwargs, message in (
-        ({"level": "bogus"}, "level 'bogus': expected one of required, recommended"),
-        ({"op": "decode_evnt"}, "unknown op 'decode_evnt'"),
-        ({"corpus": str(tmp_path / "nowhere")}, "no such corpus folder"),
-        ({"corpus": next(root.rglob("*.json"))}, "not a folder"),
+        ({"level": "bogus"}, 'unknown level "bogus" (one of required, recommended, all)'),
+        ({"op": "decode_evnt"}, 'unknown op "decode_evnt" (one of '),
+        ({"corpus": str(tmp_path / "nowhere")}, f"{tmp_path / 'nowhere'}: no such corpus folder"),
+        ({"corpus": a_file}, f"{a_file}: not a folder"),
+        ({"tags": "plugin"}, 'tags is a list of tag names, not one text: tags=["plugin"]'),
+        ({"op": "decode_event", "tags": ("nosuchtag",)}, 'no corpus case has the tag "nosuchtag"'),
+        ({"select": "zzz-none"}, 'no corpus case matches select="zzz-none"'),
+        (
+            {"op": "canonical_value", "level": "required"},
+            'no corpus case matches op="canonical_value", level="required"',
+        ),
     ):
-        with pytest.raises(UsageError, match=re.escape(message)):
-            corpus_params(**kwargs)  # type: ignore[arg-type]
+        with pytest.raises(UsageError, match="^" + re.escape(f"corpus_params: {message}")):
+            corpus_params(**{"corpus": root, **kwargs})  # type: ignore[arg-type]
     broken = tmp_path / "broken"
     shutil.copytree(root, broken)
     next(broken.rglob("*.json")).write_text("{}", "utf-8")
     with pytest.raises(UsageError, match="cannot read the corpus"):
         corpus_params(corpus=broken)
+
+
+def test_the_corpus_fixtures_filter_says_what_is_wrong_with_its_arguments(
+    tmp_path: Path,
+) -> None:
+    """As corpus_params: a UsageError naming the mistake, not [] or a KeyError."""
+    from conformance.core._usage import UsageError
+    from conformance.plugin._items import CorpusView
+
+    from .conftest import write_corpus
+
+    root = tmp_path / "corpus"
+    cases = write_corpus(root)
+    view = CorpusView.load(root)
+    assert len(view.filter(tags=["plugin"])) == len(cases)
+    assert len(view.filter(tags=iter(["plugin"]), op="decode_request")) == 1
+    for kwargs, message in (
+        ({"level": "x"}, 'unknown level "x" (one of required, recommended, all)'),
+        ({"op": "nope"}, 'unknown op "nope" (one of '),
+        ({"tags": "timestamp"}, 'tags is a list of tag names, not one text: tags=["timestamp"]'),
+        ({"tags": ["plugin", "nosuchtag"]}, 'no corpus case has the tag "nosuchtag"'),
+        ({"select": "zzz-none"}, 'no corpus case matches select="zzz-none"'),
+    ):
+        with pytest.raises(
+            UsageError, match="^" + re.escape(f"noetl_events_corpus.filter: {message}")
+        ):
+            view.filter(**kwargs)  # type: ignore[arg-type]
+
+
+def test_a_mistake_in_filter_shows_the_tests_line_not_the_kits(
+    pytester: pytest.Pytester, corpus: tuple[Path, list[Case]], run: Callable[..., pytest.RunResult]
+) -> None:
+    root, _ = corpus
+    pytester.makepyfile(
+        test_mine="""
+        def test_filter(noetl_events_corpus):
+            noetl_events_corpus.filter(tags="timestamp")
+        """
+    )
+    result = run("--noetl-events-corpus", root)
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "UsageError: noetl_events_corpus.filter: tags is a list of tag names" in out
+    assert 'noetl_events_corpus.filter(tags="timestamp")' in out
+    assert "_items.py" not in out
+
+
+@pytest.mark.parametrize("form", ["option", "ini"])
+def test_a_corpus_folder_that_is_not_one_is_a_usage_error_without_an_implementation(
+    pytester: pytest.Pytester,
+    corpus: tuple[Path, list[Case]],
+    run: Callable[..., pytest.RunResult],
+    form: str,
+) -> None:
+    root, _ = corpus
+    pytester.makepyfile(
+        test_mine="def test_corpus(noetl_events_corpus):\n    assert noetl_events_corpus\n"
+    )
+    empty = pytester.mkdir("empty")
+    for folder, what in (
+        (pytester.path / "nonexistent", "no such corpus folder"),
+        (empty, "not a corpus: it has no cases/ folder"),
+        (next(root.rglob("*.json")), "not a folder"),
+    ):
+        if form == "ini":
+            pytester.makeini(f"[pytest]\nnoetl_events_corpus = {folder}\n")
+            result = run()
+            where = "noetl_events_corpus in tox.ini"
+        else:
+            result = run("--noetl-events-corpus", folder)
+            where = "--noetl-events-corpus"
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        result.stderr.fnmatch_lines([f"ERROR: {where} {folder}: {what}"])
+        assert "$" not in result.stderr.str()
+    pytester.makeini("[pytest]\n")
+    result = run("--noetl-events-extra-corpus", empty)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: --noetl-events-extra-corpus {empty}: not a corpus: *"])
+
+
+def test_a_broken_corpus_is_one_clean_line_in_the_fixture(
+    pytester: pytest.Pytester, corpus: tuple[Path, list[Case]], run: Callable[..., pytest.RunResult]
+) -> None:
+    root, _ = corpus
+    (root / "cases" / "decode_event" / "broken.json").write_text("{}", "utf-8")
+    pytester.makepyfile(
+        test_mine="def test_corpus(noetl_events_corpus):\n    assert noetl_events_corpus\n"
+    )
+    result = run("--noetl-events-corpus", root)
+    result.assert_outcomes(errors=1)
+    out = result.stdout.str()
+    assert "noetl_events_corpus: cannot read the corpus: " in out and "broken.json" in out
+    assert "Traceback" not in out and "_items.py" not in out and "_case.py" not in out
 
 
 def test_extra_corpus_runs_beside_the_corpus(
@@ -286,3 +387,24 @@ def test_a_node_id_naming_no_case_is_a_usage_error(
     result.stderr.fnmatch_lines(
         [f"ERROR: {node} names corpus items: they need --noetl-events-impl*"]
     )
+
+
+def test_a_bad_level_names_where_it_was_given(
+    pytester: pytest.Pytester, corpus: tuple[Path, list[Case]], run: Callable[..., pytest.RunResult]
+) -> None:
+    root, _ = corpus
+    options = ("--noetl-events-impl", REFERENCE, "--noetl-events-corpus", root)
+    result = run(*options, "--noetl-events-level", "bogus")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ['ERROR: --noetl-events-level must be required, recommended or all, not "bogus"']
+    )
+    pytester.makeini("[pytest]\nnoetl_events_level = bogus\n")
+    result = run(*options)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ['ERROR: noetl_events_level in tox.ini must be required, recommended or all, not "bogus"']
+    )
+    run(*options, "--noetl-events-level", "required").assert_outcomes(
+        passed=sum(c.level == "required" for c in corpus[1])
+    )  # the command line wins over the ini file

@@ -62,3 +62,26 @@ def test_a_timeout_that_is_not_a_positive_finite_number_is_a_usage_error(
     err = result.stderr.str()
     assert "--noetl-events-timeout must be a positive, finite number of seconds" in err
     assert "Traceback" not in err + result.stdout.str()
+
+
+def test_a_bad_ini_timeout_names_the_ini_key(
+    pytester: pytest.Pytester, corpus: tuple[Path, list[Case]]
+) -> None:
+    root, _ = corpus
+    pytester.makeini("[pytest]\nnoetl_events_timeout = soon\n")
+    result = pytester.runpytest_subprocess(
+        "-p",
+        "no:cacheprovider",
+        "--noetl-events-impl",
+        f"{sys.executable} -m noetl_events_ref",
+        "--noetl-events-corpus",
+        root,
+        timeout=120,
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: noetl_events_timeout in tox.ini must be a positive, finite number of "
+            'seconds, not "soon"'
+        ]
+    )
