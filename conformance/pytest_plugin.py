@@ -102,6 +102,12 @@ def pytest_configure(config: pytest.Config) -> None:
             "(what to run)"
         )
     config.stash[_CORPUS] = _wants_corpus(config)
+    if not config.stash[_CORPUS] and config.getoption("noetl_events_update_baseline", False):
+        raise pytest.UsageError(
+            "--noetl-events-update-baseline: the corpus does not run in this session (the ini "
+            "noetl_events_impl runs it only when no test path is named): give "
+            "--noetl-events-impl, or name no path"
+        )
     if config.stash[_CORPUS]:
         _require_the_pytest_extra()
         from conformance.plugin._items import prepare

@@ -254,3 +254,12 @@ def test_an_ini_implementation_does_not_run_the_corpus_when_a_test_file_is_named
     run().assert_outcomes(passed=len(cases) + 1)
     # on the command line, the implementation runs the corpus whatever paths are named
     run("test_app.py", "--noetl-events-impl", REFERENCE).assert_outcomes(passed=len(cases) + 1)
+    # asked to update the baseline in a session where the corpus does not run: a usage error,
+    # not a baseline silently left as it was
+    baseline = pytester.path / "known.txt"
+    result = run(
+        "test_app.py", "--noetl-events-baseline", baseline, "--noetl-events-update-baseline"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "the corpus does not run in this session" in result.stderr.str()
+    assert not baseline.exists()
