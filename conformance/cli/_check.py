@@ -167,6 +167,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("sources", nargs="+", metavar="SOURCE", help="what to check (see above)")
+    parser.set_defaults(_trailing="sources")  # sources may come before, between or after options
     parser.add_argument(
         "--as",
         dest="mode",

@@ -141,6 +141,10 @@ def _main(argv: Sequence[str] | None) -> int:
     command = next((w for w in words if not w.startswith("-")), None)
     parser = build_parser(command if command in _COMMANDS else None)
     args, extras = parser.parse_known_args(words)
+    trailing = getattr(args, "_trailing", None)  # a command whose operands may follow options
+    if trailing is not None and all(w == "-" or not w.startswith("-") for w in extras):
+        getattr(args, trailing).extend(extras)  # (`check a.jsonl --hazards b.jsonl`)
+        extras = []
     if extras:  # said by the command's own parser, with its usage (not the top level's)
         _command_parser(parser, args.command).error(f"unrecognized arguments: {' '.join(extras)}")
     try:

@@ -211,6 +211,19 @@ def test_several_sources_name_the_source(tmp_path: Path, check: Check) -> None:
     assert report["total"] == 3
 
 
+def test_sources_may_come_between_and_after_options(tmp_path: Path, check: Check) -> None:
+    """`check a.jsonl --max-item-size 10K b.jsonl` was refused: unrecognized arguments."""
+    a = write_lines(tmp_path / "a.jsonl", [VALID, VALID])
+    b = write_lines(tmp_path / "b.jsonl", [MISSING])
+    result = check(str(a), "--max-item-size", "10K", str(b), "--format", "json", "-", stdin=b"")
+    assert result.status == 1, result.err
+    report = result.json()
+    assert [s["name"] for s in report["sources"]] == [str(a), str(b), "<stdin>"]
+    assert (report["total"], report["invalid"]) == (3, 1)
+    refused = run_process(["check", str(a), "--hazards", "--bogus", str(b)])
+    assert refused.status == 2 and "unrecognized arguments: --bogus" in refused.err
+
+
 def test_max_errors(tmp_path: Path, check: Check) -> None:
     path = write_lines(tmp_path / "bad.jsonl", [MISSING] * 250)
     assert len(check(str(path), "--format", "json").json()["errors"]) == 100
