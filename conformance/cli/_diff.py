@@ -128,7 +128,13 @@ def diff_paths(left: Path, right: Path, as_: str | None = None) -> list[Differen
         raise ValueError("compare a folder with a folder, or a file with a file")
     if left.is_dir():
         return _diff_folders(left, right, as_)
-    if _is_stream(left) or _is_stream(right):
+    if _is_stream(left) != _is_stream(right):
+        stream, other = (left, right) if _is_stream(left) else (right, left)
+        raise ValueError(
+            f"{stream} is a JSON-lines stream and {other} is not: compare a stream with a stream "
+            "(.jsonl, .ndjson, .jsonl.gz), or a document with a document"
+        )
+    if _is_stream(left):
         return _diff_streams(left, right, as_)
     d = _compare_texts("document", left.read_text("utf-8"), right.read_text("utf-8"), as_)
     return [d] if d else []

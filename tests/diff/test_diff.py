@@ -115,6 +115,9 @@ def test_usage_errors_exit_two(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert main(["diff", str(tmp_path), str(tmp_path / "f.json")]) == 2
     assert main(["diff", str(tmp_path / "missing"), str(tmp_path / "f.json")]) == 2
     assert "no such file" in capsys.readouterr().err
+    (tmp_path / "s.jsonl").write_text("1\n")  # a stream and a document: not compared
+    assert main(["diff", str(tmp_path / "f.json"), str(tmp_path / "s.jsonl")]) == 2
+    assert f"{tmp_path / 's.jsonl'} is a JSON-lines stream and " in capsys.readouterr().err
 
 
 ENVELOPE = (
