@@ -36,13 +36,24 @@ def load_corpus(
     """The cases of a corpus folder (default: the bundled corpus), in a stable order, at
     ``level`` or stricter (``required``, ``recommended`` or ``all``) and, with ``select_ids``,
     whose id matches that glob (or substring). A case file that cannot be read raises
-    :class:`UsageError` naming the file and the JSON path."""
+    :class:`UsageError` naming the file and the JSON path, and so does a selection (a level
+    other than ``all``, or ``select_ids``) that matches no case, as ``verify`` stops."""
     check_level(level)
+    folder = corpus_folder(corpus)
     try:
-        cases = _load_all(corpus_folder(corpus))
+        cases = _load_all(folder)
     except CaseFileError as e:
         raise UsageError(f"cannot read the corpus: {e}") from None
-    return select(cases, level=level, pattern=select_ids)
+    chosen = select(cases, level=level, pattern=select_ids)
+    if not chosen and (level != "all" or select_ids):
+        raise UsageError(_nothing_matches(folder, level, select_ids))
+    return chosen
+
+
+def _nothing_matches(folder: Path, level: str, select_ids: str | None) -> str:
+    return f"no case of {folder} matches level {level!r}" + (
+        f" and {select_ids!r}" if select_ids else ""
+    )
 
 
 def _driver(impl: Implementation, timeout: float, run_timeout: float) -> tuple[Driver, Any]:
@@ -97,10 +108,7 @@ def verify(
     everything = load_corpus(folder)
     cases = select(everything, level=level, pattern=select_ids)
     if not cases:
-        raise UsageError(
-            f"no case of {folder} matches level {level!r}"
-            + (f" and {select_ids!r}" if select_ids else "")
-        )
+        raise UsageError(_nothing_matches(folder, level, select_ids))
     known = None
     if baseline is not None:
         try:

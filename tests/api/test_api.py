@@ -270,3 +270,11 @@ def test_check_refuses_a_negative_max_errors(tmp_path: Path) -> None:
     for wrong in (-1, True, 1.5):
         with pytest.raises(UsageError, match="max_errors"):
             check(str(path), max_errors=wrong)  # type: ignore[arg-type]
+
+
+def test_load_corpus_of_a_selection_matching_nothing_raises_as_verify_stops() -> None:
+    with pytest.raises(UsageError, match=r"no case of .* matches level 'all' and 'zzz-none'"):
+        load_corpus(select_ids="zzz-none")
+    with pytest.raises(UsageError, match="matches level 'all' and 'zzz-none'"):
+        verify(select_ids="zzz-none")
+    assert load_corpus(select_ids="payload")  # (a selection that matches some cases)
