@@ -227,7 +227,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
         writer = config.stash.get(WRITER, None)
         if writer is not None:
-            writer[0].finish(_partial_reasons(session), writer[1])
+            writer.finish(_partial_reasons(session))
         tracker = config.stash[_TRACKER]
         if tracker.cases and not tracker.ran:  # every case skipped: nothing was tested
             config.stash[_NOTHING_RAN] = (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from conformance.runner import _baseline
 from conformance.runner._baseline import BaselineError
 from conformance.runner._protocol import PROTOCOL
 from conformance.runner._runner import Driver, InProcessDriver, SubprocessDriver, execute
+from conformance.runner._subprocess_driver import finite_seconds
 
 from ._types import VerifyReport
 
@@ -96,7 +96,7 @@ def verify(
     ``baseline`` is a known-failures file, as ``verify --baseline`` reads it. Mistakes (no
     such corpus, an unreadable baseline, an implementation that cannot start) raise
     :class:`UsageError`; a crashing implementation is a report with status ``errored``."""
-    if not all(0 < seconds < math.inf for seconds in (timeout, run_timeout)):
+    if not finite_seconds(timeout, run_timeout):
         raise UsageError("timeout and run_timeout must be positive, finite numbers of seconds")
     check_level(level)
     if not (impl is None or callable(impl) or isinstance(impl, (str, list, tuple))):

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import gzip
 import io
 import itertools
 import json
 import sys
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final, TextIO
 
+from conformance.core._compressed import GZIP_ERRORS, unpacked
 from conformance.core._diff import Change, json_changes, parse_or_none, serde_text
 
 __all__ = ["Difference", "diff_paths", "register"]
@@ -99,12 +98,10 @@ def _compare_texts(where: str, left: str, right: str, as_: str | None = None) ->
 def _records(path: Path) -> Iterator[tuple[int, str]]:
     """The lines of a JSON-lines stream that hold a record, with their line numbers (a blank
     line holds none); gzip data (by its first bytes, whatever the name) is read through."""
-    number = 0
+    number, packed = 0, False
     try:
         with path.open("rb") as raw:
-            packed = raw.read(2) == b"\x1f\x8b"
-            raw.seek(0)
-            binary = gzip.GzipFile(fileobj=raw) if packed else raw
+            binary, packed = unpacked(raw)
             with io.TextIOWrapper(
                 binary, encoding="utf-8", errors="surrogateescape", newline="\n"
             ) as f:
@@ -112,7 +109,7 @@ def _records(path: Path) -> Iterator[tuple[int, str]]:
                     text = line.rstrip("\n").rstrip("\r")
                     if text.strip():
                         yield number, text
-    except (OSError, EOFError, zlib.error) as e:
+    except GZIP_ERRORS as e:
         what = "unreadable gzip data" if packed else "cannot read"
         raise ValueError(f"{path}: {what} at line {number + 1}: {e}") from None
 

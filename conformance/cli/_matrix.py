@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import dataclasses
 import json
-import math
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -35,6 +34,7 @@ from conformance.matrix._run import (
 )
 from conformance.runner._runner import CallableContractError
 from conformance.runner._spec import SpecError, parse_spec
+from conformance.runner._subprocess_driver import finite_seconds
 
 from ._output import check_output
 
@@ -215,7 +215,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.count < 0 or (args.count and args.seed is None):
         raise UsageError("--count N needs N >= 0 and a --seed")
-    if not all(0 < seconds < math.inf for seconds in (args.timeout, args.run_timeout)):
+    if not finite_seconds(args.timeout, args.run_timeout):
         raise UsageError("--timeout and --run-timeout must be positive, finite numbers of seconds")
     if args.output is not None:
         check_output(args.output)

@@ -196,9 +196,10 @@ def _same_meaning(a: Case, b: Case) -> bool:
     return (a.op, a.input, a.now, a.meaning) == (b.op, b.input, b.now, b.meaning)
 
 
-def _write(corpus: Path, case: Case) -> tuple[Path, bool]:
-    """Write the case unless its id is taken; ``(path, written)``. A taken id with another
-    meaning is a conflict (``FileExistsError``)."""
+def _write(corpus: Path, case: Case) -> tuple[Path, Case | None]:
+    """Write the case unless its id is taken; ``(path, None)`` when written, else ``(path,
+    the case already there)``. A taken id with another meaning is a conflict
+    (``FileExistsError``)."""
     path = case_path(corpus, case)
     if path.exists():
         try:
@@ -206,9 +207,9 @@ def _write(corpus: Path, case: Case) -> tuple[Path, bool]:
         except CaseFileError as e:
             raise FileExistsError(f"{path} exists and is not a readable case: {e}") from None
         if _same_meaning(existing, case):
-            return path, False
+            return path, existing
         raise FileExistsError(f"{path} exists and holds a different case; not overwritten")
-    return write_case(corpus, case), True
+    return write_case(corpus, case), None
 
 
 def _promote_one(args: argparse.Namespace, example: argparse.Namespace, corpus: Path) -> int:
@@ -245,13 +246,13 @@ def _promote_one(args: argparse.Namespace, example: argparse.Namespace, corpus: 
     except ValueError as e:
         raise _usage(str(e)) from None
     try:
-        path, written = _write(corpus, case)
+        path, kept = _write(corpus, case)
     except FileExistsError as e:
         print(f"noetl-events-conformance: {e}", file=sys.stderr)
         return EXIT_CONFLICT
+    written = kept is None
     print(path if written else f"{path} (already in the corpus)")
-    if not written:  # what was asked for this run and is not what the corpus holds
-        kept = load_case(path)
+    if kept is not None:  # what was asked for this run and is not what the corpus holds
         ignored = [
             flag
             for flag, given, same in (

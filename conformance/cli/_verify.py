@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import os
 import shutil
 import sys
@@ -52,6 +51,7 @@ from conformance.runner._runner import (
     execute,
 )
 from conformance.runner._spec import ImplSpec, SpecError, parse_spec
+from conformance.runner._subprocess_driver import finite_seconds
 
 from ._main import UsageError
 from ._output import check_output
@@ -241,7 +241,7 @@ def _check_options(args: argparse.Namespace) -> None:
                 "and --tag "
                 "(a partial run would drop every entry it did not run)"
             )
-    if not all(0 < seconds < math.inf for seconds in (args.timeout, args.run_timeout)):
+    if not finite_seconds(args.timeout, args.run_timeout):
         raise UsageError("--timeout and --run-timeout must be positive, finite numbers of seconds")
     if args.impl is not None and len(args.impl) > 1:
         raise UsageError(

@@ -24,15 +24,14 @@ Implementations run side by side on threads: an adapter works in its own process
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import json
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Final
 
+from conformance.core._compressed import GZIP_ERRORS, unpacked
 from conformance.corpus._case import Case
 from conformance.runner._protocol import CONSUME, AdapterError, Answer, Handshake
 from conformance.runner._runner import CallableContractError, InProcessDriver
@@ -73,9 +72,6 @@ class TrailError(ValueError):
     """A trail that cannot be read as text: the message names the file and why."""
 
 
-_GZIP_MAGIC: Final = b"\x1f\x8b"
-
-
 @dataclasses.dataclass(frozen=True)
 class Trail:
     """Captured emissions of a real producer: one envelope per line (blank lines are none).
@@ -91,11 +87,13 @@ class Trail:
     def read(cls, path: Path, name: str | None = None) -> Trail:
         """Read ``path``, gzip-compressed or not (told by its first bytes, whatever its name).
         Raises :class:`OSError` if it cannot be read, :class:`TrailError` if it is broken gzip."""
-        data = path.read_bytes()
-        if data[:2] == _GZIP_MAGIC:
+        with path.open("rb") as raw:
+            stream, packed = unpacked(raw)
             try:
-                data = gzip.decompress(data)
-            except (OSError, EOFError, zlib.error) as e:
+                data = stream.read()
+            except GZIP_ERRORS as e:
+                if not packed:
+                    raise
                 raise TrailError(f"{path}: unreadable gzip data: {e}") from None
         text = data.decode("utf-8", "replace")
         physical = text.split("\n")

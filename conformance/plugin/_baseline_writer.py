@@ -62,9 +62,10 @@ class BaselineWriter:
             reason, raised = str(getattr(report, REASON, "")), bool(getattr(report, RAISED, False))
             self.seen[case_id] = (verdict, reason, raised)
 
-    def finish(self, partial: list[str], selection: list[str]) -> None:
-        """Write the file after a full run; otherwise say why not."""
-        why = [*selection, *partial]
+    def finish(self, partial: list[str]) -> None:
+        """Write the file after a full run (``partial``: why it was not one); otherwise say
+        why not."""
+        why = list(partial)
         self.refused = bool(why)
         if any(verdict == "errored" and not raised for verdict, _, raised in self.seen.values()):
             why.append("the implementation errored")

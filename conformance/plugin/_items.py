@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import math
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -43,6 +42,7 @@ from conformance.runner._runner import (
     execute,
 )
 from conformance.runner._spec import SpecError, parse_spec
+from conformance.runner._subprocess_driver import finite_seconds
 
 from ._options import CORPUS_NODE, NAMED
 
@@ -61,7 +61,7 @@ _STATE = pytest.StashKey["_CorpusRun"]()
 _When = Literal["setup", "call", "teardown"]
 _FOLDERS = pytest.StashKey[dict[str, str]]()
 _KIT_MARKS = pytest.StashKey[frozenset[str]]()
-WRITER = pytest.StashKey[tuple[Any, list[str]]]()
+WRITER = pytest.StashKey[Any]()  # the BaselineWriter of --noetl-events-update-baseline
 
 
 @dataclasses.dataclass(frozen=True)
@@ -288,8 +288,8 @@ def prepare(config: pytest.Config) -> None:
     try:
         timeout = float(given_timeout)
     except ValueError:
-        timeout = math.nan
-    if not 0 < timeout < math.inf:
+        timeout = float("nan")
+    if not finite_seconds(timeout):
         raise pytest.UsageError(
             f"{source(config, 'timeout')} must be a positive, finite number of seconds, "
             f"not {quoted(given_timeout)}"
@@ -324,8 +324,7 @@ def prepare(config: pytest.Config) -> None:
 
         writer = BaselineWriter(Path(str(baseline_path)), baseline)
         config.pluginmanager.register(writer, "noetl-events-baseline-writer")
-        # (--noetl-events-level and --noetl-events-select were refused with it above)
-        config.stash[WRITER] = (writer, [])
+        config.stash[WRITER] = writer  # (a level or select pattern was refused with it above)
     chosen = select(everything, level=level, pattern=option(config, "select"))
     if not chosen:
         raise pytest.UsageError("--noetl-events-*: no corpus case matches the selection")

@@ -40,7 +40,7 @@ from ._protocol import (
     run_request,
 )
 
-__all__ = ["SubprocessDriver"]
+__all__ = ["SubprocessDriver", "finite_seconds"]
 
 MAX_LINE: Final = 64 << 20  # an adapter streaming bytes with no newline must not eat the memory
 
@@ -166,6 +166,12 @@ class _Lines:
         self._selector.close()
 
 
+def finite_seconds(*seconds: float) -> bool:
+    """Whether each is a positive, finite number of seconds (``nan`` would reach ``select``
+    and fail there, or silently mean no limit; ``inf`` is no limit, and no JSON number)."""
+    return all(0 < value < math.inf for value in seconds)
+
+
 class SubprocessDriver:
     """Any command that speaks protocol v1, run as a child process in its own process group.
 
@@ -187,7 +193,7 @@ class SubprocessDriver:
         self.argv = shlex.split(command) if isinstance(command, str) else list(command)
         if not self.argv:
             raise ValueError("empty implementation command")
-        if not all(0 < seconds < math.inf for seconds in (timeout, run_timeout)):
+        if not finite_seconds(timeout, run_timeout):
             # (nan would reach select() and fail there, or silently mean no run timeout)
             raise ValueError("timeout and run_timeout must be positive, finite numbers of seconds")
         self._timeout = timeout
