@@ -77,3 +77,28 @@ def test_a_folder_this_user_cannot_write_in_is_refused(
         f"no permission to write in the folder {tmp_path}\n"
     )
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("command", "label"),
+    [
+        (["verify", "--baseline", "{input}"], "the --baseline {input}"),
+        (["matrix", "--impl", "ref=reference", "--trail", "cli={input}"], "the --trail {input}"),
+        (["matrix", "--impl", "ref=reference", "--policy", "{input}"], "the --policy {input}"),
+    ],
+)
+def test_an_output_that_is_a_file_the_command_reads_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str], label: str
+) -> None:
+    kept = tmp_path / "kept.txt"
+    kept.write_text("# kept\n", encoding="utf-8")
+    link = tmp_path / "other-name.txt"
+    link.symlink_to(kept)
+    args = [a.replace("{input}", str(link)) for a in command]
+    status = main([*args, "--output", str(kept)])
+    assert status == 2
+    assert capsys.readouterr().err == (
+        f"noetl-events-conformance: error: --output {kept}: "
+        f"is {label.replace('{input}', str(link))}; it is not replaced\n"
+    )
+    assert kept.read_text(encoding="utf-8") == "# kept\n"

@@ -302,12 +302,21 @@ def _sources(args: argparse.Namespace) -> list[Source]:
     return opened
 
 
-def _check_output(path: str) -> None:
-    """Refuse an ``--output`` that is not a new path or a regular file."""
+def _source_files(specs: list[str]) -> dict[str, str]:
+    """The sources that may be local files, by their label in messages ("the source NAME")."""
+    return {
+        f"the source {'-' if spec == '-' else spec}": "/dev/stdin" if spec == "-" else spec
+        for spec in specs
+        if "://" not in spec
+    }
+
+
+def _check_output(path: str, specs: list[str]) -> None:
+    """Refuse an ``--output`` that is not a new path or a regular file, or is a source."""
     from ._main import UsageError
     from ._output import check_output
 
-    check_output(path)
+    check_output(path, _source_files(specs))
     try:
         st = os.lstat(path)
     except FileNotFoundError:
@@ -363,7 +372,7 @@ def _run(args: argparse.Namespace) -> int:
     from ._main import UsageError
 
     if args.output is not None:  # fail now, not after reading everything
-        _check_output(args.output)
+        _check_output(args.output, args.sources)
     # Options that cannot go together are refused before the run: --output is not touched.
     engine = _engine(args)
     previous = None
@@ -398,6 +407,10 @@ def _mark_failed(args: argparse.Namespace, names: list[str], reason: str) -> Non
     from conformance.audit._sources import display_url
     from conformance.core._atomic import write_atomic
 
+    from ._output import same_file
+
+    if same_file(args.output, _source_files(args.sources)) is not None:
+        return  # never write over a source (it may have been put there since the start)
     names = names or [display_url(spec) for spec in args.sources]
 
     with contextlib.suppress(OSError):
@@ -420,18 +433,18 @@ def _check(args: argparse.Namespace, names: list[str], engine: str) -> int:
     from ._main import UsageError
 
     sources = _sources(args)
-    if args.census:
-        try:
-            return _census(args, sources)
-        finally:
-            close_sources(sources)
-    names += [s.name for s in sources]
     if args.output is not None:
         same = _output_is_a_source(args.output, sources)
         if same is not None:
             close_sources(sources)
             args._written = True  # never write over a source
             raise UsageError(f"--output {args.output}: is the source {same}; it is not replaced")
+    if args.census:
+        try:
+            return _census(args, sources)
+        finally:
+            close_sources(sources)
+    names += [s.name for s in sources]
     options = AuditOptions(
         mode=args.mode,
         max_items=args.max_errors,
@@ -515,7 +528,11 @@ def _census(args: argparse.Namespace, sources: list[Source]) -> int:
     title = ", ".join(s.name for s in sources)
     text = render_census(census_report(stream, corpus), args.format, title)
     if args.output is not None:
-        write_atomic(args.output, text)
+        try:
+            write_atomic(args.output, text)
+        except OSError as e:
+            raise UsageError(f"cannot write {args.output}: {e.strerror or e}") from None
+        args._written = True
     else:
         _write_stdout(text)
     return EXIT_VALID

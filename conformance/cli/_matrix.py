@@ -164,12 +164,18 @@ def _via(peers: list[Peer], values: list[str]) -> list[Peer]:
     return [dataclasses.replace(p, via=ops.get(p.name)) for p in peers]
 
 
+def _trail_name_and_file(value: str) -> tuple[str, str]:
+    """``--trail [NAME=]FILE`` as its name ("": from the file) and file."""
+    name, eq, file = value.partition("=")
+    if not eq or not _NAME.match(name):
+        return "", value
+    return name, file
+
+
 def _trails(values: list[str], taken: set[str]) -> list[Trail]:
     trails = []
     for value in values:
-        name, eq, file = value.partition("=")
-        if not eq or not _NAME.match(name):
-            name, file = "", value
+        name, file = _trail_name_and_file(value)
         path = Path(file)
         try:
             trail = Trail.read(path, name or None)
@@ -218,7 +224,11 @@ def run(args: argparse.Namespace) -> int:
     if not finite_seconds(args.timeout, args.run_timeout):
         raise UsageError("--timeout and --run-timeout must be positive, finite numbers of seconds")
     if args.output is not None:
-        check_output(args.output)
+        inputs: dict[str, str | Path | None] = {f"the --policy {args.policy}": args.policy}
+        for value in args.trail:
+            file = _trail_name_and_file(value)[1]
+            inputs[f"the --trail {file}"] = file
+        check_output(args.output, inputs)
     peers = _via(_peers(args.impl), args.via)
     if not peers:
         raise UsageError("give at least one --impl NAME=SPEC")

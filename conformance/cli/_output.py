@@ -4,17 +4,43 @@ long run does not end on a report it cannot write."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 from conformance.core._usage import UsageError
 
-__all__ = ["check_output"]
+__all__ = ["check_output", "same_file"]
 
 
-def check_output(path: str | os.PathLike[str]) -> None:
+def same_file(
+    path: str | os.PathLike[str], inputs: Mapping[str, str | os.PathLike[str] | None]
+) -> str | None:
+    """The label of the first of ``inputs`` (label -> path; None: not given) that is the file
+    ``path`` names (links followed), if any: a report must never be written over what the run
+    reads."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    for label, other in inputs.items():
+        if other is None:
+            continue
+        try:
+            if os.path.samestat(st, os.stat(other)):
+                return label
+        except OSError:
+            continue
+    return None
+
+
+def check_output(
+    path: str | os.PathLike[str],
+    inputs: Mapping[str, str | os.PathLike[str] | None] | None = None,
+) -> None:
     """Refuse an ``--output`` that cannot name a file to write: empty, naming a folder (a
     trailing slash, ``.``, ``..``, an existing folder), a symbolic link (replacing it would
     put a file in its place, not write where it points), or in a folder that does not exist
-    (as written: ``a/../r`` needs ``a``) or that this user cannot write in."""
+    (as written: ``a/../r`` needs ``a``) or that this user cannot write in; or one of the
+    files the command reads (``inputs``: label -> path, see :func:`same_file`)."""
     text = os.fspath(path)
     if not text:
         raise UsageError("--output: give a file name (it is empty)")
@@ -28,3 +54,6 @@ def check_output(path: str | os.PathLike[str]) -> None:
         raise UsageError(f"--output {text}: no such folder {folder}")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UsageError(f"--output {text}: no permission to write in the folder {folder}")
+    same = same_file(text, inputs or {})
+    if same is not None:
+        raise UsageError(f"--output {text}: is {same}; it is not replaced")

@@ -254,7 +254,7 @@ def _check_options(args: argparse.Namespace) -> None:
             "the in-process reference exchanges none"
         )
     if args.output is not None:
-        check_output(args.output)
+        check_output(args.output, {f"the --baseline {args.baseline}": args.baseline})
 
 
 def _load_corpus(corpus_dir: Path, extra: Sequence[Path]) -> list[Case]:

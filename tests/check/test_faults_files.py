@@ -6,11 +6,13 @@ completeness verdict, that the source is unchanged, and the process's peak memor
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -403,7 +405,7 @@ def test_an_interrupted_report_counts_what_was_checked(tmp_path: Path, jobs: str
 
 def test_options_that_cannot_go_together_leave_the_output_alone(tmp_path: Path) -> None:
     """A usage error found before the run wrote a report blaming a healthy source."""
-    path = _big_file(tmp_path / "events.jsonl", 10)
+    path = _big_file(tmp_path / "events.jsonl", 1000)
     output = tmp_path / "report.json"
     output.write_text("an older report\n")
     for extra in (["--as", "request", "--engine", "native"], ["--exact", "--engine", "native"]):
@@ -417,3 +419,60 @@ def test_sizes_up_to_one_terabyte_are_taken_as_the_message_says(tmp_path: Path) 
     assert run_check([str(path), "--max-item-size", "1T"], tmp_path).status == 1
     refused = run_check([str(path), "--max-item-size", "2T"], tmp_path)
     assert refused.status == 2 and "must be between 1 byte and 1T: 2T" in refused.err
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["{missing}"],  # a later source that does not open
+        ["--query", "select 1"],  # an option refused once the sources are read
+        ["--census"],  # the census writes its own report
+    ],
+)
+def test_a_source_named_as_output_is_never_written_whatever_stops_the_run(
+    tmp_path: Path, extra: list[str]
+) -> None:
+    path = _big_file(tmp_path / "events.jsonl", 1000)
+    before = _digest(path)
+    args = [a.replace("{missing}", str(tmp_path / "nosuch.jsonl")) for a in extra]
+    run = run_check([str(path), *args, "--output", str(path)], tmp_path)
+    assert run.status == 2, run.err
+    assert run.err.endswith(f"--output {path}: is the source {path}; it is not replaced\n")
+    assert _digest(path) == before
+
+
+def test_a_source_read_on_stdin_is_never_written_by_a_failed_run(tmp_path: Path) -> None:
+    path = _big_file(tmp_path / "events.jsonl", 1000)
+    before = _digest(path)
+    with path.open("rb") as stdin:
+        run = run_check(
+            ["-", str(tmp_path / "nosuch.jsonl"), "--output", str(path)],
+            tmp_path,
+            stdin=stdin.fileno(),
+        )
+    assert run.status == 2, run.err
+    assert "is the source -; it is not replaced" in run.err
+    assert _digest(path) == before
+
+
+def test_gzip_data_from_a_fifo_is_read_as_it_comes(tmp_path: Path) -> None:
+    plain = _big_file(tmp_path / "events.jsonl", 2000)
+    fifo = tmp_path / "events.jsonl.gz"
+    os.mkfifo(fifo)
+    data = gzip.compress(plain.read_bytes())
+
+    def feed() -> None:
+        with fifo.open("wb") as f:
+            f.write(data)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    run = run_check([str(fifo), "--format", "json"], tmp_path)
+    writer.join(timeout=30)
+    assert run.status in (0, 1), run.err
+    piped = json.loads(run.out)
+    whole = json.loads(run_check([str(plain), "--format", "json"], tmp_path).out)
+    for report in (piped, whole):
+        report.pop("sources")
+        report.pop("title", None)
+    assert piped == whole
