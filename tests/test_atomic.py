@@ -70,3 +70,24 @@ def test_a_path_given_as_text_makes_its_folders_and_a_trailing_slash_is_refused(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
     assert write_atomic(os.path.join(tmp_path, "e.json"), "z\n", skip_unchanged=True)
     assert not write_atomic(os.path.join(tmp_path, "e.json"), "z\n", skip_unchanged=True)
+
+
+def test_a_symbolic_link_is_written_through_and_kept(tmp_path: Path) -> None:
+    """A baseline or golden file kept as a link to a shared file: the shared file is updated
+    (replacing the link would leave it stale), and the link still points to it."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    target = shared / "base.txt"
+    target.write_text("old\n")
+    os.chmod(target, 0o640)
+    link = tmp_path / "base.txt"
+    link.symlink_to(Path("shared") / "base.txt")
+    assert write_atomic(link, "new\n")
+    assert link.is_symlink() and os.readlink(link) == os.path.join("shared", "base.txt")
+    assert target.read_text() == "new\n"
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o640
+    assert sorted(p.name for p in shared.iterdir()) == ["base.txt"]
+    dangling = tmp_path / "dangling.txt"
+    dangling.symlink_to(shared / "made.txt")
+    assert write_atomic(dangling, "made\n")
+    assert dangling.is_symlink() and (shared / "made.txt").read_text() == "made\n"

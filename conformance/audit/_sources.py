@@ -467,16 +467,19 @@ class FileSource:
             return
         raw = open(self.fd, "rb", closefd=False)  # noqa: SIM115 - closed below
         number = 1
+        # A pipe (a FIFO) is read as it comes: no seeking, and progress in lines only.
+        position = raw.tell if self.regular else None
         try:
-            raw.seek(0)
+            if self.regular:
+                raw.seek(0)
             gz = gzip.GzipFile(fileobj=raw, mode="rb")
-            for block in read_blocks(gz.read1, position=raw.tell, max_item=self.max_item):
+            for block in read_blocks(gz.read1, position=position, max_item=self.max_item):
                 number = block.first + len(block.lines)
                 yield block
         except (OSError, EOFError, zlib.error) as e:
+            where = f" (compressed byte {raw.tell():,})" if self.regular else ""
             raise SourceError(
-                f"{self.name}: unreadable gzip data after line {number - 1} "
-                f"(compressed byte {raw.tell():,}): {e}"
+                f"{self.name}: unreadable gzip data after line {number - 1}{where}: {e}"
             ) from None
         finally:
             raw.close()

@@ -35,12 +35,15 @@ def write_atomic(
     With ``skip_unchanged`` a file that already holds exactly ``data`` is left alone (its
     mtime too). Returns whether the file was written.
 
+    A symbolic link is followed: the file it points to is replaced, and the link kept.
     A character device or a pipe (``/dev/null``, ``/dev/stdout``) is written through, never
     replaced; any other path that is not a regular file (a folder, a socket), and a path
     ending with a slash, is refused with an OSError.
     """
     raw = data.encode("utf-8") if isinstance(data, str) else data
     path = os.fspath(path)
+    if os.path.islink(path):  # written where it points, as `open` would: the link stays
+        path = os.path.realpath(path)
     try:
         kind = os.stat(path).st_mode
     except (FileNotFoundError, NotADirectoryError):
