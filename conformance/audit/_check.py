@@ -307,19 +307,22 @@ class Auditor:
         oversized: Mapping[int, int] | None = None,
     ) -> None:
         """Check every line of ``lines`` into ``tally``; ``oversized`` maps the index of each
-        line over the maximum item size to its size (its text is not there)."""
-        n = len(lines)
-        tally.total += n
+        line over the maximum item size to its size (its text is not there).
+
+        The counts grow line by line as the verdicts come, so that a run interrupted within
+        the block reports what it checked, and its counts add up."""
         if self._prove is not None:
             proved, slow = self._prove(lines)
             tally.by_event_type.update(proved)
-            valid = len(proved)
+            tally.total += len(proved)
+            tally.valid += len(proved)
         else:
-            slow, valid = list(range(n)), 0
+            slow = list(range(len(lines)))
         invalid: list[int] = []
         decode = reference_decoder(self.mode)
         for k in slow:
             if oversized and k in oversized:
+                tally.total += 1
                 invalid.append(k)
                 tally.add_finding(
                     Finding(
@@ -333,10 +336,10 @@ class Auditor:
                 )
                 continue
             if judge(tally, decode, lines[k], where, k):
-                valid += 1
+                tally.valid += 1
             else:
                 invalid.append(k)
-        tally.valid += valid
+            tally.total += 1
         scan = self._hazard_scan()
         if scan is not None:
             self._scan_hazards(scan, tally, lines, invalid, where)

@@ -16,7 +16,7 @@ from conformance.corpus._case import load_corpus
 from noetl_events_ref import EnvelopeError, decode_event, decode_request
 
 from .conftest import need_module
-from .tricky import BASE, REQUEST_BASE, envelope_lines, render, tricky_lines
+from .tricky import BASE, REQUEST_BASE, envelope_lines, render, tricky_lines, with_value
 
 orjson = need_module("orjson", "check")  # the fast path is what these tests are about
 
@@ -224,3 +224,38 @@ def test_reference_decoders_agree_with_the_exact_parser(mode: str) -> None:
 @given(envelope_lines())
 def test_reference_decoders_agree_with_the_exact_parser_random(line: bytes) -> None:
     assert public_verdict(line, "event") == exact_verdict(line, "event")
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("stop_at", [0, 1, 5, 13])
+def test_an_interrupt_within_a_block_leaves_counts_that_add_up(
+    monkeypatch: pytest.MonkeyPatch, fast: bool, stop_at: int
+) -> None:
+    """Ctrl-C lands while the reference judges a block's lines: the tally counts the lines
+    judged so far, each valid or with its finding, and nothing else."""
+    from conformance.audit import _check
+
+    valid = render(list(BASE.items())).encode()
+    lines = [valid, b"{", with_value(BASE, "context", '{"r":1e400}').encode(), b"[]"] * 5
+    calls = 0
+
+    def decoder(mode: str) -> object:
+        def decode(line: bytes) -> object:
+            nonlocal calls
+            if calls == stop_at:
+                raise KeyboardInterrupt
+            calls += 1
+            return decode_event(line)
+
+        return decode
+
+    monkeypatch.setattr(_check, "reference_decoder", decoder)
+    auditor = Auditor(mode="event", max_items=100, fast=fast)
+    tally = auditor.tally()
+    with pytest.raises(KeyboardInterrupt):
+        auditor.check(tally, lines, Numbered(0, 1))
+    proved = tally.total - calls
+    assert proved >= 0 and (fast or proved == 0)
+    assert tally.valid == sum(tally.by_event_type.as_dict().values())
+    assert tally.invalid == len(tally.findings) == sum(tally.by_kind.values())
+    assert tally.total == proved + stop_at
