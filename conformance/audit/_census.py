@@ -45,9 +45,9 @@ class Census:
 
     def add(self, line: bytes | str) -> None:
         self.lines += 1
-        try:
-            value = json.loads(line)
-        except ValueError:
+        try:  # (UTF-8 only, as serde_json reads: json.loads would skip a byte order mark)
+            value = json.loads(line.decode("utf-8") if isinstance(line, bytes) else line)
+        except (ValueError, RecursionError):  # (nesting deeper than Python's stack)
             return
         if not isinstance(value, dict):
             return

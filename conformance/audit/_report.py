@@ -74,11 +74,12 @@ def report_json(
     return out
 
 
-def failed_report(names: Sequence[str], reason: str) -> dict[str, Any]:
+def failed_report(names: Sequence[str], reason: str, source: int = 0) -> dict[str, Any]:
     """The report of a run that failed before it could count anything (written over a previous
-    ``--output`` so that it does not look current)."""
+    ``--output`` so that it does not look current); ``source``: the index of the source that
+    stopped it."""
     tally = Tally()
-    tally.stopped = (0, reason, False)
+    tally.stopped = (source if source < len(names) else 0, reason, False)
     return report_json(tally, names or ["?"], hazards=False)
 
 

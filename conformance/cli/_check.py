@@ -12,6 +12,8 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
+from conformance.core._usage import UsageError
+
 if TYPE_CHECKING:
     from conformance.audit._run import Shard
     from conformance.audit._sources import Source
@@ -97,22 +99,24 @@ marked incomplete, counts what was read); 130 interrupted.
 """
 
 
-def _integer(minimum: int, rule: str) -> Callable[[str], int]:
-    """An argparse type: an integer of at least ``minimum`` (``rule`` says so in an error)."""
+def _integer(minimum: int, rule: str, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer of at least ``minimum`` and at most ``maximum`` (``rule``
+    says so in an error)."""
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-        if value < minimum:
+        if value < minimum or (maximum is not None and value > maximum):
             raise argparse.ArgumentTypeError(f"must be {rule}: {text}")
         return value
 
     return parse
 
 
-_positive = _integer(1, "at least 1")
+_MAX_JOBS: Final = 1024
+_jobs = _integer(1, f"between 1 and {_MAX_JOBS}", _MAX_JOBS)
 _count = _integer(0, "0 or more")
 
 
@@ -191,7 +195,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--jobs",
-        type=_positive,
+        type=_jobs,
         default=1,
         metavar="N",
         help="check on N threads (native engine) or in N processes (Python engine) (default: 1)",
@@ -275,8 +279,6 @@ def _sources(args: argparse.Namespace) -> list[Source]:
         open_source,
     )
 
-    from ._main import UsageError
-
     specs: list[str] = args.sources
     if specs.count("-") > 1:
         raise UsageError("standard input ('-') can be read only once")
@@ -298,8 +300,16 @@ def _sources(args: argparse.Namespace) -> list[Source]:
             opened.append(open_source(spec, options))
     except SourceError as e:
         close_sources(opened)
-        raise UsageError(str(e)) from None
+        raise _NotOpened(str(e), len(opened)) from None
     return opened
+
+
+class _NotOpened(UsageError):
+    """A source that could not be opened: ``index`` is its place among the sources."""
+
+    def __init__(self, message: str, index: int) -> None:
+        super().__init__(message)
+        self.index = index
 
 
 def _source_files(specs: list[str]) -> dict[str, str]:
@@ -313,7 +323,6 @@ def _source_files(specs: list[str]) -> dict[str, str]:
 
 def _check_output(path: str, specs: list[str]) -> None:
     """Refuse an ``--output`` that is not a new path or a regular file, or is a source."""
-    from ._main import UsageError
     from ._output import check_output
 
     check_output(path, _source_files(specs))
@@ -356,8 +365,6 @@ def _engine(args: argparse.Namespace) -> str:
     """The engine to run: --exact means the reference alone (the Python engine)."""
     from conformance.audit._native import EngineError, resolve
 
-    from ._main import UsageError
-
     if args.exact:
         if args.engine == "native":
             raise UsageError("--exact checks with the reference alone: it takes --engine python")
@@ -369,7 +376,6 @@ def _engine(args: argparse.Namespace) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ._main import UsageError
 
     if args.output is not None:  # fail now, not after reading everything
         _check_output(args.output, args.sources)
@@ -382,7 +388,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         return _check(args, names, engine)
     except UsageError as e:
-        _mark_failed(args, names, str(e))
+        _mark_failed(args, names, str(e), e.index if isinstance(e, _NotOpened) else 0)
         raise
     except KeyboardInterrupt:
         _mark_failed(args, names, "interrupted")
@@ -398,7 +404,7 @@ def _run(args: argparse.Namespace) -> int:
             signal.signal(signal.SIGTERM, previous)
 
 
-def _mark_failed(args: argparse.Namespace, names: list[str], reason: str) -> None:
+def _mark_failed(args: argparse.Namespace, names: list[str], reason: str, source: int = 0) -> None:
     """Write a report marked incomplete over ``--output``: an older report must not look
     like this run's."""
     if args.output is None or getattr(args, "_written", False):
@@ -418,7 +424,9 @@ def _mark_failed(args: argparse.Namespace, names: list[str], reason: str) -> Non
             st = os.lstat(args.output)
             if not stat.S_ISREG(st.st_mode):
                 return
-        text = render(failed_report(names, reason), args.format, ", ".join(names) or "check")
+        text = render(
+            failed_report(names, reason, source), args.format, ", ".join(names) or "check"
+        )
         write_atomic(args.output, text)
 
 
@@ -429,8 +437,6 @@ def _check(args: argparse.Namespace, names: list[str], engine: str) -> int:
     from conformance.audit._run import AuditOptions, Interrupted, run
     from conformance.audit._sources import close_sources
     from conformance.core._atomic import write_atomic
-
-    from ._main import UsageError
 
     sources = _sources(args)
     if args.output is not None:
@@ -493,7 +499,6 @@ def _check(args: argparse.Namespace, names: list[str], engine: str) -> int:
 
 
 def _write_stdout(text: str) -> None:
-    from ._main import UsageError
 
     try:  # (a closed standard output raises here too: see _main._ClosedOutput)
         sys.stdout.write(text)
@@ -513,8 +518,6 @@ def _census(args: argparse.Namespace, sources: list[Source]) -> int:
     from conformance.audit._sources import SourceError
     from conformance.core._atomic import write_atomic
     from conformance.corpus._case import load_corpus
-
-    from ._main import UsageError
 
     stream = Census()
     try:

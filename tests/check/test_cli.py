@@ -302,6 +302,8 @@ def test_usage_errors(
     "args",
     [
         ["--jobs", "0"],
+        ["--jobs", "1025"],
+        ["--jobs", "9" * 20],
         ["--shard", "4/4"],
         ["--shard", "x"],
         ["--max-errors", "-1"],
@@ -315,6 +317,7 @@ def test_bad_options_exit_2(tmp_path: Path, args: list[str]) -> None:
     result = run_process(["check", str(path), *args])
     assert result.status == 2
     assert "usage:" in result.err
+    assert "Traceback" not in result.err
 
 
 def test_directory_is_a_usage_error(tmp_path: Path, check: Check) -> None:

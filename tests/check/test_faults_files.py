@@ -476,3 +476,19 @@ def test_gzip_data_from_a_fifo_is_read_as_it_comes(tmp_path: Path) -> None:
         report.pop("sources")
         report.pop("title", None)
     assert piped == whole
+
+
+def test_the_failed_report_names_the_source_that_did_not_open(tmp_path: Path) -> None:
+    path = _big_file(tmp_path / "events.jsonl", 1000)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    output = tmp_path / "report.json"
+    args = [str(path), str(path), str(folder), "--format", "json", "--output", str(output)]
+    run = run_check(args, tmp_path)
+    assert run.status == 2
+    stale = json.loads(output.read_text())
+    assert stale["incomplete"] == {
+        "source": str(folder),
+        "reason": f"{folder}: is a directory",
+        "partial": False,
+    }

@@ -58,3 +58,24 @@ def test_census_text(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None
     out = capsys.readouterr().out
     assert "!       1  corpus   0  zz.never.seen" in out
     assert "execution_id: 9007199254740993 .. 9007199254740993, 1 beyond 2^53" in out
+
+
+def test_lines_serde_json_cannot_read_as_an_object_are_not_objects(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A byte order mark, bytes that are not UTF-8 and nesting deeper than Python's stack are
+    lines, not objects; the census goes on past them."""
+    path = tmp_path / "stream.jsonl"
+    path.write_bytes(
+        b"\xef\xbb\xbf"
+        + LINES[0].encode()
+        + b"\n"
+        + b'{"a":"\xff"}\n'
+        + b"[" * 100_000
+        + b"]" * 100_000
+        + b"\n"
+        + LINES[1].encode()
+        + b"\n"
+    )
+    report = _census(capsys, path)
+    assert (report["lines"], report["objects"]) == (4, 1)
