@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import io
+import errno
 import itertools
 import json
+import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,20 +16,27 @@ from typing import Any, Final, TextIO
 from conformance.core._compressed import GZIP_ERRORS, unpacked
 from conformance.core._diff import Change, json_changes, parse_or_none, serde_text
 
-__all__ = ["Difference", "diff_paths", "register"]
+__all__ = ["MAX_SIZE", "Difference", "diff_paths", "register"]
+
+MAX_SIZE: Final = 64 << 20
+"""The most bytes read as one document or one record: a bigger one is refused (so that an
+input that never ends, as ``/dev/zero``, is not read into memory)."""
 
 _EPILOG = """\
 A and B are both files holding one JSON document each, both JSON-lines streams (.jsonl,
 .ndjson or .jsonl.gz: compared record by record; a blank line is not a record, and each
 record is named by its line number), or both folders (golden folders: files compared by
-relative path, streams among them record by record). Documents are compared as serde_json
-reads them: key order and spelling do not matter, types do (1 is not 1.0). Values are shown
-as serde_json writes them.
+relative path, streams among them record by record). A pipe whose name has no suffix, as
+<(zcat a.jsonl.gz), is read as it comes, as whatever the other side is. A document or record
+over 64 MiB is refused. Documents are compared as serde_json reads their bytes: key order and
+spelling do not matter, types do (1 is not 1.0), bytes that are not UTF-8 are not JSON, and
+the same text on both sides is equal, JSON or not. Values are shown as serde_json writes them.
 
 --as event / --as request reads each document as the envelope (noetl-events ExecutorEvent,
 or the server's EventRequest) and compares what the reference writes for it: `payload` and
 `context` are one field, `Z` and `.000Z` one instant, 1e-5 and 0.00001 one number, and a
-default a side leaves out is filled in. A document that does not decode is named, with why.
+default a side leaves out is filled in. A document that does not decode is named, with why
+(unless both sides are the same text).
 
 exit status: 0 equal, 1 different, 2 usage error
 """
@@ -49,7 +57,7 @@ class Difference:
         return out
 
 
-def _as_envelope(text: str, kind: str) -> tuple[str | None, str | None]:
+def _as_envelope(text: bytes, kind: str) -> tuple[str | None, str | None]:
     """``text`` decoded as the envelope ``kind`` and written back canonically, or the error."""
     from noetl_events_ref import (
         EnvelopeError,
@@ -70,12 +78,16 @@ def _as_envelope(text: str, kind: str) -> tuple[str | None, str | None]:
 _A: Final = {"event": "an event", "request": "a request"}
 
 
-def _compare_texts(where: str, left: str, right: str, as_: str | None = None) -> Difference | None:
+def _compare_texts(
+    where: str, left: bytes, right: bytes, as_: str | None = None
+) -> Difference | None:
+    if left == right:  # whatever reads it, one text is one value (or one error)
+        return None
     if as_ is not None:
         a_text, a_err = _as_envelope(left, as_)
         b_text, b_err = _as_envelope(right, as_)
         if a_text is not None and b_text is not None:
-            return _compare_texts(where, a_text, b_text)
+            return _compare_texts(where, a_text.encode(), b_text.encode())
         notes = [
             f"{side} does not decode as {_A[as_]} ({err})"
             for side, err in (("left", a_err), ("right", b_err))
@@ -87,53 +99,92 @@ def _compare_texts(where: str, left: str, right: str, as_: str | None = None) ->
     if a_err is None and b_err is None:
         changes = json_changes(a, b)
         return Difference(where, tuple(changes)) if changes else None
-    if left == right:
-        return None
     notes = [
         f"{side} is not JSON ({err})" for side, err in (("left", a_err), ("right", b_err)) if err
     ]
     return Difference(where, note="; ".join(notes) + "; texts differ")
 
 
-def _records(path: Path) -> Iterator[tuple[int, str]]:
-    """The lines of a JSON-lines stream that hold a record, with their line numbers (a blank
-    line holds none); gzip data (by its first bytes, whatever the name) is read through."""
-    number, packed = 0, False
+def _unreadable(path: Path, e: OSError) -> ValueError:
+    if e.errno == errno.ENOENT:
+        return ValueError(f"{path}: no such file or folder")
+    return ValueError(f"{path}: {e.strerror or e}")
+
+
+def _too_large(where: str) -> ValueError:
+    return ValueError(
+        f"{where}: over {MAX_SIZE >> 20} MiB (diff reads no bigger document or record)"
+    )
+
+
+def _document(path: Path) -> bytes:
+    """The bytes of a file holding one document (a pipe is read as it comes)."""
     try:
-        with path.open("rb") as raw:
+        with path.open("rb") as f:
+            data = f.read(MAX_SIZE + 1)
+    except OSError as e:
+        raise _unreadable(path, e) from None
+    if len(data) > MAX_SIZE:
+        raise _too_large(str(path))
+    return data
+
+
+def _records(path: Path) -> Iterator[tuple[int, bytes]]:
+    """The lines of a JSON-lines stream that hold a record, with their line numbers (a line
+    of JSON whitespace holds none); gzip data (by its first bytes, whatever the name) is read
+    through."""
+    try:
+        raw = path.open("rb")
+    except OSError as e:
+        raise _unreadable(path, e) from None
+    number, packed = 0, False
+    with raw:
+        try:
             binary, packed = unpacked(raw)
-            with io.TextIOWrapper(
-                binary, encoding="utf-8", errors="surrogateescape", newline="\n"
-            ) as f:
-                for number, line in enumerate(f, start=1):
-                    text = line.rstrip("\n").rstrip("\r")
-                    if text.strip():
-                        yield number, text
-    except GZIP_ERRORS as e:
-        what = "unreadable gzip data" if packed else "cannot read"
-        raise ValueError(f"{path}: {what} at line {number + 1}: {e}") from None
+            while line := binary.readline(MAX_SIZE + 1):
+                number += 1
+                text = line.removesuffix(b"\n")
+                if len(text) > MAX_SIZE:
+                    raise _too_large(f"{path}: line {number}")
+                if text.strip(b" \t\r"):
+                    yield number, text.rstrip(b"\r")
+        except GZIP_ERRORS as e:
+            what = "unreadable gzip data" if packed else "cannot read"
+            raise ValueError(f"{path}: {what} at line {number + 1}: {e}") from None
 
 
 def _is_stream(path: Path) -> bool:
     return path.name.endswith((".jsonl", ".jsonl.gz", ".ndjson"))
 
 
+def _is_pipe(path: Path) -> bool:
+    """A pipe whose name says nothing of its shape (``<(...)``, ``/dev/stdin``)."""
+    return not path.suffix and stat.S_ISFIFO(path.stat().st_mode)
+
+
 def diff_paths(left: Path, right: Path, as_: str | None = None) -> list[Difference]:
     """Compare two inputs of the same shape; raises ``ValueError`` for mismatched shapes.
     ``as_`` (``event`` or ``request``) compares them as that envelope."""
+    for path in (left, right):
+        try:
+            path.stat()
+        except OSError as e:
+            raise _unreadable(path, e) from None
     if left.is_dir() != right.is_dir():
         raise ValueError("compare a folder with a folder, or a file with a file")
     if left.is_dir():
         return _diff_folders(left, right, as_)
     if _is_stream(left) != _is_stream(right):
         stream, other = (left, right) if _is_stream(left) else (right, left)
+        if _is_pipe(other):
+            return _diff_streams(left, right, as_)
         raise ValueError(
             f"{stream} is a JSON-lines stream and {other} is not: compare a stream with a stream "
             "(.jsonl, .ndjson, .jsonl.gz), or a document with a document"
         )
     if _is_stream(left):
         return _diff_streams(left, right, as_)
-    d = _compare_texts("document", left.read_text("utf-8"), right.read_text("utf-8"), as_)
+    d = _compare_texts("document", _document(left), _document(right), as_)
     return [d] if d else []
 
 
@@ -154,7 +205,15 @@ def _diff_streams(left: Path, right: Path, as_: str | None, prefix: str = "") ->
 
 def _diff_folders(left: Path, right: Path, as_: str | None) -> list[Difference]:
     def files(root: Path) -> set[str]:
-        return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+        out = set()
+        for p in root.rglob("*"):
+            try:
+                p.stat()  # a link to nowhere, or in a loop, is not taken for no file
+            except OSError as e:
+                raise _unreadable(p, e) from None
+            if p.is_file():
+                out.add(p.relative_to(root).as_posix())
+        return out
 
     a, b = files(left), files(right)
     out: list[Difference] = []
@@ -166,8 +225,7 @@ def _diff_folders(left: Path, right: Path, as_: str | None) -> list[Difference]:
         elif _is_stream(Path(rel)):
             out += _diff_streams(left / rel, right / rel, as_, prefix=f"{rel}: ")
         else:
-            ta = (left / rel).read_text("utf-8", errors="surrogateescape")
-            tb = (right / rel).read_text("utf-8", errors="surrogateescape")
+            ta, tb = _document(left / rel), _document(right / rel)
             if (d := _compare_texts(rel, ta, tb, as_)) is not None:
                 out.append(d)
     return out
@@ -212,7 +270,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("left", metavar="A", type=Path)
     p.add_argument("right", metavar="B", type=Path)
-    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "markdown"),
+        default="text",
+        help="how to write the differences: text (the default), json (one object: equal, "
+        "differences) or markdown (a table)",
+    )
     p.add_argument(
         "--as",
         dest="as_",
@@ -225,15 +289,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _run(args: argparse.Namespace) -> int:
     from ._main import UsageError
 
-    for path in (args.left, args.right):
-        if not path.exists():
-            raise UsageError(f"{path}: no such file or folder")
     try:
         diffs = diff_paths(args.left, args.right, args.as_)
     except ValueError as e:
         raise UsageError(str(e)) from None
-    except UnicodeDecodeError as e:
-        raise UsageError(f"not UTF-8 text: {e}") from None
     if args.format == "json":
         json.dump(
             {"equal": not diffs, "differences": [d.to_json() for d in diffs]},

@@ -14,8 +14,13 @@ GZIP_ERRORS: Final = (OSError, EOFError, zlib.error)
 
 
 def unpacked(raw: BinaryIO) -> tuple[BinaryIO | gzip.GzipFile, bool]:
-    """``raw`` (seekable, at its start), read through gzip when it starts with gzip's magic
-    bytes; and whether it does."""
-    packed = raw.read(2) == _GZIP_MAGIC
-    raw.seek(0)
+    """``raw`` (at its start), read through gzip when it starts with gzip's magic bytes; and
+    whether it does. A file that cannot seek (a pipe) is looked at through ``peek`` (as a
+    buffered reader, what ``open(..., "rb")`` gives, has it): its first bytes stay unread. (A
+    writer of gzip data writes its 10-byte header at once, so they come together.)"""
+    if raw.seekable():
+        packed = raw.read(2) == _GZIP_MAGIC
+        raw.seek(0)
+    else:
+        packed = raw.peek(2)[:2] == _GZIP_MAGIC  # type: ignore[attr-defined]
     return (gzip.GzipFile(fileobj=raw) if packed else raw), packed

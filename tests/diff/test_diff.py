@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import gzip
 import json
+import os
+import threading
 from pathlib import Path
 
 import pytest
 
-from conformance.cli._main import main
+from conformance.cli import _diff
+from conformance.cli._main import build_parser, main
 from conformance.core._diff import (
     first_difference,
     json_changes,
@@ -16,6 +21,7 @@ from conformance.core._diff import (
     parse_or_none,
     to_json_path,
 )
+from noetl_events_ref import EnvelopeError, decode_event
 
 
 def value(text: str) -> object:
@@ -201,3 +207,146 @@ def test_streams_in_folders_are_compared_record_by_record(
         (tmp_path / side / "trail.jsonl").write_text(text)
     code, out = run(capsys, str(tmp_path / "a"), str(tmp_path / "b"))
     assert (code, out) == (1, "trail.jsonl: line 2:\n  $.k: 2 != 3\n1 difference\n")
+
+
+BAD_UTF8 = b'{"execution_id":1,"event_type":"e\xff\xfe","step":"s"}'
+
+
+def test_bytes_that_are_not_utf8_are_read_as_serde_reads_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Invalid UTF-8 was a usage error naming no file, and a stream's line was decoded with
+    replacement characters first, so its error column was not the reference's."""
+    u1, u2 = b'{"a":"\xff"}', b'{"a":"\xfe"}'
+    (tmp_path / "u1.json").write_bytes(u1)
+    (tmp_path / "u2.json").write_bytes(u2)
+    code, out = run(capsys, str(tmp_path / "u1.json"), str(tmp_path / "u2.json"))
+    assert (code, out) == (
+        1,
+        f"document: left is not JSON ({parse_or_none(u1)[1]}); right is not JSON "
+        f"({parse_or_none(u2)[1]}); texts differ\n1 difference\n",
+    )
+    assert run(capsys, str(tmp_path / "u1.json"), str(tmp_path / "u1.json")) == (0, "equal\n")
+    (tmp_path / "a.jsonl").write_bytes(b"{}\n" + BAD_UTF8 + b"\n")
+    (tmp_path / "b.jsonl").write_text(
+        "{}\n" + ENVELOPE.format(frac="", field="context", number=1) + "\n"
+    )
+    code, out = run(capsys, str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl"))
+    assert (code, out) == (
+        1,
+        f"line 2: left is not JSON ({parse_or_none(BAD_UTF8)[1]}); texts differ\n1 difference\n",
+    )
+    with pytest.raises(EnvelopeError) as reference:
+        decode_event(BAD_UTF8)  # the reference's error, at the reference's column
+    code, out = run(capsys, "--as", "event", str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl"))
+    e = reference.value
+    assert (
+        out == f"line 2: left does not decode as an event ({e.kind}: {e.message})\n1 difference\n"
+    )
+
+
+def _feed(fifo: Path, data: bytes) -> threading.Thread:
+    def write() -> None:
+        with contextlib.suppress(OSError), fifo.open("wb") as f:
+            f.write(data)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    return writer
+
+
+def _unblock(fifo: Path, writer: threading.Thread) -> None:
+    """Let a writer still waiting for a reader go (when diff failed before reading)."""
+    os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+    writer.join(timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("f.jsonl", b'{"a":1}\n{"a":2}\n'),
+        ("f.jsonl.gz", gzip.compress(b'{"a":1}\n{"a":2}\n')),
+        ("63", b'{"a":1}\n{"a":2}\n'),  # as <(...) names it: the shape of the other side
+        ("f.json", b'{"a":1}'),
+    ],
+)
+def test_a_pipe_is_read_as_it_comes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, data: bytes
+) -> None:
+    """A FIFO was refused: 'File or stream is not seekable'."""
+    other = tmp_path / ("b.json" if name.endswith(".json") else "b.jsonl")
+    other.write_bytes(b'{"a":1}' if name.endswith(".json") else b'{"a":1}\n{"a":3}\n')
+    fifo = tmp_path / name
+    os.mkfifo(fifo)
+    writer = _feed(fifo, data)
+    code, out = run(capsys, str(fifo), str(other))
+    _unblock(fifo, writer)
+    if name.endswith(".json"):
+        assert (code, out) == (0, "equal\n")
+    else:
+        assert (code, out) == (1, "line 2:\n  $.a: 2 != 3\n1 difference\n")
+
+
+def test_a_symbolic_link_loop_is_named_with_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A loop was 'no such file or folder', and inside a folder it was taken for no file."""
+    loop = os.strerror(errno.ELOOP)
+    (tmp_path / "good.jsonl").write_text("{}\n")
+    (tmp_path / "l1").symlink_to("l2")
+    (tmp_path / "l2").symlink_to("l1")
+    assert main(["diff", str(tmp_path / "good.jsonl"), str(tmp_path / "l1")]) == 2
+    assert (
+        capsys.readouterr().err == f"noetl-events-conformance: error: {tmp_path / 'l1'}: {loop}\n"
+    )
+    for side in ("a", "b"):
+        (tmp_path / side).mkdir()
+    (tmp_path / "a" / "x.json").write_text("{}")
+    (tmp_path / "b" / "x.json").symlink_to("y")
+    (tmp_path / "b" / "y").symlink_to("x.json")
+    assert main(["diff", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err
+    assert err == f"noetl-events-conformance: error: {tmp_path / 'b' / 'x.json'}: {loop}\n"
+
+
+@pytest.mark.parametrize("as_", ["event", "request"])
+def test_the_same_text_never_differs_decoded_or_not(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], as_: str
+) -> None:
+    """'{}' against itself was '1 difference': both sides failed to decode, and the failures
+    were reported as a difference."""
+    (tmp_path / "e.json").write_text("{}\n")
+    (tmp_path / "e.jsonl").write_text('{}\n{"execution_id":"x"}\n')
+    for name in ("e.json", "e.jsonl"):
+        path = str(tmp_path / name)
+        assert run(capsys, "--as", as_, path, path) == (0, "equal\n")
+    (tmp_path / "f.json").write_text("{ }\n")  # another text: both named, with why
+    code, out = run(capsys, "--as", as_, str(tmp_path / "e.json"), str(tmp_path / "f.json"))
+    assert code == 1 and "left does not decode as" in out and "right does not decode as" in out
+
+
+def test_an_input_is_read_bounded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/dev/zero was read until memory ran out."""
+    monkeypatch.setattr(_diff, "MAX_SIZE", 1 << 20)
+    (tmp_path / "x.json").write_text("{}")
+    (tmp_path / "big.json").write_text(" " * (1 << 20) + "{}")
+    (tmp_path / "a.jsonl").write_text("{}\n" + " " * (1 << 20) + "{}\n")
+    (tmp_path / "b.jsonl").write_text("{}\n{}\n")
+    for other, name, where in (("x.json", "big.json", ""), ("b.jsonl", "a.jsonl", " line 2:")):
+        assert main(["diff", str(tmp_path / other), str(tmp_path / name)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"noetl-events-conformance: error: {tmp_path / name}:{where} over ")
+    if Path("/dev/zero").exists():
+        assert main(["diff", str(tmp_path / "x.json"), "/dev/zero"]) == 2
+        assert "error: /dev/zero: over " in capsys.readouterr().err
+
+
+def test_every_option_has_help() -> None:
+    (diff,) = (
+        a.choices["diff"]
+        for a in build_parser("diff")._actions
+        if isinstance(a.choices, dict) and "diff" in a.choices
+    )
+    assert all(action.help for action in diff._actions if action.option_strings)
