@@ -40,7 +40,9 @@ def write_atomic(
     replaced; any other path that is not a regular file (a folder, a socket), and a path
     ending with a slash, is refused with an OSError.
     """
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    # (a name read from the file system may hold bytes that are not UTF-8: they are written
+    # back as they were, as standard output does)
+    raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
     path = os.fspath(path)
     if os.path.islink(path):  # written where it points, as `open` would: the link stays
         path = os.path.realpath(path)

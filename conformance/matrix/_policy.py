@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -73,15 +73,40 @@ class Policy:
 DEFAULT_POLICY = Policy()
 
 
+def _strict_loader(yaml: Any) -> Any:
+    """PyYAML's safe loader, refusing a key given twice in one mapping (it would keep the
+    last one silently: a second `rejection_is_loss` must not turn the first off unseen)."""
+
+    class Strict(yaml.SafeLoader):  # type: ignore[misc]
+        pass
+
+    def mapping(loader: Any, node: Any) -> Any:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node)
+            if isinstance(key, Hashable):
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"the key {key!r} is given twice", key_node.start_mark
+                    )
+                seen.add(key)
+        return loader.construct_mapping(node)
+
+    Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    return Strict
+
+
 def load_policy(path: Path) -> Policy:
     try:
         import yaml
     except ModuleNotFoundError as e:  # a policy file needs the `matrix` extra
         raise missing_extra(e, "a --policy file") or e from None
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_strict_loader(yaml))
     except OSError as e:
         raise PolicyError(f"{path}: cannot read: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise PolicyError(f"{path}: not UTF-8 text (byte {e.start + 1}: {e.reason})") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""

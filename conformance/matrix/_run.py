@@ -95,7 +95,8 @@ class Trail:
                 if not packed:
                     raise
                 raise TrailError(f"{path}: unreadable gzip data: {e}") from None
-        text = data.decode("utf-8", "replace")
+        # (bytes that are not UTF-8 stay what they were, as surrogates: see _not_utf8)
+        text = data.decode("utf-8", "surrogateescape")
         physical = text.split("\n")
         if physical[-1] == "":  # the newline that ends the last line starts no line
             physical.pop()
@@ -116,6 +117,24 @@ class Trail:
     def to_json(self) -> dict[str, Any]:
         total = self.total or len(self.lines)
         return {"name": self.name, "path": self.path, "lines": total, "emissions": len(self.lines)}
+
+
+def _not_utf8(text: str) -> str | None:
+    """Why an emission read from a trail is not UTF-8 text, or None: the protocol carries
+    text, and no reader of the wire takes such bytes as written (serde_json refuses them, a
+    browser replaces them), so it is not sent; every consumer counts it rejected."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        at = len(text[: e.start].encode("utf-8", "surrogateescape"))
+        byte = text[e.start].encode("utf-8", "surrogateescape")[0]
+        return f"not UTF-8: byte 0x{byte:02x} at byte {at + 1} of the line (not sent)"
+    return None
+
+
+def _shown(text: str) -> str:
+    """``text`` as a report shows it (a byte that is not UTF-8 as U+FFFD)."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _stem(path: Path) -> str:
@@ -335,17 +354,20 @@ def run_matrix(
         for where, text in emissions[trail.name]:
             first_at.setdefault(text, f"at {where}")
     texts = list(first_at)
+    unsent = {t: why for t in texts if (why := _not_utf8(t)) is not None}
+    sent = [t for t in texts if t not in unsent]
 
     def consume(side: _Side) -> None:
         assert side.handshake is not None
         op = _consume_op(side)
-        hop_cases = [_hop_case(i, op, t) for i, t in enumerate(texts)]
+        hop_cases = [_hop_case(i, op, t) for i, t in enumerate(sent)]
         got = _run_on(side, hop_cases, timeout, run_timeout, on_answer)
         if op == "post_events":
             got = {i: _posted(a) for i, a in got.items()}
-        side.kept = {texts[i]: a for i, a in got.items()}
+        side.kept = {sent[i]: a for i, a in got.items()}
+        side.kept |= {t: Answer(error_kind="not UTF-8", error_message=m) for t, m in unsent.items()}
         for i, answer in sorted(got.items()):
-            side.note_raised(answer, f"{op} of the emission {first_at[texts[i]]}")
+            side.note_raised(answer, f"{op} of the emission {first_at[sent[i]]}")
 
     with ThreadPoolExecutor(max_workers=max(1, len(consumers))) as pool:
         list(pool.map(consume, consumers))
@@ -356,7 +378,7 @@ def run_matrix(
     ]
     differential = [
         *_differential("producer", producers, [c.id for c in producing], "produced"),
-        *_differential("consumer", consumers, texts, "kept"),
+        *_differential("consumer", consumers, sent, "kept"),
     ]
     return Matrix(
         peers=[_peer_json(s) for s in sides],
@@ -423,7 +445,7 @@ def _cell(producer: str, items: list[tuple[str, str]], side: _Side, policy: Poli
                 {
                     "loss": "rejected",
                     "at": where,
-                    "produced": text,
+                    "produced": _shown(text),
                     "error": {"kind": answer.error_kind, "message": answer.error_message},
                 },
             )

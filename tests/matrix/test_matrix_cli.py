@@ -198,6 +198,28 @@ def test_a_bad_policy_names_file_and_path(
     assert f"{policy}: $.keep[1]: expected a canonical field" in err
 
 
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (
+            b"required: ['* -> *']\nrejection_is_loss: true\nrejection_is_loss: false\n",
+            "line 3 not YAML: the key 'rejection_is_loss' is given twice",
+        ),
+        (b"required: ['\xff -> *']\n", "not UTF-8 text (byte 13: invalid start byte)"),
+    ],
+)
+def test_a_policy_key_given_twice_or_bytes_not_utf8_are_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: bytes, says: str
+) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_bytes(text)
+    status = main(["matrix", "--impl", "a=reference", "--policy", str(policy)])
+    assert status == 2
+    assert capsys.readouterr().err == (
+        f"noetl-events-conformance: error: --policy {policy}: {says}\n"
+    )
+
+
 def test_schema_and_text_reports(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["matrix", "--schema"]) == 0
     assert json.loads(capsys.readouterr().out)["$id"] == "urn:noetl-events-conformance:matrix:1"
@@ -474,3 +496,30 @@ def test_schema_is_written_to_output(capsys: pytest.CaptureFixture[str], tmp_pat
     assert main(["matrix", "--schema", "--output", str(target)]) == 0
     assert capsys.readouterr().out == ""
     assert json.loads(target.read_text()) == matrix_schema()
+
+
+def test_a_trail_line_that_is_not_utf8_is_rejected_not_repaired(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """serde_json refuses the bytes (``check`` says invalid_string): the hop must not pass as
+    the line with U+FFFD in their place, which the consumers would accept."""
+    trail = Path(os.fsdecode(bytes(tmp_path / "trail") + b"\xff.jsonl"))  # a name not UTF-8
+    bad = PLAIN.encode().replace(b'"step":"', b'"step":"\xff')
+    assert bad != PLAIN.encode()
+    trail.write_bytes(PLAIN.encode() + b"\n" + bad + b"\n")
+    output = tmp_path / "m.json"
+    args = ["--impl", "ref=reference", "--trail", f"t={trail}", "--output", str(output)]
+    assert main(["matrix", *args, "--format", "json"]) == 1
+    report = json.loads(output.read_bytes().decode("utf-8", "surrogateescape"))
+    cell = _cell(report, "t", "ref")
+    assert (cell["hops"], cell["accepted"], cell["rejected"]) == (2, 1, 1)
+    (example,) = cell["examples"]
+    at = bad.index(b"\xff") + 1
+    assert example["error"] == {
+        "kind": "not UTF-8",
+        "message": f"not UTF-8: byte 0xff at byte {at} of the line (not sent)",
+    }
+    assert example["at"] == f"{trail}:2" and "\ufffd" in example["produced"]
+    for form in ("text", "html", "markdown"):
+        assert main(["matrix", *args, "--format", form]) == 1
+    capsys.readouterr()
