@@ -268,8 +268,13 @@ class PostgresSource:
             # (a line of its own: a query may end in a -- comment, which would hide the rest)
             inner = (self.query or DEFAULT_QUERY).strip().rstrip(";") + "\n"
             with self._query_failure(psycopg):
+                # Prepared, so the server parses it as one statement: a query that closes the
+                # parenthesis and goes on (`...) q; COMMIT; DELETE ...`) is refused before any
+                # of it runs (the simple protocol would run each statement, COMMIT ending the
+                # read-only transaction).
                 described = conn.execute(
-                    sql.SQL("SELECT * FROM ({}) AS q LIMIT 0").format(sql.SQL(inner))
+                    sql.SQL("SELECT * FROM ({}) AS q LIMIT 0").format(sql.SQL(inner)),
+                    prepare=True,
                 ).description
             columns = [c.name for c in described or ()]
             self._check_columns(columns)
@@ -315,7 +320,7 @@ class PostgresSource:
             armed = False
             alarm.__exit__(None, None, None)
             started = True
-            yield from self._rows(cur, watch)
+            yield from self._rows(cur, watch, psycopg)
             with _deadline(watch):
                 cur.close()
                 conn.rollback()  # (read only: nothing to commit)
@@ -363,13 +368,16 @@ class PostgresSource:
         if missing:
             raise SourceError(f"{self.name}: the query gives no column {', '.join(missing)}")
 
-    def _rows(self, cur: Any, watch: float) -> Iterator[Block]:
+    def _rows(self, cur: Any, watch: float, psycopg: Any) -> Iterator[Block]:
         done = 0
         want = 1  # the sizes ahead are known from the first row on
         safe = max(1, self.batch_bytes // max(1, self.max_item))
         columns: list[tuple[str, bool, int]] | None = None
         while True:
-            with _deadline(watch):
+            # The first fetch runs the query (a server-side cursor): its failure is the query's
+            # (as `nextval` in a read-only transaction), before any row was read.
+            failure = self._query_failure(psycopg) if done == 0 else contextlib.nullcontext()
+            with _deadline(watch), failure:
                 rows: Sequence[Any] = cur.fetchmany(want)
             if not rows:
                 self._seen["rows"] = done

@@ -195,6 +195,41 @@ def test_reading_is_read_only(pg: str, table: Callable[..., None], check: Check)
         assert conn.execute("SELECT count(*) FROM noetl.event").fetchone() == (1,)
 
 
+def test_a_query_that_goes_on_after_its_parenthesis_runs_none_of_it(
+    pg: str, table: Callable[..., None], check: Check
+) -> None:
+    """--query is read as a subquery: one that closes it, commits the read-only transaction
+    and deletes must be refused before any statement runs."""
+    table(1, 1)
+    query = (
+        "SELECT * FROM noetl.event) AS x; COMMIT; DELETE FROM noetl.event; "
+        "SELECT * FROM (SELECT * FROM noetl.event"
+    )
+    result = check(pg, "--query", query)
+    assert result.status == 2
+    assert "the query failed: cannot insert multiple commands" in result.err
+    with psycopg.connect(pg) as conn:
+        assert conn.execute("SELECT count(*) FROM noetl.event").fetchone() == (1,)
+
+
+def test_a_query_failing_at_its_first_row_is_a_failed_query_not_a_partial_read(
+    pg: str, table: Callable[..., None], check: Check, tmp_path: Path
+) -> None:
+    table(1, 1)
+    with psycopg.connect(pg, autocommit=True) as conn:
+        conn.execute("CREATE SEQUENCE IF NOT EXISTS noetl_events_test_seq")
+    query = "SELECT e.*, nextval('noetl_events_test_seq') AS n FROM noetl.event AS e"
+    output = tmp_path / "r.json"
+    result = check(pg, "--query", query, "--format", "json", "--output", str(output))
+    assert result.status == 2
+    stopped = json.loads(output.read_text())["incomplete"]
+    assert stopped["partial"] is False
+    assert (
+        "the query failed: cannot execute nextval() in a read-only transaction"
+        in (stopped["reason"])
+    )
+
+
 def test_unreachable_server(check: Check) -> None:
     result = check("postgresql://noetl@127.0.0.1:1/noetl", "--timeout", "2")
     assert result.status == 2
