@@ -91,3 +91,21 @@ def test_a_symbolic_link_is_written_through_and_kept(tmp_path: Path) -> None:
     dangling.symlink_to(shared / "made.txt")
     assert write_atomic(dangling, "made\n")
     assert dangling.is_symlink() and (shared / "made.txt").read_text() == "made\n"
+
+
+def test_errors_name_the_path_asked_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not the temporary file beside it, nor a device's nameless write error."""
+    with pytest.raises(OSError) as full:
+        write_atomic("/dev/full", "x")
+    assert (full.value.filename, full.value.strerror) == ("/dev/full", "No space left on device")
+    target = tmp_path / "report.json"
+    from conformance.core import _atomic
+
+    def fail(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(_atomic.os, "fsync", fail)
+    with pytest.raises(OSError) as failed:
+        write_atomic(target, "x")
+    assert (failed.value.filename, failed.value.errno) == (str(target), 5)
+    assert not list(tmp_path.iterdir())

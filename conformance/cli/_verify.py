@@ -174,14 +174,23 @@ def register(subparsers: Any) -> None:
         metavar="FILE",
         help="write the report here (atomically) instead of stdout",
     )
-    add("--schema", choices=("report", "protocol"), help="print a JSON Schema and exit")
+    add(
+        "--schema",
+        choices=("report", "protocol"),
+        help="print a JSON Schema (or write it to --output) and exit",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.schema:
         schema = report_schema() if args.schema == "report" else protocol_bundle()
-        print(json.dumps(schema, indent=2, ensure_ascii=False))
+        text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+        if args.output is None:
+            sys.stdout.write(text)
+        else:
+            check_output(args.output)
+            write_atomic(args.output, text)
         return EXIT_OK
     _check_options(args)
     spec = _spec(args)

@@ -38,12 +38,20 @@ def write_atomic(
     A symbolic link is followed: the file it points to is replaced, and the link kept.
     A character device or a pipe (``/dev/null``, ``/dev/stdout``) is written through, never
     replaced; any other path that is not a regular file (a folder, a socket), and a path
-    ending with a slash, is refused with an OSError.
+    ending with a slash, is refused with an OSError. Every OSError names ``path`` as its
+    ``filename`` (not the temporary file, nor where a link points).
     """
+    given = os.fspath(path)
+    try:
+        return _write(given, data, skip_unchanged)
+    except OSError as e:  # named by the path asked for, not a temporary file or a link's target
+        raise OSError(e.errno, e.strerror or str(e), given) from None
+
+
+def _write(path: str, data: str | bytes, skip_unchanged: bool) -> bool:
     # (a name read from the file system may hold bytes that are not UTF-8: they are written
     # back as they were, as standard output does)
     raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
-    path = os.fspath(path)
     if os.path.islink(path):  # written where it points, as `open` would: the link stays
         path = os.path.realpath(path)
     try:
@@ -52,7 +60,7 @@ def write_atomic(
         kind = None
     if kind is not None and not stat.S_ISREG(kind):
         if not (stat.S_ISCHR(kind) or stat.S_ISFIFO(kind)):
-            raise OSError(errno.EINVAL, f"{path}: not a regular file, a device or a pipe")
+            raise OSError(errno.EINVAL, "not a regular file, a device or a pipe")
         with open(path, "wb") as f:
             f.write(raw)
         return True
@@ -62,7 +70,7 @@ def write_atomic(
                 return False
     folder, name = os.path.split(path)
     if not name:  # a trailing slash: the caller meant a folder
-        raise IsADirectoryError(errno.EISDIR, f"{path}: names a folder, not a file")
+        raise IsADirectoryError(errno.EISDIR, "names a folder, not a file")
     folder = folder or os.curdir
     os.makedirs(folder, exist_ok=True)
     mode = kind & 0o777 if kind is not None else None

@@ -34,6 +34,8 @@ __all__ = [
 ]
 
 _ID: Final = re.compile(r"\S+")
+MAX_BASELINE_BYTES: Final = 16 << 20
+"""The largest baseline file read (a corpus of a million cases, each with a reason, fits)."""
 _HEADER: Final = (
     "# noetl-events conformance baseline: cases this implementation is known to fail.\n"
     "# One case id per line, then `# reason`. Rewritten by `verify --update-baseline`.\n"
@@ -125,13 +127,20 @@ def load(
     """Read a baseline file; with ``missing_ok`` an absent file is an empty baseline;
     ``known_ids`` and ``dropped`` as for :func:`parse`."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as f:  # (bounded: a device such as /dev/zero never ends)
+            data = f.read(MAX_BASELINE_BYTES + 1)
+        if len(data) > MAX_BASELINE_BYTES:
+            raise BaselineError(f"{path}: over {MAX_BASELINE_BYTES >> 20} MiB: not a baseline file")
+        # (a byte order mark, as some editors write, is not part of the first id)
+        text = data.decode("utf-8").removeprefix("\ufeff")
     except FileNotFoundError:
         if missing_ok:
             return Baseline({}, str(path))
         raise BaselineError(f"{path}: no such baseline file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise BaselineError(f"{path}: cannot read: {e}") from None
+    except OSError as e:
+        raise BaselineError(f"{path}: cannot read: {e.strerror or e}") from None
+    except UnicodeDecodeError as e:
+        raise BaselineError(f"{path}: not UTF-8 text (byte {e.start + 1}: {e.reason})") from None
     return parse(text, str(path), known_ids=known_ids, dropped=dropped)
 
 

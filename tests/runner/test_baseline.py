@@ -204,3 +204,30 @@ def test_update_baseline_repairs_a_damaged_file(
     assert "dropping" in err and "b.txt:2" in err and "b.txt:3" in err
     entries = parse(path.read_text(encoding="utf-8")).entries
     assert entries[first] == "2 validation errors" and len(entries) == 2
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_id(
+    verify: Verify, corpus: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "b.txt"
+    path.write_bytes(
+        b"\xef\xbb\xbf" + "".join(f"{i}  # f\n" for i in float_failures(corpus)).encode()
+    )
+    status, report = run(verify, path)
+    assert status == 0, report["baseline"]
+    assert report["baseline"]["known_failures"] == float_failures(corpus)
+
+
+def test_a_baseline_is_read_bounded(
+    verify: Verify, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/dev/zero as a baseline (or one that never ends) is refused, not read into memory."""
+    from conformance.runner import _baseline
+
+    monkeypatch.setattr(_baseline, "MAX_BASELINE_BYTES", 1 << 20)
+    for option in ((), ("--update-baseline",)):
+        status, _, err = verify("--baseline", "/dev/zero", *option)
+        assert status == 2
+        assert (
+            err == "noetl-events-conformance: error: /dev/zero: over 1 MiB: not a baseline file\n"
+        )

@@ -162,6 +162,17 @@ def test_schema_option_prints_a_valid_schema(verify: Verify, name: str) -> None:
     Draft202012Validator.check_schema(json.loads(out))
 
 
+def test_schema_option_writes_to_output(verify: Verify, tmp_path: Path) -> None:
+    status, out, _ = verify("--schema", "report")
+    target = tmp_path / "s.json"
+    assert verify("--schema", "report", "--output", str(target)) == (0, "", "")
+    assert target.read_text(encoding="utf-8") == out
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    status, _, err = verify("--schema", "report", "--output", str(link))
+    assert status == 2 and "is a symbolic link" in err
+
+
 def test_protocol_bundle_validates_messages() -> None:
     validator = Draft202012Validator(protocol_bundle())
     assert validator.is_valid({"cmd": "stop"})
