@@ -287,6 +287,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    import deepdiff  # noqa: F401 - the `diff` extra, asked for whatever the inputs hold
+
     from ._main import UsageError
 
     try:
