@@ -59,11 +59,16 @@ def _nothing_matches(folder: Path, level: str, select_ids: str | None) -> str:
 def _driver(impl: Implementation, timeout: float, run_timeout: float) -> tuple[Driver, Any]:
     if impl is None:
         return InProcessDriver(), None
-    if callable(impl):
+    from conformance.runner._spec import SpecError, check_arguments, parse_spec
+
+    if callable(impl):  # held to (op, input, now) as a `python:` spec is
+        name = getattr(impl, "__qualname__", type(impl).__name__)
+        try:
+            check_arguments(f"impl {name}", impl)
+        except SpecError as e:
+            raise UsageError(str(e)) from None
         return InProcessDriver(impl), None
     if isinstance(impl, str):  # any SPEC the command line takes, resolved the same way
-        from conformance.runner._spec import SpecError, parse_spec
-
         try:
             spec = parse_spec(impl)
         except SpecError as e:

@@ -30,7 +30,7 @@ from ._models import MODEL_OPS, ModelError, load_model
 from ._protocol import CONSUME
 from ._runner import Driver, InProcessDriver, SubprocessDriver
 
-__all__ = ["ImplSpec", "SpecError", "parse_spec"]
+__all__ = ["ImplSpec", "SpecError", "check_arguments", "parse_spec"]
 
 Kind = Literal["reference", "python", "python-model", "command"]
 _PYTHON: Final = "python:"
@@ -85,7 +85,7 @@ def parse_spec(text: str) -> ImplSpec:
         target = _import(text, text.removeprefix(_PYTHON))
         if not callable(target):
             raise SpecError(f"{text}: {type(target).__name__} object is not callable")
-        _check_arguments(text, target)
+        check_arguments(text, target)
         return ImplSpec(text, "python", target=target)
     try:
         argv = tuple(shlex.split(text))
@@ -107,9 +107,10 @@ def parse_spec(text: str) -> ImplSpec:
     return ImplSpec(text, "command", argv=argv)
 
 
-def _check_arguments(text: str, target: Any) -> None:
+def check_arguments(text: str, target: Any) -> None:
     """A ``python:`` callable must take ``(op, input, now)``: one that cannot is a mistake in
-    the spec, not an error of every case. (One without a signature to read is called.)"""
+    the spec, not an error of every case (:class:`SpecError`, ``text`` naming it). (One
+    without a signature to read is called.)"""
     try:
         signature = inspect.signature(target)
     except (TypeError, ValueError):

@@ -236,6 +236,20 @@ def test_mistakes_in_arguments_are_usage_errors(tmp_path: Path) -> None:
         conformance.load_corpus(a_file)
 
 
+def test_a_callable_that_cannot_take_op_input_now_is_a_usage_error() -> None:
+    """As with a `python:` spec: one usage error, not every case errored."""
+
+    def two(op: str, text: str) -> None:
+        return None
+
+    with pytest.raises(
+        UsageError, match=r"^impl .*<locals>\.two: takes \(op: 'str', text: 'str'\)"
+    ):
+        verify(two)  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match=r"^impl .*<lambda>: takes \(a, b\)"):
+        verify(lambda a, b: None)  # type: ignore[arg-type,misc]
+
+
 @pytest.mark.parametrize(
     ("timeout", "run_timeout"), [(float("nan"), 600.0), (10.0, float("nan")), (10.0, float("inf"))]
 )
