@@ -240,6 +240,11 @@ def run(args: argparse.Namespace) -> int:
     # by the names before the run (a model or a --via peer is a consumer only), by the cells after
     producing = [p.name for p in peers if p.via is None and p.spec.kind != "python-model"]
     producing += [t.name for t in trails]
+    if not producing:  # no hop at all: a matrix of nothing must not pass
+        raise UsageError(
+            "nothing produces: every --impl given is a consumer only (python-model: or --via); "
+            "give a producer with --impl NAME=SPEC or a --trail"
+        )
     _check_policy(policy, [(p, c.name) for p in producing for c in peers])
     cases = _cases(args)
     try:  # a callable that breaks its contract at once: one usage error, before the run

@@ -178,6 +178,14 @@ def test_the_differential_compares_two_versions(capsys: pytest.CaptureFixture[st
         ([], "at least one --impl"),
         (["--impl", "a=reference", "--timeout", "nan"], "must be positive, finite numbers"),
         (["--impl", "a=reference", "--run-timeout", "inf"], "must be positive, finite numbers"),
+        (["--impl", "a=reference", "--via", "a=post_events"], "nothing produces: every --impl"),
+        (
+            [
+                "--impl",
+                SERVER.replace("server=", "m="),
+            ],
+            "nothing produces: every --impl",
+        ),
     ],
 )
 def test_usage_errors(capsys: pytest.CaptureFixture[str], options: list[str], says: str) -> None:
