@@ -25,6 +25,7 @@ OWN_PAGES = (
     "errors",
     "protocol",
     "schema",
+    "pytest",
     "api",
     "ci",
     "operations",
