@@ -95,6 +95,8 @@ def parse_spec(text: str) -> ImplSpec:
         raise SpecError("an empty implementation command")
     program = argv[0]
     if os.sep in program:
+        if os.path.isdir(program):
+            raise SpecError(f"{text!r}: {program} is a folder, not a program")
         if not os.path.isfile(program):
             raise SpecError(f"{text!r}: no such file {program}")
         if not os.access(program, os.X_OK):

@@ -331,6 +331,9 @@ def test_a_mistyped_command_is_one_usage_error(verify: Verify, tmp_path: Path) -
     status, out, err = verify("--impl", str(tmp_path / "no-such-adapter"), "--format", "json")
     assert (status, out) == (2, "")
     assert f"no such file {tmp_path / 'no-such-adapter'}" in err
+    status, out, err = verify("--impl", str(tmp_path), "--format", "json")
+    assert (status, out) == (2, "")
+    assert f"{tmp_path} is a folder, not a program" in err
 
 
 def test_a_complete_run_ends_with_the_protocols_stop(verify: Verify) -> None:
