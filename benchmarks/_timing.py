@@ -60,6 +60,16 @@ def env() -> dict[str, str]:
     return out
 
 
+def require(*needs: tuple[str, str]) -> None:
+    """Stop with one line naming what to install when a module a figure needs is missing
+    (``needs``: ``(module, what installs it)``)."""
+    import importlib.util
+
+    for module, install in needs:
+        if importlib.util.find_spec(module) is None:
+            raise SystemExit(f"this benchmark needs {module}: {install}")
+
+
 def compile_checkout() -> None:
     """Write the bytecode of the kit's packages (what ``pip install`` does for a wheel)."""
     import compileall

@@ -46,7 +46,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _envelopes import realistic_lines
-from _timing import BARE, CHECK, best, env, measured
+from _timing import BARE, CHECK, best, env, measured, require
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -263,6 +263,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.faults:
         return faults()
+    require(("orjson", "pip install 'noetl-events-conformance[check]' (the bare loop's parser)"))
 
     tmp = Path(tempfile.mkdtemp(prefix="noetl-check-bench-"))
     data = tmp / "events.jsonl"

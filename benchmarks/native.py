@@ -52,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _envelopes import heavy_lines, realistic_lines
-from _timing import CHECK, compile_checkout, env, interleaved
+from _timing import CHECK, compile_checkout, env, interleaved, require
 
 BARE = """\
 import sys, orjson
@@ -256,6 +256,15 @@ def main() -> int:
 
     if not _native.available():
         raise SystemExit("the native engine is not built: pip install ./native")
+    require(("orjson", "pip install 'noetl-events-conformance[check]' (the bare loop's parser)"))
+    if args.heavy_lines:
+        require(
+            (
+                "hypothesis",
+                "pip install 'noetl-events-conformance[strategies]' (the hazard-heavy stream "
+                "is drawn with the kit's generators), or pass --heavy-lines 0",
+            )
+        )
     compile_checkout()
     tmp = Path(tempfile.mkdtemp(prefix="noetl-native-bench-"))
     print(f"{os.cpu_count()} CPUs; files in {tmp}", file=sys.stderr)

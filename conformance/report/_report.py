@@ -132,8 +132,8 @@ def build(
     if results and not ran and not any(r.verdict == "errored" for r in results):
         # (when cases errored, the error says why none ran)
         notes.append(
-            "no case ran: the implementation runs none of the selected cases' ops "
-            "(a run that tests nothing does not pass)"
+            "no case ran: the implementation skipped every selected case, declaring none of "
+            "their ops or answering each one skipped (a run that tests nothing does not pass)"
         )
     notes += [
         f"no case of {op} ran, and it was asked for (--op)"

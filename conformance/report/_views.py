@@ -73,12 +73,16 @@ def difference(expected: str, got: str) -> tuple[str, str, str, int]:
 
 def _failing(report: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """Cases worth a reader's eye, the most serious first (the list is cut at
-    :data:`MAX_LISTED`): cases that errored (each with its own reason: when the whole run
-    errored, its one reason is said once, below), then unexpected failures, then stale and
+    :data:`MAX_LISTED`): the case the whole run errored on, if any (its reason, the run's, is
+    said once, below), then cases that errored, then unexpected failures, then stale and
     known failures."""
     cases = report["cases"]
-    errored = [
-        c for c in cases if c["verdict"] == "errored" and c["reason"] != report["run"]["error"]
+    run_error = report["run"]["error"]
+    errored = [c for c in cases if c["verdict"] == "errored" and c["reason"] != run_error]
+    errored[:0] = [
+        {**c, "reason": "the implementation errored on this case (below)"}
+        for c in cases
+        if c["verdict"] == "errored" and run_error and c["reason"] == run_error
     ]
     new = [c for c in cases if c["verdict"] == "fail" and not c["baselined"]]
     stale = [c for c in cases if c["verdict"] == "pass" and c["baselined"]]

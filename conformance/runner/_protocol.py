@@ -163,18 +163,20 @@ def parse_roles(obj: Mapping[str, Any]) -> tuple[frozenset[str], frozenset[str]]
     return frozenset(roles), frozenset(derives)
 
 
-def parse_response(obj: Any, seq: int) -> Answer:
+def parse_response(obj: Any, seq: int, case: str | None = None) -> Answer:
     """The answer in a run response, which must carry ``seq`` and be exactly one of the three
     shapes: keys of another shape mixed in (``error`` beside ``ok:true``, ``ok`` beside
     ``skipped``, ...) break the protocol. Keys the protocol does not name are ignored here,
     and an error kind outside the wire contract's is passed on (``judge`` grades it as a
-    failure): ``--validate-protocol`` refuses both (docs/protocol.md, What the kit checks)."""
+    failure): ``--validate-protocol`` refuses both (docs/protocol.md, What the kit checks).
+    ``case``: the id of the case asked for, which the errors name."""
+    asked = f"seq {seq}" + (f" (case {case})" if case is not None else "")
     if not isinstance(obj, dict):
-        raise ProtocolError(f"response to seq {seq} is not a JSON object: {_short(obj)}")
+        raise ProtocolError(f"response to {asked} is not a JSON object: {_short(obj)}")
     got = obj.get("seq")
     if got != seq or not isinstance(got, int) or isinstance(got, bool):
         shown = f"seq {_short(got)}" if "seq" in obj else "a response without `seq`"
-        raise ProtocolError(f"responses out of order: expected seq {seq}, got {shown}")
+        raise ProtocolError(f"responses out of order: expected {asked}, got {shown}")
     if "skipped" in obj:
         if (
             obj["skipped"] is True
@@ -198,7 +200,7 @@ def parse_response(obj: Any, seq: int) -> Answer:
         ):
             return Answer(error_kind=error["kind"], error_message=error["message"])
     raise ProtocolError(
-        f"malformed response to seq {seq}: expected ok:true with a string `output`, ok:false "
+        f"malformed response to {asked}: expected ok:true with a string `output`, ok:false "
         f"with `error` {{kind, message}}, or skipped:true with a string `reason`, and no key "
         f"of another of these shapes; got {_short(obj)}"
     )

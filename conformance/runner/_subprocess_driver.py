@@ -266,7 +266,7 @@ class SubprocessDriver:
                 what = f"the response to seq {index + 1} (case {case.id})"
                 try:
                     obj = self._decode(self._read(what, writer, index), what, "run-response")
-                    answer = parse_response(obj, index + 1)
+                    answer = parse_response(obj, index + 1, case.id)
                 except Exception:
                     self._settled = False
                     raise

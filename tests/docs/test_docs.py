@@ -247,3 +247,15 @@ def test_pre_commit_runs_the_check_hook_from_this_repository(tmp_path: Path) -> 
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "2 checked, 1 valid, 1 invalid" in proc.stdout, proc.stdout[-3000:]
     assert "bad.jsonl:1: invalid_type at $.execution_id" in proc.stdout
+
+
+def test_errors_page_lists_every_syntax_message_the_kit_files_elsewhere() -> None:
+    """An adapter written from errors.md must place each message as classify.rs does."""
+    rules = (ROOT / "conformance" / "rust" / "classify.rs").read_text("utf-8")
+    table = rules.split("const SYNTAX_RULES", 1)[1].split("];", 1)[0]
+    pairs = re.findall(r'\(\s*"((?:[^"\\]|\\.)*)",\s*"([a-z_]+)",?\s*\)', table)
+    assert len(pairs) == 7
+    page = (DOCS / "errors.md").read_text("utf-8")
+    for prefix, kind in pairs:
+        message = prefix.replace("\\\\", "\\")
+        assert re.search(rf"\| `{re.escape(message)}`[^|]*\| `{kind}` \|", page), message

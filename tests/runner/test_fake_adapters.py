@@ -104,7 +104,7 @@ def counts(report: dict[str, Any]) -> tuple[int, int, int, int]:
             "wrong_seq",
             (2,),
             (1, 0, 0, 7),
-            "responses out of order: expected seq 2, got seq 9",
+            r"responses out of order: expected seq 2 \(case [a-z0-9-]+\), got seq 9",
             id="wrong-seq",
         ),
         pytest.param(
@@ -114,14 +114,14 @@ def counts(report: dict[str, Any]) -> tuple[int, int, int, int]:
             "bent",
             ("no-seq", 2),
             (1, 0, 0, 7),
-            "^responses out of order: expected seq 2, got a response without `seq`$",
+            r"^responses out of order: expected seq 2 \(case [a-z0-9-]+\), got a response without `seq`$",
             id="no-seq",
         ),
         pytest.param(
             "bent",
             ("string-seq", 2),
             (1, 0, 0, 7),
-            '^responses out of order: expected seq 2, got seq "2"$',
+            r'^responses out of order: expected seq 2 \(case [a-z0-9-]+\), got seq "2"$',
             id="string-seq",
         ),
         *(
@@ -129,7 +129,7 @@ def counts(report: dict[str, Any]) -> tuple[int, int, int, int]:
                 "bent",
                 (shape,),
                 (0, 0, 0, 8),
-                r"malformed response to seq 1: expected ok:true with a string `output`, "
+                r"malformed response to seq 1 \(case [a-z0-9-]+\): expected ok:true with a string `output`, "
                 r"ok:false with `error` \{kind, message\}, or skipped:true with a string "
                 r"`reason`, and no key of another of these shapes; got \{",
                 id=shape,
@@ -166,6 +166,19 @@ def test_broken_adapter_is_errored(
     assert all(c["got"] is None for c in errored)
     # the error says why no case ran: no note blames the implementation's ops
     assert not any(n.startswith("no case ran") for n in report["run"]["notes"])
+
+
+def test_the_text_report_lists_first_the_case_the_run_errored_on(verify: Verify) -> None:
+    status, report = run_fake(verify, "malformed", 1)
+    first = next(c for c in report["cases"] if c["verdict"] == "errored")
+    culprit, level = first["id"], first["level"]
+    assert f"(case {culprit})" in report["run"]["error"]
+    status, out, _ = verify("--impl", fake("malformed", 1), "--timeout", "0.5")
+    assert status == 3
+    listed = [line for line in out.splitlines() if line.startswith("ERROR ")]
+    assert listed[0].endswith(
+        f"{culprit} [{level}]: the implementation errored on this case (below)"
+    )
 
 
 def test_an_error_kind_outside_the_wire_contract_fails_its_cases(verify: Verify) -> None:
