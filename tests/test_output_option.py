@@ -102,3 +102,20 @@ def test_an_output_that_is_a_file_the_command_reads_is_refused(
         f"is {label.replace('{input}', str(link))}; it is not replaced\n"
     )
     assert kept.read_text(encoding="utf-8") == "# kept\n"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["verify", "--corpus", ""],
+        ["verify", "--extra-corpus", ""],
+        ["matrix", "--impl", "a=reference", "--corpus", ""],
+    ],
+)
+def test_an_empty_folder_name_is_refused_not_the_current_folder(
+    capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(args)
+    assert stop.value.code == 2
+    assert f"argument {args[-2]}: give a folder name (it is empty)" in capsys.readouterr().err

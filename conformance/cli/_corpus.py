@@ -1,4 +1,5 @@
-"""``noetl-events-conformance corpus``: lint, format and index the golden corpus."""
+"""``noetl-events-conformance corpus``: lint a corpus folder, format its case files (``fmt``),
+rewrite its manifest (``manifest``)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ Maintain a corpus folder (cases/<op>/<id>.json plus manifest.json).
   fmt       rewrite case files into their canonical text (--check: only report)
   manifest  rewrite manifest.json from the case files
 
-Without --corpus, the bundled corpus is used.
+Without --corpus, lint and fmt --check read the bundled corpus; fmt and manifest write, and
+need --corpus DIR (the bundled corpus is never written).
 """
 
 _LINT_DESCRIPTION: Final = (
@@ -41,9 +43,16 @@ _LINT_DESCRIPTION: Final = (
 _LINT_EPILOG: Final = "exit status: 0 clean, 1 problems found, 2 usage error (not a corpus folder)"
 
 
-def _corpus_dir(value: str | None, *, writing: bool = False) -> Path:
+def _corpus_dir(value: str | None, *, writing: bool = False, command: str = "") -> Path:
     from ._main import UsageError
 
+    if value == "":  # (Path("") would be the current folder)
+        raise UsageError("--corpus: give a folder name (it is empty)")
+    if value is None and writing:
+        raise UsageError(
+            f"corpus {command} writes into the corpus: give its folder with --corpus DIR (the "
+            "bundled corpus is never written)"
+        )
     corpus = Path(value) if value is not None else default_corpus_dir()
     if not (corpus / "cases").is_dir():
         raise UsageError(f"{corpus} is not a corpus folder (it has no cases/ folder)")
@@ -55,11 +64,11 @@ def _corpus_dir(value: str | None, *, writing: bool = False) -> Path:
     return corpus
 
 
-def _add_corpus_option(parser: argparse.ArgumentParser) -> None:
+def _add_corpus_option(parser: argparse.ArgumentParser, default: str) -> None:
     parser.add_argument(
         "--corpus",
         metavar="DIR",
-        help="the corpus folder, holding cases/ and manifest.json (default: the bundled corpus)",
+        help=f"the corpus folder, holding cases/ and manifest.json ({default})",
     )
 
 
@@ -88,7 +97,7 @@ def _run_lint(args: argparse.Namespace) -> int:
 
 
 def _run_fmt(args: argparse.Namespace) -> int:
-    corpus = _corpus_dir(args.corpus, writing=not args.check)
+    corpus = _corpus_dir(args.corpus, writing=not args.check, command="fmt")
     verb = "would reformat" if args.check else "reformatted"
     try:
         changed = fmt(corpus, check=args.check)
@@ -114,7 +123,7 @@ def _run_fmt(args: argparse.Namespace) -> int:
 
 
 def _run_manifest(args: argparse.Namespace) -> int:
-    corpus = _corpus_dir(args.corpus, writing=True)
+    corpus = _corpus_dir(args.corpus, writing=True, command="manifest")
     try:
         manifest = write_manifest(corpus)
     except CaseFileError as e:
@@ -129,7 +138,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add the ``corpus`` command and its subcommands."""
     corpus = subparsers.add_parser(
         "corpus",
-        help="lint, format and index the golden corpus",
+        help="lint a corpus folder, fmt its case files, rewrite its manifest",
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -142,7 +151,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         epilog=_LINT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _add_corpus_option(p)
+    _add_corpus_option(p, "default: the bundled corpus")
     p.add_argument(
         "--format",
         choices=("text", "json"),
@@ -163,7 +172,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         epilog="exit status: 0 done or nothing to change; 1 --check found files to reformat,\n"
         "or a file is not a case; 2 usage error",
     )
-    _add_corpus_option(p)
+    _add_corpus_option(
+        p,
+        "required: the bundled corpus is never written; with --check, default: the bundled corpus",
+    )
     p.add_argument(
         "--check",
         action="store_true",
@@ -181,5 +193,5 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="exit status: 0 written, 1 a file is not a case, 2 usage error",
     )
-    _add_corpus_option(p)
+    _add_corpus_option(p, "required: the bundled corpus is never written")
     p.set_defaults(func=_run_manifest)

@@ -12,6 +12,7 @@ from conformance.corpus._case import (
     CaseFileError,
     corpus_folder,
     load_corpus,
+    output_folder,
     select,
 )
 
@@ -32,9 +33,11 @@ modes:
                     type has one without --rust-role. --check writes nothing and tells whether
                     OUT holds exactly what this command would write.
 
-An existing case file is never overwritten: one that holds something else than the case
-(edited since) is kept and named, and the exit status is 1. Stopped part-way (Ctrl-C), a run
-removes the files it created and leaves the manifest as it was.
+With --seed, an existing case file is never overwritten: one that holds something else than
+the case (edited since) is kept and named, and the exit status is 1. With --rust, the files
+the glue embeds are its own: a rerun writes them again (edit cases in a corpus, not there).
+Stopped part-way (Ctrl-C, or a SIGTERM as `timeout` sends), a run removes the files it created
+and leaves the manifest as it was.
 
 exit status: 0 written (or up to date with --check), 1 existing case files kept (they differ)
 or stale (--check), 2 usage error
@@ -61,7 +64,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     rust = p.add_argument_group("Rust test glue")
-    rust.add_argument("--rust", metavar="OUT", type=Path, help="write Rust test glue into OUT/")
+    rust.add_argument("--rust", metavar="OUT", help="write Rust test glue into OUT/")
     rust.add_argument(
         "--rust-type",
         metavar="PATH",
@@ -80,13 +83,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="write nothing; exit 1 if OUT's glue differs from what would be written",
     )
-    rust.add_argument("--corpus", type=Path, help="corpus folder (default: the bundled one)")
+    rust.add_argument("--corpus", metavar="DIR", help="corpus folder (default: the bundled one)")
     rust.add_argument("--level", choices=LEVEL_CHOICES, help="default: all")
     rust.add_argument("--select", metavar="PATTERN", help="only case ids matching PATTERN")
     gen = p.add_argument_group("generated cases")
     gen.add_argument("--seed", type=int, help="random seed (required with --count)")
     gen.add_argument("--count", type=int, help="number of cases to generate")
-    gen.add_argument("--out", type=Path, help="folder to write the cases into")
+    gen.add_argument("--out", metavar="DIR", help="folder to write the cases into")
     gen.add_argument(
         "--op",
         action="append",
@@ -111,8 +114,7 @@ def _run(args: argparse.Namespace) -> int:
             raise UsageError(f"{flag} goes with --rust (Rust test glue), not with --seed")
     if args.count < 1:
         raise UsageError("--count must be at least 1")
-    if args.out.exists() and not args.out.is_dir():
-        raise UsageError(f"--out {args.out}: not a folder; give the folder to write the cases into")
+    args.out = output_folder(args.out, "--out", "the cases")
     if (args.out / "cases").is_dir():  # an existing corpus: readable, before anything is written
         try:
             load_corpus(args.out)
@@ -121,7 +123,10 @@ def _run(args: argparse.Namespace) -> int:
     from conformance.generation._generation import generate_cases, write_cases
 
     cases = generate_cases(seed=args.seed, count=args.count, ops=args.op)
-    done = write_cases(args.out, cases)
+    try:
+        done = write_cases(args.out, cases)
+    except CaseFileError as e:  # (a case file that changed during the run; nothing is left)
+        raise UsageError(f"--out {args.out}: cannot read the corpus there: {e}") from None
     print(f"wrote {len(done.cases)} cases into {args.out}")
     if done.kept:
         print(
@@ -170,7 +175,8 @@ def _run_rust(args: argparse.Namespace) -> int:
         role = resolve_role(args.rust_type, args.rust_role)
     except RustGlueError as e:
         raise UsageError(str(e)) from None
-    folder = corpus_folder(args.corpus)  # (a UsageError when it is not a folder)
+    args.rust = output_folder(args.rust, "--rust", "the Rust test glue")
+    folder = corpus_folder(args.corpus, flag="--corpus")  # (a UsageError: not a folder)
     try:
         cases = select(load_corpus(folder), level=args.level, pattern=args.select)
     except CaseFileError as e:

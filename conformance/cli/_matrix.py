@@ -36,7 +36,7 @@ from conformance.runner._runner import CallableContractError
 from conformance.runner._spec import SpecError, parse_spec
 from conformance.runner._subprocess_driver import finite_seconds
 
-from ._output import check_output
+from ._output import check_output, folder_path
 
 __all__ = ["register"]
 
@@ -112,7 +112,9 @@ def register(subparsers: Any) -> None:
     )
     add("--count", type=int, default=0, help="also N generated decode_event cases")
     add("--seed", type=int, help="seed of the generated cases (required with --count)")
-    add("--corpus", metavar="DIR", type=Path, help="corpus folder (default: the bundled one)")
+    add(
+        "--corpus", metavar="DIR", type=folder_path, help="corpus folder (default: the bundled one)"
+    )
     add(
         "--level",
         choices=LEVEL_CHOICES,

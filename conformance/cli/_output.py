@@ -1,14 +1,24 @@
 """``--output FILE``, as every command takes it: checked before any work is done, so that a
-long run does not end on a report it cannot write."""
+long run does not end on a report it cannot write; and folder options, which must name one."""
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Mapping
+from pathlib import Path
 
 from conformance.core._usage import UsageError
 
-__all__ = ["check_output", "same_file"]
+__all__ = ["check_output", "folder_path", "same_file"]
+
+
+def folder_path(text: str) -> Path:
+    """An argparse type for a folder option (``--corpus DIR``): empty text is refused, as
+    ``Path("")`` would silently mean the current folder."""
+    if not text:
+        raise argparse.ArgumentTypeError("give a folder name (it is empty)")
+    return Path(text)
 
 
 def same_file(

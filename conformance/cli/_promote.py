@@ -27,6 +27,8 @@ from conformance.corpus._case import (
     case_path,
     is_installed_corpus,
     load_case,
+    lone_surrogate,
+    output_folder,
     write_case,
 )
 
@@ -66,7 +68,7 @@ def _add_example_options(p: argparse.ArgumentParser, *, required: bool) -> None:
     given.add_argument(
         "--input-json", metavar="JSON", help="the input as a JSON string literal (any character)"
     )
-    given.add_argument("--input-file", metavar="FILE", type=Path, help="the input: FILE's text")
+    given.add_argument("--input-file", metavar="FILE", help="the input: FILE's text")
     p.add_argument("--now", metavar="RFC3339", help="the `now` of a request_to_event example")
     p.add_argument("--caught-by", metavar="IMPL", help="the implementation the example caught")
     p.add_argument("--strategy", metavar="NAME", help="the strategy that drew the example")
@@ -94,7 +96,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--corpus",
         metavar="DIR",
-        type=Path,
         help=f"the corpus folder to write into (default: ./{DEFAULT_CORPUS}; never the "
         "installed one)",
     )
@@ -109,20 +110,38 @@ def _usage(message: str) -> Exception:
 
 
 def _read_input(args: argparse.Namespace) -> str:
+    where = getattr(args, "where", "")  # (the line of a --from-output command)
     if args.input is not None:
-        return str(args.input)
-    if args.input_json is not None:
+        text = str(args.input)
+    elif args.input_json is not None:
         try:
             value = json.loads(args.input_json)
         except ValueError as e:
-            raise _usage(f"--input-json is not a JSON string literal: {e}") from None
+            raise _usage(f"{where}--input-json is not a JSON string literal: {e}") from None
         if not isinstance(value, str):
-            raise _usage("--input-json must be a JSON string literal")
-        return value
-    try:
-        return Path(args.input_file).read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise _usage(f"cannot read --input-file {args.input_file}: {e}") from None
+            raise _usage(f"{where}--input-json must be a JSON string literal")
+        text = value
+    else:
+        if not args.input_file:
+            raise _usage(f"{where}--input-file: give a file name (it is empty)")
+        try:
+            return Path(args.input_file).read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise _usage(f"{where}cannot read --input-file {args.input_file}: {e}") from None
+    surrogate = lone_surrogate(text)
+    if surrogate is not None:
+        option = "--input" if args.input is not None else "--input-json"
+        hint = (
+            " (for the escape \\ud800 as text, write \\\\ud800 in the JSON literal)"
+            if option == "--input-json"
+            else ""
+        )
+        raise _usage(
+            f"{where}{option}: the input holds a lone surrogate ({surrogate[1]}), which is "
+            "not Unicode text: an input is UTF-8 text, and a lone surrogate cannot be written "
+            f"as UTF-8{hint}"
+        )
+    return text
 
 
 def _commands(text: str, source: str) -> list[argparse.Namespace]:
@@ -142,6 +161,7 @@ def _commands(text: str, source: str) -> list[argparse.Namespace]:
             raise _usage(
                 f"{source}, line {number}: cannot read the command ({e}): {line.strip()[:200]}"
             ) from None
+        ns.where = f"{source}, line {number}: "
         key = (ns.op, ns.input, ns.input_json, ns.now)
         if key not in seen:
             seen.add(key)
@@ -212,6 +232,15 @@ def _write(corpus: Path, case: Case) -> tuple[Path, Case | None]:
     return write_case(corpus, case), None
 
 
+# A case file's fields, by the option that gives them (for a field that cannot be written).
+_OPTION_OF: Final = {
+    "$.description": "--description",
+    "$.now": "--now",
+    "$.provenance.caught_by": "--caught-by",
+    "$.provenance.strategy": "--strategy",
+}
+
+
 def _promote_one(args: argparse.Namespace, example: argparse.Namespace, corpus: Path) -> int:
     if example.op is None:
         raise _usage("--op is required")
@@ -245,6 +274,13 @@ def _promote_one(args: argparse.Namespace, example: argparse.Namespace, corpus: 
         )
     except ValueError as e:
         raise _usage(str(e)) from None
+    surrogate = lone_surrogate(case.to_json())  # (an option given as bytes that are not UTF-8)
+    if surrogate is not None:
+        option = _OPTION_OF.get(surrogate[0], f"the case's {surrogate[0]}")
+        raise _usage(
+            f"{getattr(example, 'where', '')}{option}: holds a lone surrogate ({surrogate[1]}), "
+            "which is not Unicode text: a case file is UTF-8 and cannot hold it"
+        )
     try:
         path, kept = _write(corpus, case)
     except FileExistsError as e:
@@ -288,7 +324,10 @@ def _promote_one(args: argparse.Namespace, example: argparse.Namespace, corpus: 
 
 
 def _run(args: argparse.Namespace) -> int:
-    corpus = Path(args.corpus) if args.corpus is not None else DEFAULT_CORPUS
+    if args.corpus is None:
+        corpus = DEFAULT_CORPUS
+    else:  # (refused: empty, which would be the current folder; not a folder; a link loop)
+        corpus = output_folder(args.corpus, "--corpus", "the case")
     if is_installed_corpus(corpus):
         raise _usage(
             f"--corpus {corpus} is the corpus installed with the kit: a reinstall would lose "
@@ -301,9 +340,13 @@ def _run(args: argparse.Namespace) -> int:
         return _promote_one(args, args, corpus)
     if any(getattr(args, k) is not None for k in ("op", "input", "input_json", "input_file")):
         raise _usage("--from-output takes the op and input from the output; drop --op/--input")
+    if args.from_output == "-" and sys.stdin is None:  # (`<&-`: Python sets it to None)
+        raise _usage("cannot read --from-output -: standard input is closed")
+    if not args.from_output:
+        raise _usage("--from-output: give a file name, or - for standard input (it is empty)")
     try:
         if args.from_output == "-":
-            text = sys.stdin.read()
+            text = _read_stdin()
         else:
             text = Path(args.from_output).read_text(encoding="utf-8", errors="replace")
     except OSError as e:
@@ -316,3 +359,12 @@ def _run(args: argparse.Namespace) -> int:
     for example in examples:
         status = max(status, _promote_one(args, example, corpus))
     return status
+
+
+def _read_stdin() -> str:
+    """Standard input's text, as a file's is read (bytes that are not UTF-8 replaced)."""
+    stdin = sys.stdin
+    binary = getattr(stdin, "buffer", None)
+    if binary is None:  # (a text stream without bytes underneath: a test's StringIO)
+        return str(stdin.read())
+    return bytes(binary.read()).decode("utf-8", errors="replace")

@@ -54,7 +54,7 @@ from conformance.runner._spec import ImplSpec, SpecError, parse_spec
 from conformance.runner._subprocess_driver import finite_seconds
 
 from ._main import UsageError
-from ._output import check_output
+from ._output import check_output, folder_path
 
 __all__ = ["register"]
 
@@ -104,11 +104,13 @@ def register(subparsers: Any) -> None:
         "would), python:module:callable, python-model:module:Class or reference; default: the "
         "reference, in process. Once only: `matrix` compares several",
     )
-    add("--corpus", metavar="DIR", type=Path, help="corpus folder (default: the bundled one)")
+    add(
+        "--corpus", metavar="DIR", type=folder_path, help="corpus folder (default: the bundled one)"
+    )
     add(
         "--extra-corpus",
         metavar="DIR",
-        type=Path,
+        type=folder_path,
         action="append",
         help="your own cases too (a corpus folder, e.g. one `promote` writes): repeatable",
     )

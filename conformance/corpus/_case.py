@@ -18,9 +18,12 @@ A case file is one JSON object (``fixtures/cases/<op>/<id>.json``):
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import json
+import os
 import re
+import stat
 from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
@@ -51,7 +54,10 @@ __all__ = [
     "load_case",
     "load_corpora",
     "load_corpus",
+    "lone_surrogate",
+    "output_folder",
     "read_case",
+    "read_regular",
     "select",
     "slugify",
     "write_case",
@@ -160,6 +166,33 @@ def case_hash(case: Case) -> str:
     """8 hex digits over (op, input, now, expected meaning); messages do not count."""
     blob = json.dumps([case.op, case.input, case.now, case.meaning], ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate(value: Any, json_path: str = "$") -> tuple[str, str] | None:
+    """Where ``value`` (text, or JSON lists and objects of it, keys included; a case's
+    :meth:`Case.to_json`, say) first holds a lone surrogate: ``(JSON path, "U+D800 at
+    character N")``, else None. A lone surrogate is not Unicode text: no UTF-8 file (a case
+    file's canonical text is UTF-8) can hold it, nor can a UTF-8 input reach an
+    implementation."""
+    if isinstance(value, str):
+        m = _SURROGATE.search(value)
+        return None if m is None else (json_path, f"U+{ord(m[0]):04X} at character {m.start() + 1}")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            found = lone_surrogate(str(key), json_path) or lone_surrogate(
+                item, f"{json_path}.{key}"
+            )
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            found = lone_surrogate(item, f"{json_path}[{i}]")
+            if found is not None:
+                return found
+    return None
 
 
 def case_id(slug: str, case: Case) -> str:
@@ -337,13 +370,44 @@ def case_from_bytes(data: bytes, path: Path | str = "<case>") -> Case:
     return case_from_json(obj, path)
 
 
+_KINDS: Final = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def read_regular(path: Path | str) -> bytes:
+    """The bytes of the file ``path`` names (links followed), which must be a regular file:
+    a folder, a named pipe, a device or a socket is refused with an :class:`OSError` whose
+    ``strerror`` says what it is, and its content is never read (a FIFO would block the run
+    until something writes to it; a device may never end)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)  # (O_NONBLOCK: opening a FIFO with no writer does not wait)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            what = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+            code = errno.EISDIR if stat.S_ISDIR(mode) else errno.EINVAL
+            raise OSError(code, f"is {what}, not a regular file", os.fspath(path))
+        with os.fdopen(fd, "rb") as f:
+            fd = -1  # (closed by the file object, whatever happens)
+            return f.read()
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
 def read_case(path: Path) -> tuple[Case, bytes]:
     """Read one case file once: the case and the file's bytes (for a digest, or to compare
-    with the canonical text); raises :class:`CaseFileError` as :func:`load_case` does."""
+    with the canonical text); raises :class:`CaseFileError` as :func:`load_case` does (a file
+    that is not a regular file, a FIFO say, is refused without being read)."""
     try:
-        data = path.read_bytes()
+        data = read_regular(path)
     except OSError as e:
-        raise CaseFileError(path, "$", f"cannot read: {e}") from None
+        raise CaseFileError(path, "$", f"cannot read: {e.strerror or e}") from None
     return case_from_bytes(data, path), data
 
 
@@ -366,14 +430,45 @@ def check_level(level: str) -> None:
         raise UsageError(f"level {level!r}: expected one of {', '.join(LEVEL_CHOICES)}")
 
 
-def corpus_folder(corpus: str | Path | None) -> Path:
+def _folder_state(path: str) -> str | None:
+    """What is wrong with ``path`` as a folder, or None when it is one (or does not exist:
+    ``"missing"``)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):  # (a file in its path: as missing)
+        return "a symbolic link to nothing" if os.path.islink(path) else "missing"
+    except OSError as e:  # a symbolic link loop (ELOOP), no permission, a name too long
+        return e.strerror or str(e)
+    return None if stat.S_ISDIR(mode) else "not a folder"
+
+
+def corpus_folder(corpus: str | Path | None, *, flag: str | None = None) -> Path:
     """The corpus folder ``corpus`` names (None: the bundled one); refused when it is not a
-    folder."""
+    folder, or empty text (a :class:`UsageError`, named by ``flag`` when given: an empty
+    name must not silently mean the current folder)."""
+    if corpus is not None and not os.fspath(corpus):
+        raise UsageError(f"{flag or 'the corpus'}: give a folder name (it is empty)")
     folder = Path(corpus) if corpus is not None else default_corpus_dir()
-    if not folder.is_dir():
-        what = "not a folder" if folder.exists() else "no such corpus folder"
+    state = _folder_state(str(folder))
+    if state is not None:
+        what = "no such corpus folder" if state == "missing" else state
         raise UsageError(f"{folder}: {what}")
     return folder
+
+
+def output_folder(value: str | Path, flag: str, what: str = "") -> Path:
+    """The folder ``flag`` names to write into, which need not exist yet; a
+    :class:`UsageError` for empty text (it must not silently mean the current folder), for
+    something that is not a folder, or for a path the system cannot follow (a symbolic link
+    loop)."""
+    text = os.fspath(value)
+    if not text:
+        raise UsageError(f"{flag}: give a folder name (it is empty)")
+    state = _folder_state(text)
+    if state not in (None, "missing"):
+        into = f"{what} into" if what else "into"
+        raise UsageError(f"{flag} {text}: {state}; give the folder to write {into}")
+    return Path(text)
 
 
 def iter_case_files(corpus: Path) -> Iterator[Path]:
@@ -410,8 +505,19 @@ def is_installed_corpus(corpus: Path) -> bool:
         return False
     try:
         return corpus.resolve() == Path(str(bundled)).resolve()
-    except OSError:
+    except (OSError, RuntimeError):  # (RuntimeError: a symbolic link loop, before Python 3.13)
         return False
+
+
+def _resolved(folder: Path) -> Path:
+    """``folder`` resolved; a symbolic link loop is a :class:`CaseFileError`, not Python's
+    RuntimeError."""
+    try:
+        return folder.resolve()
+    except OSError as e:
+        raise CaseFileError(folder, "$", f"cannot read: {e.strerror or e}") from None
+    except RuntimeError:  # (a symbolic link loop, before Python 3.13)
+        raise CaseFileError(folder, "$", "cannot read: a symbolic link loop") from None
 
 
 def load_corpora(corpus: Path | None = None, extra: Iterable[Path] = ()) -> list[Case]:
@@ -419,11 +525,11 @@ def load_corpora(corpus: Path | None = None, extra: Iterable[Path] = ()) -> list
     folder (each folder read once, however often it is named), sorted by op then id; an id
     found twice is an error naming both files."""
     cases = load_corpus(corpus)
-    loaded = {(corpus if corpus is not None else default_corpus_dir()).resolve()}
+    loaded = {_resolved(corpus if corpus is not None else default_corpus_dir())}
     for folder in extra:
-        if folder.resolve() in loaded:  # a folder named twice is read once
+        if _resolved(folder) in loaded:  # a folder named twice is read once
             continue
-        loaded.add(folder.resolve())
+        loaded.add(_resolved(folder))
         cases += load_corpus(folder)
     return _unique(cases)
 

@@ -15,7 +15,7 @@ is derived from the files. The manifest is written as 2-space indented JSON with
 
 :func:`lint` checks, and reports as :class:`Problem` (file, JSON path, message, rule):
 
-``read``        the file is readable UTF-8 JSON
+``read``        the file is readable UTF-8 JSON (a regular file: a FIFO or a device is not read)
 ``schema``      it validates against ``conformance/schemas/case.schema.json``
 ``format``      its text is exactly ``Case.to_text()``
 ``layout``      it lies at ``cases/<op>/<id>.json``
@@ -31,9 +31,12 @@ is derived from the files. The manifest is written as 2-space indented JSON with
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import json
+import os
 import re
+import stat
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from importlib import resources
@@ -51,7 +54,9 @@ from ._case import (
     case_from_bytes,
     case_from_json,
     iter_case_files,
+    lone_surrogate,
     read_case,
+    read_regular,
 )
 from ._secrets import is_sensitive_key, is_sensitive_value, secret_paths
 
@@ -66,6 +71,7 @@ __all__ = [
     "fmt",
     "lint",
     "manifest_for",
+    "manifest_path",
     "manifest_text",
     "write_manifest",
 ]
@@ -124,12 +130,12 @@ def corpus_digest(corpus_dir: Path) -> str:
     """The manifest's ``sha256`` of the corpus folder's case files (they are not parsed)."""
     corpus = Path(corpus_dir)
     rels = sorted(_relative(corpus, p) for p in iter_case_files(corpus))
-    return _digest((rel, (corpus / rel).read_bytes()) for rel in rels)
+    return _digest((rel, read_regular(corpus / rel)) for rel in rels)
 
 
 def _existing_version(corpus: Path) -> str:
     try:
-        old = json.loads((corpus / MANIFEST_NAME).read_text(encoding="utf-8"))
+        old = json.loads(read_regular(corpus / MANIFEST_NAME).decode("utf-8"))
     except (OSError, ValueError):
         return DEFAULT_CORPUS_VERSION
     version = old.get("corpus_version") if isinstance(old, dict) else None
@@ -165,12 +171,28 @@ def manifest_text(manifest: dict[str, Any]) -> str:
     return json.dumps(manifest, indent=2) + "\n"
 
 
+def manifest_path(corpus_dir: Path) -> Path:
+    """The corpus folder's ``manifest.json``; an :class:`OSError` naming it when it is there
+    (links followed) but not a regular file (a folder, a FIFO, a device): it is neither read
+    nor replaced."""
+    path = Path(corpus_dir) / MANIFEST_NAME
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return path  # (a new file; a link to nothing gets its target written, as `open` does)
+    if not stat.S_ISREG(mode):
+        raise OSError(errno.EINVAL, "is not a regular file; it is not replaced", str(path))
+    return path
+
+
 def write_manifest(corpus_dir: Path) -> dict[str, Any]:
     """Write ``manifest.json`` (:data:`MANIFEST_NAME`) for the corpus folder; returns the
-    manifest written."""
+    manifest written. One that is not a regular file is refused (see :func:`manifest_path`)
+    before anything is read."""
     corpus = Path(corpus_dir)
+    path = manifest_path(corpus)
     manifest = manifest_for(corpus)
-    write_atomic(corpus / MANIFEST_NAME, manifest_text(manifest))
+    write_atomic(path, manifest_text(manifest))
     return manifest
 
 
@@ -200,6 +222,10 @@ def fmt(corpus_dir: Path, check: bool = False) -> list[Path]:
         except CaseFileError as e:
             errors.append(e)
             continue
+        surrogate = lone_surrogate(case.to_json())
+        if surrogate is not None:
+            errors.append(CaseFileError(path, surrogate[0], _surrogate_message(surrogate[1])))
+            continue
         text = case.to_text()
         if data != text.encode("utf-8"):
             changed.append((path, text))
@@ -209,6 +235,13 @@ def fmt(corpus_dir: Path, check: bool = False) -> list[Path]:
         for path, text in changed:
             write_atomic(path, text)
     return [path for path, _ in changed]
+
+
+def _surrogate_message(where: str) -> str:
+    return (
+        f"holds a lone surrogate ({where}), which is not Unicode text: the case's canonical "
+        "text cannot be written as UTF-8"
+    )
 
 
 # ---- lint --------------------------------------------------------------------------------------
@@ -328,9 +361,13 @@ def _lint_file(corpus: Path, path: Path, out: list[Problem], read: dict[str, byt
         out.append(Problem(rel, json_path, message, rule))
 
     try:
-        data = read[rel] = path.read_bytes()
+        data = read[rel] = read_regular(path)
+    except OSError as e:
+        report("$", f"cannot read: {e.strerror or e}", "read")
+        return None
+    try:
         text = data.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as e:
+    except UnicodeDecodeError as e:
         report("$", f"cannot read: {e}", "read")
         return None
     try:
@@ -350,7 +387,10 @@ def _lint_file(corpus: Path, path: Path, out: list[Problem], read: dict[str, byt
     if errors:
         return None
 
-    if text != case.to_text():
+    surrogate = lone_surrogate(case.to_json())
+    if surrogate is not None:
+        report(surrogate[0], _surrogate_message(surrogate[1]), "format")
+    elif text != case.to_text():
         report("$", "not in canonical form (run `corpus fmt`)", "format")
     parts = Path(rel).parts
     if len(parts) != 3 or parts[0] != "cases":
@@ -386,10 +426,19 @@ def _lint_manifest(corpus: Path, out: list[Problem], read: Mapping[str, bytes] |
     could not be read, so there is nothing to compare with)."""
     path = corpus / MANIFEST_NAME
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
+        data = read_regular(path)
+    except FileNotFoundError:
         out.append(Problem(MANIFEST_NAME, "$", "missing (run `corpus manifest`)", "manifest"))
         return
+    except OSError as e:
+        out.append(Problem(MANIFEST_NAME, "$", f"cannot read: {e.strerror or e}", "manifest"))
+        return
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        out.append(Problem(MANIFEST_NAME, "$", f"not UTF-8 text: {e}", "manifest"))
+        return
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # (as a text-mode read gives it)
     try:
         got = json.loads(text)
     except ValueError as e:

@@ -141,35 +141,53 @@ def write_cases(out: Path, cases: Sequence[Case]) -> Written:
 
     A file already there is never overwritten: holding the case's text, it counts as written;
     holding anything else, it is kept and listed in :attr:`Written.kept`. When the run stops
-    part-way (an interrupt, a full disk), the files and folders it created are removed and
-    the manifest is not written: the folder is left as it was."""
-    from conformance.corpus._corpus import write_manifest
+    part-way (an interrupt, a SIGTERM, a full disk), the files and folders it created are
+    removed and the manifest is not written: the folder is left as it was. (A SIGINT or
+    SIGTERM waits while a file is made and recorded, so none is missed; a SIGTERM then ends
+    the process once the folder is restored.) A ``manifest.json`` that is not a regular file
+    is refused (:class:`OSError`) before anything is written."""
+    from conformance.core._interrupts import Interrupts
+    from conformance.corpus._corpus import manifest_for, manifest_path, manifest_text
 
     created: list[Path] = []  # files and folders this run made, in the order it made them
     done: list[Path] = []
     kept: list[Path] = []
-    try:
-        for case in cases:
-            path = case_path(out, case)
-            text = case.to_text()
-            if path.exists() or path.is_symlink():
-                same = path.is_file() and path.read_bytes() == text.encode("utf-8")
-                (done if same else kept).append(path)
-                continue
-            missing = [p for p in path.parents if not p.exists()]
-            for folder in reversed(missing):
-                folder.mkdir()
-                created.append(folder)
-            write_atomic(path, text)
-            created.append(path)
-            done.append(path)
-        write_manifest(out)
-    except BaseException:
-        for made in reversed(created):
-            with contextlib.suppress(OSError):
-                if made.is_dir():
-                    made.rmdir()
-                else:
-                    made.unlink()
-        raise
+    complete = False  # the manifest is written: the run is done, nothing is to be undone
+    with Interrupts() as stop:
+        try:
+            manifest = manifest_path(out)
+            for case in cases:
+                path = case_path(out, case)
+                text = case.to_text()
+                if path.exists() or path.is_symlink():
+                    same = path.is_file() and path.read_bytes() == text.encode("utf-8")
+                    (done if same else kept).append(path)
+                    continue
+                missing = [p for p in path.parents if not p.exists()]
+                with stop.held():  # made and recorded, or neither
+                    for folder in reversed(missing):
+                        folder.mkdir()
+                        created.append(folder)
+                    write_atomic(path, text)
+                    created.append(path)
+                done.append(path)
+            text = manifest_text(manifest_for(out))
+            with stop.held():
+                write_atomic(manifest, text)
+                complete = True
+        except BaseException:
+            if not complete:
+                with stop.held():  # (a second Ctrl-C does not cut the clean-up short)
+                    _remove(created)
+            raise
     return Written(done, kept)
+
+
+def _remove(created: Sequence[Path]) -> None:
+    """Remove what a run made (files and folders, in the order it made them), last first."""
+    for made in reversed(created):
+        with contextlib.suppress(OSError):
+            if made.is_dir() and not made.is_symlink():
+                made.rmdir()
+            else:
+                made.unlink()

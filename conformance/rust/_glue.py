@@ -41,7 +41,9 @@ removed.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
+import stat
 import textwrap
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -51,7 +53,7 @@ from typing import Final, Literal, NoReturn
 
 from conformance.core._atomic import write_atomic
 from conformance.core._usage import UsageError
-from conformance.corpus._case import OPS, Case
+from conformance.corpus._case import OPS, Case, read_regular
 
 __all__ = [
     "DEFAULT_RUST_TYPE",
@@ -589,6 +591,11 @@ def resolve_role(rust_type: str, role: str | None) -> Role:
         )
     if role not in _RUNS:
         raise RustGlueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if rust_type.strip() == DEFAULT_RUST_TYPE and role != "event":
+        raise RustGlueError(
+            f"{DEFAULT_RUST_TYPE} is an event: --rust-role {role} needs --rust-type, the path "
+            f"of your {'request' if role == 'request' else 'batch'} type"
+        )
     return role
 
 
@@ -602,7 +609,12 @@ def glue_layout(out: Path, role: Role) -> tuple[Path, list[str]]:
     out = Path(out)
     stem = _STEMS[role]
     warnings: list[str] = []
-    absolute = out.resolve()
+    try:
+        absolute = out.resolve()
+    except OSError as e:
+        raise RustGlueError(f"{out}: {e.strerror or e}") from None
+    except RuntimeError:  # (a symbolic link loop, before Python 3.13)
+        raise RustGlueError(f"{out}: a symbolic link loop") from None
     if absolute.name == "tests" and (absolute.parent / "Cargo.toml").is_file():
         crate: Path | None = absolute.parent
         test_file = out / f"{stem}.rs"
@@ -627,9 +639,9 @@ def glue_layout(out: Path, role: Role) -> tuple[Path, list[str]]:
 def _has_lib_target(crate: Path) -> bool:
     if (crate / "src" / "lib.rs").is_file():
         return True
-    try:
-        manifest = (crate / "Cargo.toml").read_text("utf-8")
-    except OSError:
+    try:  # (a regular file only: a FIFO would block the run)
+        manifest = read_regular(crate / "Cargo.toml").decode("utf-8")
+    except (OSError, UnicodeDecodeError):
         return False
     return re.search(r"^\s*\[lib\]\s*$", manifest, re.M) is not None
 
@@ -681,17 +693,41 @@ def write_rust_tests(
 
     out = Path(out)
     case_root = out / stem
-    earlier = owned_case_files(out, role)
-    written: list[Path] = []
-    for p in planned:
-        path = case_root / p.case.op / f"{p.ident}.json"
-        write_atomic(path, p.text, skip_unchanged=True)
-        written.append(path)
-    _remove_stale(earlier - set(written))
     test_file, _ = glue_layout(out, role)
+    paths = [case_root / p.case.op / f"{p.ident}.json" for p in planned]
+    _check_targets(out, [test_file, *paths])  # before anything is written
+    earlier = owned_case_files(out, role)
     rendered = _render(rust_type, role, stem, planned, left_out, options)
+    for p, path in zip(planned, paths, strict=True):
+        write_atomic(path, p.text, skip_unchanged=True)
+    _remove_stale(earlier - set(paths))
     write_atomic(test_file, rendered, skip_unchanged=True)
-    return [test_file, *written]
+    return [test_file, *paths]
+
+
+def _check_targets(out: Path, files: Sequence[Path]) -> None:
+    """Refuse (:class:`RustGlueError`) before anything is written when one of ``files`` cannot
+    be written as a regular file: it is there (links followed) and is not one, or a folder on
+    its way below ``out`` is not a folder."""
+    folders: set[Path] = set()
+    for path in files:
+        for parent in path.parents:
+            if parent == out or out not in parent.parents:
+                break
+            folders.add(parent)
+    checks = [(folder, stat.S_ISDIR, "a folder") for folder in sorted(folders)]
+    checks += [(path, stat.S_ISREG, "a regular file") for path in files]
+    for path, wanted, what in checks:
+        try:
+            mode = os.stat(path).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            continue  # (to be made; a file in the way is named as that folder)
+        except OSError as e:
+            raise RustGlueError(f"{path}: {e.strerror or e}; nothing was written") from None
+        if not wanted(mode):
+            raise RustGlueError(
+                f"{path}: is not {what}; nothing was written (move it out of the way)"
+            )
 
 
 def _remove_stale(stale: Iterable[Path]) -> None:
@@ -711,8 +747,8 @@ def owned_case_files(out: Path, role: Role) -> set[Path]:
     """The case files the glue now in ``out`` embeds, which an earlier run wrote: a rerun
     replaces or removes those, and never touches another file (one of the user's)."""
     test_file, _ = glue_layout(out, role)
-    try:
-        text = test_file.read_text("utf-8")
+    try:  # (a regular file only: a FIFO would block the run)
+        text = read_regular(test_file).decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return set()
     if "@generated by noetl-events-conformance" not in text:

@@ -425,6 +425,15 @@ def test_the_role_is_never_guessed_from_the_name(tmp_path: Path) -> None:
     assert "type UnderTest = my_crate::Envelope;" in rs.read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("role", ["request", "batch"])
+def test_the_default_type_is_never_given_another_role(tmp_path: Path, role: str) -> None:
+    """noetl_events::ExecutorEvent is an event: request cases against it fail by the hundred,
+    none of them a finding."""
+    with pytest.raises(RustGlueError, match=f"is an event: --rust-role {role} needs --rust-type"):
+        write_rust_tests(tmp_path / "refused", _corpus(), role=role)
+    assert not (tmp_path / "refused").exists()
+
+
 def test_the_type_path_is_written_as_rustfmt_would(tmp_path: Path) -> None:
     rs = write_rust_tests(
         tmp_path, _corpus(), rust_type="  ::srv :: Wrap < a::Req ,B<C>> ", role="request"
