@@ -18,6 +18,8 @@ from typing import Any, Final
 
 from noetl_events_ref._model import EVENT_SPEC
 
+from ._report import printable
+
 __all__ = ["Census", "census_report", "render_census"]
 
 # The envelope's fields in wire order, and those the crate lets a producer leave out: from the
@@ -114,6 +116,10 @@ _TITLES: Final = {
 
 
 def render_census(report: Mapping[str, Any], fmt: str, title: str) -> str:
+    return printable(_render_census(report, fmt, title))
+
+
+def _render_census(report: Mapping[str, Any], fmt: str, title: str) -> str:
     if fmt == "json":
         return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
     md = fmt == "markdown"

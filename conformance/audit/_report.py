@@ -211,12 +211,24 @@ def _dump(value: Any, indent: str, parts: list[str]) -> None:
 
 
 def render(report: dict[str, Any], fmt: str, title: str) -> str:
-    """The report as ``fmt`` (``text``, ``json`` or ``markdown``)."""
+    """The report as ``fmt`` (``text``, ``json`` or ``markdown``): UTF-8 text whatever it
+    holds (see :func:`printable`)."""
     if fmt == "json":
         parts: list[str] = []
         _dump(report, "", parts)
         parts.append("\n")
-        return "".join(parts)
+        return printable("".join(parts))
     if fmt == "markdown":
-        return _markdown(report, title)
-    return _text(report, title)
+        return printable(_markdown(report, title))
+    return printable(_text(report, title))
+
+
+def printable(text: str) -> str:
+    """``text`` with each lone surrogate (a byte of a file name that is not UTF-8, as Python
+    reads names) as its ``\\uXXXX`` escape, as ``verify`` writes its reports: the output is
+    UTF-8, and in a JSON string the escape means the same name."""
+    if text.isascii():
+        return text
+    from conformance.core._diff import escape_surrogates
+
+    return escape_surrogates(text)

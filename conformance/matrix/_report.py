@@ -165,12 +165,16 @@ def _text(report: dict[str, Any], markdown: bool) -> str:
 
 
 def render(matrix: Matrix, fmt: str) -> str:
+    """The report as ``fmt``, UTF-8 text whatever it holds (a lone surrogate, from a file name
+    that is not UTF-8, as its ``\\uXXXX`` escape, as ``verify`` writes it)."""
+    from conformance.core._diff import escape_surrogates
+
     report = to_json_object(matrix)
     if fmt == "json":
-        return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+        return escape_surrogates(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     if fmt == "html":
-        return to_html(report)
-    return _text(report, markdown=fmt == "markdown")
+        return escape_surrogates(to_html(report))
+    return escape_surrogates(_text(report, markdown=fmt == "markdown"))
 
 
 _STYLE: Final = """

@@ -492,3 +492,19 @@ def test_the_failed_report_names_the_source_that_did_not_open(tmp_path: Path) ->
         "reason": f"{folder}: is a directory",
         "partial": False,
     }
+
+
+def test_a_file_name_that_is_not_utf8_gives_a_utf8_report(tmp_path: Path) -> None:
+    """The name's byte is written as a \\u escape (as verify does), so the JSON report reads
+    back with the very name; text and markdown too are UTF-8."""
+    path = Path(os.fsdecode(bytes(tmp_path / "events") + b"\xff.jsonl"))
+    path.write_bytes(VALID + b"\n{\n")
+    for fmt in ("json", "text", "markdown"):
+        output = tmp_path / f"r.{fmt}"
+        run = run_check([str(path), "--format", fmt, "--output", str(output)], tmp_path)
+        assert run.status == 1, run.err
+        text = output.read_bytes().decode("utf-8")
+        if fmt == "json":
+            assert json.loads(text)["sources"][0]["name"] == str(path)
+        else:
+            assert "events\\udcff.jsonl" in text
