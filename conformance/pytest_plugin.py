@@ -178,10 +178,13 @@ def _partial_reasons(session: pytest.Session) -> list[str]:
         reasons.append("-m")
     if config.getoption("lf", False) or config.getoption("failedfirst", False):
         reasons.append("--lf/--ff")
-    if any("::" in str(a) for a in config.args):
+    named = [*map(str, config.args), *config.stash.get(NAMED, ())]  # (corpus ids: see take_named)
+    if any("::" in a for a in named):
         reasons.append("node ids given")
     if session.shouldstop or session.shouldfail:
         reasons.append("the session stopped early")
+    if session.exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR):
+        reasons.append("the session was interrupted")  # (Ctrl-C or pytest.exit)
     return reasons
 
 
@@ -222,6 +225,8 @@ def noetl_events_corpus(pytestconfig: pytest.Config) -> CorpusView:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
+    if hasattr(config, "workerinput"):  # pytest-xdist worker: what narrowed its run
+        config.workeroutput["noetl_events_partial"] = _partial_reasons(session)  # type: ignore[attr-defined]
     if config.stash[_CORPUS] and not hasattr(config, "workerinput"):
         from conformance.plugin._items import WRITER
 
@@ -244,7 +249,6 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             "used": sorted(map(str, store.used)),
             "created": sorted(map(str, store.created)),
             "updated": sorted(map(str, store.updated)),
-            "partial": _partial_reasons(session),
         }
         return
     used = store.used | {Path(p) for p in config.stash.get(_WORKER_USED, [])}
@@ -269,13 +273,15 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
-    """pytest-xdist controller: gather each worker's used goldens and partial-run reasons."""
-    output = getattr(node, "workeroutput", {}).get("noetl_golden")
+    """pytest-xdist controller: gather each worker's partial-run reasons (whatever it ran: a
+    worker that deselected corpus items narrowed the run) and used goldens."""
+    config = node.config
+    workeroutput = getattr(node, "workeroutput", {})
+    config.stash[_PARTIAL].extend(workeroutput.get("noetl_events_partial", ()))
+    output = workeroutput.get("noetl_golden")
     if not output:
         return
-    config = node.config
     config.stash.setdefault(_WORKER_USED, []).extend(output["used"])
-    config.stash[_PARTIAL].extend(output["partial"])
     store = _golden_store(config)
     store.created.extend(map(Path, output["created"]))
     store.updated.extend(map(Path, output["updated"]))

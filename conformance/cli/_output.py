@@ -6,9 +6,12 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Mapping
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from conformance.core._usage import UsageError
+
+if TYPE_CHECKING:  # (check imports this module: pathlib is a noticeable part of its start-up)
+    from pathlib import Path
 
 __all__ = ["check_output", "folder_path", "same_file"]
 
@@ -16,6 +19,8 @@ __all__ = ["check_output", "folder_path", "same_file"]
 def folder_path(text: str) -> Path:
     """An argparse type for a folder option (``--corpus DIR``): empty text is refused, as
     ``Path("")`` would silently mean the current folder."""
+    from pathlib import Path
+
     if not text:
         raise argparse.ArgumentTypeError("give a folder name (it is empty)")
     return Path(text)

@@ -12,7 +12,7 @@ the file does not pass with it unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +31,10 @@ RAISED = "noetl_events_raised"  # an in-process callable raised on the case (it 
 class BaselineWriter:
     """A plugin object, registered only when the option is given."""
 
-    def __init__(self, path: Path, old: Baseline) -> None:
+    def __init__(self, path: Path, old: Baseline, corpus_ids: Iterable[str] = ()) -> None:
         self.path = path
         self.old = old
+        self.corpus_ids = frozenset(corpus_ids)
         self.seen: dict[str, tuple[str, str, bool]] = {}
         self.message: str | None = None
         self.refused = False  # a partial run: the status is a usage error
@@ -74,10 +75,17 @@ class BaselineWriter:
         if why:
             self.message = f"baseline {self.path} not updated: {', '.join(dict.fromkeys(why))}"
             return
-        new = _baseline.updated_from(
-            Baseline(self.old.entries, str(self.path)),
-            ((case_id, verdict, reason) for case_id, (verdict, reason, _) in self.seen.items()),
-        )
+        verdicts = [
+            (case_id, verdict, reason) for case_id, (verdict, reason, _) in self.seen.items()
+        ]
+        # A listed case of the corpus that reported nothing (a skip marker of the user's, say)
+        # taught nothing: it stays listed, as a skipped case does.
+        verdicts += [
+            (case_id, "skipped", "")
+            for case_id in self.old.entries
+            if case_id not in self.seen and case_id in self.corpus_ids
+        ]
+        new = _baseline.updated_from(Baseline(self.old.entries, str(self.path)), verdicts)
         _baseline.save(new, self.path)
         before = set(self.old.entries)
         added, removed = len(set(new.entries) - before), len(before - set(new.entries))

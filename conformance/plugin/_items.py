@@ -322,7 +322,7 @@ def prepare(config: pytest.Config) -> None:
     if updating:  # on pytest-xdist workers it tags the reports; the controller writes
         from ._baseline_writer import BaselineWriter
 
-        writer = BaselineWriter(Path(str(baseline_path)), baseline)
+        writer = BaselineWriter(Path(str(baseline_path)), baseline, (c.id for c in everything))
         config.pluginmanager.register(writer, "noetl-events-baseline-writer")
         config.stash[WRITER] = writer  # (a level or select pattern was refused with it above)
     chosen = select(everything, level=level, pattern=option(config, "select"))

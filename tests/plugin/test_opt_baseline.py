@@ -250,3 +250,67 @@ def test_update_baseline_of_part_of_the_corpus_is_a_usage_error(
         [f"ERROR: --noetl-events-update-baseline needs the whole corpus: drop {named} (*"]
     )
     assert not baseline.exists()
+
+
+def _full_update(
+    pytester: pytest.Pytester, corpus: tuple[Path, list[Case]], wrong_adapter: str
+) -> tuple[tuple[object, ...], Path, str]:
+    root, cases = corpus
+    baseline = pytester.path / "baseline.txt"
+    options = ("--noetl-events-impl", wrong_adapter, "--noetl-events-corpus", root)
+    options += ("--noetl-events-baseline", baseline, "--noetl-events-update-baseline")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *map(str, options))
+    assert "wrote" in result.stdout.str()
+    from conformance.runner._baseline import parse
+
+    assert sorted(parse(baseline.read_text(), str(baseline)).entries) == failing_ids(cases)
+    return options, baseline, baseline.read_text()
+
+
+def test_update_baseline_from_named_corpus_items_leaves_the_file(
+    pytester: pytest.Pytester,
+    corpus: tuple[Path, list[Case]],
+    wrong_adapter: str,
+    run: Callable[..., pytest.RunResult],
+) -> None:
+    """Under pytest-xdist the workers deselect the items a node id leaves out: the controller
+    must still know the run was narrowed (it wrote a baseline of one op's failures)."""
+    options, baseline, full = _full_update(pytester, corpus, wrong_adapter)
+    result = run(*options, "noetl-events-corpus::decode_event")
+    assert "not updated" in result.stdout.str()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert baseline.read_text() == full
+
+
+def test_update_baseline_in_an_interrupted_session_leaves_the_file(
+    pytester: pytest.Pytester, corpus: tuple[Path, list[Case]], wrong_adapter: str
+) -> None:
+    """Ctrl-C after the first case: the cases not reached would lose their entries."""
+    options, baseline, full = _full_update(pytester, corpus, wrong_adapter)
+    pytester.makeconftest(
+        "def pytest_runtest_logreport(report):\n"
+        "    if report.nodeid.startswith('noetl-events-corpus') and report.when == 'call':\n"
+        "        raise KeyboardInterrupt\n"
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *map(str, options))
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    assert "not updated" in result.stdout.str()
+    assert baseline.read_text() == full
+
+
+def test_a_listed_case_a_skip_marker_stops_stays_listed(
+    pytester: pytest.Pytester, corpus: tuple[Path, list[Case]], wrong_adapter: str
+) -> None:
+    """Nothing was learnt about it, as about a case the implementation skipped."""
+    options, baseline, full = _full_update(pytester, corpus, wrong_adapter)
+    skipped = failing_ids(corpus[1])[0]
+    pytester.makeconftest(
+        "import pytest\n"
+        "def pytest_collection_modifyitems(items):\n"
+        "    for item in items:\n"
+        f"        if item.name == {skipped!r}:\n"
+        "            item.add_marker(pytest.mark.skip(reason='ticket 12'))\n"
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *map(str, options))
+    assert "wrote" in result.stdout.str()
+    assert baseline.read_text() == full

@@ -265,6 +265,36 @@ def test_update_never_removes_goldens_of_tests_that_did_not_run(
     assert not stray.exists() and other.exists()
 
 
+STOPPED = """
+import os
+
+def test_0(noetl_golden):
+    noetl_golden.check({"a": 0})
+
+def test_1():
+    if os.environ.get("STOP"):
+        raise KeyboardInterrupt
+
+def test_2(noetl_golden):
+    noetl_golden.check({"a": 2})
+"""
+
+
+def test_update_never_removes_goldens_after_an_interrupt(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C (or pytest.exit) before a test's check: its golden was not found unused."""
+    monkeypatch.delenv("CI", raising=False)
+    pytester.makepyfile(test_stopped=STOPPED)
+    assert pytester.runpytest_subprocess("--noetl-events-golden", "update").ret == 0
+    second = pytester.path / "goldens" / "test_stopped" / "test_2.json"
+    assert second.exists()
+    monkeypatch.setenv("STOP", "1")
+    result = pytester.runpytest_subprocess("--noetl-events-golden", "update")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    assert second.exists() and "unused golden files" not in result.stdout.str()
+
+
 FORMS = """
 import dataclasses, pydantic
 from noetl_events_ref import decode_event
