@@ -332,7 +332,8 @@ def corpus_params(
     from conformance.plugin._items import CorpusView, check_choice, choose
 
     who = "corpus_params"
-    check_choice(who, op, level, tags, select)  # before the corpus is read
+    tags = check_choice(who, op, level, tags, select)  # before the corpus is read (a tuple:
+    # an iterator of tags is read once)
     try:
         view = CorpusView.load(corpus_folder(corpus))
     except CaseFileError as e:

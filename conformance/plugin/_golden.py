@@ -162,11 +162,15 @@ class GoldenStore:
             self.names[path] = name
         self.roots.add(path.parent)
         content = text + "\n"
-        try:
-            golden = path.read_text(encoding="utf-8")
+        try:  # (as written: an exact text may hold CRLF line ends of its own)
+            with path.open(encoding="utf-8", newline="") as f:
+                golden: str | None = f.read()
         except FileNotFoundError:
             golden = None
         obtained = path.with_suffix(OBTAINED)
+        # CRLF line ends a checkout gave a golden (git's autocrlf) read as LF
+        if golden is not None and golden != content and "\r\n" in golden:
+            golden = golden.replace("\r\n", "\n")
         if golden == content:
             self.pending.pop(obtained, None)
             self.stale.add(obtained)  # a mismatch this left behind is settled

@@ -75,11 +75,19 @@ def add_options(parser: pytest.Parser) -> None:
     )
 
 
+_PATHS = ("corpus", "baseline")
+"""Options naming a file or folder: in the ini file, relative to the ini file's folder."""
+
+
 def option(config: pytest.Config, name: str) -> str | None:
-    """A plugin option: the command line wins over the ini file, then the default."""
+    """A plugin option: the command line wins over the ini file (where a path is relative to
+    the ini file's folder, whatever folder pytest runs from), then the default."""
     value = config.getoption(f"noetl_events_{name}")
     if value is None:
         value = config.getini(f"noetl_events_{name}") or None
+        if value is not None and name in _PATHS:  # relative to the ini file, as pytest's own
+            base = config.inipath.parent if config.inipath is not None else config.rootpath
+            value = str(base / str(value))
     if value is None:
         value = {n: d for n, _, d in _OPTIONS}[name]
     if name == "golden" and value is None:

@@ -314,3 +314,22 @@ def test_a_listed_case_a_skip_marker_stops_stays_listed(
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *map(str, options))
     assert "wrote" in result.stdout.str()
     assert baseline.read_text() == full
+
+
+def test_ini_paths_are_relative_to_the_ini_file(
+    pytester: pytest.Pytester, corpus: tuple[Path, list[Case]], wrong_adapter: str
+) -> None:
+    """As pytest's own ini paths: running from a subfolder reads and writes the same files."""
+    root, _ = corpus
+    pytester.makeini(
+        f"[pytest]\nnoetl_events_impl = {wrong_adapter}\n"
+        f"noetl_events_corpus = {root.name}\nnoetl_events_baseline = known.txt\n"
+    )
+    sub = pytester.mkdir("sub")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(sub)
+        result = pytester.runpytest_subprocess(
+            "-p", "no:cacheprovider", "--noetl-events-update-baseline"
+        )
+    assert "wrote" in result.stdout.str(), result.stdout.str() + result.stderr.str()
+    assert (pytester.path / "known.txt").is_file() and not (sub / "known.txt").exists()

@@ -171,6 +171,22 @@ def test_a_golden_whose_final_newline_differs_says_so(
         run().assert_outcomes(passed=1)
 
 
+EXACT_CRLF = """
+def test_pretty(noetl_golden):
+    noetl_golden.check('{\\r\\n  "a": 1\\r\\n}', exact=True, name="pretty")
+"""
+
+
+def test_an_exact_text_with_crlf_line_ends_matches_its_own_golden(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    pytester.makepyfile(test_golden=EXACT_CRLF)
+    pytester.runpytest_subprocess().assert_outcomes(failed=1)  # created
+    assert (goldens(pytester) / "pretty.json").read_bytes() == b'{\r\n  "a": 1\r\n}\n'
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+
+
 MISTAKES = """
 def test_twice(noetl_golden):
     noetl_golden.check(1, name="same")

@@ -408,3 +408,11 @@ def test_a_bad_level_names_where_it_was_given(
     run(*options, "--noetl-events-level", "required").assert_outcomes(
         passed=sum(c.level == "required" for c in corpus[1])
     )  # the command line wins over the ini file
+
+
+def test_corpus_params_reads_tags_given_as_an_iterator_once() -> None:
+    from conformance.pytest_plugin import corpus_params
+
+    listed = corpus_params(tags=["null-vs-absent"])
+    assert 0 < len(listed) < len(corpus_params())
+    assert [p.id for p in corpus_params(tags=iter(["null-vs-absent"]))] == [p.id for p in listed]
