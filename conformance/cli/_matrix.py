@@ -145,6 +145,8 @@ def _peers(values: list[str]) -> list[Peer]:
             )
         if name in seen:
             raise UsageError(f"--impl {value!r}: the name {name!r} is given twice")
+        if name == "input":  # (a differential example holds the input beside each answer)
+            raise UsageError(f"--impl {value!r}: the name 'input' is the report's own")
         seen.add(name)
         try:
             peers.append(Peer(name, parse_spec(text)))

@@ -8,6 +8,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Final
 
+from conformance.report._views import markdown_cell
 from conformance.runner._models import CANONICAL_FIELDS
 
 from ._run import Cell, Matrix
@@ -141,7 +142,7 @@ def _text(report: dict[str, Any], markdown: bool) -> str:
     if markdown:
         out.append("| " + " | ".join(head) + " |")
         out.append("|" + "---|" * len(head))
-        out.extend("| " + " | ".join(r) + " |" for r in rows)
+        out.extend("| " + " | ".join(map(markdown_cell, r)) + " |" for r in rows)
     else:
         widths = [
             max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)

@@ -247,7 +247,9 @@ def _junit_detail(case: Mapping[str, Any]) -> str:
 
 
 def _junit_case(suite: ET.Element, case: Mapping[str, Any], tally: Counter[str]) -> None:
-    element = ET.SubElement(suite, "testcase", classname=case["op"], name=case["id"], time="0")
+    element = ET.SubElement(
+        suite, "testcase", classname=case["op"], name=_xml_safe(case["id"]), time="0"
+    )
     verdict, reason = case["verdict"], _xml_safe(case["reason"] or "")
     if verdict == "fail" and case["baselined"]:
         child, message = "skipped", f"known failure (baseline): {reason}"

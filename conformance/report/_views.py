@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from conformance.core._diff import json_difference
 
-__all__ = ["STALE", "difference", "expect_text", "to_markdown", "to_text"]
+__all__ = ["STALE", "difference", "expect_text", "markdown_cell", "to_markdown", "to_text"]
 
 MAX_LISTED: Final = 50
 MAX_TRACEBACK: Final = 30  # lines of a callable's traceback shown under its case
@@ -290,8 +290,18 @@ def _plain_text(report: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+def markdown_cell(text: str) -> str:
+    """``text`` in a markdown table cell: one line, its pipes and backslashes escaped."""
+    return _one_line(text).replace("\\", "\\\\").replace("|", "\\|")
+
+
+_BREAKS: Final = re.compile(r"\r\n?|[\n\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
+def _one_line(text: str) -> str:
+    """``text`` on one line (every kind of line break a space): a reason must not start a
+    heading or a new block in markdown."""
+    return _BREAKS.sub(" ", text)
 
 
 def _fence(text: str) -> str:
@@ -319,8 +329,10 @@ def to_markdown(report: Mapping[str, Any]) -> str:
     if failing:
         lines += ["", f"### Failing cases ({len(failing)})", ""]
     for case in failing[:MAX_LISTED]:
-        summary = f"{_label(case)} <code>{case['id']}</code> ({case['op']}, {case['level']})"
-        reason = html.escape(_cell(_reason(case)))
+        summary = (
+            f"{_label(case)} <code>{html.escape(case['id'])}</code> ({case['op']}, {case['level']})"
+        )
+        reason = html.escape(_one_line(_reason(case)))
         details = _detail_lines(case)
         if not details:  # (an empty block to unfold says nothing)
             lines += ["", f"{summary}: {reason}", ""]

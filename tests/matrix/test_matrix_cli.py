@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -172,6 +173,7 @@ def test_the_differential_compares_two_versions(capsys: pytest.CaptureFixture[st
     [
         (["--impl", "reference"], "expected NAME=SPEC"),
         (["--impl", "a=reference", "--impl", "a=reference"], "given twice"),
+        (["--impl", "input=reference"], "the name 'input' is the report's own"),
         (["--impl", "a=./no/such/adapter"], "a='./no/such/adapter': no such file"),
         (["--impl", "a=reference", "--trail", "/no/such.jsonl"], "--trail /no/such.jsonl"),
         (["--impl", "a=reference", "--count", "5"], "needs N >= 0 and a --seed"),
@@ -531,3 +533,19 @@ def test_a_trail_line_that_is_not_utf8_is_rejected_not_repaired(
     for form in ("text", "html", "markdown"):
         assert main(["matrix", *args, "--format", form]) == 1
     capsys.readouterr()
+
+
+def test_a_pipe_in_a_trail_name_keeps_the_markdown_table_whole(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    trail = tmp_path / "we|ird.jsonl"
+    trail.write_text(f"{PLAIN}\n")
+    assert (
+        main(["matrix", "--impl", "ref=reference", "--trail", str(trail), "--format", "markdown"])
+        == 0
+    )
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| we")]
+    assert rows and all(line.startswith("| we\\|ird | ref |") for line in rows)
+    header = "| producer | consumer | verdict | hops | accepted | rejected | lossless | losses per field |"
+    cells = len(re.split(r"(?<!\\)\|", header))
+    assert all(len(re.split(r"(?<!\\)\|", line)) == cells for line in rows)

@@ -122,6 +122,21 @@ def test_junit_escapes_what_xml_cannot_carry(verify: Verify) -> None:
     assert "\\u0000" in (root.findtext("testsuite/system-err") or "")
 
 
+def test_an_odd_case_id_or_reason_keeps_junit_and_markdown_whole(verify: Verify) -> None:
+    """A control character in an id is escaped in JUnit too; a reason's line breaks (CR,
+    U+2028) cannot start a markdown heading, and its text is not table-escaped inside HTML."""
+    report = report_for(verify, "failed")
+    failing = next(c for c in report["cases"] if c["verdict"] == "fail")
+    failing["id"] = "odd\x01id]]>"
+    failing["reason"] = "line1|x\r\r## injected\u2028more \\ <b>"
+    root = ET.fromstring(to_junit(report).encode("utf-8"))
+    assert "odd\\u0001id]]>" in [c.get("name") for c in root.iter("testcase")]
+    markdown = to_markdown(report)
+    assert "\n## injected" not in markdown and "\r" not in markdown and "\u2028" not in markdown
+    assert "<code>odd\x01id]]&gt;</code>" in markdown
+    assert "line1|x  ## injected more \\ &lt;b&gt;" in markdown
+
+
 def test_markdown_summary(verify: Verify) -> None:
     status, out, _ = verify(*SCENARIOS["failed"], "--format", "markdown")
     assert status == 1
