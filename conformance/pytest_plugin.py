@@ -132,7 +132,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     if item.config.stash.get(_CASE_ITEMS, False):
         from conformance.plugin._items import run_case_protocol
 
-        return run_case_protocol(item)
+        return run_case_protocol(item, nextitem)
     return None
 
 

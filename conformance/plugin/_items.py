@@ -589,10 +589,6 @@ def describe_failure(result: CaseResult, note: str = "") -> str:
     return escape_surrogates("\n".join(lines))  # any string survives pytest-xdist and a terminal
 
 
-def _nothing() -> None:
-    return None
-
-
 def _plain(item: pytest.Item) -> bool:
     """A case item only the kit has touched: no marker but its own, no setup-only run."""
     config = item.config
@@ -602,7 +598,7 @@ def _plain(item: pytest.Item) -> bool:
     return all(m.name in kit for m in item.iter_markers())
 
 
-def run_case_protocol(item: pytest.Item) -> bool | None:
+def run_case_protocol(item: pytest.Item, nextitem: pytest.Item | None = None) -> bool | None:
     """pytest's run-test protocol for a plain case item, without the per-phase hooks.
 
     A case has no fixtures, runs no user code and prints nothing, so its setup and teardown
@@ -613,6 +609,9 @@ def run_case_protocol(item: pytest.Item) -> bool | None:
     ``pytest_runtest_logfinish``), so ``-x``, ``--junitxml``, ``--lf``, ``--pdb``, terminal
     reports and pytest-xdist see each case as they see any test. Any other item, or a case item
     given a marker (``skip``, ``xfail``, ...), returns ``None``: pytest's full protocol runs it.
+    Its teardown phase tears down what the next item does not share, as pytest's does: the
+    fixtures of the tests before it (all of them after the last item), whose errors are then
+    reported as this item's teardown error.
     """
     if type(item) is not CaseItem or not _plain(item):
         return None
@@ -624,7 +623,7 @@ def run_case_protocol(item: pytest.Item) -> bool | None:
     phases: tuple[tuple[_When, Callable[[], None]], ...] = (
         ("setup", item.setup),
         ("call", item.runtest),
-        ("teardown", _nothing),
+        ("teardown", lambda: item.session._setupstate.teardown_exact(nextitem)),
     )
     set_up = True
     for when, step in phases:

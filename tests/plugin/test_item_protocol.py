@@ -154,6 +154,33 @@ def pytest_collection_modifyitems(items):
     result.stdout.fnmatch_lines(["*not in this release*", "*known*"])
 
 
+def test_a_session_fixture_failing_its_teardown_after_the_corpus_is_an_error_of_the_run(
+    pytester: pytest.Pytester,
+    corpus: tuple[Path, list[Case]],
+    run: Callable[..., pytest.RunResult],
+) -> None:
+    """The corpus runs after the user's tests: their fixtures are torn down with its last
+    item, as pytest does, so a failing teardown is an ERROR, not a traceback at exit."""
+    root, cases = corpus
+    pytester.makepyfile(
+        test_s="""
+import pytest
+
+@pytest.fixture(scope="session")
+def db():
+    yield 1
+    raise RuntimeError("session teardown failed")
+
+def test_uses_db(db):
+    assert db == 1
+"""
+    )
+    result = run("--noetl-events-impl", REFERENCE, "--noetl-events-corpus", root, "test_s.py")
+    result.assert_outcomes(passed=1 + len(cases), errors=1)
+    assert "Traceback" not in result.stderr.str()
+    result.stdout.fnmatch_lines(["*RuntimeError: session teardown failed*"])
+
+
 def test_setup_plan_runs_no_case(
     pytester: pytest.Pytester, corpus: tuple[Path, list[Case]], wrong_adapter: str
 ) -> None:
