@@ -156,7 +156,22 @@ def take_named(config: pytest.Config) -> tuple[str, ...]:
     would look for them as files. (A real file or folder of that name keeps its meaning.)"""
     if (config.invocation_params.dir / CORPUS_NODE).exists():
         return ()
-    named = tuple(str(a) for a in config.args if str(a).split("::")[0].rstrip("/") == CORPUS_NODE)
+    named: dict[str, str] = {}  # as given -> as the items' node ids read
+    for arg in map(str, config.args):
+        head, sep, rest = arg.partition("::")
+        if _names_the_corpus(config, head.rstrip("/")):
+            named[arg] = CORPUS_NODE + sep + rest
     if named:
         config.args[:] = [a for a in config.args if str(a) not in named]
-    return named
+    return tuple(named.values())
+
+
+def _names_the_corpus(config: pytest.Config, head: str) -> bool:
+    """``head`` is the corpus node: as pytest prints it from the rootdir (``noetl-events-
+    corpus``), or from a folder below it (``../noetl-events-corpus``)."""
+    if head == CORPUS_NODE:
+        return True
+    if os.path.basename(head) != CORPUS_NODE:
+        return False
+    where = os.path.normpath(os.path.join(config.invocation_params.dir, head))
+    return where == os.path.normpath(os.path.join(config.rootpath, CORPUS_NODE))

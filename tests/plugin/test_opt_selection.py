@@ -374,6 +374,22 @@ def test_a_printed_node_id_runs_that_case_alone(
     run(node).assert_outcomes(passed=1)
 
 
+def test_a_node_id_printed_from_a_subfolder_runs_that_case(
+    pytester: pytest.Pytester, corpus: tuple[Path, list[Case]]
+) -> None:
+    """From a folder below the rootdir pytest prints ``../noetl-events-corpus::...``."""
+    root, cases = corpus
+    pytester.makeini(f"[pytest]\nnoetl_events_impl = {REFERENCE}\nnoetl_events_corpus = {root}\n")
+    one = next(c for c in cases if c.op == "decode_request")
+    sub = pytester.mkdir("tests")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(sub)
+        result = pytester.runpytest_subprocess(
+            "-p", "no:cacheprovider", f"../noetl-events-corpus::{one.op}::{one.id}"
+        )
+    result.assert_outcomes(passed=1)
+
+
 def test_a_node_id_naming_no_case_is_a_usage_error(
     corpus: tuple[Path, list[Case]], run: Callable[..., pytest.RunResult]
 ) -> None:
