@@ -229,6 +229,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--timeout and --run-timeout must be positive, finite numbers of seconds")
     if args.output is not None:
         inputs: dict[str, str | Path | None] = {f"the --policy {args.policy}": args.policy}
+        corpus = args.corpus or default_corpus_dir()
+        inputs[f"in the corpus {corpus}"] = corpus
         for value in args.trail:
             file = _trail_name_and_file(value)[1]
             inputs[f"the --trail {file}"] = file
@@ -266,6 +268,12 @@ def run(args: argparse.Namespace) -> int:
             on_answer=tick,
         )
     if not matrix.errored:  # the names matched, but maybe not a producer x consumer pair
+        if not matrix.cells:  # (an adapter may declare itself a consumer only)
+            raise UsageError(
+                "no hop: no implementation produced and consumed (an adapter that declares "
+                "the consumer role only, or the consume op only, is a consumer); give a "
+                "producer with --impl NAME=SPEC or a --trail"
+            )
         _check_policy(policy, [(c.producer, c.consumer) for c in matrix.cells])
     text = render(matrix, args.format)
     if args.output is not None:

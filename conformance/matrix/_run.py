@@ -90,11 +90,16 @@ class Trail:
         with path.open("rb") as raw:
             stream, packed = unpacked(raw)
             try:
-                data = stream.read()
+                data = stream.read(MAX_TRAIL_BYTES + 1)  # (bounded: /dev/zero never ends)
             except GZIP_ERRORS as e:
                 if not packed:
                     raise
                 raise TrailError(f"{path}: unreadable gzip data: {e}") from None
+        if len(data) > MAX_TRAIL_BYTES:
+            raise TrailError(
+                f"{path}: over {MAX_TRAIL_BYTES >> 20} MiB"
+                f"{' once decompressed' if packed else ''} (a trail is held in memory)"
+            )
         # (bytes that are not UTF-8 stay what they were, as surrogates: see _not_utf8)
         text = data.decode("utf-8", "surrogateescape")
         physical = text.split("\n")
@@ -117,6 +122,10 @@ class Trail:
     def to_json(self) -> dict[str, Any]:
         total = self.total or len(self.lines)
         return {"name": self.name, "path": self.path, "lines": total, "emissions": len(self.lines)}
+
+
+MAX_TRAIL_BYTES: Final = 256 << 20
+"""The largest trail read (its text, once decompressed): every emission is held in memory."""
 
 
 def _not_utf8(text: str) -> str | None:

@@ -549,3 +549,41 @@ def test_a_pipe_in_a_trail_name_keeps_the_markdown_table_whole(
     header = "| producer | consumer | verdict | hops | accepted | rejected | lossless | losses per field |"
     cells = len(re.split(r"(?<!\\)\|", header))
     assert all(len(re.split(r"(?<!\\)\|", line)) == cells for line in rows)
+
+
+CONSUMER_ONLY = """
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m["cmd"] == "start":
+        print(json.dumps({"ready": True, "protocol": 1, "implementation": {"name": "c",
+              "language": "python", "version": "1"}, "roles": ["consumer"],
+              "ops": ["consume"]}), flush=True)
+    elif m["cmd"] == "run":
+        print(json.dumps({"seq": m["seq"], "ok": True, "output": m["input"]}), flush=True)
+    elif m["cmd"] == "stop":
+        sys.exit(0)
+"""
+
+
+def test_an_adapter_that_only_consumes_alone_is_no_matrix(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    consumer = tmp_path / "consumer.py"
+    consumer.write_text(CONSUMER_ONLY)
+    status = main(["matrix", "--impl", f"c={shlex.quote(sys.executable)} {consumer}"])
+    out, err = capsys.readouterr()
+    assert status == 2 and out == ""
+    assert "no hop: no implementation produced and consumed" in err
+
+
+def test_a_trail_is_read_bounded(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conformance.matrix import _run
+
+    monkeypatch.setattr(_run, "MAX_TRAIL_BYTES", 1 << 20)
+    assert main(["matrix", "--impl", "r=reference", "--trail", "/dev/zero"]) == 2
+    assert capsys.readouterr().err == (
+        "noetl-events-conformance: error: --trail /dev/zero: over 1 MiB (a trail is held in memory)\n"
+    )
