@@ -119,3 +119,32 @@ def test_an_empty_folder_name_is_refused_not_the_current_folder(
         main(args)
     assert stop.value.code == 2
     assert f"argument {args[-2]}: give a folder name (it is empty)" in capsys.readouterr().err
+
+
+def test_an_output_inside_the_corpus_or_naming_a_source_yet_to_be_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report over a case file or the manifest breaks the next run; a report written
+    where a missing source was named is read as events by the next one."""
+    import shutil
+
+    from conformance.corpus._case import default_corpus_dir
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(default_corpus_dir(), "corp")
+    manifest = (tmp_path / "corp" / "manifest.json").read_bytes()
+    for args in (
+        ["verify", "--corpus", "corp"],
+        ["matrix", "--impl", "a=reference", "--corpus", "corp"],
+    ):
+        assert main([*args, "--output", "corp/manifest.json"]) == 2
+        assert "--output corp/manifest.json: is in the corpus corp; it is not replaced" in (
+            capsys.readouterr().err
+        )
+    assert (tmp_path / "corp" / "manifest.json").read_bytes() == manifest
+    (tmp_path / "a.jsonl").write_text("{}\n")
+    assert main(["check", "a.jsonl", "new.jsonl", "--output", "new.jsonl"]) == 2
+    assert "--output new.jsonl: is the source new.jsonl; it is not replaced" in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / "new.jsonl").exists()

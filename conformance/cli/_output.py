@@ -4,6 +4,7 @@ long run does not end on a report it cannot write; and folder options, which mus
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -29,21 +30,24 @@ def folder_path(text: str) -> Path:
 def same_file(
     path: str | os.PathLike[str], inputs: Mapping[str, str | os.PathLike[str] | None]
 ) -> str | None:
-    """The label of the first of ``inputs`` (label -> path; None: not given) that is the file
-    ``path`` names (links followed), if any: a report must never be written over what the run
-    reads."""
+    """The label of the first of ``inputs`` (label -> path; None: not given) that ``path``
+    would write (links followed): the same file, the path a source that does not exist yet
+    names, or a file inside an input folder (a corpus). A report must never be written over
+    what the run reads."""
     try:
-        st = os.stat(path)
+        st: os.stat_result | None = os.stat(path)
     except OSError:
-        return None
+        st = None
+    target = os.path.realpath(path)
     for label, other in inputs.items():
         if other is None:
             continue
-        try:
-            if os.path.samestat(st, os.stat(other)):
+        with contextlib.suppress(OSError):
+            if st is not None and os.path.samestat(st, os.stat(other)):
                 return label
-        except OSError:
-            continue
+        where = os.path.realpath(other)
+        if target == where or (os.path.isdir(where) and target.startswith(where + os.sep)):
+            return label
     return None
 
 

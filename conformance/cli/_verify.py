@@ -265,7 +265,14 @@ def _check_options(args: argparse.Namespace) -> None:
             "the in-process reference exchanges none"
         )
     if args.output is not None:
-        check_output(args.output, {f"the --baseline {args.baseline}": args.baseline})
+        inputs: dict[str, str | Path | None] = {
+            f"the --baseline {args.baseline}": args.baseline,
+            f"in the corpus {args.corpus or default_corpus_dir()}": args.corpus
+            or default_corpus_dir(),
+        }
+        for extra in args.extra_corpus or ():
+            inputs[f"in the corpus {extra}"] = extra
+        check_output(args.output, inputs)
 
 
 def _load_corpus(corpus_dir: Path, extra: Sequence[Path]) -> list[Case]:
