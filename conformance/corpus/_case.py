@@ -392,12 +392,14 @@ def read_regular(path: Path | str) -> bytes:
             what = next((name for test, name in _KINDS if test(mode)), "not a regular file")
             code = errno.EISDIR if stat.S_ISDIR(mode) else errno.EINVAL
             raise OSError(code, f"is {what}, not a regular file", os.fspath(path))
-        with os.fdopen(fd, "rb") as f:
-            fd = -1  # (closed by the file object, whatever happens)
-            return f.read()
-    finally:
-        if fd >= 0:
-            os.close(fd)
+        f = os.fdopen(fd, "rb")
+    except BaseException:
+        # (the descriptor is closed here, or by the file object below, never by both: a
+        # Ctrl-C landing between the two must not turn into a false EBADF)
+        os.close(fd)
+        raise
+    with f:
+        return f.read()
 
 
 def read_case(path: Path) -> tuple[Case, bytes]:

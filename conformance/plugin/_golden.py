@@ -289,6 +289,6 @@ class Golden:
                 name if name is not None else self._default,
             )
         except GoldenError as e:  # the call's mistake: one line, no traceback through the kit
-            pytest.fail(str(e), pytrace=False)
+            message = str(e)  # (failed outside the handler: no "during handling" chain)
         if message is not None:
             pytest.fail(message, pytrace=False)

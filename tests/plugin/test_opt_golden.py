@@ -233,6 +233,7 @@ def test_a_mistake_in_check_is_one_line_without_the_kits_traceback(
     ):
         assert line in out, line
     assert "_golden.py" not in out and "Traceback" not in out and "ValueError" not in out
+    assert "During handling" not in out and out.count("nan is not a JSON number") == 1
     assert not (pytester.path / "goldens" / "x.json").exists()
     assert not (folder / "x.json").exists()
 
