@@ -31,10 +31,13 @@ RAISED = "noetl_events_raised"  # an in-process callable raised on the case (it 
 class BaselineWriter:
     """A plugin object, registered only when the option is given."""
 
-    def __init__(self, path: Path, old: Baseline, corpus_ids: Iterable[str] = ()) -> None:
+    def __init__(
+        self, path: Path, old: Baseline, corpus_ids: Iterable[str] = (), dropped: int = 0
+    ) -> None:
         self.path = path
-        self.old = old
+        self.old = old  # (without the lines the file had that name no case: ``dropped``)
         self.corpus_ids = frozenset(corpus_ids)
+        self.dropped = dropped
         self.seen: dict[str, tuple[str, str, bool]] = {}
         self.message: str | None = None
         self.refused = False  # a partial run: the status is a usage error
@@ -88,7 +91,8 @@ class BaselineWriter:
         new = _baseline.updated_from(Baseline(self.old.entries, str(self.path)), verdicts)
         _baseline.save(new, self.path)
         before = set(self.old.entries)
-        added, removed = len(set(new.entries) - before), len(before - set(new.entries))
+        added = len(set(new.entries) - before)
+        removed = len(before - set(new.entries)) + self.dropped
         self.message = f"wrote {self.path}: {len(new.entries)} entries (+{added}, -{removed})"
 
     @pytest.hookimpl(trylast=True)

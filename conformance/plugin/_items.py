@@ -161,12 +161,13 @@ def choose(
     raise UsageError(f"{who}: no corpus case matches {', '.join(asked)}")
 
 
-def _driver(impl: str, timeout: float) -> Driver:
-    """Any implementation spec of :mod:`conformance.runner._spec`."""
+def _driver(impl: str, timeout: float, where: str = "--noetl-events-impl") -> Driver:
+    """Any implementation spec of :mod:`conformance.runner._spec` (``where``: the flag or the
+    ini key it came from, as a mistake names it)."""
     try:
         return parse_spec(impl).driver(timeout=timeout)
     except SpecError as e:
-        raise pytest.UsageError(f"--noetl-events-impl {e}") from None
+        raise pytest.UsageError(f"{where}: {e}") from None
 
 
 def _runs_items_here(config: pytest.Config) -> bool:
@@ -295,7 +296,7 @@ def prepare(config: pytest.Config) -> None:
             f"not {quoted(given_timeout)}"
         )
     _check_update_baseline(config, level)
-    driver = _driver(str(option(config, "impl")), timeout)
+    driver = _driver(str(option(config, "impl")), timeout, source(config, "impl"))
     config.add_cleanup(driver.close)  # whatever happens next, the adapter does not outlive us
     if isinstance(driver, SubprocessDriver) and _runs_items_here(config):
         # The adapter starts up while the corpus loads and pytest collects. A command that
@@ -308,12 +309,13 @@ def prepare(config: pytest.Config) -> None:
         updating = bool(config.getoption("noetl_events_update_baseline", False))
         if updating and not baseline_path:
             raise pytest.UsageError("--noetl-events-update-baseline needs --noetl-events-baseline")
+        dropped: list[str] = []
         if updating:  # repair a damaged file: lines naming no case are dropped
             baseline = load(
                 Path(str(baseline_path)),
                 missing_ok=True,
                 known_ids=(c.id for c in everything),
-                dropped=[],
+                dropped=dropped,
             )
         else:
             baseline = load(Path(baseline_path)) if baseline_path else Baseline({})
@@ -322,12 +324,15 @@ def prepare(config: pytest.Config) -> None:
     if updating:  # on pytest-xdist workers it tags the reports; the controller writes
         from ._baseline_writer import BaselineWriter
 
-        writer = BaselineWriter(Path(str(baseline_path)), baseline, (c.id for c in everything))
+        writer = BaselineWriter(
+            Path(str(baseline_path)), baseline, (c.id for c in everything), len(dropped)
+        )
         config.pluginmanager.register(writer, "noetl-events-baseline-writer")
         config.stash[WRITER] = writer  # (a level or select pattern was refused with it above)
     chosen = select(everything, level=level, pattern=option(config, "select"))
     if not chosen:
-        raise pytest.UsageError("--noetl-events-*: no corpus case matches the selection")
+        where = source(config, "select") if option(config, "select") else source(config, "level")
+        raise pytest.UsageError(f"{where}: no corpus case matches the selection")
     _check_named(config, chosen, unknown=bool(set(baseline.entries) - {c.id for c in everything}))
     if isinstance(driver, InProcessDriver) and str(option(config, "impl")).startswith("python:"):
         _probe(driver, chosen)

@@ -333,3 +333,13 @@ def test_ini_paths_are_relative_to_the_ini_file(
         )
     assert "wrote" in result.stdout.str(), result.stdout.str() + result.stderr.str()
     assert (pytester.path / "known.txt").is_file() and not (sub / "known.txt").exists()
+
+
+def test_update_baseline_counts_a_line_naming_no_case_as_removed(
+    pytester: pytest.Pytester, corpus: tuple[Path, list[Case]], wrong_adapter: str
+) -> None:
+    options, baseline, full = _full_update(pytester, corpus, wrong_adapter)
+    baseline.write_text(full + "bogus-id-123  # gone from the corpus\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *map(str, options))
+    assert f"wrote {baseline}: 2 entries (+0, -1)" in result.stdout.str()
+    assert baseline.read_text() == full

@@ -89,6 +89,21 @@ def test_ini_file_equivalents(
     run().assert_outcomes(passed=len(required))
 
 
+def test_a_bad_ini_value_names_its_ini_key(
+    pytester: pytest.Pytester, corpus: tuple[Path, list[Case]]
+) -> None:
+    root, _ = corpus
+    for key, value, says in (
+        ("noetl_events_impl", "python:os:no_such_name", "module os has no attribute no_such_name"),
+        ("noetl_events_select", "zzz-none", "no corpus case matches the selection"),
+    ):
+        extra = f"noetl_events_impl = {REFERENCE}\n" if key != "noetl_events_impl" else ""
+        pytester.makeini(f"[pytest]\n{extra}noetl_events_corpus = {root}\n{key} = {value}\n")
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        result.stderr.fnmatch_lines([f"ERROR: {key} in tox.ini: *{says}*"])
+
+
 def test_an_adapter_that_crashes_errors_every_case(
     pytester: pytest.Pytester, corpus: tuple[Path, list[Case]], run: Callable[..., pytest.RunResult]
 ) -> None:
