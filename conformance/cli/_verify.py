@@ -246,6 +246,9 @@ def _check_options(args: argparse.Namespace) -> None:
     if args.update_baseline:
         if args.baseline is None:
             raise UsageError("--update-baseline needs --baseline FILE")
+        folder = args.baseline.parent
+        if not folder.is_dir():  # (as --output: a mistyped folder is not made)
+            raise UsageError(f"--baseline {args.baseline}: no such folder {folder}")
         if args.select is not None or args.level != DEFAULT_LEVEL or args.op or args.tag:
             raise UsageError(
                 "--update-baseline needs the whole corpus: drop --select, --level, --op "

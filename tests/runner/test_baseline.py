@@ -156,6 +156,14 @@ def test_update_baseline_creates_a_missing_file(verify: Verify, tmp_path: Path) 
     assert len(parse(path.read_text(encoding="utf-8")).entries) == 2
 
 
+def test_update_baseline_does_not_make_a_missing_folder(verify: Verify, tmp_path: Path) -> None:
+    path = tmp_path / "nodir" / "new.txt"
+    status, _, err = verify("--baseline", str(path), "--update-baseline")
+    assert status == 2
+    assert err.endswith(f"--baseline {path}: no such folder {path.parent}\n")
+    assert not path.parent.exists()
+
+
 def test_update_baseline_refused_with_select(verify: Verify, tmp_path: Path) -> None:
     path = write_baseline(tmp_path / "b.txt", ["x-00000000  # keep"])
     status, out, err = verify("--baseline", str(path), "--update-baseline", "--select", "float")
