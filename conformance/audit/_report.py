@@ -217,10 +217,12 @@ def render(report: dict[str, Any], fmt: str, title: str) -> str:
         parts: list[str] = []
         _dump(report, "", parts)
         parts.append("\n")
-        return printable("".join(parts))
-    if fmt == "markdown":
-        return printable(_markdown(report, title))
-    return printable(_text(report, title))
+        text = "".join(parts)
+    elif fmt == "markdown":
+        text = _markdown(report, title)
+    else:
+        text = _text(report, title)
+    return printable(text)
 
 
 def printable(text: str) -> str:

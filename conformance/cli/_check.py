@@ -315,7 +315,7 @@ class _NotOpened(UsageError):
 def _source_files(specs: list[str]) -> dict[str, str]:
     """The sources that may be local files, by their label in messages ("the source NAME")."""
     return {
-        f"the source {'-' if spec == '-' else spec}": "/dev/stdin" if spec == "-" else spec
+        f"the source {spec}": "/dev/stdin" if spec == "-" else spec
         for spec in specs
         if "://" not in spec
     }
@@ -376,7 +376,6 @@ def _engine(args: argparse.Namespace) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-
     if args.output is not None:  # fail now, not after reading everything
         _check_output(args.output, args.sources)
     # Options that cannot go together are refused before the run: --output is not touched.

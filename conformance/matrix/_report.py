@@ -172,10 +172,12 @@ def render(matrix: Matrix, fmt: str) -> str:
 
     report = to_json_object(matrix)
     if fmt == "json":
-        return escape_surrogates(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
-    if fmt == "html":
-        return escape_surrogates(to_html(report))
-    return escape_surrogates(_text(report, markdown=fmt == "markdown"))
+        text = json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+    elif fmt == "html":
+        text = to_html(report)
+    else:
+        text = _text(report, markdown=fmt == "markdown")
+    return escape_surrogates(text)
 
 
 _STYLE: Final = """
