@@ -67,7 +67,7 @@ def check(
     max_errors: int = 100,
     exact: bool = False,
 ) -> CheckReport:
-    """Check every envelope of ``sources`` (paths of JSON-lines files, ``.gz`` included,
+    """Check every envelope of ``sources`` (paths of JSON-lines files, gzip read decompressed,
     ``postgresql://`` or ``nats://`` URLs) the way the Rust side decodes them, as
     ``ExecutorEvent`` (``mode="event"``) or ``EventRequest``. ``hazards`` also reports valid
     envelopes that other readers may take differently; ``max_errors`` bounds the errors kept

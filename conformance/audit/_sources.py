@@ -3,10 +3,11 @@
 Every source is read as a stream of :class:`Block` s (a bounded number of lines, or rows, or
 messages at a time), never whole:
 
-- ``PATH`` (``.jsonl``; ``.gz`` for gzip): one envelope per line, read in binary, 1 MiB at a
-  time. A line is what lies between newlines; the newline is not part of it (a ``\\r`` before
-  it is), and a last line without a newline is still a line. Blank lines are lines. The file
-  is opened once; the size it has then is what is read.
+- ``PATH``: one envelope per line, read in binary, 1 MiB at a time; gzip data (told by its
+  first two bytes, whatever the file is named) is read decompressed. A line is what lies
+  between newlines; the newline is not part of it (a ``\\r`` before it is), and a last line
+  without a newline is still a line. Blank lines are lines. The file is opened once; the size
+  it has then is what is read.
 - ``-``: the same from standard input.
 - ``postgresql://...``: the ``noetl.event`` table (or ``--query``), through a server-side cursor
   in one read-only, repeatable-read transaction; each row is rebuilt into the envelope it
@@ -27,13 +28,15 @@ import contextlib
 import errno
 import functools
 import gzip
+import io
 import itertools
 import os
 import stat
 import sys
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import BinaryIO, Final, NamedTuple, Protocol
+from typing import Any, BinaryIO, Final, NamedTuple, Protocol
+
+from conformance.core._compressed import GZIP_ERRORS, GZIP_MAGIC
 
 __all__ = [
     "BLOCK_BYTES",
@@ -297,14 +300,15 @@ def _os_error(name: str, e: OSError) -> SourceError:
 
 
 class FileSource:
-    """A JSONL file; gzip when its name ends with ``.gz``.
+    """A JSONL file; gzip when it starts with gzip's magic bytes (a regular file is looked at
+    when opened, a pipe when first read).
 
     The file is opened once, when the source is made, and only that open file is read (by
     every ``--jobs`` worker too): a file renamed or replaced meanwhile (log rotation) does not
     mix two files. Its size then is what is read; a file that grows or shrinks while read is
     noticed, and the run is incomplete."""
 
-    __slots__ = ("fd", "identity", "max_item", "name", "path", "size", "unit")
+    __slots__ = ("fd", "identity", "max_item", "name", "packed", "path", "size", "unit")
 
     def __init__(
         self,
@@ -314,6 +318,7 @@ class FileSource:
         fd: int = -1,
         size: int = 0,
         identity: tuple[int, int] = (0, 0),
+        packed: bool = False,
     ) -> None:
         self.path = path
         self.name = name
@@ -322,6 +327,7 @@ class FileSource:
         self.fd = fd
         self.size = size
         self.identity = identity
+        self.packed = packed
 
     @classmethod
     def open(cls, path: str, name: str, max_item: int = DEFAULT_MAX_ITEM) -> FileSource:
@@ -338,7 +344,14 @@ class FileSource:
             os.close(fd)
             raise SourceError(f"{name}: is a directory")
         size = st.st_size if stat.S_ISREG(st.st_mode) else -1
-        return cls(path, name, max_item, fd, size, (st.st_dev, st.st_ino))
+        packed = False
+        if size >= 0:
+            try:
+                packed = os.pread(fd, 2, 0) == GZIP_MAGIC
+            except OSError as e:
+                os.close(fd)
+                raise _os_error(name, e) from None
+        return cls(path, name, max_item, fd, size, (st.st_dev, st.st_ino), packed)
 
     def close(self) -> None:
         if self.fd >= 0:
@@ -348,7 +361,8 @@ class FileSource:
 
     @property
     def gzip(self) -> bool:
-        return self.path.endswith(".gz")
+        """Whether a regular file holds gzip data (a pipe is told when read)."""
+        return self.packed
 
     @property
     def regular(self) -> bool:
@@ -457,29 +471,26 @@ class FileSource:
         self.check_end(self.size - offset)
 
     def blocks(self) -> Iterator[Block]:
+        if not self.regular:  # a FIFO, a character device: read as it comes
+            yield from _stream_blocks(self._stream_reader(), self.name, self.max_item)
+            return
         if not self.gzip:
-            if not self.regular:  # a FIFO, a character device: read as it comes
-                yield from read_blocks(self._stream_reader(), max_item=self.max_item)
-                return
             yield from read_blocks(
                 self._reader(0), limit=self.size, max_item=self.max_item, at_end=self.check_end
             )
             return
         raw = open(self.fd, "rb", closefd=False)  # noqa: SIM115 - closed below
         number = 1
-        # A pipe (a FIFO) is read as it comes: no seeking, and progress in lines only.
-        position = raw.tell if self.regular else None
         try:
-            if self.regular:
-                raw.seek(0)
+            raw.seek(0)
             gz = gzip.GzipFile(fileobj=raw, mode="rb")
-            for block in read_blocks(gz.read1, position=position, max_item=self.max_item):
+            for block in read_blocks(gz.read1, position=raw.tell, max_item=self.max_item):
                 number = block.first + len(block.lines)
                 yield block
-        except (OSError, EOFError, zlib.error) as e:
-            where = f" (compressed byte {raw.tell():,})" if self.regular else ""
+        except GZIP_ERRORS as e:
             raise SourceError(
-                f"{self.name}: unreadable gzip data after line {number - 1}{where}: {e}"
+                f"{self.name}: unreadable gzip data after line {number - 1} "
+                f"(compressed byte {raw.tell():,}): {e}"
             ) from None
         finally:
             raw.close()
@@ -558,7 +569,59 @@ class StdinSource:
                 what = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
                 raise SourceError(f"{self.name}: cannot read: {what}") from None
 
-        yield from read_blocks(read, max_item=self.max_item)
+        yield from _stream_blocks(read, self.name, self.max_item)
+
+
+class _Reads(io.RawIOBase):
+    """``read(n)`` as a raw binary file, for :class:`gzip.GzipFile`."""
+
+    def __init__(self, read: Callable[[int], bytes]) -> None:
+        self._read = read
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _stream_blocks(read: Callable[[int], bytes], name: str, max_item: int) -> Iterator[Block]:
+    """The blocks of a stream read as it comes (a pipe, standard input): gzip data, told by its
+    first two bytes, is read decompressed (progress then counts decompressed bytes)."""
+    head = b""
+    while len(head) < len(GZIP_MAGIC):
+        data = read(BLOCK_BYTES)
+        if not data:
+            break
+        head += data
+    if not head.startswith(GZIP_MAGIC):
+        first: list[bytes] = [head]
+
+        def rest(n: int) -> bytes:
+            return first.pop() if first else read(n)
+
+        yield from read_blocks(rest, max_item=max_item)
+        return
+    prefix = [head]
+
+    def unread(n: int) -> bytes:
+        if prefix:
+            data = prefix.pop()
+            if len(data) > n:
+                prefix.append(data[n:])
+            return data[:n]
+        return read(n)
+
+    gz = gzip.GzipFile(fileobj=io.BufferedReader(_Reads(unread)), mode="rb")
+    number = 1
+    try:
+        for block in read_blocks(gz.read1, max_item=max_item):
+            number = block.first + len(block.lines)
+            yield block
+    except GZIP_ERRORS as e:
+        raise SourceError(f"{name}: unreadable gzip data after line {number - 1}: {e}") from None
 
 
 def display_url(spec: str) -> str:

@@ -32,7 +32,8 @@ invalid with the reference's error kind, JSON path and message. A fast path (orj
 most valid lines; every line it cannot prove goes to the reference itself.
 
 sources:
-  PATH                       one envelope per line (.jsonl; .gz is read as gzip)
+  PATH                       one envelope per line (.jsonl); gzip data, told by its first
+                             bytes whatever the name, is read decompressed
   -                          the same, from standard input
   postgresql://...           rows of noetl.event (or --query), rebuilt into the envelope they
                              store; read-only, server-side cursor   [extra: postgres]

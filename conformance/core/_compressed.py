@@ -6,9 +6,9 @@ import gzip
 import zlib
 from typing import BinaryIO, Final
 
-__all__ = ["GZIP_ERRORS", "unpacked"]
+__all__ = ["GZIP_ERRORS", "GZIP_MAGIC", "unpacked"]
 
-_GZIP_MAGIC: Final = b"\x1f\x8b"
+GZIP_MAGIC: Final = b"\x1f\x8b"
 GZIP_ERRORS: Final = (OSError, EOFError, zlib.error)
 """What reading damaged gzip data raises."""
 
@@ -19,8 +19,8 @@ def unpacked(raw: BinaryIO) -> tuple[BinaryIO | gzip.GzipFile, bool]:
     buffered reader, what ``open(..., "rb")`` gives, has it): its first bytes stay unread. (A
     writer of gzip data writes its 10-byte header at once, so they come together.)"""
     if raw.seekable():
-        packed = raw.read(2) == _GZIP_MAGIC
+        packed = raw.read(2) == GZIP_MAGIC
         raw.seek(0)
     else:
-        packed = raw.peek(2)[:2] == _GZIP_MAGIC  # type: ignore[attr-defined]
+        packed = raw.peek(2)[:2] == GZIP_MAGIC  # type: ignore[attr-defined]
     return (gzip.GzipFile(fileobj=raw) if packed else raw), packed

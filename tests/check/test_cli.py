@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -172,6 +175,69 @@ def test_gzip(tmp_path: Path, check: Check) -> None:
     report = check(str(path), "--format", "json").json()
     assert (report["total"], report["valid"]) == (3, 2)
     assert report["errors"][0]["line"] == 2
+
+
+def test_gzip_is_told_by_its_first_bytes_not_its_name(tmp_path: Path, check: Check) -> None:
+    text = VALID + b"\n" + MISSING + b"\n" + VALID
+    packed = tmp_path / "events.jsonl"
+    packed.write_bytes(gzip.compress(text))
+    plain = tmp_path / "events.gz"
+    plain.write_bytes(text)
+    for path in (packed, plain):
+        report = check(str(path), "--format", "json").json()
+        assert (report["total"], report["valid"], report["invalid"]) == (3, 2, 1), path
+        assert report["errors"][0]["line"] == 2
+
+
+class _Trickle(io.RawIOBase):
+    """A stream that gives one byte per read, as a slow pipe can."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if not self.data:
+            return 0
+        buffer[0], self.data = self.data[0], self.data[1:]
+        return 1
+
+
+def test_gzip_on_stdin_is_read_decompressed(check: Check, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = VALID + b"\n" + MISSING + b"\n" + VALID + b"\n"
+    report = check("-", "--format", "json", stdin=gzip.compress(text)).json()
+    assert (report["total"], report["valid"], report["invalid"]) == (3, 2, 1)
+    assert report["errors"][0]["line"] == 2
+    # its magic bytes arriving one read apart are still told
+    stream = io.BufferedReader(_Trickle(gzip.compress(text)), buffer_size=1)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(stream))
+    assert check("-", "--format", "json").json() == report
+    stream = io.BufferedReader(_Trickle(text), buffer_size=1)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(stream))
+    assert check("-", "--format", "json").json() == report
+
+
+def test_gzip_on_stdin_real_process() -> None:
+    result = run_process(
+        ["check", "-", "--format", "json"], stdin=gzip.compress((VALID + b"\n") * 3)
+    )
+    assert result.status == 0, result.err
+    assert result.json()["total"] == 3
+
+
+def test_corrupt_gzip_on_stdin_is_a_source_error(check: Check) -> None:
+    data = gzip.compress((VALID + b"\n") * 1000)
+    result = check("-", "--format", "json", stdin=data[: len(data) // 2])
+    assert result.status == 3
+    report = result.json()
+    assert report["incomplete"]["partial"] is True
+    assert report["incomplete"]["reason"].startswith(
+        f"<stdin>: unreadable gzip data after line {report['total']}: "
+    )
+    assert report["total"] >= 400
+    assert report["invalid"] == 0
 
 
 def test_corrupt_gzip_is_a_source_error(tmp_path: Path, check: Check) -> None:
