@@ -20,7 +20,7 @@ from noetl_events_ref._model import EVENT_SPEC
 
 from ._report import printable
 
-__all__ = ["Census", "census_report", "render_census"]
+__all__ = ["Census", "census_report", "corpus_census", "failed_census", "render_census"]
 
 # The envelope's fields in wire order, and those the crate lets a producer leave out: from the
 # reference's field table, the one account of the struct.
@@ -87,6 +87,7 @@ def census_report(stream: Census, corpus: Census) -> dict[str, Any]:
             for shape, n in mine.most_common()
         ]
     return {
+        "complete": True,
         "lines": stream.lines,
         "objects": stream.objects,
         "shapes": shapes,
@@ -96,6 +97,14 @@ def census_report(stream: Census, corpus: Census) -> dict[str, Any]:
         },
         "uncovered": sum(1 for v in shapes.values() for row in v if not row["in_corpus"]),
     }
+
+
+def failed_census(reason: str) -> dict[str, Any]:
+    """The census of a run that failed (written over a previous ``--output`` so that it does
+    not look current): nothing counted, and why."""
+    report = census_report(Census(), Census())
+    report["complete"] = False
+    return {"complete": False, "incomplete": {"reason": reason}, **report}
 
 
 def corpus_census(inputs: Iterable[str]) -> Census:
@@ -124,6 +133,8 @@ def _render_census(report: Mapping[str, Any], fmt: str, title: str) -> str:
         return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
     md = fmt == "markdown"
     out = [f"# census of {title}" if md else f"census of {title}"]
+    if not report["complete"]:
+        out.append(f"INCOMPLETE: {report['incomplete']['reason']}")
     out.append(
         f"{report['lines']} lines, {report['objects']} JSON objects; "
         f"{report['uncovered']} shapes the corpus lacks (marked !)"

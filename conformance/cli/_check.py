@@ -424,9 +424,14 @@ def _mark_failed(args: argparse.Namespace, names: list[str], reason: str, source
             st = os.lstat(args.output)
             if not stat.S_ISREG(st.st_mode):
                 return
-        text = render(
-            failed_report(names, reason, source), args.format, ", ".join(names) or "check"
-        )
+        if args.census:
+            from conformance.audit._census import failed_census, render_census
+
+            text = render_census(failed_census(reason), args.format, ", ".join(names))
+        else:
+            text = render(
+                failed_report(names, reason, source), args.format, ", ".join(names) or "check"
+            )
         write_atomic(args.output, text)
 
 

@@ -79,3 +79,42 @@ def test_lines_serde_json_cannot_read_as_an_object_are_not_objects(
     )
     report = _census(capsys, path)
     assert (report["lines"], report["objects"]) == (4, 1)
+
+
+def test_a_census_says_it_is_complete(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "stream.jsonl"
+    path.write_text(LINES[1] + "\n")
+    report = _census(capsys, path)
+    assert next(iter(report)) == "complete"
+    assert report["complete"] is True
+    assert "incomplete" not in report
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_a_failed_census_marks_its_output_as_a_census_that_failed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, fmt: str
+) -> None:
+    """An older census at ``--output`` must not look like this run's: it is replaced by a
+    census, not by a check report, that says the run failed and why."""
+    path = tmp_path / "stream.jsonl"
+    path.write_text("\n".join(LINES) + "\n")
+    output = tmp_path / "census.out"
+    args = ["check", "--census", "--format", fmt, "--output", str(output)]
+    assert main([*args, str(path)]) == 0
+    missing = tmp_path / "nosuch.jsonl"
+    assert main([*args, str(path), str(missing)]) == 2
+    assert f"{missing}: no such file" in capsys.readouterr().err
+    text = output.read_text()
+    if fmt == "text":
+        assert text.splitlines()[:3] == [
+            f"census of {path}, {missing}",
+            f"INCOMPLETE: {missing}: no such file",
+            "0 lines, 0 JSON objects; 0 shapes the corpus lacks (marked !)",
+        ]
+        return
+    report = json.loads(text)
+    assert list(report)[:3] == ["complete", "incomplete", "lines"]
+    assert report["complete"] is False
+    assert report["incomplete"] == {"reason": f"{missing}: no such file"}
+    assert (report["lines"], report["objects"], report["uncovered"]) == (0, 0, 0)
+    assert all(rows == [] for rows in report["shapes"].values())
