@@ -505,11 +505,10 @@ def _check(args: argparse.Namespace, names: list[str], engine: str) -> int:
 
 def _write_stdout(text: str) -> None:
 
+    from ._output import write_stdout
+
     try:  # (a closed standard output raises here too: see _main._ClosedOutput)
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    except BrokenPipeError:  # e.g. `| head`: the reader has what it wanted
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        write_stdout(text)
     except (OSError, ValueError) as e:
         what = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
         with contextlib.suppress(OSError, ValueError):  # nothing more to write at exit

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import errno
+import io
 import itertools
 import json
 import stat
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final, TextIO
@@ -290,21 +290,24 @@ def _run(args: argparse.Namespace) -> int:
     import deepdiff  # noqa: F401 - the `diff` extra, asked for whatever the inputs hold
 
     from ._main import UsageError
+    from ._output import write_stdout
 
     try:
         diffs = diff_paths(args.left, args.right, args.as_)
     except ValueError as e:
         raise UsageError(str(e)) from None
+    out = io.StringIO()
     if args.format == "json":
         json.dump(
             {"equal": not diffs, "differences": [d.to_json() for d in diffs]},
-            sys.stdout,
+            out,
             ensure_ascii=False,
             indent=2,
         )
-        sys.stdout.write("\n")
+        out.write("\n")
     elif args.format == "markdown":
-        _write_markdown(diffs, sys.stdout)
+        _write_markdown(diffs, out)
     else:
-        _write_text(diffs, sys.stdout)
+        _write_text(diffs, out)
+    write_stdout(out.getvalue())
     return 1 if diffs else 0

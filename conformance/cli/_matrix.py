@@ -36,7 +36,7 @@ from conformance.runner._runner import CallableContractError
 from conformance.runner._spec import SpecError, parse_spec
 from conformance.runner._subprocess_driver import finite_seconds
 
-from ._output import check_output, folder_path
+from ._output import check_output, folder_path, write_stdout
 
 __all__ = ["register"]
 
@@ -218,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
     if args.schema:
         schema = json.dumps(matrix_schema(), indent=2, ensure_ascii=False) + "\n"
         if args.output is None:
-            sys.stdout.write(schema)
+            write_stdout(schema)
         else:
             check_output(args.output)
             write_atomic(args.output, schema)
@@ -279,8 +279,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output is not None:
         write_atomic(args.output, text)
     else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        write_stdout(text)
     if matrix.errored:
         return EXIT_ERRORED
     return EXIT_LOSS if matrix.failed else EXIT_OK

@@ -14,7 +14,22 @@ from conformance.core._usage import UsageError
 if TYPE_CHECKING:  # (check imports this module: pathlib is a noticeable part of its start-up)
     from pathlib import Path
 
-__all__ = ["check_output", "folder_path", "same_file"]
+__all__ = ["check_output", "folder_path", "same_file", "write_stdout"]
+
+
+def write_stdout(text: str) -> None:
+    """Write a command's report to standard output. A reader that stops reading (``| head``)
+    has what it wanted: the rest is dropped quietly and the command ends with its own verdict.
+    Any other failure to write (a full device, standard output closed) is raised."""
+    import sys
+
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # nothing more reaches the reader, and the interpreter's last flush must not fail
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def folder_path(text: str) -> Path:

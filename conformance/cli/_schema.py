@@ -9,7 +9,7 @@ from typing import Any, Final
 from conformance.core._atomic import write_atomic
 from conformance.schema import KINDS, MODES, envelope_schema
 
-from ._output import check_output
+from ._output import check_output, write_stdout
 
 __all__ = ["register"]
 
@@ -56,7 +56,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     text = json.dumps(envelope_schema(args.kind, args.mode), indent=2, ensure_ascii=False) + "\n"
     if args.output is None:
-        print(text, end="")
+        write_stdout(text)
         return 0
     check_output(args.output)
     write_atomic(args.output, text)

@@ -54,7 +54,7 @@ from conformance.runner._spec import ImplSpec, SpecError, parse_spec
 from conformance.runner._subprocess_driver import finite_seconds
 
 from ._main import UsageError
-from ._output import check_output, folder_path
+from ._output import check_output, folder_path, write_stdout
 
 __all__ = ["register"]
 
@@ -189,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
         schema = report_schema() if args.schema == "report" else protocol_bundle()
         text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
         if args.output is None:
-            sys.stdout.write(text)
+            write_stdout(text)
         else:
             check_output(args.output)
             write_atomic(args.output, text)
@@ -401,5 +401,4 @@ def _emit(report: dict[str, Any], args: argparse.Namespace) -> None:
     if args.output is not None:
         write_atomic(args.output, text)
     else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        write_stdout(text)
