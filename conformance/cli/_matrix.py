@@ -56,7 +56,7 @@ exit status:
   1  a required hop lost data (or was rejected, unless the policy allows rejections)
   2  usage error (bad option, unknown command or module, unreadable trail or policy, a
      policy pattern that matches no hop, a python: callable whose first answer to an op
-     breaks its contract)
+     breaks its contract, no hop at all: a matrix that tests nothing does not pass)
   3  an implementation errored: crashed, hung or broke the protocol, or a python: callable
      raised (on any input) or broke its contract later in the run
 
@@ -273,6 +273,12 @@ def run(args: argparse.Namespace) -> int:
                 "no hop: no implementation produced and consumed (an adapter that declares "
                 "the consumer role only, or the consume op only, is a consumer); give a "
                 "producer with --impl NAME=SPEC or a --trail"
+            )
+        if not any(c.hops for c in matrix.cells):  # a matrix that tested nothing must not pass
+            raise UsageError(
+                "no hop: no consumer read anything a producer emitted (no accepted "
+                "decode_event case in the corpus at this --level, empty trails, or consumers "
+                "that skip every emission)"
             )
         _check_policy(policy, [(c.producer, c.consumer) for c in matrix.cells])
     text = render(matrix, args.format)

@@ -98,16 +98,21 @@ class Loss:
 @functools.lru_cache(maxsize=1 << 16)
 def read_envelope(text: str) -> dict[str, Any] | None:
     """The top-level members of an envelope text by canonical name (``payload`` read as
-    ``context``; a ``null`` optional as absent), or ``None`` if it is not a JSON object.
+    ``context``; a ``null`` optional as absent; an array, the sequence form, by position), or
+    ``None`` if it is neither an object nor an array.
     Cached: the caller must not change what it returns."""
     try:
         value = _read(text)
     except ValueError:
         return None
-    if not isinstance(value, _Obj):
+    if isinstance(value, _Obj):
+        members: Iterable[tuple[str, Any]] = value
+    elif isinstance(value, list):  # the sequence form: serde reads it in field order
+        members = zip(CANONICAL_FIELDS, value, strict=False)
+    else:
         return None
     out: dict[str, Any] = {}
-    for key, member in value:
+    for key, member in members:
         name = _SYNONYMS.get(key, key)
         if name in _NULL_IS_ABSENT and member is None:
             continue

@@ -8,7 +8,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Final
 
-from conformance.report._views import markdown_cell
+from conformance.report._views import markdown_cell, one_line
 from conformance.runner._models import CANONICAL_FIELDS
 
 from ._run import Cell, Matrix
@@ -119,6 +119,38 @@ def _rows(report: dict[str, Any]) -> list[tuple[str, ...]]:
     return rows
 
 
+def _why(cell: dict[str, Any], policy: dict[str, Any]) -> list[str]:
+    """Why a failing cell fails: each kind of loss the policy forbids, with its first
+    example."""
+    reasons = []
+    if cell["losing"]:
+        keep = set(policy["keep"])
+        first = next(
+            (
+                x
+                for x in cell["examples"]
+                if x.get("field") in keep and x.get("kind") != "defaulted"
+            ),
+            None,
+        )
+        reason = f"{cell['losing']} of {cell['accepted']} accepted hops lost data of a kept field"
+        if first is not None:
+            kind = f" ({first['kind']})" if first["kind"] else ""
+            reason += f"; first: {first['field']} {first['loss']}{kind} at {first['at']}"
+        reasons.append(reason)
+    if cell["rejected"] and policy["rejection_is_loss"]:
+        reason = (
+            f"{cell['rejected']} of {cell['hops']} hops rejected "
+            "(the policy counts a rejection as a loss)"
+        )
+        first = next((x for x in cell["examples"] if x.get("loss") == "rejected"), None)
+        if first is not None:
+            error = first["error"]
+            reason += f"; first at {first['at']}: {error['kind']}: {error['message']}"
+        reasons.append(reason)
+    return reasons
+
+
 _HEAD: Final = ("producer", "consumer", "verdict", "hops", "accepted", "rejected", "lossless")
 
 
@@ -155,6 +187,17 @@ def _text(report: dict[str, Any], markdown: bool) -> str:
             out.append(
                 "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=False)) + "  " + r[-1]
             )
+    failing = [(c, _why(c, report["policy"])) for c in report["cells"] if c["verdict"] == "fails"]
+    if failing:
+        out.append("")
+        out.append("## why cells fail\n" if markdown else "why cells fail:")
+        for c, reasons in failing:
+            pair = f"{c['producer']} -> {c['consumer']}"
+            for reason in reasons:
+                if markdown:
+                    out.append(f"- **{markdown_cell(pair)}**: {markdown_cell(reason)}")
+                else:
+                    out.append(f"  {pair}: {one_line(reason)}")
     out.append("")
     out.append("## differential\n" if markdown else "differential (same role, case by case):")
     for d in report["differential"]:

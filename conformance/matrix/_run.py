@@ -135,15 +135,26 @@ def _not_utf8(text: str) -> str | None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as e:
-        at = len(text[: e.start].encode("utf-8", "surrogateescape"))
-        byte = text[e.start].encode("utf-8", "surrogateescape")[0]
+        char = text[e.start]
+        if not "\udc80" <= char <= "\udcff":  # a lone surrogate a producer wrote, escaped
+            return (
+                f"not UTF-8: a lone surrogate U+{ord(char):04X} at character {e.start + 1} "
+                "(not Unicode text; not sent)"
+            )
+        at = len(text[: e.start].encode("utf-8"))
+        byte = char.encode("utf-8", "surrogateescape")[0]
         return f"not UTF-8: byte 0x{byte:02x} at byte {at + 1} of the line (not sent)"
     return None
 
 
 def _shown(text: str) -> str:
-    """``text`` as a report shows it (a byte that is not UTF-8 as U+FFFD)."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    """``text`` as a report shows it (a byte that is not UTF-8, or a lone surrogate, as
+    U+FFFD)."""
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate a producer wrote
+        raw = text.encode("utf-8", "surrogatepass")
+    return raw.decode("utf-8", "replace")
 
 
 def _stem(path: Path) -> str:

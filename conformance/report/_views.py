@@ -15,7 +15,15 @@ from typing import Any, Final
 
 from conformance.core._diff import json_difference
 
-__all__ = ["STALE", "difference", "expect_text", "markdown_cell", "to_markdown", "to_text"]
+__all__ = [
+    "STALE",
+    "difference",
+    "expect_text",
+    "markdown_cell",
+    "one_line",
+    "to_markdown",
+    "to_text",
+]
 
 MAX_LISTED: Final = 50
 MAX_TRACEBACK: Final = 30  # lines of a callable's traceback shown under its case
@@ -292,13 +300,13 @@ def _plain_text(report: Mapping[str, Any]) -> str:
 
 def markdown_cell(text: str) -> str:
     """``text`` in a markdown table cell: one line, its pipes and backslashes escaped."""
-    return _one_line(text).replace("\\", "\\\\").replace("|", "\\|")
+    return one_line(text).replace("\\", "\\\\").replace("|", "\\|")
 
 
 _BREAKS: Final = re.compile(r"\r\n?|[\n\v\f\x1c-\x1e\x85\u2028\u2029]")
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     """``text`` on one line (every kind of line break a space): a reason must not start a
     heading or a new block in markdown."""
     return _BREAKS.sub(" ", text)
@@ -332,7 +340,7 @@ def to_markdown(report: Mapping[str, Any]) -> str:
         summary = (
             f"{_label(case)} <code>{html.escape(case['id'])}</code> ({case['op']}, {case['level']})"
         )
-        reason = html.escape(_one_line(_reason(case)))
+        reason = html.escape(one_line(_reason(case)))
         details = _detail_lines(case)
         if not details:  # (an empty block to unfold says nothing)
             lines += ["", f"{summary}: {reason}", ""]

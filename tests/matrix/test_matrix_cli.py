@@ -587,3 +587,136 @@ def test_a_trail_is_read_bounded(
     assert capsys.readouterr().err == (
         "noetl-events-conformance: error: --trail /dev/zero: over 1 MiB (a trail is held in memory)\n"
     )
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_text_reports_say_why_each_failing_cell_fails(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, fmt: str
+) -> None:
+    trail = tmp_path / "run.jsonl"
+    bad = PLAIN.replace('"created_at":"', '"created_at":"x')
+    assert bad != PLAIN
+    trail.write_text(f"{PLAIN}\n{bad}\n")
+    args = ["matrix", "--impl", "ref=reference", "--trail", str(trail), "--impl", SERVER]
+    assert main([*args, "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert main([*args, "--format", fmt]) == 1
+    out = capsys.readouterr().out
+    section = out.split("why cells fail", 1)[1].split("differential", 1)[0]
+    reasons = [line for line in section.splitlines() if line.startswith(("- ", "  "))]
+    failing = [c for c in report["cells"] if c["verdict"] == "fails"]
+    assert {(c["producer"], c["consumer"]) for c in failing} >= {("run", "ref"), ("run", "server")}
+    rejected = _cell(report, "run", "ref")["examples"][0]
+    assert rejected["loss"] == "rejected" and rejected["at"] == f"{trail}:2"
+    pair = "**run -> ref**:" if fmt == "markdown" else "  run -> ref:"
+    assert (
+        f"{'- ' if fmt == 'markdown' else ''}{pair} 1 of 2 hops rejected (the policy counts a "
+        f"rejection as a loss); first at {trail}:2: {rejected['error']['kind']}: "
+        f"{rejected['error']['message']}"
+    ) in reasons
+    server = _cell(report, "run", "server")
+    pair = "**run -> server**:" if fmt == "markdown" else "  run -> server:"
+    assert any(
+        r.startswith(
+            f"{'- ' if fmt == 'markdown' else ''}{pair} {server['losing']} of "
+            f"{server['accepted']} accepted hops lost data of a kept field; first: "
+        )
+        for r in reasons
+    )
+    # one line per way a failing cell fails, none for a cell that does not fail
+    expected = sum(
+        bool(c["losing"]) + bool(c["rejected"]) for c in report["cells"] if c["verdict"] == "fails"
+    )
+    assert len(reasons) == expected
+    assert not any("ref -> ref" in r for r in reasons)
+
+
+def test_the_sequence_form_is_read_by_position(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A producer writing the array form wrote every field it holds: a consumer that drops or
+    changes them loses data (every field was taken for a default filled in: lossless, exit 0)."""
+    trail = tmp_path / "arrays.jsonl"
+    trail.write_text(
+        '[478775660589088776,"command.completed","fetch","COMPLETED","2026-05-31T03:14:15Z",'
+        '{"result":{"items":42}},478775660589088777,"worker-7"]\n'
+    )
+    (tmp_path / "lossy_reader.py").write_text(
+        "import json\n"
+        "from noetl_events_ref import Outcome, run_op\n"
+        "def consume(op, input, now):\n"
+        "    out = run_op(op, input, now)\n"
+        "    if op != 'decode_event' or not out.ok:\n"
+        "        return out\n"
+        "    event = json.loads(out.output)\n"
+        "    event.pop('worker_id', None)\n"
+        "    event['execution_id'] = str(event['execution_id'])\n"
+        "    return Outcome(True, output=json.dumps(event))\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    server = "server=python:lossy_reader:consume"
+    status, report, _ = _matrix(
+        capsys, "--impl", "ref=reference", "--trail", str(trail), "--impl", server
+    )
+    assert status == 1
+    ref = _cell(report, "arrays", "ref")
+    assert (ref["hops"], ref["lossless"], ref["verdict"]) == (1, 1, "lossless")
+    assert all(entry["kinds"].get("defaulted") is None for entry in ref["fields"].values())
+    server = _cell(report, "arrays", "server")
+    assert (server["accepted"], server["losing"], server["verdict"]) == (1, 1, "fails")
+    fields = server["fields"]
+    assert fields["worker_id"]["dropped"] == 1
+    assert fields["execution_id"]["kinds"] == {"number-to-string": 1}
+    assert set(fields) == {"execution_id", "worker_id"}
+
+
+def test_a_matrix_that_tests_nothing_does_not_pass(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Every cell empty (0 hops) was 'passed', exit 0: a CI gate passed having tested nothing."""
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    corpus = tmp_path / "corpus"
+    args = ["promote", "--op", "canonical_value", "--input", "{}", "--corpus", str(corpus)]
+    assert main([*args, "--slug", "only-values", "--description", "not an envelope"]) == 0
+    capsys.readouterr()
+    for options in (
+        ["--trail", str(empty), "--impl", SERVER],
+        ["--impl", "ref=reference", "--corpus", str(corpus)],
+    ):
+        status = main(["matrix", *options])
+        out, err = capsys.readouterr()
+        assert (status, out) == (2, ""), options
+        assert err.startswith(
+            "noetl-events-conformance: error: no hop: no consumer read anything a producer emitted"
+        ), err
+
+
+def test_a_producer_writing_a_lone_surrogate_is_rejected_not_a_crash(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An adapter's output may escape a lone surrogate (``"\\ud800"`` is valid JSON): the
+    matrix died on a UnicodeEncodeError."""
+    (tmp_path / "surrogate_writer.py").write_text(
+        "from noetl_events_ref import Outcome, run_op\n"
+        "def produce(op, input, now):\n"
+        "    out = run_op(op, input, now)\n"
+        "    if op != 'decode_event' or not out.ok:\n"
+        "        return out\n"
+        '    return Outcome(True, output=out.output.replace(\'"step":"\', \'"step":"\\ud800\', 1))\n'
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    options = ["--impl", "ref=reference", "--impl", "odd=python:surrogate_writer:produce"]
+    status, report, _ = _matrix(capsys, *options)
+    assert status == 1
+    cell = _cell(report, "odd", "ref")
+    assert cell["hops"] == cell["rejected"] > 0
+    (example,) = cell["examples"]
+    assert example["error"]["kind"] == "not UTF-8"
+    assert example["error"]["message"].startswith(
+        "not UTF-8: a lone surrogate U+D800 at character "
+    )
+    assert "\ufffd" in example["produced"]
+    for form in ("text", "html", "markdown"):
+        assert main(["matrix", *options, "--format", form]) == 1
+    capsys.readouterr()
