@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from collections.abc import Sequence
 from typing import Any, Final
 
 from noetl_events_ref._codec import to_bytes
@@ -29,7 +30,6 @@ __all__ = [
     "visible",
 ]
 
-_STEP: Final = re.compile(r"\[('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|-?\d+)\]")
 _IDENTIFIER: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -66,13 +66,12 @@ def _short(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def to_json_path(deepdiff_path: str) -> str:
-    """``root['a'][0]['b c']`` → ``$.a[0]["b c"]``."""
+def to_json_path(steps: Sequence[str | int]) -> str:
+    """``["a", 0, "b c"]`` (object keys and array indices) → ``$.a[0]["b c"]``."""
     out = ["$"]
-    for step in _STEP.findall(deepdiff_path.removeprefix("root")):
-        if step[0] in "'\"":
-            key = step[1:-1].replace("\\'", "'").replace('\\"', '"').replace("\\\\", "\\")
-            out.append(f".{key}" if _IDENTIFIER.fullmatch(key) else f"[{json.dumps(key)}]")
+    for step in steps:
+        if isinstance(step, str):
+            out.append(f".{step}" if _IDENTIFIER.fullmatch(step) else f"[{json.dumps(step)}]")
         else:
             out.append(f"[{step}]")
     return "".join(out)
@@ -116,7 +115,12 @@ def json_changes(left: JsonValue, right: JsonValue) -> list[Change]:
     from deepdiff.helper import NotPresent
 
     diff = DeepDiff(
-        _typed(left), _typed(right), view="tree", ignore_order=False, threshold_to_diff_deeper=0
+        _typed(left),
+        _typed(right),
+        view="tree",
+        ignore_order=False,
+        threshold_to_diff_deeper=0,
+        ignore_private_variables=False,  # a key "__x" is data like any other
     )
     merged: dict[str, Change] = {}
     for kind, key in (
@@ -135,7 +139,7 @@ def json_changes(left: JsonValue, right: JsonValue) -> list[Change]:
                 level = level.up
             a = None if isinstance(level.t1, NotPresent) else _untyped(level.t1)
             b = None if isinstance(level.t2, NotPresent) else _untyped(level.t2)
-            path = to_json_path(level.path())
+            path = to_json_path(level.path(output_format="list"))
             merged.setdefault(path, Change(path, kind, a, b))  # (a tag and its value: once)
     return sorted(merged.values(), key=lambda c: _path_order(c.path))
 

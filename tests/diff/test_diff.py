@@ -15,6 +15,7 @@ import pytest
 from conformance.cli import _diff
 from conformance.cli._main import build_parser, main
 from conformance.core._diff import (
+    Change,
     first_difference,
     json_changes,
     mark_first_difference,
@@ -31,8 +32,34 @@ def value(text: str) -> object:
 
 
 def test_paths_are_json_paths() -> None:
-    assert to_json_path("root['a'][0]['b c']") == '$.a[0]["b c"]'
-    assert to_json_path("root") == "$"
+    assert to_json_path(["a", 0, "b c"]) == '$.a[0]["b c"]'
+    assert to_json_path([]) == "$"
+
+
+@pytest.mark.parametrize(
+    "key", ["__x", "a'\"b", "c\\'d", "g\\\\", "]", "['x']", "root", "\u2028", "0", ""]
+)
+def test_every_key_is_compared_and_named_as_written(key: str) -> None:
+    """A key starting with two underscores was ignored (equal, exit 0), and a key with a
+    quote or a backslash was named wrong (``$`` or another key)."""
+    left, right = {key: 1, "a": {key: [1]}}, {key: 2, "a": {key: [2]}}
+    changes = json_changes(left, right)
+    named = f"$.{key}" if key.isidentifier() else f"[{json.dumps(key)}]"
+    named = named if named.startswith("$") else f"${named}"
+    nested = f"$.a{named[1:]}[0]"
+    assert sorted((c.path, c.left, c.right) for c in changes) == sorted(
+        [(named, 1, 2), (nested, 1, 2)]
+    )
+    assert json_changes({"a": 1}, {"a": 1, key: 5}) == [Change(named, "added", None, 5)]
+
+
+def test_a_private_looking_key_is_a_difference(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a.json").write_text('{"__x":1,"a":1}')
+    (tmp_path / "b.json").write_text('{"__x":2,"a":1}')
+    code, out = run(capsys, str(tmp_path / "a.json"), str(tmp_path / "b.json"))
+    assert (code, out) == (1, "document:\n  $.__x: 1 != 2\n1 difference\n")
 
 
 def test_changes_respect_serde_types_and_ignore_spelling() -> None:
