@@ -26,11 +26,13 @@ _EPILOG = """\
 A and B are both files holding one JSON document each, both JSON-lines streams (.jsonl,
 .ndjson or .jsonl.gz: compared record by record; a blank line is not a record, and each
 record is named by its line number), or both folders (golden folders: files compared by
-relative path, streams among them record by record). A pipe whose name has no suffix, as
-<(zcat a.jsonl.gz), is read as it comes, as whatever the other side is. A document or record
-over 64 MiB is refused. Documents are compared as serde_json reads their bytes: key order and
-spelling do not matter, types do (1 is not 1.0), bytes that are not UTF-8 are not JSON, and
-the same text on both sides is equal, JSON or not. Values are shown as serde_json writes them.
+relative path, symbolic links followed, streams among them record by record). A pipe whose
+name has no suffix, as <(zcat a.jsonl.gz), is read as it comes, as whatever the other side
+is; two such pipes are two documents when each holds one JSON document, else two streams
+(each read whole, up to 64 MiB). A document or record over 64 MiB is refused. Documents are
+compared as serde_json reads their bytes: key order and spelling do not matter, types do (1
+is not 1.0), bytes that are not UTF-8 are not JSON, and the same text on both sides is
+equal, JSON or not. Values are shown as serde_json writes them.
 
 --as event / --as request reads each document as the envelope (noetl-events ExecutorEvent,
 or the server's EventRequest) and compares what the reference writes for it: `payload` and
@@ -174,6 +176,12 @@ def diff_paths(left: Path, right: Path, as_: str | None = None) -> list[Differen
         raise ValueError("compare a folder with a folder, or a file with a file")
     if left.is_dir():
         return _diff_folders(left, right, as_)
+    if _is_pipe(left) and _is_pipe(right):  # nothing names their shape: their texts tell
+        texts = _document(left), _document(right)
+        if all(parse_or_none(t)[1] is None for t in texts):
+            d = _compare_texts("document", *texts, as_)
+            return [d] if d else []
+        return _diff_records(_lines(texts[0]), _lines(texts[1]), as_)
     if _is_stream(left) != _is_stream(right):
         stream, other = (left, right) if _is_stream(left) else (right, left)
         if _is_pipe(other):
@@ -189,10 +197,29 @@ def diff_paths(left: Path, right: Path, as_: str | None = None) -> list[Differen
 
 
 def _diff_streams(left: Path, right: Path, as_: str | None, prefix: str = "") -> list[Difference]:
+    return _diff_records(_records(left), _records(right), as_, prefix)
+
+
+def _lines(text: bytes) -> Iterator[tuple[int, bytes]]:
+    """The records of a stream's whole text, as :func:`_records` reads them from a file."""
+    lines = text.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    for number, line in enumerate(lines, 1):
+        if line.strip(b" \t\r"):
+            yield number, line.rstrip(b"\r")
+
+
+def _diff_records(
+    left: Iterator[tuple[int, bytes]],
+    right: Iterator[tuple[int, bytes]],
+    as_: str | None,
+    prefix: str = "",
+) -> list[Difference]:
     """The n-th record of one stream against the n-th of the other, each named by its line
     number (both, when blank lines put them on different lines)."""
     out: list[Difference] = []
-    for a, b in itertools.zip_longest(_records(left), _records(right)):
+    for a, b in itertools.zip_longest(left, right):
         if a is None or b is None:
             side, (n, _) = ("left", a) if b is None else ("right", b)
             out.append(Difference(f"{prefix}line {n}", note=f"only on the {side}"))
@@ -205,14 +232,30 @@ def _diff_streams(left: Path, right: Path, as_: str | None, prefix: str = "") ->
 
 def _diff_folders(left: Path, right: Path, as_: str | None) -> list[Difference]:
     def files(root: Path) -> set[str]:
-        out = set()
-        for p in root.rglob("*"):
+        """Every file under ``root`` by relative path; links are followed, as files and as
+        folders (a golden folder may link to shared ones), but a link back to a folder it is
+        inside is a loop, and refused."""
+        out: set[str] = set()
+        top = root.stat()
+        pending = [(root, ((top.st_dev, top.st_ino),))]
+        while pending:
+            folder, inside = pending.pop()
             try:
-                p.stat()  # a link to nowhere, or in a loop, is not taken for no file
+                entries = sorted(folder.iterdir())
             except OSError as e:
-                raise _unreadable(p, e) from None
-            if p.is_file():
-                out.add(p.relative_to(root).as_posix())
+                raise _unreadable(folder, e) from None
+            for p in entries:
+                try:
+                    st = p.stat()  # a link to nowhere, or in a loop, is not taken for no file
+                except OSError as e:
+                    raise _unreadable(p, e) from None
+                if stat.S_ISDIR(st.st_mode):
+                    identity = (st.st_dev, st.st_ino)
+                    if identity in inside:
+                        raise ValueError(f"{p}: a symbolic link to a folder it is inside (a loop)")
+                    pending.append((p, (*inside, identity)))
+                elif stat.S_ISREG(st.st_mode):
+                    out.add(p.relative_to(root).as_posix())
         return out
 
     a, b = files(left), files(right)

@@ -377,3 +377,77 @@ def test_every_option_has_help() -> None:
         if isinstance(a.choices, dict) and "diff" in a.choices
     )
     assert all(action.help for action in diff._actions if action.option_strings)
+
+
+def test_folders_follow_symbolic_links_to_folders(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A golden folder that links to a shared one is compared through the link (it was left
+    out: every file under it was 'only on the left')."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "e.json").write_text('{"a":1}')
+    for side in ("a", "b"):
+        (tmp_path / side).mkdir()
+    (tmp_path / "a" / "common").symlink_to(shared, target_is_directory=True)
+    (tmp_path / "b" / "common").mkdir()
+    (tmp_path / "b" / "common" / "e.json").write_text('{ "a": 1 }')
+    assert run(capsys, str(tmp_path / "a"), str(tmp_path / "b")) == (0, "equal\n")
+    (tmp_path / "b" / "common" / "e.json").write_text('{"a":2}')
+    code, out = run(capsys, str(tmp_path / "a"), str(tmp_path / "b"))
+    assert (code, out) == (1, "common/e.json:\n  $.a: 1 != 2\n1 difference\n")
+    # the same folder reached twice, not inside itself, is no loop
+    (tmp_path / "a" / "again").symlink_to(shared, target_is_directory=True)
+    (tmp_path / "b" / "again").symlink_to(tmp_path / "b" / "common", target_is_directory=True)
+    code, out = run(capsys, str(tmp_path / "a"), str(tmp_path / "b"))
+    assert (code, out) == (
+        1,
+        "again/e.json:\n  $.a: 1 != 2\ncommon/e.json:\n  $.a: 1 != 2\n2 differences\n",
+    )
+
+
+def test_a_link_to_a_folder_it_is_inside_is_a_loop(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for side in ("a", "b"):
+        (tmp_path / side / "sub").mkdir(parents=True)
+        (tmp_path / side / "sub" / "e.json").write_text("{}")
+    (tmp_path / "b" / "sub" / "up").symlink_to(tmp_path / "b", target_is_directory=True)
+    assert main(["diff", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
+    assert capsys.readouterr().err == (
+        f"noetl-events-conformance: error: {tmp_path / 'b' / 'sub' / 'up'}: a symbolic link "
+        "to a folder it is inside (a loop)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "expected"),
+    [
+        (
+            b'{"a":1}\n{"a":2}\n',
+            b'{"a":1}\n\n{"a":3}',
+            (1, "line 2 (right: line 3):\n  $.a: 2 != 3\n1 difference\n"),
+        ),
+        (b'{"a":1}\n{"a":2}\n', b'{"a":1}\n{"a":2}\n', (0, "equal\n")),
+        (b'{\n  "a": [1,\n 2]\n}\n', b'{"a":[1,2]}', (0, "equal\n")),
+        (b'{"a":1}', b'{"a":2}\n', (1, "document:\n  $.a: 1 != 2\n1 difference\n")),
+    ],
+)
+def test_two_pipes_are_documents_or_streams_by_their_texts(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    left: bytes,
+    right: bytes,
+    expected: tuple[int, str],
+) -> None:
+    """Nothing names the shape of <(...) <(...): two streams were read as two documents
+    ("left is not JSON (trailing characters ...)")."""
+    fifos = [tmp_path / "63", tmp_path / "64"]
+    writers = []
+    for fifo, data in zip(fifos, (left, right), strict=True):
+        os.mkfifo(fifo)
+        writers.append(_feed(fifo, data))
+    result = run(capsys, *map(str, fifos))
+    for fifo, writer in zip(fifos, writers, strict=True):
+        _unblock(fifo, writer)
+    assert result == expected
