@@ -88,6 +88,27 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+def _write_within(fd: int, data: bytes, seconds: float) -> bool:
+    """Write ``data`` unless the reader leaves the pipe full for ``seconds``: whether it was
+    written. (A reader that is gone counts as written: its exit status tells the rest.)"""
+    deadline = time.monotonic() + seconds
+    view = memoryview(data)
+    try:
+        os.set_blocking(fd, False)
+        with selectors.DefaultSelector() as selector:
+            selector.register(fd, selectors.EVENT_WRITE)
+            while view:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                if selector.select(remaining):
+                    with contextlib.suppress(BlockingIOError):
+                        view = view[os.write(fd, view) :]
+    except OSError:  # gone (a broken pipe)
+        return True
+    return True
+
+
 class _StderrTail(threading.Thread):
     """Drains the adapter's stderr, so it never blocks on a full pipe, keeping only the tail."""
 
@@ -316,10 +337,23 @@ class SubprocessDriver:
         return list(self._notes)
 
     def _stop(self, proc: subprocess.Popen[bytes]) -> None:
+        grace = min(self._timeout, 5.0)
         if self._writer is not None:
             self._writer.join(timeout=1.0)
-        self._send(STOP, "stop", "the stop request")
-        grace = min(self._timeout, 5.0)
+            if self._writer.is_alive():  # still writing requests the adapter does not read
+                self._notes.append(
+                    "the implementation answered without reading all its requests (its "
+                    "standard input stayed full), so it was not sent stop: it was killed"
+                )
+                return
+        assert proc.stdin is not None
+        self._check(STOP, "stop", "the stop request")
+        if not _write_within(proc.stdin.fileno(), encode(STOP), grace):
+            self._notes.append(
+                f"the implementation did not read the stop request within {grace:g} s "
+                "(its standard input stayed full): it was killed"
+            )
+            return
         try:
             status = proc.wait(timeout=grace)
         except subprocess.TimeoutExpired:

@@ -386,3 +386,20 @@ def test_tag_selects_cases_carrying_any_of_the_tags(verify: Verify) -> None:
     assert report["run"]["tags"] == ["numbers", "syntax"]
     status, _, err = verify("--tag", "no-such-tag")
     assert status == 2 and "--tag no-such-tag" in err
+
+
+def test_an_adapter_that_answers_without_reading_is_not_waited_on(
+    verify: Verify, big_corpus: Path
+) -> None:
+    """Every case answered, none of the requests read: the kit wrote the stop request into the
+    full pipe, and waited there forever (past --run-timeout), leaving the adapter running."""
+    began = time.monotonic()
+    status, report = run_fake(verify, "deaf", 600, corpus_dir=big_corpus)
+    assert time.monotonic() - began < 10
+    assert counts(report) == (0, 0, 600, 0)
+    assert report["run"]["notes"][0] == (
+        "the implementation answered without reading all its requests (its standard input "
+        "stayed full), so it was not sent stop: it was killed"
+    )
+    assert report["run"]["notes"][1].startswith("no case ran:")
+    assert status == 1  # no case ran
