@@ -237,7 +237,9 @@ def _diff_folders(left: Path, right: Path, as_: str | None) -> list[Difference]:
         inside is a loop, and refused."""
         out: set[str] = set()
         top = root.stat()
-        pending = [(root, ((top.st_dev, top.st_ino),))]
+        pending: list[tuple[Path, tuple[tuple[int, int], ...]]] = [
+            (root, ((top.st_dev, top.st_ino),))
+        ]
         while pending:
             folder, inside = pending.pop()
             try:
