@@ -161,11 +161,17 @@ def choose(
     raise UsageError(f"{who}: no corpus case matches {', '.join(asked)}")
 
 
-def _driver(impl: str, timeout: float, where: str = "--noetl-events-impl") -> Driver:
+def _driver(
+    impl: str,
+    timeout: float,
+    where: str = "--noetl-events-impl",
+    timeout_option: str = "--noetl-events-timeout",
+) -> Driver:
     """Any implementation spec of :mod:`conformance.runner._spec` (``where``: the flag or the
-    ini key it came from, as a mistake names it)."""
+    ini key it came from, as a mistake names it; ``timeout_option``: the same for the
+    timeout, as a request that exceeds it names it)."""
     try:
-        return parse_spec(impl).driver(timeout=timeout)
+        return parse_spec(impl).driver(timeout=timeout, options=(timeout_option, None))
     except SpecError as e:
         raise pytest.UsageError(f"{where}: {e}") from None
 
@@ -296,7 +302,9 @@ def prepare(config: pytest.Config) -> None:
             f"not {quoted(given_timeout)}"
         )
     _check_update_baseline(config, level)
-    driver = _driver(str(option(config, "impl")), timeout, source(config, "impl"))
+    driver = _driver(
+        str(option(config, "impl")), timeout, source(config, "impl"), source(config, "timeout")
+    )
     config.add_cleanup(driver.close)  # whatever happens next, the adapter does not outlive us
     if isinstance(driver, SubprocessDriver) and _runs_items_here(config):
         # The adapter starts up while the corpus loads and pytest collects. A command that

@@ -55,8 +55,15 @@ class ImplSpec:
         return self.kind != "command"
 
     def driver(
-        self, *, timeout: float = 10.0, run_timeout: float = 600.0, validate: bool = False
+        self,
+        *,
+        timeout: float = 10.0,
+        run_timeout: float = 600.0,
+        validate: bool = False,
+        options: tuple[str, str | None] = ("--timeout", "--run-timeout"),
     ) -> Driver:
+        """The driver that runs this implementation; ``options`` name the two timeouts as
+        the user sets them, for the messages of a subprocess that exceeds one."""
         if self.kind == "reference":
             return InProcessDriver()
         if self.kind == "python":
@@ -67,7 +74,11 @@ class ImplSpec:
                 model, model.implementation, ops=MODEL_OPS, roles=frozenset({"consumer"})
             )
         return SubprocessDriver(
-            list(self.argv), timeout=timeout, run_timeout=run_timeout, validate=validate
+            list(self.argv),
+            timeout=timeout,
+            run_timeout=run_timeout,
+            validate=validate,
+            options=options,
         )
 
 

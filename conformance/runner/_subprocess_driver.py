@@ -210,6 +210,7 @@ class SubprocessDriver:
         run_timeout: float = 600.0,
         validate: bool = False,
         window: int = 256,
+        options: tuple[str, str | None] = ("--timeout", "--run-timeout"),
     ) -> None:
         self.argv = shlex.split(command) if isinstance(command, str) else list(command)
         if not self.argv:
@@ -221,6 +222,7 @@ class SubprocessDriver:
         self._run_timeout = run_timeout
         self._validator = Validator() if validate else None
         self._window = window
+        self._options = options  # how the caller's user sets the two timeouts (None: cannot)
         self._proc: subprocess.Popen[bytes] | None = None
         self._lines: _Lines | None = None
         self._tail: _StderrTail | None = None
@@ -388,12 +390,13 @@ class SubprocessDriver:
             line = self._lines.next(functools.partial(self._deadline, writer, index))
         except TimeoutError:
             if time.monotonic() >= self._run_deadline:
+                named = f" ({self._options[1]})" if self._options[1] else ""
                 raise AdapterError(
-                    f"the whole run took longer than {self._run_timeout:g} s (--run-timeout) "
+                    f"the whole run took longer than {self._run_timeout:g} s{named} "
                     f"while waiting for {what}; the implementation was killed"
                 ) from None
             raise AdapterError(
-                f"timed out after {self._timeout:g} s (--timeout) waiting for {what}: "
+                f"timed out after {self._timeout:g} s ({self._options[0]}) waiting for {what}: "
                 "the implementation hung and was killed"
             ) from None
         if line is None:

@@ -39,7 +39,16 @@ def test_a_hanging_adapter_times_out(
     )
     assert time.monotonic() - began < 60
     assert result.parseoutcomes().get("errors") == len(cases)
-    assert "the implementation errored" in result.stdout.str()
+    out = result.stdout.str()
+    assert "the implementation errored" in out
+    # the option named is the one that sets it here (it said `--timeout`, verify's)
+    assert "timed out after 0.5 s (--noetl-events-timeout) waiting for" in out
+    assert "(--timeout)" not in out
+    pytester.makeini("[pytest]\nnoetl_events_timeout = 0.5\n")
+    result = run("--noetl-events-impl", f"{sys.executable} {hang}", "--noetl-events-corpus", root)
+    assert "timed out after 0.5 s (noetl_events_timeout in tox.ini) waiting for" in (
+        result.stdout.str()
+    )
 
 
 @pytest.mark.parametrize("seconds", ["nan", "inf", "0", "-1", "soon"])
