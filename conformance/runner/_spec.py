@@ -112,12 +112,37 @@ def parse_spec(text: str) -> ImplSpec:
             raise SpecError(f"{text!r}: no such file {program}")
         if not os.access(program, os.X_OK):
             raise SpecError(f"{text!r}: {program} is not executable")
+        if _text_without_shebang(program):
+            raise SpecError(
+                f"{text!r}: {program} is a script without a `#!` first line, so it cannot be "
+                f"run as a program: add one (`#!/usr/bin/env python3`), or give its "
+                f"interpreter (`python3 {program}`)"
+            )
     elif shutil.which(program) is None:
         raise SpecError(
             f"{text!r}: no command {program!r} on PATH (a path needs a `/`; in-process forms "
             f"are `reference`, `{_PYTHON}module:callable` and `{_MODEL}module:Class`)"
         )
     return ImplSpec(text, "command", argv=argv)
+
+
+def _text_without_shebang(path: str) -> bool:
+    """Whether ``path`` is text that does not start with ``#!``: the system refuses to run it
+    (ENOEXEC), and the adapter would error on every case. A binary file is left to the
+    system."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(512)
+    except OSError:  # (unreadable but executable: the system says what it says)
+        return False
+    if head.startswith(b"#!") or b"\0" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if e.start < len(head) - 3:  # (not merely a character cut at 512 bytes)
+            return False
+    return True
 
 
 def check_arguments(text: str, target: Any) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -347,6 +348,28 @@ def test_a_mistyped_command_is_one_usage_error(verify: Verify, tmp_path: Path) -
     status, out, err = verify("--impl", str(tmp_path), "--format", "json")
     assert (status, out) == (2, "")
     assert f"{tmp_path} is a folder, not a program" in err
+
+
+@pytest.mark.parametrize("content", [b"import sys\nprint('hi')\n", b""])
+def test_a_script_without_a_shebang_is_one_usage_error(
+    verify: Verify, tmp_path: Path, content: bytes
+) -> None:
+    """The system refuses to run it (exec format error): it was exit 3 and an ERROR line for
+    every case of the corpus."""
+    script = tmp_path / "my_adapter.py"
+    script.write_bytes(content)
+    script.chmod(0o755)
+    status, out, err = verify("--impl", str(script), "--format", "json")
+    assert (status, out) == (2, "")
+    assert err == (
+        f"noetl-events-conformance: error: --impl {str(script)!r}: {script} is a script "
+        "without a `#!` first line, so it cannot be run as a program: add one "
+        f"(`#!/usr/bin/env python3`), or give its interpreter (`python3 {script}`)\n"
+    )
+    script.write_bytes(b"#!" + sys.executable.encode() + b"\n" + content)
+    status, out, _ = verify("--impl", str(script), "--format", "json")
+    assert status == 3  # it runs (and speaks no protocol)
+    assert "cannot start" not in json.loads(out)["run"]["error"]
 
 
 def test_a_complete_run_ends_with_the_protocols_stop(verify: Verify) -> None:
