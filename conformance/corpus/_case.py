@@ -60,6 +60,7 @@ __all__ = [
     "read_regular",
     "select",
     "slugify",
+    "surrogate_message",
     "write_case",
 ]
 
@@ -193,6 +194,15 @@ def lone_surrogate(value: Any, json_path: str = "$") -> tuple[str, str] | None:
             if found is not None:
                 return found
     return None
+
+
+def surrogate_message(where: str) -> str:
+    """Why a case holding a lone surrogate (``where``: from :func:`lone_surrogate`) is
+    refused."""
+    return (
+        f"holds a lone surrogate ({where}), which is not Unicode text: the case's canonical "
+        "text cannot be written as UTF-8"
+    )
 
 
 def case_id(slug: str, case: Case) -> str:
@@ -367,6 +377,10 @@ def case_from_bytes(data: bytes, path: Path | str = "<case>") -> Case:
         raise CaseFileError(
             path, "$", f"not JSON: {e.msg} at line {e.lineno} column {e.colno}"
         ) from None
+    # (an escape such as "\\ud800" in the file: no implementation can be sent that text)
+    surrogate = lone_surrogate(obj)
+    if surrogate is not None:
+        raise CaseFileError(path, surrogate[0], surrogate_message(surrogate[1]))
     return case_from_json(obj, path)
 
 

@@ -57,6 +57,7 @@ from ._case import (
     lone_surrogate,
     read_case,
     read_regular,
+    surrogate_message,
 )
 from ._secrets import is_sensitive_key, is_sensitive_value, secret_paths
 
@@ -224,7 +225,7 @@ def fmt(corpus_dir: Path, check: bool = False) -> list[Path]:
             continue
         surrogate = lone_surrogate(case.to_json())
         if surrogate is not None:
-            errors.append(CaseFileError(path, surrogate[0], _surrogate_message(surrogate[1])))
+            errors.append(CaseFileError(path, surrogate[0], surrogate_message(surrogate[1])))
             continue
         text = case.to_text()
         if data != text.encode("utf-8"):
@@ -235,13 +236,6 @@ def fmt(corpus_dir: Path, check: bool = False) -> list[Path]:
         for path, text in changed:
             write_atomic(path, text)
     return [path for path, _ in changed]
-
-
-def _surrogate_message(where: str) -> str:
-    return (
-        f"holds a lone surrogate ({where}), which is not Unicode text: the case's canonical "
-        "text cannot be written as UTF-8"
-    )
 
 
 # ---- lint --------------------------------------------------------------------------------------
@@ -389,7 +383,7 @@ def _lint_file(corpus: Path, path: Path, out: list[Problem], read: dict[str, byt
 
     surrogate = lone_surrogate(case.to_json())
     if surrogate is not None:
-        report(surrogate[0], _surrogate_message(surrogate[1]), "format")
+        report(surrogate[0], surrogate_message(surrogate[1]), "format")
     elif text != case.to_text():
         report("$", "not in canonical form (run `corpus fmt`)", "format")
     parts = Path(rel).parts

@@ -145,6 +145,27 @@ def test_a_case_holding_a_lone_surrogate_is_a_finding_and_fmt_writes_nothing(
         fmt(corpus)
 
 
+def test_a_case_whose_input_holds_a_lone_surrogate_is_refused_when_loaded(
+    corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only lint refused it: verify sent it to an adapter, and died on a UnicodeEncodeError
+    (a traceback, exit 1)."""
+    path = sorted((corpus / "cases").rglob("*.json"))[0]
+    obj = json.loads(path.read_text("utf-8"))
+    obj["input"] = '"\ud800"'
+    path.write_text(json.dumps(obj, indent=2) + "\n", "utf-8")  # (as the escape \ud800)
+    impl = f"{sys.executable} -m noetl_events_ref"
+    assert main(["verify", "--corpus", str(corpus), "--impl", impl]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        f"noetl-events-conformance: error: cannot read the corpus: {path}: $.input: holds a "
+        "lone surrogate (U+D800 at "
+        "character 2), which is not Unicode text: the case's canonical text cannot be written "
+        "as UTF-8\n"
+    )
+
+
 # ---- symbolic links: kept, their targets updated -----------------------------------------------
 
 
