@@ -224,7 +224,9 @@ class InProcessDriver:
         """The callable's answer to one case (see the class doc for the contract)."""
         try:
             outcome: Any = self._fn(case.op, case.input, case.now)
-        except Exception as e:  # a bug in the implementation: this case errors, with its trace
+        # A bug in the implementation: this case errors, with its trace. SystemExit too: a
+        # callable that calls sys.exit() must not end the run with its status and no report.
+        except (Exception, SystemExit) as e:
             import traceback
 
             frames = traceback.format_exception(

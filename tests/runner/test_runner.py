@@ -467,3 +467,29 @@ def test_a_callable_that_raises_shows_its_traceback_in_every_report(
     assert lines[at + 1] == "      Traceback (most recent call last):"
     end = lines.index("      OverflowError: date value out of range", at)
     assert all(line.startswith("      ") for line in lines[at + 1 : end])
+
+
+@pytest.mark.parametrize("status", ["0", "'bye'"])
+def test_a_callable_that_calls_sys_exit_errors_its_case(
+    verify: Verify, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, status: str
+) -> None:
+    """sys.exit(0) in the callable ended the run with status 0, no report and no --output."""
+    victim = _second_of_first_op(corpus)
+    spec = _callable_spec(
+        tmp_path,
+        monkeypatch,
+        f"exiting_impl_{status.strip(chr(39))}",
+        "import sys\n\nfrom noetl_events_ref import run_op\n\n\n"
+        "def answer(op, text, now):\n"
+        f"    if text == {victim.input!r}:\n"
+        f"        sys.exit({status})\n"
+        "    return run_op(op, text, now)\n",
+    )
+    output = tmp_path / "report.json"
+    code, _, _ = verify("--impl", spec, "--format", "json", "--output", str(output))
+    assert code == 3
+    report = json.loads(output.read_text())
+    (case,) = [c for c in report["cases"] if c["verdict"] == "errored"]
+    assert case["id"] == victim.id
+    assert case["reason"] == f"the callable raised SystemExit: {status.strip(chr(39))}"
+
