@@ -66,13 +66,14 @@ DEFAULT_LEVEL: Final = "all"
 _EPILOG: Final = """\
 exit status:
   0  no unexpected failure: every case passed, or failed as its baseline entry says
-  1  an unexpected failure, or a baseline problem (a stale entry for a case that now
-     passes, an id the corpus does not have)
-  2  usage error (bad option, unreadable corpus or baseline, a python: callable whose
-     first answer to an op is not an Outcome)
+  1  an unexpected failure, a baseline problem (a stale entry for a case that now
+     passes, an id the corpus does not have), or a run that tested nothing (every case
+     selected skipped, or no case of an op asked for with --op ran)
+  2  usage error (bad option, unreadable corpus or baseline, no case matching the
+     selection, a python: callable whose first answer to an op is not an Outcome)
   3  the implementation errored: it crashed, hung, or broke the protocol, or a python:
-     callable answered with something other than an Outcome later in the run (the report
-     carries the reason and the tail of its stderr)
+     callable raised on a case or answered with something other than an Outcome later in
+     the run (the report carries the reason and the tail of its stderr)
 
 examples:
   noetl-events-conformance verify
@@ -345,9 +346,13 @@ def _progress(total: int) -> Iterator[Callable[[CaseResult], None] | None]:
 
 
 def _update_baseline(path: Path, old: Baseline | None, outcome: RunOutcome) -> Baseline:
-    if outcome.error is not None:
+    errored = sum(r.verdict == "errored" for r in outcome.results)
+    if outcome.error is not None or errored:
+        # (an errored case is no failure a baseline can list: the gate would stay at exit 3)
+        on = "" if outcome.error is not None else f" on {errored} case{'s' * (errored != 1)}"
         print(
-            f"noetl-events-conformance: baseline {path} not updated: the implementation errored",
+            f"noetl-events-conformance: baseline {path} not updated: the implementation "
+            f"errored{on}",
             file=sys.stderr,
         )
         return old or Baseline({}, str(path))
@@ -356,7 +361,8 @@ def _update_baseline(path: Path, old: Baseline | None, outcome: RunOutcome) -> B
     before = set(old.entries if old else ())
     added, removed = len(set(new.entries) - before), len(before - set(new.entries))
     print(
-        f"noetl-events-conformance: wrote {path}: {len(new.entries)} entries "
+        f"noetl-events-conformance: wrote {path}: {len(new.entries)} "
+        f"entr{'y' if len(new.entries) == 1 else 'ies'} "
         f"(+{added}, -{removed})",
         file=sys.stderr,
     )

@@ -493,3 +493,25 @@ def test_a_callable_that_calls_sys_exit_errors_its_case(
     assert case["id"] == victim.id
     assert case["reason"] == f"the callable raised SystemExit: {status.strip(chr(39))}"
 
+
+def test_update_baseline_is_not_written_when_a_callable_raised(
+    verify: Verify, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A case the callable raised on is errored, which no baseline entry can list: the file was
+    written without it ("0 entries"), and the gate exited 3 for ever after."""
+    victim = _second_of_first_op(corpus)
+    spec = _callable_spec(
+        tmp_path,
+        monkeypatch,
+        "raising_once_impl",
+        "from noetl_events_ref import run_op\n\n\n"
+        "def answer(op, text, now):\n"
+        f"    if text == {victim.input!r}:\n"
+        "        raise RuntimeError('kaboom')\n"
+        "    return run_op(op, text, now)\n",
+    )
+    baseline = tmp_path / "known.txt"
+    status, _, err = verify("--impl", spec, "--baseline", str(baseline), "--update-baseline")
+    assert status == 3
+    assert err.endswith(f"baseline {baseline} not updated: the implementation errored on 1 case\n")
+    assert not baseline.exists()
