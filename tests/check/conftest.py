@@ -96,7 +96,8 @@ def service_url(variable: str, what: str) -> str:
 
 def service_down(url: str, what: str, error: BaseException) -> None:
     """A configured service that does not answer: skip locally, fail in CI."""
-    message = f"{what} at {url} is not reachable ({error}); start it: scripts/services.sh start"
+    why = str(error) or type(error).__name__
+    message = f"{what} at {url} is not reachable ({why}); start it: scripts/services.sh start"
     if os.environ.get("CI"):
         pytest.fail(f"CI: {message}", pytrace=False)
     pytest.skip(message)

@@ -29,8 +29,12 @@ def _server(url: str) -> str:
 
 
 async def _admin(server: str, action: Callable[[Any], Any]) -> Any:
-    nc = await nats.connect(
-        servers=[server], connect_timeout=3, allow_reconnect=False, max_reconnect_attempts=0
+    # (bounded: nats-py retries a refused connection forever, whatever it is told)
+    nc = await asyncio.wait_for(
+        nats.connect(
+            servers=[server], connect_timeout=3, allow_reconnect=False, max_reconnect_attempts=0
+        ),
+        10,
     )
     try:
         return await action(nc.jetstream())
