@@ -8,6 +8,7 @@ import errno
 import io
 import itertools
 import json
+import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any, Final, TextIO
 
 from conformance.core._compressed import GZIP_ERRORS, unpacked
 from conformance.core._diff import Change, json_changes, parse_or_none, serde_text
+from conformance.report._views import markdown_cell
 
 __all__ = ["MAX_SIZE", "Difference", "diff_paths", "register"]
 
@@ -284,7 +286,12 @@ def _write_text(diffs: list[Difference], out: TextIO) -> None:
         out.write(f"{d.where}:{' ' + d.note if d.note else ''}\n")
         for c in d.changes:
             out.write(f"  {c.describe()}\n")
-    out.write(f"{len(diffs)} difference{'s' if len(diffs) != 1 else ''}\n")
+    total = sum(len(d.changes) or 1 for d in diffs)
+    counted = f"{total} difference{'s' if total != 1 else ''}"
+    if total != len(diffs):  # (some document or record differs at several paths)
+        counted += f" in {len(diffs)} document{'s' if len(diffs) != 1 else ''} or record"
+        counted += "s" if len(diffs) != 1 else ""
+    out.write(f"{counted}\n")
 
 
 def _write_markdown(diffs: list[Difference], out: TextIO) -> None:
@@ -293,16 +300,22 @@ def _write_markdown(diffs: list[Difference], out: TextIO) -> None:
         return
     out.write("| where | JSON path | left | right |\n|---|---|---|---|\n")
 
-    def cell(value: Any) -> str:
-        return "`" + serde_text(value).replace("|", "\\|").replace("`", "'") + "`"
+    def code(text: str) -> str:
+        """``text`` as a code span in a table cell: a fence longer than any run of backticks
+        inside, its pipes escaped (the table's cell ends at a bare one)."""
+        longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+        fence = "`" * (longest + 1)
+        pad = " " if longest else ""
+        return f"{fence}{pad}{markdown_cell(text)}{pad}{fence}"
 
     for d in diffs:
+        where = markdown_cell(d.where)
         if not d.changes:
-            out.write(f"| {d.where} | | {d.note} | |\n")
+            out.write(f"| {where} | | {markdown_cell(d.note or '')} | |\n")
         for c in d.changes:
-            left = cell(c.left) if c.kind != "added" else "—"
-            right = cell(c.right) if c.kind != "removed" else "—"
-            out.write(f"| {d.where} | `{c.path}` | {left} | {right} |\n")
+            left = code(serde_text(c.left)) if c.kind != "added" else "—"
+            right = code(serde_text(c.right)) if c.kind != "removed" else "—"
+            out.write(f"| {where} | {code(c.path)} | {left} | {right} |\n")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

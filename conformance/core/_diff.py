@@ -47,7 +47,8 @@ class Change:
             return f"{self.path}: only on the right: {_short(self.right)}"
         if self.kind == "removed":
             return f"{self.path}: only on the left: {_short(self.left)}"
-        return f"{self.path}: {_short(self.left)} != {_short(self.right)}"
+        left, right = _around_difference(serde_text(self.left), serde_text(self.right))
+        return f"{self.path}: {left} != {right}"
 
     def to_json(self) -> dict[str, Any]:
         return {"path": self.path, "kind": self.kind, "left": self.left, "right": self.right}
@@ -64,6 +65,22 @@ def serde_text(value: Any) -> str:
 def _short(value: Any, limit: int = 80) -> str:
     text = serde_text(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _around_difference(left: str, right: str, limit: int = 80) -> tuple[str, str]:
+    """Two texts cut to ``limit`` characters, from the same place: their start, or (when
+    they differ further on) around their first difference, so that it is always shown."""
+    if len(left) <= limit and len(right) <= limit:
+        return left, right
+    i = first_difference(left, right) or 0
+    start = 0 if i < limit - 1 else i - limit // 2
+    width = limit - 1 - (1 if start else 0)
+
+    def cut(text: str) -> str:
+        piece = ("…" if start else "") + text[start : start + width]
+        return piece + ("…" if start + width < len(text) else "")
+
+    return cut(left), cut(right)
 
 
 def to_json_path(steps: Sequence[str | int]) -> str:

@@ -451,3 +451,44 @@ def test_two_pipes_are_documents_or_streams_by_their_texts(
     for fifo, writer in zip(fifos, writers, strict=True):
         _unblock(fifo, writer)
     assert result == expected
+
+
+def test_a_long_value_is_shown_around_its_first_difference(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Values were cut at 80 characters: two long texts that differ further on looked equal."""
+    (tmp_path / "a.json").write_text(json.dumps({"s": "x" * 200 + "A" + "y" * 50}))
+    (tmp_path / "b.json").write_text(json.dumps({"s": "x" * 200 + "B" + "y" * 50}))
+    code, out = run(capsys, str(tmp_path / "a.json"), str(tmp_path / "b.json"))
+    assert code == 1
+    line = out.splitlines()[1]
+    left, right = line.removeprefix("  $.s: ").split(" != ")
+    assert left != right and "A" in left and "B" in right
+    assert left.replace("A", "B") == right and left.startswith("…") and left.endswith("…")
+    assert len(left) == 80
+
+
+def test_the_count_says_how_many_paths_differ(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a.json").write_text('{"a":1,"b":2,"c":3}')
+    (tmp_path / "b.json").write_text('{"a":2,"b":3,"c":4}')
+    code, out = run(capsys, str(tmp_path / "a.json"), str(tmp_path / "b.json"))
+    assert (code, out.splitlines()[-1]) == (1, "3 differences in 1 document or record")
+
+
+def test_markdown_cells_hold_pipes_and_backticks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A `|` in a key or a file name broke the table; a backtick in a value was shown as `'`."""
+    (tmp_path / "a|b.json").write_text('{"k|1":"a`b","n":1}')
+    (tmp_path / "c.json").write_text('{"k|1":"a``c","n":2}')
+    code = main(
+        ["diff", "--format", "markdown", str(tmp_path / "a|b.json"), str(tmp_path / "c.json")]
+    )
+    rows = capsys.readouterr().out.splitlines()[2:]
+    assert code == 1
+    assert rows == [
+        "| document | `$.n` | `1` | `2` |",
+        '| document | `$["k\\|1"]` | `` "a`b" `` | ``` "a``c" ``` |',
+    ]
