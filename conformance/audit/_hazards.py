@@ -5,7 +5,8 @@ kind               what
 =================  ===========================================================================
 unsafe_integer     an id given as a JSON integer beyond 2^53 - 1 (``Number.MAX_SAFE_INTEGER``):
                    a JavaScript consumer reads another number
-deep_nesting       ``context``/``meta`` reaching 100 levels of nesting (serde_json stops at 127)
+deep_nesting       ``context``/``meta`` reaching 100 levels of nesting (serde_json stops at 127),
+                   or any field, an unknown one that serde_json skips, beyond 512
 float_respelled    a number serde_json reads as a float and writes back differently (``1.50``,
                    ``1e5``, ``-0``, an integer beyond u64, a long literal read one ULP off)
 key_order          an object in ``context``/``meta`` whose keys are not in code point order:
@@ -22,8 +23,10 @@ Only lines the reference accepts are scanned (an invalid line has no hazards, it
 
 from __future__ import annotations
 
+import array
 import itertools
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
@@ -219,12 +222,39 @@ def _fields(top: Any, spec: StructSpec) -> Iterator[tuple[str, str, Any]]:
             yield name, _key_path("$", key), value
 
 
+SCANNED_DEPTH: Final = 512
+"""The deepest nesting this module's scanner reads. A valid line may nest deeper (serde_json
+skips an unknown field without a depth limit): such a line is one ``deep_nesting`` hazard.
+Fixed, so that the verdict is the line's alone: Python's own scanner stops at a depth that
+depends on how deep the caller's stack already is (an engine, a worker process)."""
+
+_STRINGS: Final = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKETS: Final = bytes(b for b in range(256) if b not in b"[]{}")
+_STEPS: Final = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
+
+
+def _nesting(line: bytes) -> int:
+    """How deep ``line`` (valid JSON) nests: its brackets outside strings, counted in C."""
+    marks = _STRINGS.sub(b"", line).translate(None, _BRACKETS).translate(_STEPS)
+    return max(itertools.accumulate(array.array("b", marks)), default=0)
+
+
 def _parse(line: bytes) -> Any:
+    """The line's value, or :class:`RecursionError` when it nests beyond
+    :data:`SCANNED_DEPTH` (counted first only when it holds that many brackets)."""
+    if line.count(b"[") + line.count(b"{") > SCANNED_DEPTH and _nesting(line) > SCANNED_DEPTH:
+        raise RecursionError
     return _DECODER.decode(line.decode("utf-8", "surrogateescape"))
 
 
 def _too_deep() -> Found:
-    return [("deep_nesting", "$", "nests too deep for the scanner (an unknown field?)")]
+    return [
+        (
+            "deep_nesting",
+            "$",
+            f"nests beyond {SCANNED_DEPTH} levels, more than the scanner reads (an unknown field?)",
+        )
+    ]
 
 
 def _scan_fields(

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
 from conformance.audit._hazards import KINDS, scan_event, scan_request
 from noetl_events_ref import decode_event, decode_request
 
+from .conftest import Result
 from .tricky import BASE, REQUEST_BASE, render
+
+Check = Callable[..., Result]
 
 
 def event(**changes: str) -> bytes:
@@ -121,6 +127,39 @@ def test_every_kind_is_documented() -> None:
 def test_deep_unknown_field_does_not_crash() -> None:
     line = event(**SMALL_IDS, unknown="[" * 5000 + "]" * 5000)
     assert kinds(scan_event(line)) == [("deep_nesting", "$")]
+
+
+@pytest.mark.parametrize(("depth", "deep"), [(400, False), (512, False), (513, True), (975, True)])
+def test_how_deep_an_unknown_field_may_nest_is_the_lines_alone(depth: int, deep: bool) -> None:
+    """Python's scanner stops at a depth that depends on the caller's stack: a line 975 deep
+    was a hazard under --jobs 2 and none under --jobs 1 or the native engine."""
+    line = event(
+        **SMALL_IDS, unknown='{"s":"[[[[","a":' + "[" * (depth - 2) + "]" * (depth - 2) + "}"
+    )
+
+    def nested(levels: int) -> list[tuple[str, str]]:  # called from a deeper stack
+        return nested(levels - 1) if levels else kinds(scan_event(line))
+
+    expected = [("deep_nesting", "$")] if deep else []
+    assert kinds(scan_event(line)) == expected
+    assert nested(400) == expected
+
+
+def test_every_engine_and_job_count_reports_deep_lines_alike(tmp_path: Path, check: Check) -> None:
+    """The same lines behind a line too large for a block (the native engine's other way
+    to the scanner), read by one job and by two."""
+    path = tmp_path / "deep.jsonl"
+    lines = [b"x" * (5 << 20)]
+    lines += [event(**SMALL_IDS, unknown="[" * n + "]" * n) for n in (400, 600, 975, 984)]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    reports = [
+        check(str(path), "--hazards", "--format", "json", "--jobs", jobs, "--max-item-size", "8M")
+        for jobs in ("1", "2")
+    ]
+    assert reports[0].out == reports[1].out
+    report = reports[0].json()
+    assert report["hazards"]["lines"] == 3
+    assert [h["line"] for h in report["hazards"]["items"]] == [3, 4, 5]
 
 
 def test_invalid_utf8_in_an_unknown_field() -> None:
