@@ -26,6 +26,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from conformance.core._text import escape_surrogates, visible
+
 from ._check import MAX_KEPT, Finding, Hazard, Tally
 
 __all__ = ["failed_report", "render", "report_json"]
@@ -95,40 +97,57 @@ def _shown(shown: int, total: int, what: str) -> str:
     return f"{what} (the first {shown:,} of {total:,}; --max-errors 0 shows more):"
 
 
+def _counts(counts: dict[str, int]) -> list[str]:
+    """One line per name and its count, the counts in one column (names as :func:`_shown`)."""
+    rows = [(_name(k), n) for k, n in _by_count(counts)]
+    width = max(22, *(len(k) for k, _ in rows)) if rows else 22
+    return [f"  {k:<{width}} {n:>12,}" for k, n in rows]
+
+
+def _name(text: str) -> str:
+    """A name from the stream (an event type) as the text report shows it: an empty one as
+    ``""``, control characters escaped."""
+    return visible(text) if text else '""'
+
+
 def _text(report: dict[str, Any], title: str) -> str:
+    # Whatever comes from the stream (event types, paths, messages quoting it) is shown with
+    # its control characters escaped: a line break or a terminal escape in an event type must
+    # not forge a line of the report, or reach the terminal.
     lines = [
-        f"{title}: {report['total']:,} checked, {report['valid']:,} valid, "
+        f"{visible(title)}: {report['total']:,} checked, {report['valid']:,} valid, "
         f"{report['invalid']:,} invalid"
     ]
     if not report["complete"]:
-        lines.append(f"INCOMPLETE: {report['incomplete']['reason']}")
+        lines.append(f"INCOMPLETE: {visible(report['incomplete']['reason'])}")
     if report["by_kind"]:
         lines.append("invalid by kind:")
-        lines += [f"  {k:<22} {n:>12,}" for k, n in _by_count(report["by_kind"])]
+        lines += _counts(report["by_kind"])
     if report["by_event_type"]:
         lines.append("valid by event_type:")
-        lines += [f"  {k:<22} {n:>12,}" for k, n in _by_count(report["by_event_type"])]
+        lines += _counts(report["by_event_type"])
     if report["errors"]:
         lines.append(_shown(len(report["errors"]), report["invalid"], "errors"))
         lines += [
-            f"  {e['line']}: {e['kind']} at {e['path']}: {e['message']}" for e in report["errors"]
+            f"  {e['line']}: {e['kind']} at {visible(e['path'])}: {visible(e['message'])}"
+            for e in report["errors"]
         ]
     hazards = report.get("hazards")
     if hazards is not None:
         lines.append(f"hazards in valid lines: {hazards['lines']:,} line(s)")
-        lines += [f"  {k:<22} {n:>12,}" for k, n in _by_count(hazards["by_kind"])]
+        lines += _counts(hazards["by_kind"])
         total = sum(hazards["by_kind"].values())
         if hazards["items"]:
             lines.append(_shown(len(hazards["items"]), total, "hazards"))
             lines += [
-                f"  {h['line']}: {h['kind']} at {h['path']}: {h['detail']}"
+                f"  {h['line']}: {h['kind']} at {visible(h['path'])}: {visible(h['detail'])}"
                 for h in hazards["items"]
             ]
     return "\n".join(lines) + "\n"
 
 
 def _cell(value: object) -> str:
-    text = str(value).replace("|", "\\|").replace("\n", " ")
+    text = visible(str(value)).replace("|", "\\|")
     return f"`{text}`" if text and "`" not in text else text
 
 
@@ -229,8 +248,4 @@ def printable(text: str) -> str:
     """``text`` with each lone surrogate (a byte of a file name that is not UTF-8, as Python
     reads names) as its ``\\uXXXX`` escape, as ``verify`` writes its reports: the output is
     UTF-8, and in a JSON string the escape means the same name."""
-    if text.isascii():
-        return text
-    from conformance.core._diff import escape_surrogates
-
-    return escape_surrogates(text)
+    return text if text.isascii() else escape_surrogates(text)

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, Final
 
+from conformance.core._text import escape_surrogates, visible
 from noetl_events_ref._codec import to_bytes
 from noetl_events_ref._json import JsonValue, SerdeError, encode_value, parse_value
 
@@ -175,25 +176,6 @@ def first_difference(a: str, b: str) -> int | None:
         if a[i] != b[i]:
             return i
     return n
-
-
-_INVISIBLE: Final = re.compile("[\x00-\x1f\x7f\u0085\u2028\u2029\ud800-\udfff]")
-_SURROGATE: Final = re.compile("[\ud800-\udfff]")
-
-
-def escape_surrogates(text: str) -> str:
-    """``text`` with every lone surrogate written as its ``\\uXXXX`` escape: any string an
-    implementation answers can then be encoded, printed and sent between processes. Inside a
-    JSON string literal the escape means the same string."""
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
-def visible(text: str) -> str:
-    """``text`` with control and line-breaking characters escaped, everything else raw."""
-    return _INVISIBLE.sub(
-        lambda m: f"\\u{ord(m.group()):04x}" if m.group() not in "\n\t" else repr(m.group())[1:-1],
-        text,
-    )
 
 
 def mark_first_difference(expected: str, got: str, *, width: int = 72) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from conformance.core._diff import json_difference
+from conformance.core._text import visible
 
 __all__ = [
     "STALE",
@@ -153,7 +154,7 @@ def _who(report: Mapping[str, Any]) -> str:
     impl = report["implementation"]
     who = " ".join(str(impl[k]) for k in ("name", "version") if k in impl) or "implementation"
     how = ", ".join(str(impl[k]) for k in ("language", "driver") if k in impl)
-    return who + (f" ({how})" if how else "")
+    return visible(who + (f" ({how})" if how else ""))  # (the adapter's words: seen, not obeyed)
 
 
 def _corpus_line(report: Mapping[str, Any]) -> str:
@@ -176,31 +177,38 @@ def _summary_line(report: Mapping[str, Any]) -> str:
 def _baseline_lines(baseline: Mapping[str, Any] | None) -> list[str]:
     if baseline is None:
         return []
+    entries = baseline["entries"]
     lines = [
-        f"baseline {baseline['file']}: {baseline['entries']} entries, "
+        f"baseline {baseline['file']}: {entries} entr{'y' if entries == 1 else 'ies'}, "
         f"{len(baseline['known_failures'])} still failing"
     ]
-    for key, what in (
-        ("new_failures", "unexpected failures (not in the baseline)"),
-        ("stale", "stale entries (these cases pass now)"),
-        ("errored", "listed cases that errored"),
-        ("unknown", "ids the corpus does not have"),
+    for key, one, many in (
+        (
+            "new_failures",
+            "unexpected failure (not in the baseline)",
+            "unexpected failures (not in the baseline)",
+        ),
+        ("stale", "stale entry (this case passes now)", "stale entries (these cases pass now)"),
+        ("errored", "listed case that errored", "listed cases that errored"),
+        ("unknown", "id the corpus does not have", "ids the corpus does not have"),
     ):
         if baseline[key]:
+            what = one if len(baseline[key]) == 1 else many
             lines.append(
-                f"  {len(baseline[key])} {what}: {', '.join(baseline[key][:10])}"
+                f"  {len(baseline[key])} {what}: {visible(', '.join(baseline[key][:10]))}"
                 + (" …" if len(baseline[key]) > 10 else "")
             )
     return lines
 
 
 def _run_lines(run: Mapping[str, Any]) -> list[str]:
-    lines = [f"note: {note}" for note in run["notes"]]
+    lines = [f"note: {visible(note)}" for note in run["notes"]]
     if run["error"]:
-        lines.append(f"the implementation errored: {run['error']}")
-    if run["stderr_tail"].strip():
+        lines.append(f"the implementation errored: {visible(run['error'])}")
+    if run["stderr_tail"].strip():  # its lines as written, their control characters escaped
         lines.append("stderr (tail):")
-        lines.extend("  " + line for line in run["stderr_tail"].rstrip().splitlines()[-30:])
+        tail = run["stderr_tail"].rstrip().split("\n")[-30:]
+        lines.extend("  " + visible(line.removesuffix("\r")) for line in tail)
     return lines
 
 

@@ -59,3 +59,24 @@ def test_json_layout_is_one_member_a_line() -> None:
     text = render(report(), "json", "check")
     assert text == expected
     assert json.loads(text) == report()
+
+
+def test_text_and_markdown_show_what_the_stream_holds_without_obeying_it() -> None:
+    """An event type or a key holding a line break forged a line of the text report, and a
+    terminal escape reached the terminal; an empty event type was a blank row."""
+    shown = render(report(), "text", "t")
+    lines = shown.splitlines()
+    assert not any(line.startswith(("b", "\u2028")) for line in lines)
+    assert "\x00" not in shown and "\u2028" not in shown
+    rows = lines[lines.index("valid by event_type:") + 1 : lines.index("errors:")]
+    names = [row.split()[0] for row in rows]
+    assert names == ["xxx", '""', "é🇫", "\\u0000", "\\u2028", "back\\slash", 'q"', "a\\nb"]
+    assert len({len(row) - len(row.lstrip()) for row in rows}) == 1  # one column
+    assert len({len(row) for row in rows if row.isascii()}) == 1
+    escaped = {**report(), "by_event_type": {"x" * 40 + "\x1b[31m": 1, "y": 2}}
+    rows = render(escaped, "text", "t").splitlines()[2:4]
+    assert rows[1].endswith(" 1") and "\x1b" not in rows[1] and "\\u001b[31m" in rows[1]
+    assert rows[0].index(" 2") == rows[1].index(" 1")  # the counts stay in their column
+    markdown = render(report(), "markdown", "t")
+    assert "\x00" not in markdown and "\u2028" not in markdown
+    assert "| `a\\nb` | 1 |" in markdown

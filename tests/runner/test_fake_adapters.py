@@ -426,3 +426,16 @@ def test_an_adapter_that_answers_without_reading_is_not_waited_on(
     )
     assert report["run"]["notes"][1].startswith("no case ran:")
     assert status == 1  # no case ran
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_what_the_adapter_says_is_shown_not_obeyed(verify: Verify, fmt: str) -> None:
+    """Its name and its stderr went into the reports raw: a line break started a line (a
+    heading in markdown), a terminal escape cleared the screen of whoever read the report."""
+    status, out, _ = verify("--impl", fake("loud"), "--format", fmt)
+    assert status == 0
+    assert "\x1b" not in out and "\x00" not in out and "\r" not in out
+    assert "fake\\n# heading \\u001b[2J" in out
+    assert not any(line.startswith("# heading") for line in out.splitlines())
+    if fmt == "text":
+        assert "  warming up \\u001b[31mRED\\u001b[0m\\u0000" in out.splitlines()
