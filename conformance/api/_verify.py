@@ -101,8 +101,11 @@ def verify(
     ``baseline`` is a known-failures file, as ``verify --baseline`` reads it. Mistakes (no
     such corpus, an unreadable baseline, an implementation that cannot start) raise
     :class:`UsageError`; a crashing implementation is a report with status ``errored``."""
-    if not finite_seconds(timeout, run_timeout):
-        raise UsageError("timeout and run_timeout must be positive, finite numbers of seconds")
+    for name, seconds in (("timeout", timeout), ("run_timeout", run_timeout)):
+        if not finite_seconds(seconds):
+            raise UsageError(
+                f"{name} must be a positive, finite number of seconds, not {seconds!r}"
+            )
     check_level(level)
     if not (impl is None or callable(impl) or isinstance(impl, (str, list, tuple))):
         raise UsageError(

@@ -225,8 +225,11 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.count < 0 or (args.count and args.seed is None):
         raise UsageError("--count N needs N >= 0 and a --seed")
-    if not finite_seconds(args.timeout, args.run_timeout):
-        raise UsageError("--timeout and --run-timeout must be positive, finite numbers of seconds")
+    for flag, seconds in (("--timeout", args.timeout), ("--run-timeout", args.run_timeout)):
+        if not finite_seconds(seconds):
+            raise UsageError(
+                f"{flag} must be a positive, finite number of seconds, not {seconds:g}"
+            )
     if args.output is not None:
         inputs: dict[str, str | Path | None] = {f"the --policy {args.policy}": args.policy}
         corpus = args.corpus or default_corpus_dir()

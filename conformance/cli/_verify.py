@@ -256,8 +256,11 @@ def _check_options(args: argparse.Namespace) -> None:
                 "and --tag "
                 "(a partial run would drop every entry it did not run)"
             )
-    if not finite_seconds(args.timeout, args.run_timeout):
-        raise UsageError("--timeout and --run-timeout must be positive, finite numbers of seconds")
+    for flag, seconds in (("--timeout", args.timeout), ("--run-timeout", args.run_timeout)):
+        if not finite_seconds(seconds):
+            raise UsageError(
+                f"{flag} must be a positive, finite number of seconds, not {seconds:g}"
+            )
     if args.impl is not None and len(args.impl) > 1:
         raise UsageError(
             "--impl given more than once: verify checks one implementation; "

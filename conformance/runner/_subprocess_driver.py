@@ -190,7 +190,10 @@ class _Lines:
 def finite_seconds(*seconds: float) -> bool:
     """Whether each is a positive, finite number of seconds (``nan`` would reach ``select``
     and fail there, or silently mean no limit; ``inf`` is no limit, and no JSON number)."""
-    return all(0 < value < math.inf for value in seconds)
+    return all(
+        isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < math.inf
+        for value in seconds
+    )
 
 
 class SubprocessDriver:

@@ -256,10 +256,16 @@ def test_a_callable_that_cannot_take_op_input_now_is_a_usage_error() -> None:
 def test_a_timeout_that_is_not_a_finite_number_is_a_usage_error(
     timeout: float, run_timeout: float
 ) -> None:
-    """nan reached select() (a ValueError from deep inside), or meant no run timeout at all."""
+    """nan reached select() (a ValueError from deep inside), or meant no run timeout at all;
+    a text was a TypeError. The message names the argument."""
+    name = "timeout" if timeout != 10.0 else "run_timeout"
     for impl in ([sys.executable, "-m", "noetl_events_ref"], None, run_op):
-        with pytest.raises(UsageError, match=r"^timeout and run_timeout must be positive, finite"):
+        with pytest.raises(UsageError, match=rf"^{name} must be a positive, finite number"):
             verify(impl, timeout=timeout, run_timeout=run_timeout)
+    with pytest.raises(UsageError, match=r"^timeout must be a positive, finite number .* 'x'$"):
+        verify(None, timeout="x")  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match=r"^run_timeout must be a positive, finite number"):
+        verify(None, run_timeout=True)
 
 
 def test_a_callable_that_raises_gives_its_case_a_traceback() -> None:

@@ -178,8 +178,8 @@ def test_the_differential_compares_two_versions(capsys: pytest.CaptureFixture[st
         (["--impl", "a=reference", "--trail", "/no/such.jsonl"], "--trail /no/such.jsonl"),
         (["--impl", "a=reference", "--count", "5"], "needs N >= 0 and a --seed"),
         ([], "at least one --impl"),
-        (["--impl", "a=reference", "--timeout", "nan"], "must be positive, finite numbers"),
-        (["--impl", "a=reference", "--run-timeout", "inf"], "must be positive, finite numbers"),
+        (["--impl", "a=reference", "--timeout", "nan"], "--timeout must be a positive, finite"),
+        (["--impl", "a=reference", "--run-timeout", "inf"], "--run-timeout must be a positive"),
         (["--impl", "a=reference", "--via", "a=post_events"], "nothing produces: every --impl"),
         (
             [
