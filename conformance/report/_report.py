@@ -269,6 +269,17 @@ def _junit_case(suite: ET.Element, case: Mapping[str, Any], tally: Counter[str])
         sub.text = _xml_safe(_junit_detail(case))
 
 
+def _run_problems(report: Mapping[str, Any]) -> list[str]:
+    """What fails a run besides its cases: its notes (no case ran...) and the baseline's ids
+    the corpus does not have."""
+    problems = list(report["run"]["notes"])
+    baseline = report["baseline"]
+    if baseline is not None and baseline["unknown"]:
+        ids = ", ".join(baseline["unknown"][:10]) + (" …" if len(baseline["unknown"]) > 10 else "")
+        problems.append(f"the baseline lists ids the corpus does not have: {ids}")
+    return problems
+
+
 def to_junit(report: Mapping[str, Any]) -> str:
     impl = report["implementation"]
     name = f"noetl-events conformance: {impl.get('name', 'implementation')}"
@@ -287,11 +298,24 @@ def to_junit(report: Mapping[str, Any]) -> str:
     for case in report["cases"]:
         _junit_case(suite, case, tally)
     run = report["run"]
+    problems = _run_problems(report)
+    if report["status"] == "failed" and not tally["failure"]:
+        # The run failed though no case did (it tested nothing, or the baseline names ids the
+        # corpus does not have): one testcase says so, so that the CI view matches the exit.
+        element = ET.SubElement(suite, "testcase", classname="run", name="run", time="0")
+        why = problems[0] if problems else "the run failed"
+        failure = ET.SubElement(element, "failure", message=_xml_safe(why)[:500], type="run")
+        failure.text = _xml_safe("\n".join(problems) or why)
+        tally["failure"] += 1
+        tally["tests"] += 1
+    if run["notes"]:
+        out = ET.SubElement(suite, "system-out")
+        out.text = _xml_safe("\n".join(f"note: {note}" for note in run["notes"]))
     if run["error"] or run["stderr_tail"]:
         err = ET.SubElement(suite, "system-err")
         err.text = _xml_safe(f"run error: {run['error']}\n\nstderr tail:\n{run['stderr_tail']}")
     counts = {
-        "tests": str(len(report["cases"])),
+        "tests": str(len(report["cases"]) + tally["tests"]),
         "failures": str(tally["failure"]),
         "errors": str(tally["error"]),
         "skipped": str(tally["skipped"]),

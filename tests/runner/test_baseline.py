@@ -239,3 +239,28 @@ def test_a_baseline_is_read_bounded(
         assert (
             err == "noetl-events-conformance: error: /dev/zero: over 1 MiB: not a baseline file\n"
         )
+
+
+@pytest.mark.parametrize("cause", ["nothing ran", "unknown id"])
+def test_junit_fails_when_the_run_fails_though_no_case_did(
+    verify: Verify, tmp_path: Path, cause: str
+) -> None:
+    """Exit 1 with a JUnit file of no failure: a CI view showed green for a failed gate."""
+    if cause == "nothing ran":
+        options: tuple[str, ...] = ("--impl", fake("skip_all"))
+        said = "no case ran: "
+    else:
+        path = write_baseline(tmp_path / "b.txt", ["no-such-case-00000000  # x"])
+        options = ("--baseline", str(path))
+        said = "the baseline lists ids the corpus does not have: no-such-case-00000000"
+    status, out, _ = verify(*options, "--format", "junit")
+    assert status == 1
+    root = ET.fromstring(out.split("\n", 1)[1])
+    suite = root.find("testsuite")
+    assert suite is not None
+    assert (root.get("failures"), suite.get("failures")) == ("1", "1")
+    (run,) = [c for c in suite.iter("testcase") if c.get("classname") == "run"]
+    failure = run.find("failure")
+    assert failure is not None and failure.get("type") == "run"
+    assert (failure.get("message") or "").startswith(said)
+    assert int(suite.get("tests") or 0) == len(list(suite.iter("testcase")))
