@@ -113,10 +113,22 @@ def _excerpt(line: bytes, limit: int = 300) -> str:
     return text + ("..." if len(line) > limit else "")
 
 
-def decode_line(line: bytes, what: str) -> Any:
-    """A response line as JSON; raw bytes, so U+2028 and friends inside strings stay put."""
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def decode_line(line: bytes, what: str, *, strict: bool = False) -> Any:
+    """A response line as JSON; raw bytes, so U+2028 and friends inside strings stay put.
+    ``NaN`` and ``Infinity`` (which Python's json reads) and a byte order mark are not JSON
+    text; ``strict`` (``--validate-protocol``) also refuses a line ended by ``\\r\\n``."""
+    if line.startswith(b"\xef\xbb\xbf"):
+        raise ProtocolError(f"{what} starts with a byte order mark: {_excerpt(line)}")
+    if strict and line.endswith(b"\r"):
+        raise ProtocolError(
+            f"--validate-protocol: {what} ends with \\r\\n, not \\n: {_excerpt(line)}"
+        )
     try:
-        return json.loads(line)
+        return json.loads(line, parse_constant=_not_json)
     except ValueError as e:
         raise ProtocolError(f"{what} is not JSON ({e}): {_excerpt(line)}") from None
 

@@ -379,7 +379,7 @@ class SubprocessDriver:
             self._validator.check(message, schema, what)
 
     def _decode(self, line: bytes, what: str, schema: str) -> Any:
-        obj = decode_line(line, what)
+        obj = decode_line(line, what, strict=self._validator is not None)
         self._check(obj, schema, what)
         return obj
 

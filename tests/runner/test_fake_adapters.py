@@ -439,3 +439,25 @@ def test_what_the_adapter_says_is_shown_not_obeyed(verify: Verify, fmt: str) -> 
     assert not any(line.startswith("# heading") for line in out.splitlines())
     if fmt == "text":
         assert "  warming up \\u001b[31mRED\\u001b[0m\\u0000" in out.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("how", "validate", "said"),
+    [
+        ("nan", False, r"the response to seq 2 \(case .*\) is not JSON \(NaN is not JSON\)"),
+        ("bom", False, r"the response to seq 2 \(case .*\) starts with a byte order mark"),
+        ("crlf", True, r"--validate-protocol: the response to seq 2 .* ends with \\r\\n, not \\n"),
+    ],
+)
+def test_a_response_that_is_not_one_json_text_a_line_is_errored(
+    verify: Verify, how: str, validate: bool, said: str
+) -> None:
+    """Python's json reads NaN, and bytes read a byte order mark away: the kit took both."""
+    options = ("--validate-protocol", *FAST) if validate else FAST
+    status, report = run_fake(verify, "lenient", how, options=options)
+    assert status == 3
+    assert counts(report) == (1, 0, 0, 7)
+    assert re.search(said, report["run"]["error"]), report["run"]["error"]
+    if validate:  # a line ended by \r\n is otherwise read, as JSON whitespace allows
+        status, report = run_fake(verify, "lenient", how)
+        assert (status, counts(report)) == (0, (8, 0, 0, 0))
