@@ -28,10 +28,12 @@ modes:
                         --rust-role event|request|batch] [--check]
                     A test file plus the case files it embeds, for a crate's tests/ folder
                     (OUT = tests/ writes tests/<stem>.rs; OUT = tests/<dir> writes
-                    tests/<dir>/main.rs, the two layouts cargo runs); needs only serde_json as
-                    an extra dev-dependency. The role says what the type is; only the default
-                    type has one without --rust-role. --check writes nothing and tells whether
-                    OUT holds exactly what this command would write.
+                    tests/<dir>/main.rs, the two layouts cargo runs; anywhere else
+                    OUT/<stem>.rs, with a warning that cargo will not run it there); needs only
+                    serde_json as an extra dev-dependency. OUT and the folders it is in are
+                    made when missing. The role says what the type is; only the default type
+                    has one without --rust-role. --check writes nothing and tells whether OUT
+                    holds exactly what this command would write.
 
 With --seed, an existing case file is never overwritten: one that holds something else than
 the case (edited since) is kept and named, and the exit status is 1. With --rust, the files
