@@ -28,9 +28,18 @@ import contextlib
 from collections.abc import Callable, Collection
 from typing import Any, Final, TypeVar
 
-from hypothesis import note
-from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
+try:
+    from hypothesis import note
+    from hypothesis import strategies as st
+    from hypothesis.errors import InvalidArgument
+except ModuleNotFoundError as e:  # (the command line says the same for `generate`)
+    if e.name != "hypothesis":
+        raise
+    raise ModuleNotFoundError(
+        "conformance.strategies needs hypothesis: "
+        "pip install 'noetl-events-conformance[strategies]'",
+        name="hypothesis",
+    ) from None
 
 from conformance.generation._choices import HypothesisSource
 from conformance.generation._domain import (

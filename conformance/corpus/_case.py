@@ -497,7 +497,12 @@ def load_corpus(corpus: Path | None = None) -> list[Case]:
     found twice is an error naming both files."""
     root = corpus if corpus is not None else default_corpus_dir()
     if not (root / "cases").is_dir():
-        raise CaseFileError(root, "$", "not a corpus: no cases/ folder")
+        state = _folder_state(str(root))
+        if state is None:
+            why = "not a corpus: no cases/ folder"
+        else:
+            why = "no such corpus folder" if state == "missing" else state
+        raise CaseFileError(root, "$", why)
     return _unique([load_case(p) for p in iter_case_files(root)])
 
 

@@ -298,3 +298,31 @@ def test_load_corpus_of_a_selection_matching_nothing_raises_as_verify_stops() ->
     with pytest.raises(UsageError, match="matches level 'all' and 'zzz-none'"):
         verify(select_ids="zzz-none")
     assert load_corpus(select_ids="payload")  # (a selection that matches some cases)
+
+
+def test_the_strategies_without_hypothesis_name_the_extra() -> None:
+    """A raw "No module named 'hypothesis'" did not say which extra installs it."""
+    code = (
+        "import sys; sys.modules['hypothesis'] = None\n"
+        "try:\n"
+        "    import conformance.strategies\n"
+        "except ModuleNotFoundError as e:\n"
+        "    print(e.name, '|', e)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert done.stdout == (
+        "hypothesis | conformance.strategies needs hypothesis: "
+        "pip install 'noetl-events-conformance[strategies]'\n"
+    )
+
+
+def test_a_missing_corpus_folder_is_said_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The command line said "not a corpus: no cases/ folder" of a folder that is not there."""
+    with pytest.raises(UsageError, match=r"no such corpus folder$"):
+        verify(corpus=tmp_path / "nosuch")
+    assert main(["verify", "--corpus", str(tmp_path / "nosuch")]) == 2
+    assert capsys.readouterr().err.endswith(f"{tmp_path / 'nosuch'}: $: no such corpus folder\n")
