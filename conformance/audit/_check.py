@@ -19,6 +19,7 @@ from noetl_events_ref._errors import EnvelopeError
 
 if TYPE_CHECKING:
     from . import _fast
+    from ._hazards import Found
 
 __all__ = [
     "MAX_EVENT_TYPES",
@@ -260,7 +261,7 @@ def reference_decoder(mode: Mode) -> Callable[[bytes], Any]:
     return decode_event if mode == "event" else decode_request
 
 
-HazardScan = Callable[[bytes], "list[tuple[str, str, str]]"]
+HazardScan = Callable[[bytes], "Found"]
 
 
 class Auditor:
@@ -373,3 +374,4 @@ class Auditor:
                 tally.hazard_lines += 1
                 for kind, path, detail in found:
                     tally.add_hazard(Hazard(where.source, where(k), kind, _cut(path), _cut(detail)))
+                tally.hazards_by_kind.update(found.overflow)  # (counted, never listed)

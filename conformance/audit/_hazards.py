@@ -27,6 +27,7 @@ import array
 import itertools
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
@@ -52,7 +53,27 @@ SAFE_INTEGER: Final = 2**53 - 1
 DEEP: Final = 100
 """Nesting (the envelope itself is level 1) from which a line is reported; serde allows 127."""
 
-Found = list[tuple[str, str, str]]
+PER_LINE: Final = 100_000
+"""At most this many hazards of one line are held in full (as many as a report lists, with
+``--max-errors 0``); past it they are counted by kind only, so that a line of many thousands
+(a key repeated all over a 4 MiB line) does not hold them all in memory."""
+
+
+class Found(list[tuple[str, str, str]]):
+    """A line's hazards ``(kind, path, detail)``, in order: the first :data:`PER_LINE` of
+    them; ``overflow`` counts the others by kind."""
+
+    __slots__ = ("overflow",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.overflow: Counter[str] = Counter()
+
+    def append(self, hazard: tuple[str, str, str], /) -> None:
+        if len(self) < PER_LINE:
+            super().append(hazard)
+        else:
+            self.overflow[hazard[0]] += 1
 
 
 class _Members(list[tuple[str, Any]]):
@@ -110,9 +131,15 @@ def _walk_value(value: Any, path: str, depth: int, found: Found) -> int:
     """Hazards inside a ``serde_json::Value`` (``context``, ``meta``, ``payload``) at ``path``
     and nesting ``depth`` (of ``value`` itself); returns the deepest nesting reached."""
     deepest = depth
-    stack: list[tuple[Any, str, int]] = [(value, path, depth)]
+    # A stack of the children still to visit, as iterators: a list of 800,000 numbers is not
+    # copied into 800,000 entries with their paths before the first is looked at.
+    stack: list[Iterator[tuple[Any, str, int]]] = [iter(((value, path, depth),))]
     while stack:
-        node, where, level = stack.pop()
+        item = next(stack[-1], None)
+        if item is None:
+            stack.pop()
+            continue
+        node, where, level = item
         kind = type(node)
         if kind is _Members:
             deepest = max(deepest, level)
@@ -138,22 +165,27 @@ def _walk_value(value: Any, path: str, depth: int, found: Found) -> int:
                         )
                     )
                     break
-            last = {k: i for i, (k, _) in enumerate(node)}  # the values serde keeps
-            stack.extend(
-                (v, _key_path(where, k), level + 1)
-                for i, (k, v) in reversed(list(enumerate(node)))
-                if last[k] == i
-            )
+            stack.append(_members(node, where, level + 1))
         elif kind is list:
             deepest = max(deepest, level)
-            stack.extend(
-                (v, f"{where}[{i}]", level + 1) for i, v in reversed(list(enumerate(node)))
-            )
+            stack.append(_items(node, where, level + 1))
         elif kind is _Float or kind is _Int:
             text = _serde_spelling(node, kind is _Int)
             if text is not None:
                 found.append(("float_respelled", where, f"{node} is written back as {text}"))
     return deepest
+
+
+def _members(node: _Members, where: str, level: int) -> Iterator[tuple[Any, str, int]]:
+    """The members of an object to walk, in order: those serde keeps (a repeated key's last
+    value). (A function of its own: a generator's names must not follow the walk's loop.)"""
+    last = {k: i for i, (k, _) in enumerate(node)}
+    return ((v, _key_path(where, k), level) for i, (k, v) in enumerate(node) if last[k] == i)
+
+
+def _items(node: list[Any], where: str, level: int) -> Iterator[tuple[Any, str, int]]:
+    """The items of an array to walk, in order."""
+    return ((v, f"{where}[{i}]", level) for i, v in enumerate(node))
 
 
 def _check_id(value: Any, path: str, found: Found) -> None:
@@ -248,13 +280,15 @@ def _parse(line: bytes) -> Any:
 
 
 def _too_deep() -> Found:
-    return [
+    found = Found()
+    found.append(
         (
             "deep_nesting",
             "$",
             f"nests beyond {SCANNED_DEPTH} levels, more than the scanner reads (an unknown field?)",
         )
-    ]
+    )
+    return found
 
 
 def _scan_fields(
@@ -263,7 +297,7 @@ def _scan_fields(
     """The known fields of ``top`` (``field: (path, value)``) and the hazards both records
     share: unsafe ids (``event_ids`` too), the ``value`` field and ``meta`` walked, deep
     nesting, ``created_at``."""
-    found: Found = []
+    found = Found()
     fields = {name: (path, v) for name, path, v in _fields(top, spec)}
     for name in ("execution_id", "event_id"):
         if name in fields:

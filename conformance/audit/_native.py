@@ -235,6 +235,7 @@ class NativeAuditor(Auditor):
                 for kind, path, detail in found:
                     tally.hazards_by_kind[kind] += 1
                     items.append((k, kind, path, detail))
+                tally.hazards_by_kind.update(found.overflow)  # (counted, never listed)
         if scanned:
             items.sort(key=lambda item: item[0])  # stable: a line's hazards keep their order
         keep = items[:room]

@@ -166,3 +166,23 @@ def test_invalid_utf8_in_an_unknown_field() -> None:
     line = event(**SMALL_IDS, unknown='"@"').replace(b"@", b"\xff")
     decode_event(line)
     assert scan_event(line) == []
+
+
+def test_a_lines_hazards_past_the_cap_are_counted_not_held(
+    tmp_path: Path, check: Check, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every hazard of a line was held in full before the report's cap applied: a 4 MiB line
+    repeating one key 700,000 times took 420 MB. Past PER_LINE they are counted by kind."""
+    from conformance.audit import _hazards
+
+    monkeypatch.setattr(_hazards, "PER_LINE", 5)
+    context = "{" + ",".join(['"a":1'] * 12) + ',"z":[' + ",".join(["1.50"] * 7) + "]}"
+    line = event(**SMALL_IDS, context=context)
+    found = scan_event(line)
+    assert len(found) == 5
+    assert found.overflow == {"duplicate_key": 6, "float_respelled": 7}
+    assert [kind for kind, _, _ in found] == ["duplicate_key"] * 5
+    path = tmp_path / "many.jsonl"
+    path.write_bytes(line + b"\n")
+    report = check(str(path), "--hazards", "--format", "json", "--max-errors", "0").json()
+    assert report["hazards"]["by_kind"] == {"duplicate_key": 11, "float_respelled": 7}
