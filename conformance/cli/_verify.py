@@ -349,13 +349,9 @@ def _progress(total: int) -> Iterator[Callable[[CaseResult], None] | None]:
 
 
 def _update_baseline(path: Path, old: Baseline | None, outcome: RunOutcome) -> Baseline:
-    errored = sum(r.verdict == "errored" for r in outcome.results)
-    if outcome.error is not None or errored:
-        # (an errored case is no failure a baseline can list: the gate would stay at exit 3)
-        on = "" if outcome.error is not None else f" on {errored} case{'s' * (errored != 1)}"
+    if outcome.error is not None:
         print(
-            f"noetl-events-conformance: baseline {path} not updated: the implementation "
-            f"errored{on}",
+            f"noetl-events-conformance: baseline {path} not updated: the implementation errored",
             file=sys.stderr,
         )
         return old or Baseline({}, str(path))
@@ -363,10 +359,17 @@ def _update_baseline(path: Path, old: Baseline | None, outcome: RunOutcome) -> B
     _baseline.save(new, path)
     before = set(old.entries if old else ())
     added, removed = len(set(new.entries) - before), len(before - set(new.entries))
+    # Cases a python: callable raised on are errored: not graded, so neither added nor
+    # removed (a listed one stays listed), and the run still exits 3 until they answer.
+    errored = sum(r.verdict == "errored" for r in outcome.results)
     print(
         f"noetl-events-conformance: wrote {path}: {len(new.entries)} "
-        f"entr{'y' if len(new.entries) == 1 else 'ies'} "
-        f"(+{added}, -{removed})",
+        f"entr{'y' if len(new.entries) == 1 else 'ies'} (+{added}, -{removed})"
+        + (
+            f"; {errored} errored case{'s' * (errored != 1)} not graded (the callable raised)"
+            if errored
+            else ""
+        ),
         file=sys.stderr,
     )
     return new

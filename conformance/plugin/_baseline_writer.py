@@ -93,7 +93,10 @@ class BaselineWriter:
         before = set(self.old.entries)
         added = len(set(new.entries) - before)
         removed = len(before - set(new.entries)) + self.dropped
-        self.message = f"wrote {self.path}: {len(new.entries)} entries (+{added}, -{removed})"
+        count = len(new.entries)
+        self.message = (
+            f"wrote {self.path}: {count} entr{'y' if count == 1 else 'ies'} (+{added}, -{removed})"
+        )
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

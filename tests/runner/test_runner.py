@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator
 
 from conformance.corpus._case import Case, default_corpus_dir, iter_case_files, load_corpora
 from conformance.report._report import report_schema
+from conformance.runner._baseline import parse
 from conformance.runner._protocol import Answer, Validator, protocol_bundle
 from conformance.runner._runner import (
     NOT_RUN,
@@ -494,11 +495,11 @@ def test_a_callable_that_calls_sys_exit_errors_its_case(
     assert case["reason"] == f"the callable raised SystemExit: {status.strip(chr(39))}"
 
 
-def test_update_baseline_is_not_written_when_a_callable_raised(
+def test_update_baseline_says_which_cases_it_could_not_grade(
     verify: Verify, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A case the callable raised on is errored, which no baseline entry can list: the file was
-    written without it ("0 entries"), and the gate exited 3 for ever after."""
+    """A case the callable raised on is errored: not graded, so not listed. "wrote ...: 0
+    entries" did not say why the run still exits 3."""
     victim = _second_of_first_op(corpus)
     spec = _callable_spec(
         tmp_path,
@@ -513,5 +514,7 @@ def test_update_baseline_is_not_written_when_a_callable_raised(
     baseline = tmp_path / "known.txt"
     status, _, err = verify("--impl", spec, "--baseline", str(baseline), "--update-baseline")
     assert status == 3
-    assert err.endswith(f"baseline {baseline} not updated: the implementation errored on 1 case\n")
-    assert not baseline.exists()
+    assert err.endswith(
+        f"wrote {baseline}: 0 entries (+0, -0); 1 errored case not graded (the callable raised)\n"
+    )
+    assert parse(baseline.read_text(), str(baseline)).entries == {}
