@@ -186,3 +186,20 @@ def test_a_lines_hazards_past_the_cap_are_counted_not_held(
     path.write_bytes(line + b"\n")
     report = check(str(path), "--hazards", "--format", "json", "--max-errors", "0").json()
     assert report["hazards"]["by_kind"] == {"duplicate_key": 11, "float_respelled": 7}
+
+
+def test_measuring_the_nesting_of_a_long_string_holds_no_copy_of_it() -> None:
+    """The string pattern kept a backtracking entry per character: a 4 MB line with more than
+    512 brackets inside its strings took 450 MB to measure."""
+    import tracemalloc
+
+    from conformance.audit._hazards import _nesting
+
+    line = event(**SMALL_IDS, context='{"blob":"' + ("x" * 1000 + "[") * 4000 + '"}')
+    tracemalloc.start()
+    try:
+        assert _nesting(line) == 2
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * len(line)
