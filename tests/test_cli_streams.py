@@ -4,6 +4,7 @@ never a traceback; a reader that stops reading early changes nothing but the out
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +42,8 @@ def test_a_full_device_is_one_line_and_exit_2(args: list[str]) -> None:
         (["diff", "{a}", "{b}"], 1),
         (["diff", "{a}", "{a}"], 0),
         (["check", "{a}", "--max-errors", "0"], 1),
+        (["corpus", "lint", "--corpus", "{corpus}"], 1),
+        (["corpus", "fmt", "--check", "--corpus", "{corpus}"], 1),
     ],
 )
 def test_a_reader_that_stops_early_leaves_the_verdict(
@@ -52,14 +55,19 @@ def test_a_reader_that_stops_early_leaves_the_verdict(
     a.write_text("".join(f'{{"n":{n}}}\n' for n in range(20_000)), encoding="utf-8")
     b.write_text("".join(f'{{"n":{n + 1}}}\n' for n in range(20_000)), encoding="utf-8")
     server = "server=python-model:tests.matrix.models:ServerRequest"
-    argv = [x.format(a=a, b=b, server=server) for x in args]
+    corpus = tmp_path / "corpus"  # every case file one byte off its canonical form
+    shutil.copytree(Path(__file__).parents[1] / "fixtures", corpus)
+    for case in (corpus / "cases").rglob("*.json"):
+        case.write_text(case.read_text("utf-8") + " ", "utf-8")
+    argv = [x.format(a=a, b=b, server=server, corpus=corpus) for x in args]
     read, write = os.pipe()
     os.close(read)  # nobody will read: the first write breaks the pipe
     try:
         done = _run(argv, stdout=write, cwd=Path(__file__).parents[1])
     finally:
         os.close(write)
-    assert done.stderr == b""
+    assert b"Traceback" not in done.stderr and b"error:" not in done.stderr  # (corpus: a summary)
+    assert done.stderr == b"" or args[0] == "corpus"
     assert done.returncode == verdict
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Final
 
+from conformance.core._text import visible
 from conformance.corpus._case import CaseFileError, default_corpus_dir, is_installed_corpus
 from conformance.corpus._corpus import (
     MANIFEST_NAME,
@@ -18,6 +19,8 @@ from conformance.corpus._corpus import (
     lint,
     write_manifest,
 )
+
+from ._output import write_stdout
 
 __all__ = ["register"]
 
@@ -82,12 +85,14 @@ def _run_lint(args: argparse.Namespace) -> int:
             "count": len(problems),
             "problems": [p.to_json() for p in problems],
         }
-        print(json.dumps(report, ensure_ascii=False, indent=2))
+        write_stdout(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     else:
-        for problem in problems:
-            print(
-                f"{corpus / problem.file}: {problem.json_path}: {problem.message} [{problem.rule}]"
+        write_stdout(
+            "".join(
+                f"{corpus / p.file}: {p.json_path}: {visible(p.message)} [{p.rule}]\n"
+                for p in problems
             )
+        )
         files = len({p.file for p in problems})
         if problems:
             print(f"{len(problems)} problem(s) in {files} file(s)", file=sys.stderr)
@@ -103,8 +108,7 @@ def _run_fmt(args: argparse.Namespace) -> int:
         changed = fmt(corpus, check=args.check)
     except UnreadableCases as e:
         if args.check:
-            for path in e.changed:
-                print(f"{verb} {path}")
+            write_stdout("".join(f"{verb} {path}\n" for path in e.changed))
         for error in e.errors:
             print(f"{error.path}: {error.json_path}: {error.message}", file=sys.stderr)
         print(
@@ -113,8 +117,7 @@ def _run_fmt(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_PROBLEMS
-    for path in changed:
-        print(f"{verb} {path}")
+    write_stdout("".join(f"{verb} {path}\n" for path in changed))
     if changed and not args.check:
         print("the case files changed: update the manifest with `corpus manifest`", file=sys.stderr)
     if args.check and changed:
