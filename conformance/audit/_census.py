@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from conformance.core._text import visible
 from noetl_events_ref._model import EVENT_SPEC
 
 from ._report import printable
@@ -132,9 +133,9 @@ def _render_census(report: Mapping[str, Any], fmt: str, title: str) -> str:
     if fmt == "json":
         return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
     md = fmt == "markdown"
-    out = [f"# census of {title}" if md else f"census of {title}"]
+    out = [f"# census of {visible(title)}" if md else f"census of {visible(title)}"]
     if not report["complete"]:
-        out.append(f"INCOMPLETE: {report['incomplete']['reason']}")
+        out.append(f"INCOMPLETE: {visible(report['incomplete']['reason'])}")
     out.append(
         f"{report['lines']} lines, {report['objects']} JSON objects; "
         f"{report['uncovered']} shapes the corpus lacks (marked !)"
@@ -146,7 +147,8 @@ def _render_census(report: Mapping[str, Any], fmt: str, title: str) -> str:
         for row in rows:
             mark = " " if row["in_corpus"] else "!"
             seen = f"corpus {row['in_corpus']:>3}"
-            out.append(f"{'- ' if md else '  '}{mark} {row['count']:>7}  {seen}  {row['shape']}")
+            shape = visible(row["shape"])  # (an event type of the stream: seen, not obeyed)
+            out.append(f"{'- ' if md else '  '}{mark} {row['count']:>7}  {seen}  {shape}")
     out.append("\n## ids" if md else "\nids:")
     for key, r in report["ids"].items():
         out.append(

@@ -152,7 +152,7 @@ def _cell(value: object) -> str:
 
 
 def _markdown(report: dict[str, Any], title: str) -> str:
-    out = [f"## {title}", ""]
+    out = [f"## {visible(title)}", ""]
     if not report["complete"]:
         out += [f"**Incomplete:** {_cell(report['incomplete']['reason'])}", ""]
     out += [

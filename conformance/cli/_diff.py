@@ -16,6 +16,7 @@ from typing import Any, Final, TextIO
 
 from conformance.core._compressed import GZIP_ERRORS, unpacked
 from conformance.core._diff import Change, json_changes, parse_or_none, serde_text
+from conformance.core._text import visible
 from conformance.report._views import markdown_cell
 
 __all__ = ["MAX_SIZE", "Difference", "diff_paths", "register"]
@@ -306,7 +307,9 @@ def _write_markdown(diffs: list[Difference], out: TextIO) -> None:
         longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
         fence = "`" * (longest + 1)
         pad = " " if longest else ""
-        return f"{fence}{pad}{markdown_cell(text)}{pad}{fence}"
+        # (a backslash is itself inside a code span: only the table's pipes are escaped)
+        inside = visible(text).replace("|", "\\|")
+        return f"{fence}{pad}{inside}{pad}{fence}"
 
     for d in diffs:
         where = markdown_cell(d.where)

@@ -9,7 +9,8 @@ from typing import Final
 
 __all__ = ["escape_surrogates", "visible"]
 
-_INVISIBLE: Final = re.compile("[\x00-\x1f\x7f\u0085\u2028\u2029\ud800-\udfff]")
+_INVISIBLE: Final = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+"""C0 and C1 controls (U+009B is a terminal's CSI), line separators and lone surrogates."""
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 

@@ -8,6 +8,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Final
 
+from conformance.core._text import visible
 from conformance.report._views import markdown_cell, one_line
 from conformance.runner._models import CANONICAL_FIELDS
 
@@ -106,8 +107,8 @@ def _rows(report: dict[str, Any]) -> list[tuple[str, ...]]:
     for c in report["cells"]:
         rows.append(
             (
-                c["producer"],
-                c["consumer"],
+                _shown(c["producer"]),
+                _shown(c["consumer"]),
                 c["verdict"] + (" (required)" if c["required"] else ""),
                 str(c["hops"]),
                 str(c["accepted"]),
@@ -151,6 +152,11 @@ def _why(cell: dict[str, Any], policy: dict[str, Any]) -> list[str]:
     return reasons
 
 
+def _shown(text: str) -> str:
+    """Text in the text report: one line, control characters escaped."""
+    return visible(one_line(text))
+
+
 _HEAD: Final = ("producer", "consumer", "verdict", "hops", "accepted", "rejected", "lossless")
 
 
@@ -160,15 +166,18 @@ def _text(report: dict[str, Any], markdown: bool) -> str:
     out: list[str] = []
     title = f"compatibility matrix: {report['status']}"
     out.append(f"# {title}\n" if markdown else title)
+    shown = markdown_cell if markdown else _shown  # what peers and files say: seen, not obeyed
     for p in report["implementations"]:
         roles = "/".join(p["roles"]) or "no role"
-        error = f"  ERRORED: {p['error']}" if p["error"] else ""
-        out.append(f"{'- ' if markdown else '  '}{p['name']} ({roles}): {p['spec']}{error}")
+        error = f"  ERRORED: {shown(p['error'])}" if p["error"] else ""
+        out.append(
+            f"{'- ' if markdown else '  '}{shown(p['name'])} ({roles}): {shown(p['spec'])}{error}"
+        )
     for t in report["trails"]:
         emissions = f"{t['emissions']} emission{'' if t['emissions'] == 1 else 's'}"
         out.append(
-            f"{'- ' if markdown else '  '}{t['name']} (trail): {t['path']}, {emissions} "
-            f"(non-blank lines) of {t['lines']} line{'' if t['lines'] == 1 else 's'}"
+            f"{'- ' if markdown else '  '}{shown(t['name'])} (trail): {shown(t['path'])}, "
+            f"{emissions} (non-blank lines) of {t['lines']} line{'' if t['lines'] == 1 else 's'}"
         )
     out.append("")
     if markdown:
@@ -197,7 +206,7 @@ def _text(report: dict[str, Any], markdown: bool) -> str:
                 if markdown:
                     out.append(f"- **{markdown_cell(pair)}**: {markdown_cell(reason)}")
                 else:
-                    out.append(f"  {pair}: {one_line(reason)}")
+                    out.append(f"  {_shown(pair)}: {_shown(reason)}")
     out.append("")
     out.append("## differential\n" if markdown else "differential (same role, case by case):")
     for d in report["differential"]:

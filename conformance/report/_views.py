@@ -108,8 +108,9 @@ def _label(case: Mapping[str, Any]) -> str:
 
 
 def _reason(case: Mapping[str, Any]) -> str:
-    """The line after a listed case's id: why it is listed."""
-    return STALE if case["verdict"] == "pass" else case["reason"] or ""
+    """The line after a listed case's id: why it is listed (an implementation's own words,
+    control characters escaped: seen, not obeyed)."""
+    return STALE if case["verdict"] == "pass" else visible(case["reason"] or "")
 
 
 def _detail_lines(case: Mapping[str, Any]) -> list[str]:
@@ -128,8 +129,9 @@ def _detail_lines(case: Mapping[str, Any]) -> list[str]:
 
 
 def _traceback_lines(traceback: str) -> list[str]:
-    """A callable's traceback, its last :data:`MAX_TRACEBACK` lines (where it raised)."""
-    lines = traceback.rstrip().splitlines()
+    """A callable's traceback, its last :data:`MAX_TRACEBACK` lines (where it raised), their
+    control characters escaped."""
+    lines = [visible(line.removesuffix("\r")) for line in traceback.rstrip().split("\n")]
     if len(lines) <= MAX_TRACEBACK:
         return lines
     cut = len(lines) - MAX_TRACEBACK
@@ -307,8 +309,9 @@ def _plain_text(report: Mapping[str, Any]) -> str:
 
 
 def markdown_cell(text: str) -> str:
-    """``text`` in a markdown table cell: one line, its pipes and backslashes escaped."""
-    return one_line(text).replace("\\", "\\\\").replace("|", "\\|")
+    """``text`` in a markdown table cell: one line, its control characters escaped (as
+    :func:`visible` shows them), its pipes and backslashes escaped."""
+    return visible(one_line(text)).replace("\\", "\\\\").replace("|", "\\|")
 
 
 _BREAKS: Final = re.compile(r"\r\n?|[\n\v\f\x1c-\x1e\x85\u2028\u2029]")

@@ -492,3 +492,17 @@ def test_markdown_cells_hold_pipes_and_backticks(
         "| document | `$.n` | `1` | `2` |",
         '| document | `$["k\\|1"]` | `` "a`b" `` | ``` "a``c" ``` |',
     ]
+
+
+def test_markdown_code_spans_keep_backslashes_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A backslash is literal inside a code span: doubling it showed another key."""
+    (tmp_path / "a.json").write_text('{"a\\"b":"x\\\\y"}')
+    (tmp_path / "b.json").write_text('{"a\\"b":"z"}')
+    assert (
+        main(["diff", "--format", "markdown", str(tmp_path / "a.json"), str(tmp_path / "b.json")])
+        == 1
+    )
+    rows = capsys.readouterr().out.splitlines()[2:]
+    assert rows == ['| document | `$["a\\"b"]` | `"x\\\\y"` | `"z"` |']

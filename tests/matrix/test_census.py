@@ -118,3 +118,16 @@ def test_a_failed_census_marks_its_output_as_a_census_that_failed(
     assert report["incomplete"] == {"reason": f"{missing}: no such file"}
     assert (report["lines"], report["objects"], report["uncovered"]) == (0, 0, 0)
     assert all(rows == [] for rows in report["shapes"].values())
+
+
+def test_a_census_shows_what_the_stream_holds_without_obeying_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "stream.jsonl"
+    path.write_text(LINES[1].replace("command.completed", "x\\n# forged\\u001b[2J") + "\n")
+    for fmt in ("text", "markdown"):
+        assert main(["check", "--census", "--format", fmt, str(path)]) == 0
+        out = capsys.readouterr().out
+        assert "\x1b" not in out
+        assert not any(line.lstrip("-! ").startswith("# forged") for line in out.splitlines())
+        assert "x\\n# forged\\u001b[2J" in out

@@ -720,3 +720,20 @@ def test_a_producer_writing_a_lone_surrogate_is_rejected_not_a_crash(
     for form in ("text", "html", "markdown"):
         assert main(["matrix", *options, "--format", form]) == 1
     capsys.readouterr()
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_what_a_peer_says_is_shown_not_obeyed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    (tmp_path / "loud_peer.py").write_text(
+        "def answer(op, input, now):\n    raise RuntimeError('boom\\x1b[2J\\n# forged heading')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    options = ["--impl", "ref=reference", "--impl", "bad=python:loud_peer:answer"]
+    assert main(["matrix", *options, "--format", fmt]) == 3
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert not any(line.lstrip("- ").startswith("# forged") for line in out.splitlines())
+    escaped = "boom\\u001b[2J"  # (its backslash escaped again in markdown's source)
+    assert (escaped if fmt == "text" else escaped.replace("\\", "\\\\")) in out

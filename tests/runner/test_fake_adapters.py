@@ -461,3 +461,14 @@ def test_a_response_that_is_not_one_json_text_a_line_is_errored(
     if validate:  # a line ended by \r\n is otherwise read, as JSON whitespace allows
         status, report = run_fake(verify, "lenient", how)
         assert (status, counts(report)) == (0, (8, 0, 0, 0))
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_a_failing_cases_reason_is_shown_not_obeyed(verify: Verify, fmt: str) -> None:
+    """The reason quotes the adapter's error kind: a line break in it forged a heading, and a
+    terminal escape (C0 ESC, or C1 CSI) reached the terminal."""
+    status, out, _ = verify("--impl", fake("odd_kind"), "--format", fmt)
+    assert status == 1
+    assert "\x1b" not in out and "\x9b" not in out
+    assert not any(line.lstrip("- ").startswith("# forged") for line in out.splitlines())
+    assert "Bad\\u001b[2J\\n# forged \\u009b31m" in out
