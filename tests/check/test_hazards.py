@@ -120,8 +120,11 @@ def test_every_kind_is_documented() -> None:
     import conformance.audit._hazards as module
 
     assert module.__doc__ is not None
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "check.md").read_text("utf-8")
+    table = docs.split("## Hazards (`--hazards`)", 1)[1].split("\n## ", 1)[0]
     for kind in KINDS:
         assert kind in module.__doc__
+        assert f"| `{kind}` |" in table, kind
 
 
 def test_deep_unknown_field_does_not_crash() -> None:
