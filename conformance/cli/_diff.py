@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import errno
+import gzip
 import io
 import itertools
 import json
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final, TextIO
 
-from conformance.core._compressed import GZIP_ERRORS, unpacked
+from conformance.core._compressed import GZIP_ERRORS, GZIP_MAGIC, unpacked
 from conformance.core._diff import Change, json_changes, parse_or_none, serde_text
 from conformance.core._text import visible
 from conformance.report._views import markdown_cell
@@ -134,6 +135,19 @@ def _document(path: Path) -> bytes:
     return data
 
 
+def _unpacked_text(path: Path, data: bytes) -> bytes:
+    """``data`` read from ``path``, decompressed when it is gzip (by its first bytes)."""
+    if not data.startswith(GZIP_MAGIC):
+        return data
+    try:
+        text = gzip.GzipFile(fileobj=io.BytesIO(data)).read(MAX_SIZE + 1)
+    except GZIP_ERRORS as e:
+        raise ValueError(f"{path}: unreadable gzip data: {e}") from None
+    if len(text) > MAX_SIZE:
+        raise _too_large(f"{path} (decompressed)")
+    return text
+
+
 def _records(path: Path) -> Iterator[tuple[int, bytes]]:
     """The lines of a JSON-lines stream that hold a record, with their line numbers (a line
     of JSON whitespace holds none); gzip data (by its first bytes, whatever the name) is read
@@ -180,7 +194,7 @@ def diff_paths(left: Path, right: Path, as_: str | None = None) -> list[Differen
     if left.is_dir():
         return _diff_folders(left, right, as_)
     if _is_pipe(left) and _is_pipe(right):  # nothing names their shape: their texts tell
-        texts = _document(left), _document(right)
+        texts = _unpacked_text(left, _document(left)), _unpacked_text(right, _document(right))
         if all(parse_or_none(t)[1] is None for t in texts):
             d = _compare_texts("document", *texts, as_)
             return [d] if d else []

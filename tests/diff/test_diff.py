@@ -506,3 +506,20 @@ def test_markdown_code_spans_keep_backslashes_as_written(
     )
     rows = capsys.readouterr().out.splitlines()[2:]
     assert rows == ['| document | `$["a\\"b"]` | `"x\\\\y"` | `"z"` |']
+
+
+def test_two_pipes_of_gzip_data_are_read_decompressed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """diff a.jsonl.gz <(cat b.jsonl.gz) decompressed; <(cat a.jsonl.gz) <(cat b.jsonl.gz)
+    compared the compressed bytes ("left is not JSON")."""
+    fifos = [tmp_path / "63", tmp_path / "64"]
+    texts = (b'{"a":1}\n{"a":2}\n', b'{"a":1}\n{"a":3}\n')
+    writers = []
+    for fifo, text in zip(fifos, texts, strict=True):
+        os.mkfifo(fifo)
+        writers.append(_feed(fifo, gzip.compress(text)))
+    result = run(capsys, *map(str, fifos))
+    for fifo, writer in zip(fifos, writers, strict=True):
+        _unblock(fifo, writer)
+    assert result == (1, "line 2:\n  $.a: 2 != 3\n1 difference\n")
