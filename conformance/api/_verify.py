@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from conformance.core._usage import UsageError
 from conformance.corpus._case import (
@@ -28,6 +28,10 @@ from ._types import VerifyReport
 __all__ = ["load_corpus", "verify"]
 
 Implementation = str | Sequence[str] | Callable[[str, str, str | None], Any] | None
+
+
+_TIMEOUTS: Final = ("the timeout argument", "the run_timeout argument")
+"""How a message of the driver names the two timeouts: as this API's arguments."""
 
 
 def load_corpus(
@@ -73,12 +77,13 @@ def _driver(impl: Implementation, timeout: float, run_timeout: float) -> tuple[D
             spec = parse_spec(impl)
         except SpecError as e:
             raise UsageError(f"impl {e}") from None
-        driver = spec.driver(timeout=timeout, run_timeout=run_timeout)
+        driver = spec.driver(timeout=timeout, run_timeout=run_timeout, options=_TIMEOUTS)
         return driver, (None if spec.in_process else list(spec.argv))
     command = list(impl)
     if not command:
         raise UsageError("impl: an empty command")
-    return SubprocessDriver(command, timeout=timeout, run_timeout=run_timeout), command
+    driver = SubprocessDriver(command, timeout=timeout, run_timeout=run_timeout, options=_TIMEOUTS)
+    return driver, command
 
 
 def verify(

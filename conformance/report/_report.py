@@ -272,7 +272,9 @@ def _junit_case(suite: ET.Element, case: Mapping[str, Any], tally: Counter[str])
 def _run_problems(report: Mapping[str, Any]) -> list[str]:
     """What fails a run besides its cases: its notes (no case ran...) and the baseline's ids
     the corpus does not have."""
-    problems = list(report["run"]["notes"])
+    notes = report["run"]["notes"]
+    # the notes that fail a run (nothing ran) before the others (an exit status after stop)
+    problems = sorted(notes, key=lambda note: not note.startswith("no case"))
     baseline = report["baseline"]
     if baseline is not None and baseline["unknown"]:
         ids = ", ".join(baseline["unknown"][:10]) + (" …" if len(baseline["unknown"]) > 10 else "")

@@ -118,7 +118,8 @@ def _not_json(name: str) -> Any:
 
 
 def decode_line(line: bytes, what: str, *, strict: bool = False) -> Any:
-    """A response line as JSON; raw bytes, so U+2028 and friends inside strings stay put.
+    """A response line as JSON: its bytes as UTF-8 (U+2028 and friends inside strings stay
+    put).
     ``NaN`` and ``Infinity`` (which Python's json reads) and a byte order mark are not JSON
     text; ``strict`` (``--validate-protocol``) also refuses a line ended by ``\\r\\n``."""
     if line.startswith(b"\xef\xbb\xbf"):
@@ -127,9 +128,9 @@ def decode_line(line: bytes, what: str, *, strict: bool = False) -> Any:
         raise ProtocolError(
             f"--validate-protocol: {what} ends with \\r\\n, not \\n: {_excerpt(line)}"
         )
-    try:
-        return json.loads(line, parse_constant=_not_json)
-    except ValueError as e:
+    try:  # (as UTF-8: json.loads would take bytes in UTF-16 or UTF-32 too)
+        return json.loads(line.decode("utf-8"), parse_constant=_not_json)
+    except ValueError as e:  # (UnicodeDecodeError included)
         raise ProtocolError(f"{what} is not JSON ({e}): {_excerpt(line)}") from None
 
 

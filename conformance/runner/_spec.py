@@ -118,11 +118,18 @@ def parse_spec(text: str) -> ImplSpec:
                 f"run as a program: add one (`#!/usr/bin/env python3`), or give its "
                 f"interpreter (`python3 {program}`)"
             )
-    elif shutil.which(program) is None:
-        raise SpecError(
-            f"{text!r}: no command {program!r} on PATH (a path needs a `/`; in-process forms "
-            f"are `reference`, `{_PYTHON}module:callable` and `{_MODEL}module:Class`)"
-        )
+    else:
+        found = shutil.which(program)
+        if found is None:
+            raise SpecError(
+                f"{text!r}: no command {program!r} on PATH (a path needs a `/`; in-process "
+                f"forms are `reference`, `{_PYTHON}module:callable` and `{_MODEL}module:Class`)"
+            )
+        if _text_without_shebang(found):
+            raise SpecError(
+                f"{text!r}: {found} is a script without a `#!` first line, so it cannot be run "
+                f"as a program: add one (`#!/usr/bin/env python3`), or give its interpreter"
+            )
     return ImplSpec(text, "command", argv=argv)
 
 

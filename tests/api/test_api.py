@@ -326,3 +326,12 @@ def test_a_missing_corpus_folder_is_said_so(
         verify(corpus=tmp_path / "nosuch")
     assert main(["verify", "--corpus", str(tmp_path / "nosuch")]) == 2
     assert capsys.readouterr().err.endswith(f"{tmp_path / 'nosuch'}: $: no such corpus folder\n")
+
+
+def test_a_timed_out_adapter_names_the_apis_argument() -> None:
+    """It said `--timeout`, a flag of the command line the caller never used."""
+    hang = ROOT / "tests" / "runner" / "fake_adapters" / "hang.py"
+    report = verify([sys.executable, str(hang), "start"], timeout=0.5)
+    assert report.status == "errored"
+    assert report.error is not None
+    assert "timed out after 0.5 s (the timeout argument) waiting for" in report.error

@@ -446,19 +446,21 @@ def test_what_the_adapter_says_is_shown_not_obeyed(verify: Verify, fmt: str) -> 
     [
         ("nan", False, r"the response to seq 2 \(case .*\) is not JSON \(NaN is not JSON\)"),
         ("bom", False, r"the response to seq 2 \(case .*\) starts with a byte order mark"),
+        ("utf16", True, r"the response to seq 2 \(case .*\) is not JSON \('utf-8' codec"),
         ("crlf", True, r"--validate-protocol: the response to seq 2 .* ends with \\r\\n, not \\n"),
     ],
 )
 def test_a_response_that_is_not_one_json_text_a_line_is_errored(
     verify: Verify, how: str, validate: bool, said: str
 ) -> None:
-    """Python's json reads NaN, and bytes read a byte order mark away: the kit took both."""
+    """Python's json reads NaN, and reads bytes in UTF-16 or with a byte order mark: the kit
+    took them all, even with --validate-protocol."""
     options = ("--validate-protocol", *FAST) if validate else FAST
     status, report = run_fake(verify, "lenient", how, options=options)
     assert status == 3
     assert counts(report) == (1, 0, 0, 7)
     assert re.search(said, report["run"]["error"]), report["run"]["error"]
-    if validate:  # a line ended by \r\n is otherwise read, as JSON whitespace allows
+    if how == "crlf":  # a line ended by \r\n is otherwise read, as JSON whitespace allows
         status, report = run_fake(verify, "lenient", how)
         assert (status, counts(report)) == (0, (8, 0, 0, 0))
 
@@ -472,3 +474,15 @@ def test_a_failing_cases_reason_is_shown_not_obeyed(verify: Verify, fmt: str) ->
     assert "\x1b" not in out and "\x9b" not in out
     assert not any(line.lstrip("- ").startswith("# forged") for line in out.splitlines())
     assert "Bad\\u001b[2J\\n# forged \\u009b31m" in out
+
+
+def test_a_script_on_path_without_a_shebang_is_one_usage_error(
+    verify: Verify, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = tmp_path / "my-adapter"
+    script.write_text("print('hi')\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ.get('PATH', '')}")
+    status, out, err = verify("--impl", "my-adapter", "--format", "json")
+    assert (status, out) == (2, "")
+    assert f"{script} is a script without a `#!` first line" in err

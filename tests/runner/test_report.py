@@ -309,3 +309,18 @@ def test_a_long_traceback_is_cut_to_where_it_raised(verify: Verify) -> None:
         assert re.search(r"^ *E: deep$", out, re.MULTILINE)
     assert "in f0\n" in to_junit(report)  # (a CI viewer scrolls: the whole traceback)
     Draft202012Validator(report_schema()).validate(report)
+
+
+def test_the_junit_run_failure_names_what_failed_the_run_first(verify: Verify) -> None:
+    """The first note was taken, even one that fails nothing (an exit status after stop)."""
+    report = report_for(verify, "passed")
+    report["status"] = "failed"
+    report["run"]["notes"] = [
+        "the implementation did not exit within 1 s of stop",
+        "no case ran: the implementation skipped every selected case",
+    ]
+    root = ET.fromstring(to_junit(report).encode("utf-8"))
+    (run,) = [c for c in root.iter("testcase") if c.get("classname") == "run"]
+    failure = run.find("failure")
+    assert failure is not None
+    assert failure.get("message") == "no case ran: the implementation skipped every selected case"

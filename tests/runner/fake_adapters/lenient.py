@@ -1,5 +1,6 @@
 """Right answers, but the second written as Python's json would let pass (argv[1]): `nan` (a
-NaN token inside it), `bom` (a byte order mark first) or `crlf` (ended by \\r\\n)."""
+NaN token inside it), `bom` (a byte order mark first), `utf16` (in UTF-16, with its byte
+order mark) or `crlf` (ended by \\r\\n)."""
 
 import json
 import sys
@@ -18,6 +19,8 @@ def answer(n: int, request: dict) -> dict | bytes:
         return text[:-1] + b', "extra": NaN}\n'
     if HOW == "bom":
         return b"\xef\xbb\xbf" + text + b"\n"
+    if HOW == "utf16":  # (no byte of it is a newline: the whole answer is one line)
+        return ("\ufeff" + text.decode()).encode("utf-16-le").replace(b"\n", b"") + b"\n"
     return text + b"\r\n"
 
 
