@@ -9,6 +9,7 @@ what lands in the table), and ``check --hazards`` reports such values in real ro
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from noetl_events_ref import sanitize_value
@@ -31,10 +32,11 @@ __all__ = [
 
 
 def _key_path(path: str, key: str) -> str:
+    """``path`` and then ``key``, as every JSON path of the kit spells it: ``.key``, else the
+    key as a JSON string in brackets."""
     if key.isidentifier():
         return f"{path}.{key}"
-    escaped = key.replace("\\", "\\\\").replace("'", "\\'")
-    return f"{path}['{escaped}']"
+    return f"{path}[{json.dumps(key, ensure_ascii=False)}]"
 
 
 def _changed(before: Any, after: Any) -> bool:

@@ -63,6 +63,8 @@ SMALL_IDS = {"execution_id": "1", "event_id": "2"}
         ),
         ({**SMALL_IDS, "created_at": '"2026-12-31T23:59:60Z"'}, [("leap_second", "$.created_at")]),
         ({**SMALL_IDS, "context": '{"password":"hunter2"}'}, [("secret", "$.context.password")]),
+        # spelled as every other path: a key that is no identifier as a JSON string
+        ({**SMALL_IDS, "context": '{"Api-Key":"k"}'}, [("secret", '$.context["Api-Key"]')]),
         ({**SMALL_IDS, "meta": '{"auth":{"x":1}}'}, [("secret", "$.meta.auth")]),
         ({**SMALL_IDS, "status": '"Bearer abc"'}, [("secret", "$.status")]),
         ({**SMALL_IDS, "worker_id": '"' + "A" * 40 + '"'}, [("secret", "$.worker_id")]),

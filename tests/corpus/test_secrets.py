@@ -196,7 +196,7 @@ def test_root_string_is_depth_zero() -> None:
 
 def test_paths_name_keys_and_indexes() -> None:
     value = {"meta": {"headers": [{"Authorization": "x"}]}, "a b": "Basic y", "ok": "fine"}
-    assert secret_paths(value) == ["$.meta.headers[0].Authorization", "$['a b']"]
+    assert secret_paths(value) == ["$.meta.headers[0].Authorization", '$["a b"]']
     assert secret_paths({"x": "Bearer z"}, root="$.context") == ["$.context.x"]
 
 
