@@ -479,21 +479,33 @@ class FileSource:
                 self._reader(0), limit=self.size, max_item=self.max_item, at_end=self.check_end
             )
             return
-        raw = open(self.fd, "rb", closefd=False)  # noqa: SIM115 - closed below
+        # The compressed bytes are read up to the size the file had when opened, as a plain
+        # file's are: a file that grew (a gzip member appended) or shrank is then noticed.
+        consumed = 0
+        read = self._reader(0)
+
+        def compressed(n: int) -> bytes:
+            nonlocal consumed
+            data = read(min(n, self.size - consumed))
+            consumed += len(data)
+            return data
+
+        gz = gzip.GzipFile(fileobj=io.BufferedReader(_Reads(compressed)), mode="rb")
         number = 1
         try:
-            raw.seek(0)
-            gz = gzip.GzipFile(fileobj=raw, mode="rb")
-            for block in read_blocks(gz.read1, position=raw.tell, max_item=self.max_item):
+            for block in read_blocks(
+                gz.read1,
+                position=lambda: consumed,
+                max_item=self.max_item,
+                at_end=lambda _: self.check_end(self.size - consumed),
+            ):
                 number = block.first + len(block.lines)
                 yield block
         except GZIP_ERRORS as e:
             raise SourceError(
                 f"{self.name}: unreadable gzip data after line {number - 1} "
-                f"(compressed byte {raw.tell():,}): {e}"
+                f"(compressed byte {consumed:,}): {e}"
             ) from None
-        finally:
-            raw.close()
 
     def range_blocks(self, start: int, end: int, first: int = 1) -> Iterator[Block]:
         """The lines of byte range ``[start, end)`` (from :func:`split_file`); ``done`` counts

@@ -100,6 +100,25 @@ def test_growth_while_read_is_incomplete_and_the_torn_line_is_not_judged(tmp_pat
     assert "incomplete" in run.err
 
 
+def test_a_gzip_file_that_grows_while_read_is_incomplete(tmp_path: Path) -> None:
+    """Its compressed bytes were read to the end, however far: a gzip member appended while it
+    was read was checked too, and the report said complete."""
+    plain = _big_file(tmp_path / "plain.jsonl", 100_000)
+    path = tmp_path / "events.jsonl.gz"
+    path.write_bytes(gzip.compress(plain.read_bytes()))
+
+    def grow() -> None:
+        with path.open("ab") as f:
+            f.write(gzip.compress(b"not json\n" * 10))
+
+    run = run_check([str(path), "--format", "json"], tmp_path, during=_frozen_once_open(path, grow))
+    report = _report(run)
+    assert run.status == 3
+    assert report["complete"] is False
+    assert "grew" in report["incomplete"]["reason"]
+    assert (report["total"], report["invalid"]) == (100_000, 10_000)  # not the member added
+
+
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_truncation_while_read_is_incomplete(tmp_path: Path, jobs: str) -> None:
     path = _big_file(tmp_path / "events.jsonl", 200_000)
