@@ -29,9 +29,15 @@ _FIELDS: Final = tuple(f.name for f in EVENT_SPEC.fields)
 _OPTIONALS: Final = tuple(f.name for f in EVENT_SPEC.fields if f.default is not None)
 _IDS: Final = ("execution_id", "event_id")
 _JS_SAFE: Final = 2**53 - 1
-_STAMP: Final = re.compile(r"T\d{2}:\d{2}:\d{2}(?:\.(\d+))?(Z|z|[+-]\d{2}:\d{2})$")
+_STAMP: Final = re.compile(r"[Tt ]\d{2}:\d{2}:\d{2}(?:\.(\d+))?(Z|z|[+-]\d{2}:?\d{2})$")
+"""The time of a ``created_at`` in every spelling the crate reads (``T``, ``t`` or a space
+before it; ``Z``, ``z``, ``+hh:mm`` or ``+hhmm`` after it): its fraction and its zone."""
 # the shapes compared with the corpus, in report order
 SHAPES: Final = ("field_sets", "optionals", "nulls", "event_types", "statuses", "fractions")
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 @dataclasses.dataclass
@@ -49,7 +55,10 @@ class Census:
     def add(self, line: bytes | str) -> None:
         self.lines += 1
         try:  # (UTF-8 only, as serde_json reads: json.loads would skip a byte order mark)
-            value = json.loads(line.decode("utf-8") if isinstance(line, bytes) else line)
+            value = json.loads(
+                line.decode("utf-8") if isinstance(line, bytes) else line,
+                parse_constant=_not_json,  # (NaN and Infinity are no JSON)
+            )
         except (ValueError, RecursionError):  # (nesting deeper than Python's stack)
             return
         if not isinstance(value, dict):
@@ -74,7 +83,8 @@ class Census:
             number = value.get(key)
             if isinstance(number, int) and not isinstance(number, bool):
                 low, high, beyond = self.ids.get(key, [number, number, 0])
-                self.ids[key] = [min(low, number), max(high, number), beyond + (number > _JS_SAFE)]
+                unsafe = abs(number) > _JS_SAFE  # (as --hazards says unsafe_integer)
+                self.ids[key] = [min(low, number), max(high, number), beyond + unsafe]
 
 
 def census_report(stream: Census, corpus: Census) -> dict[str, Any]:
@@ -152,6 +162,7 @@ def _render_census(report: Mapping[str, Any], fmt: str, title: str) -> str:
     out.append("\n## ids" if md else "\nids:")
     for key, r in report["ids"].items():
         out.append(
-            f"{'- ' if md else '  '}{key}: {r['min']} .. {r['max']}, {r['beyond_2_53']} beyond 2^53"
+            f"{'- ' if md else '  '}{key}: {r['min']} .. {r['max']}, {r['beyond_2_53']} beyond "
+            "±(2^53 - 1)"
         )
     return "\n".join(out) + "\n"

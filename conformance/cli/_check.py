@@ -451,6 +451,21 @@ def _check(args: argparse.Namespace, names: list[str], engine: str) -> int:
             args._written = True  # never write over a source
             raise UsageError(f"--output {args.output}: is the source {same}; it is not replaced")
     if args.census:
+        ignored = [
+            flag
+            for flag, given in (
+                ("--shard", args.shard is not None),
+                ("--as request", args.mode != "event"),
+                ("--hazards", args.hazards),
+                ("--jobs", args.jobs != 1),
+                ("--exact", args.exact),
+            )
+            if given
+        ]
+        if ignored:  # (a census of every line, when a shard was asked for, would count twice)
+            close_sources(sources)
+            args._written = True
+            raise UsageError(f"--census reads every line as it is: it takes no {ignored[0]}")
         try:
             return _census(args, sources)
         finally:

@@ -57,7 +57,7 @@ def test_census_text(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None
     assert main(["check", "--census", str(path)]) == 0
     out = capsys.readouterr().out
     assert "!       1  corpus   0  zz.never.seen" in out
-    assert "execution_id: 9007199254740993 .. 9007199254740993, 1 beyond 2^53" in out
+    assert "execution_id: 9007199254740993 .. 9007199254740993, 1 beyond ±(2^53 - 1)" in out
 
 
 def test_lines_serde_json_cannot_read_as_an_object_are_not_objects(
@@ -131,3 +131,40 @@ def test_a_census_shows_what_the_stream_holds_without_obeying_it(
         assert "\x1b" not in out
         assert not any(line.lstrip("-! ").startswith("# forged") for line in out.splitlines())
         assert "x\\n# forged\\u001b[2J" in out
+
+
+def test_a_census_reads_every_spelling_the_crate_reads(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """NaN lines were objects; created_at with a space, a lowercase t or +hhmm had no
+    fraction width; -2^53-1 was not beyond 2^53 and 2^53 - 1 + 1 was."""
+    base = json.loads(LINES[1])
+    lines = []
+    for stamp in ("2024-01-01 00:00:00Z", "2024-01-01t00:00:00.5z", "2024-01-01T00:00:00+0000"):
+        lines.append(json.dumps({**base, "created_at": stamp}))
+    lines.append(json.dumps({**base, "execution_id": -(2**53) - 1}))
+    lines.append(json.dumps({**base, "execution_id": 2**53 - 1}))
+    lines.append('{"execution_id":NaN}')
+    path = tmp_path / "stream.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    report = _census(capsys, path)
+    assert (report["lines"], report["objects"]) == (6, 5)
+    fractions = _rows(report, "fractions")
+    assert fractions["0 digits, Z"][0] == 1 and fractions["1 digits, Z"][0] == 1
+    assert fractions["0 digits, offset"][0] == 3
+    assert report["ids"]["execution_id"]["beyond_2_53"] == 1
+
+
+@pytest.mark.parametrize(
+    "option",
+    [["--shard", "0/2"], ["--as", "request"], ["--hazards"], ["--jobs", "2"], ["--exact"]],
+)
+def test_a_census_refuses_what_it_would_ignore(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, option: list[str]
+) -> None:
+    """--shard 0/2 was ignored: two CI jobs each counted every line."""
+    path = tmp_path / "stream.jsonl"
+    path.write_text(LINES[1] + "\n")
+    assert main(["check", "--census", *option, str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"--census reads every line as it is: it takes no {option[0]}" in err
