@@ -85,6 +85,9 @@ def test_a_folder_this_user_cannot_write_in_is_refused(
         (["verify", "--baseline", "{input}"], "the --baseline {input}"),
         (["matrix", "--impl", "ref=reference", "--trail", "cli={input}"], "the --trail {input}"),
         (["matrix", "--impl", "ref=reference", "--policy", "{input}"], "the --policy {input}"),
+        # the adapter itself: a report written over it replaced the program under test
+        (["verify", "--impl", "sh {input}"], "the implementation's file {input}"),
+        (["matrix", "--impl", "a=sh {input}"], "the implementation's file {input}"),
     ],
 )
 def test_an_output_that_is_a_file_the_command_reads_is_refused(

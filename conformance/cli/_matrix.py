@@ -36,7 +36,7 @@ from conformance.runner._runner import CallableContractError
 from conformance.runner._spec import SpecError, parse_spec
 from conformance.runner._subprocess_driver import finite_seconds
 
-from ._output import check_output, folder_path, write_stdout
+from ._output import check_output, command_files, folder_path, write_stdout
 
 __all__ = ["register"]
 
@@ -237,6 +237,8 @@ def run(args: argparse.Namespace) -> int:
         for value in args.trail:
             file = _trail_name_and_file(value)[1]
             inputs[f"the --trail {file}"] = file
+        for value in args.impl:
+            inputs.update(command_files(value.partition("=")[2]))
         check_output(args.output, inputs)
     peers = _via(_peers(args.impl), args.via)
     if not peers:

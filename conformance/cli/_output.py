@@ -14,7 +14,25 @@ from conformance.core._usage import UsageError
 if TYPE_CHECKING:  # (check imports this module: pathlib is a noticeable part of its start-up)
     from pathlib import Path
 
-__all__ = ["check_output", "folder_path", "same_file", "write_stdout"]
+__all__ = ["check_output", "command_files", "folder_path", "same_file", "write_stdout"]
+
+
+def command_files(spec: str) -> dict[str, str]:
+    """The files an implementation command names (its program, a script it is given), each
+    labelled for :func:`same_file`: a report written over one would replace the adapter."""
+    import shlex
+    import shutil
+
+    try:
+        words = shlex.split(spec)
+    except ValueError:  # (unbalanced quotes: the spec itself is refused later)
+        return {}
+    files: dict[str, str] = {}
+    for k, word in enumerate(words):
+        path = word if os.sep in word or k else shutil.which(word)
+        if path and os.path.isfile(path):
+            files[f"the implementation's file {word}"] = path
+    return files
 
 
 def write_stdout(text: str) -> None:

@@ -54,7 +54,7 @@ from conformance.runner._spec import ImplSpec, SpecError, parse_spec
 from conformance.runner._subprocess_driver import finite_seconds
 
 from ._main import UsageError
-from ._output import check_output, folder_path, write_stdout
+from ._output import check_output, command_files, folder_path, write_stdout
 
 __all__ = ["register"]
 
@@ -279,6 +279,8 @@ def _check_options(args: argparse.Namespace) -> None:
         }
         for extra in args.extra_corpus or ():
             inputs[f"in the corpus {extra}"] = extra
+        for spec in args.impl or ():
+            inputs.update(command_files(spec))
         check_output(args.output, inputs)
 
 
