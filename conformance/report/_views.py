@@ -131,6 +131,8 @@ def _detail_lines(case: Mapping[str, Any]) -> list[str]:
 def _traceback_lines(traceback: str) -> list[str]:
     """A callable's traceback, its last :data:`MAX_TRACEBACK` lines (where it raised), their
     control characters escaped."""
+    if not traceback.strip():  # (an adapter's errored case: its reason says it all)
+        return []
     lines = [visible(line.removesuffix("\r")) for line in traceback.rstrip().split("\n")]
     if len(lines) <= MAX_TRACEBACK:
         return lines

@@ -324,3 +324,12 @@ def test_the_junit_run_failure_names_what_failed_the_run_first(verify: Verify) -
     failure = run.find("failure")
     assert failure is not None
     assert failure.get("message") == "no case ran: the implementation skipped every selected case"
+
+
+def test_an_errored_case_without_a_traceback_has_no_empty_detail(verify: Verify) -> None:
+    """01d8435 gave every errored case of an adapter a blank detail line (text) and an empty
+    fenced block (markdown)."""
+    _, text, _ = verify(*SCENARIOS["errored"])
+    assert "\n      \n" not in text
+    _, markdown, _ = verify(*SCENARIOS["errored"], "--format", "markdown")
+    assert "```text\n\n```" not in markdown
