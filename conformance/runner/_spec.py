@@ -118,6 +118,7 @@ def parse_spec(text: str) -> ImplSpec:
                 f"run as a program: add one (`#!/usr/bin/env python3`), or give its "
                 f"interpreter (`python3 {program}`)"
             )
+        _check_interpreter(text, program)
     else:
         found = shutil.which(program)
         if found is None:
@@ -130,7 +131,34 @@ def parse_spec(text: str) -> ImplSpec:
                 f"{text!r}: {found} is a script without a `#!` first line, so it cannot be run "
                 f"as a program: add one (`#!/usr/bin/env python3`), or give its interpreter"
             )
+        _check_interpreter(text, found)
     return ImplSpec(text, "command", argv=argv)
+
+
+def _check_interpreter(text: str, path: str) -> None:
+    """A script's ``#!`` interpreter must be there: else the system says the script itself is
+    missing (ENOENT), and the adapter errors on every case."""
+    try:
+        with open(path, "rb") as f:
+            first = f.readline(512)
+    except OSError:
+        return
+    if not first.startswith(b"#!"):
+        return
+    words = first[2:].decode("utf-8", "replace").split()
+    if not words:
+        raise SpecError(f"{text!r}: the `#!` line of {path} names no interpreter")
+    interpreter = words[0]
+    if os.path.basename(interpreter) == "env":  # `#!/usr/bin/env [-S] NAME ...`
+        names = [w for w in words[1:] if not w.startswith("-") and "=" not in w]
+        if names and shutil.which(names[0]) is None:
+            raise SpecError(
+                f"{text!r}: the `#!` line of {path} runs `{names[0]}`, which is not on PATH"
+            )
+    if not os.access(interpreter, os.X_OK) or os.path.isdir(interpreter):
+        raise SpecError(
+            f"{text!r}: the `#!` line of {path} names {interpreter}, which is not a program here"
+        )
 
 
 def _text_without_shebang(path: str) -> bool:

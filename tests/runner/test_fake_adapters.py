@@ -486,3 +486,23 @@ def test_a_script_on_path_without_a_shebang_is_one_usage_error(
     status, out, err = verify("--impl", "my-adapter", "--format", "json")
     assert (status, out) == (2, "")
     assert f"{script} is a script without a `#!` first line" in err
+
+
+@pytest.mark.parametrize(
+    ("shebang", "said"),
+    [
+        ("#!/nonexistent/python", "names /nonexistent/python, which is not a program here"),
+        ("#!/usr/bin/env no-such-interpreter", "runs `no-such-interpreter`, which is not on PATH"),
+    ],
+)
+def test_a_script_whose_interpreter_is_missing_is_one_usage_error(
+    verify: Verify, tmp_path: Path, shebang: str, said: str
+) -> None:
+    """The system says the script itself is missing: exit 3, 1009 errored cases, and a
+    message naming a file that is there."""
+    script = tmp_path / "adapter"
+    script.write_text(shebang + "\n")
+    script.chmod(0o755)
+    status, out, err = verify("--impl", str(script), "--format", "json")
+    assert (status, out) == (2, "")
+    assert f"the `#!` line of {script} {said}" in err
