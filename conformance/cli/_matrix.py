@@ -279,6 +279,13 @@ def run(args: argparse.Namespace) -> int:
                 "the consumer role only, or the consume op only, is a consumer); give a "
                 "producer with --impl NAME=SPEC or a --trail"
             )
+        idle = [p["name"] for p in matrix.peers if not p["roles"]]
+        if idle:  # it took no part: the matrix says nothing of it
+            raise UsageError(
+                f"--impl {idle[0]}: neither producer nor consumer: it declares neither "
+                "decode_event (to produce, and consume) nor consume (to consume), so the "
+                "matrix cannot test it"
+            )
         if not any(c.hops for c in matrix.cells):  # a matrix that tested nothing must not pass
             raise UsageError(
                 "no hop: no consumer read anything a producer emitted (no accepted "

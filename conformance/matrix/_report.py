@@ -124,6 +124,11 @@ def _why(cell: dict[str, Any], policy: dict[str, Any]) -> list[str]:
     """Why a failing cell fails: each kind of loss the policy forbids, with its first
     example."""
     reasons = []
+    if not cell["hops"]:
+        reasons.append(
+            "no hop: the consumer read nothing the producer emitted (it skipped every "
+            "emission, or there was none): a required pair that tested nothing fails"
+        )
     if cell["losing"]:
         keep = set(policy["keep"])
         first = next(

@@ -177,14 +177,16 @@ class Cell:
     examples: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
     def fails(self, policy: Policy) -> bool:
+        """A required pair that lost data, or that tested nothing (no hop, and none that the
+        consumer raised on: a consumer that skipped every emission)."""
         lost = self.losing > 0 or (policy.rejection_is_loss and self.rejected > 0)
-        return self.required and lost
+        return self.required and (lost or (self.hops == 0 and not self.errored))
 
     def verdict(self, policy: Policy) -> str:
-        if self.hops == 0:
-            return "empty"
         if self.fails(policy):
             return "fails"
+        if self.hops == 0:
+            return "empty"
         if self.rejected == 0 and self.lossless == self.hops:
             return "lossless"
         return "lossy"

@@ -737,3 +737,65 @@ def test_what_a_peer_says_is_shown_not_obeyed(
     assert not any(line.lstrip("- ").startswith("# forged") for line in out.splitlines())
     escaped = "boom\\u001b[2J"  # (its backslash escaped again in markdown's source)
     assert (escaped if fmt == "text" else escaped.replace("\\", "\\\\")) in out
+
+
+def test_a_required_pair_that_tested_nothing_fails(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A consumer that skipped every emission left its required cells empty, and the matrix
+    passed."""
+    (tmp_path / "skipper.py").write_text(
+        "from types import SimpleNamespace\n"
+        "from noetl_events_ref import run_op\n"
+        "def answer(op, input, now):\n"
+        "    return SimpleNamespace(ok=False, skipped='not today')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    status, report, _ = _matrix(
+        capsys, "--impl", "ref=reference", "--impl", "s=python:skipper:answer"
+    )
+    assert status == 1
+    cell = _cell(report, "ref", "s")
+    assert (cell["hops"], cell["verdict"]) == (0, "fails")
+    assert main(["matrix", "--impl", "ref=reference", "--impl", "s=python:skipper:answer"]) == 1
+    assert "ref -> s: no hop: the consumer read nothing" in capsys.readouterr().out
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("required: ['ref -> ref']\n")
+    status, report, _ = _matrix(
+        capsys,
+        "--impl",
+        "ref=reference",
+        "--impl",
+        "s=python:skipper:answer",
+        "--policy",
+        str(policy),
+    )
+    assert status == 0
+    assert _cell(report, "ref", "s")["verdict"] == "empty"  # not required: reported only
+
+
+VALUES_ONLY = CONSUMER_ONLY.replace('"roles": ["consumer"],\n              ', "").replace(
+    '"ops": ["consume"]', '"ops": ["canonical_value"]'
+)
+
+
+def test_an_implementation_the_matrix_cannot_test_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """One declaring neither decode_event nor consume was listed "(no role)", and the matrix
+    passed without a word about it."""
+    adapter = tmp_path / "values.py"
+    adapter.write_text(VALUES_ONLY)
+    assert '"ops": ["canonical_value"]' in VALUES_ONLY and "roles" not in VALUES_ONLY
+    status = main(
+        [
+            "matrix",
+            "--impl",
+            "ref=reference",
+            "--impl",
+            f"c={shlex.quote(sys.executable)} {adapter}",
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert (status, out) == (2, "")
+    assert "--impl c: neither producer nor consumer" in err
