@@ -152,7 +152,9 @@ def _why(cell: dict[str, Any], policy: dict[str, Any]) -> list[str]:
         first = next((x for x in cell["examples"] if x.get("loss") == "rejected"), None)
         if first is not None:
             error = first["error"]
-            reason += f"; first at {first['at']}: {error['kind']}: {error['message']}"
+            kind, message = error["kind"], error["message"]
+            said = message if message.startswith(kind) else f"{kind}: {message}"
+            reason += f"; first at {first['at']}: {said}"
         reasons.append(reason)
     return reasons
 

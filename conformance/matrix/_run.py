@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -147,14 +148,16 @@ def _not_utf8(text: str) -> str | None:
     return None
 
 
+_WRITTEN_SURROGATE: Final = re.compile("[\ud800-\udc7f\udd00-\udfff]")
+
+
 def _shown(text: str) -> str:
     """``text`` as a report shows it (a byte that is not UTF-8, or a lone surrogate, as
     U+FFFD)."""
-    try:
-        raw = text.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:  # a lone surrogate a producer wrote
-        raw = text.encode("utf-8", "surrogatepass")
-    return raw.decode("utf-8", "replace")
+    # A lone surrogate a producer wrote (escaped in its JSON) as that escape; a byte of a trail
+    # (read with surrogateescape: U+DC80-U+DCFF) as U+FFFD.
+    text = _WRITTEN_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _stem(path: Path) -> str:
