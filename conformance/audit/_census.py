@@ -146,9 +146,10 @@ def _render_census(report: Mapping[str, Any], fmt: str, title: str) -> str:
     out = [f"# census of {visible(title)}" if md else f"census of {visible(title)}"]
     if not report["complete"]:
         out.append(f"INCOMPLETE: {visible(report['incomplete']['reason'])}")
+    lines, objects, uncovered = report["lines"], report["objects"], report["uncovered"]
     out.append(
-        f"{report['lines']} lines, {report['objects']} JSON objects; "
-        f"{report['uncovered']} shapes the corpus lacks (marked !)"
+        f"{lines} line{'s' * (lines != 1)}, {objects} JSON object{'s' * (objects != 1)}; "
+        f"{uncovered} shape{'s' * (uncovered != 1)} the corpus lacks (marked !)"
     )
     for name, rows in report["shapes"].items():
         out.append(f"\n## {_TITLES[name]}" if md else f"\n{_TITLES[name]}:")
@@ -159,7 +160,8 @@ def _render_census(report: Mapping[str, Any], fmt: str, title: str) -> str:
             seen = f"corpus {row['in_corpus']:>3}"
             shape = visible(row["shape"])  # (an event type of the stream: seen, not obeyed)
             out.append(f"{'- ' if md else '  '}{mark} {row['count']:>7}  {seen}  {shape}")
-    out.append("\n## ids" if md else "\nids:")
+    if report["ids"]:
+        out.append("\n## ids" if md else "\nids:")
     for key, r in report["ids"].items():
         out.append(
             f"{'- ' if md else '  '}{key}: {r['min']} .. {r['max']}, {r['beyond_2_53']} beyond "

@@ -57,6 +57,7 @@ def test_census_text(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None
     assert main(["check", "--census", str(path)]) == 0
     out = capsys.readouterr().out
     assert "!       1  corpus   0  zz.never.seen" in out
+    assert out.splitlines()[1].startswith("1 line, 1 JSON object; ")
     assert "execution_id: 9007199254740993 .. 9007199254740993, 1 beyond ±(2^53 - 1)" in out
 
 
@@ -106,6 +107,7 @@ def test_a_failed_census_marks_its_output_as_a_census_that_failed(
     assert f"{missing}: no such file" in capsys.readouterr().err
     text = output.read_text()
     if fmt == "text":
+        assert "ids:" not in text  # (no heading over nothing)
         assert text.splitlines()[:3] == [
             f"census of {path}, {missing}",
             f"INCOMPLETE: {missing}: no such file",
