@@ -297,10 +297,10 @@ def _write_text(diffs: list[Difference], out: TextIO) -> None:
     if not diffs:
         out.write("equal\n")
         return
-    for d in diffs:
-        out.write(f"{d.where}:{' ' + d.note if d.note else ''}\n")
+    for d in diffs:  # (file names and texts as they are, their control characters escaped)
+        out.write(f"{visible(d.where)}:{' ' + visible(d.note) if d.note else ''}\n")
         for c in d.changes:
-            out.write(f"  {c.describe()}\n")
+            out.write(f"  {visible(c.describe())}\n")
     total = sum(len(d.changes) or 1 for d in diffs)
     counted = f"{total} difference{'s' if total != 1 else ''}"
     if total != len(diffs):  # (some document or record differs at several paths)

@@ -523,3 +523,16 @@ def test_two_pipes_of_gzip_data_are_read_decompressed(
     for fifo, writer in zip(fifos, writers, strict=True):
         _unblock(fifo, writer)
     assert result == (1, "line 2:\n  $.a: 2 != 3\n1 difference\n")
+
+
+def test_text_shows_file_names_and_values_without_obeying_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for side in ("a", "b"):
+        (tmp_path / side).mkdir()
+    (tmp_path / "a" / "x\x1b[2J.json").write_text('{"k":"\\u001b[31m"}')
+    (tmp_path / "b" / "x\x1b[2J.json").write_text('{"k":"y"}')
+    code, out = run(capsys, str(tmp_path / "a"), str(tmp_path / "b"))
+    assert code == 1
+    assert "\x1b" not in out
+    assert out.splitlines()[:2] == ["x\\u001b[2J.json:", '  $.k: "\\u001b[31m" != "y"']
