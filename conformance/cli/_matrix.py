@@ -26,6 +26,7 @@ from conformance.matrix._policy import DEFAULT_POLICY, Policy, PolicyError, load
 from conformance.matrix._report import FORMATS, matrix_schema, render
 from conformance.matrix._run import (
     VIA_OPS,
+    Matrix,
     Peer,
     Trail,
     TrailError,
@@ -272,27 +273,13 @@ def run(args: argparse.Namespace) -> int:
             run_timeout=args.run_timeout,
             on_answer=tick,
         )
-    if not matrix.errored:  # the names matched, but maybe not a producer x consumer pair
-        if not matrix.cells:  # (an adapter may declare itself a consumer only)
-            raise UsageError(
-                "no hop: no implementation produced and consumed (an adapter that declares "
-                "the consumer role only, or the consume op only, is a consumer); give a "
-                "producer with --impl NAME=SPEC or a --trail"
-            )
-        idle = [p["name"] for p in matrix.peers if not p["roles"]]
-        if idle:  # it took no part: the matrix says nothing of it
-            raise UsageError(
-                f"--impl {idle[0]}: neither producer nor consumer: it declares neither "
-                "decode_event (to produce, and consume) nor consume (to consume), so the "
-                "matrix cannot test it"
-            )
-        if not any(c.hops for c in matrix.cells):  # a matrix that tested nothing must not pass
-            raise UsageError(
-                "no hop: no consumer read anything a producer emitted (no accepted "
-                "decode_event case in the corpus at this --level, empty trails, or consumers "
-                "that skip every emission)"
-            )
-        _check_policy(policy, [(c.producer, c.consumer) for c in matrix.cells])
+    try:
+        _check_after_run(matrix, policy)
+    except UsageError:
+        if args.output is not None:  # an earlier report there must not look like this run's
+            with contextlib.suppress(OSError):
+                write_atomic(args.output, render(matrix, args.format, status="failed"))
+        raise
     text = render(matrix, args.format)
     if args.output is not None:
         write_atomic(args.output, text)
@@ -301,6 +288,34 @@ def run(args: argparse.Namespace) -> int:
     if matrix.errored:
         return EXIT_ERRORED
     return EXIT_LOSS if matrix.failed else EXIT_OK
+
+
+def _check_after_run(matrix: Matrix, policy: Policy) -> None:
+    """What only the run can tell: a matrix that tested nothing, an implementation it could
+    not test, a policy pattern no pair matched (each a :class:`UsageError`). An errored
+    matrix is reported as it is."""
+    if matrix.errored:
+        return
+    if not matrix.cells:  # (an adapter may declare itself a consumer only)
+        raise UsageError(
+            "no hop: no implementation produced and consumed (an adapter that declares "
+            "the consumer role only, or the consume op only, is a consumer); give a "
+            "producer with --impl NAME=SPEC or a --trail"
+        )
+    idle = [p["name"] for p in matrix.peers if not p["roles"]]
+    if idle:  # it took no part: the matrix says nothing of it
+        raise UsageError(
+            f"--impl {idle[0]}: neither producer nor consumer: it declares neither "
+            "decode_event (to produce, and consume) nor consume (to consume), so the "
+            "matrix cannot test it"
+        )
+    if not any(c.hops for c in matrix.cells):  # a matrix that tested nothing must not pass
+        raise UsageError(
+            "no hop: no consumer read anything a producer emitted (no accepted "
+            "decode_event case in the corpus at this --level, empty trails, or consumers "
+            "that skip every emission)"
+        )
+    _check_policy(policy, [(c.producer, c.consumer) for c in matrix.cells])
 
 
 @contextlib.contextmanager

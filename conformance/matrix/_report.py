@@ -224,12 +224,15 @@ def _text(report: dict[str, Any], markdown: bool) -> str:
     return "\n".join(out) + "\n"
 
 
-def render(matrix: Matrix, fmt: str) -> str:
+def render(matrix: Matrix, fmt: str, *, status: str | None = None) -> str:
     """The report as ``fmt``, UTF-8 text whatever it holds (a lone surrogate, from a file name
-    that is not UTF-8, as its ``\\uXXXX`` escape, as ``verify`` writes it)."""
+    that is not UTF-8, as its ``\\uXXXX`` escape, as ``verify`` writes it). ``status``: the
+    report's status instead of the matrix's own (a run refused after it ran is ``failed``)."""
     from conformance.core._diff import escape_surrogates
 
     report = to_json_object(matrix)
+    if status is not None:
+        report["status"] = status
     if fmt == "json":
         text = json.dumps(report, ensure_ascii=False, indent=2) + "\n"
     elif fmt == "html":

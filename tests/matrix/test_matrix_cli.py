@@ -800,3 +800,24 @@ def test_an_implementation_the_matrix_cannot_test_is_a_usage_error(
     out, err = capsys.readouterr()
     assert (status, out) == (2, "")
     assert "--impl c: neither producer nor consumer" in err
+
+
+def test_a_matrix_refused_after_its_run_marks_its_output_failed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """An earlier report at --output kept saying "passed" after a run refused as a usage
+    error once it had run (here: it tested nothing)."""
+    output = tmp_path / "m.json"
+    assert (
+        main(["matrix", "--impl", "r=reference", "--format", "json", "--output", str(output)]) == 0
+    )
+    assert json.loads(output.read_text())["status"] == "passed"
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    args = ["--trail", str(empty), "--impl", SERVER, "--format", "json", "--output", str(output)]
+    assert main(["matrix", *args]) == 2
+    assert "no hop" in capsys.readouterr().err
+    report = json.loads(output.read_text())
+    jsonschema.validate(report, matrix_schema())
+    assert report["status"] == "failed"
+    assert report["trails"][0]["emissions"] == 0
