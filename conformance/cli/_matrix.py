@@ -33,6 +33,7 @@ from conformance.matrix._run import (
     probe_callables,
     run_matrix,
 )
+from conformance.runner._models import MODEL_OPS
 from conformance.runner._runner import CallableContractError
 from conformance.runner._spec import SpecError, parse_spec
 from conformance.runner._subprocess_driver import finite_seconds
@@ -158,13 +159,18 @@ def _peers(values: list[str]) -> list[Peer]:
 
 def _via(peers: list[Peer], values: list[str]) -> list[Peer]:
     ops: dict[str, str] = {}
-    names = {p.name for p in peers}
+    kinds = {p.name: p.spec.kind for p in peers}
     for value in values:
         name, eq, op = value.partition("=")
-        if not eq or name not in names:
+        if not eq or name not in kinds:
             raise UsageError(f"--via {value!r}: expected NAME=OP with NAME given to --impl")
         if op not in VIA_OPS:
             raise UsageError(f"--via {value!r}: OP is one of {', '.join(VIA_OPS)}")
+        if kinds[name] == "python-model" and op not in MODEL_OPS:  # (known before any run)
+            raise UsageError(
+                f"--via {value!r}: a python-model: implementation runs only "
+                f"{' and '.join(sorted(MODEL_OPS))}"
+            )
         ops[name] = op
     return [dataclasses.replace(p, via=ops.get(p.name)) for p in peers]
 

@@ -291,6 +291,22 @@ def test_via_usage_errors(capsys: pytest.CaptureFixture[str], via: str, says: st
     assert says in capsys.readouterr().err
 
 
+def test_via_an_op_a_model_cannot_run_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A python-model: runs decode_event and consume only, which is known before the run:
+    --via NAME=decode_request was exit 3, after the whole run."""
+    status = main(
+        ["matrix", "--impl", "a=reference", "--impl", SERVER, "--via", "server=decode_request"]
+    )
+    out, err = capsys.readouterr()
+    assert (status, out) == (2, "")
+    assert (
+        "--via 'server=decode_request': a python-model: implementation runs only consume and decode_event"
+        in err
+    )
+
+
 def test_via_an_op_the_implementation_lacks_is_errored(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
