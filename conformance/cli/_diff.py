@@ -9,6 +9,7 @@ import gzip
 import io
 import itertools
 import json
+import os
 import re
 import stat
 from collections.abc import Iterator
@@ -32,11 +33,11 @@ A and B are both files holding one JSON document each, both JSON-lines streams (
 record is named by its line number), or both folders (golden folders: files compared by
 relative path, symbolic links followed, streams among them record by record). A pipe whose
 name has no suffix, as <(zcat a.jsonl.gz), is read as it comes, as whatever the other side
-is; two such pipes are two documents when each holds one JSON document, else two streams
-(each read whole, up to 64 MiB). A document or record over 64 MiB is refused. Documents are
-compared as serde_json reads their bytes: key order and spelling do not matter, types do (1
-is not 1.0), bytes that are not UTF-8 are not JSON, and the same text on both sides is
-equal, JSON or not. Values are shown as serde_json writes them.
+is (`-` is standard input, read so); two such pipes are two documents when each holds one
+JSON document, else two streams (each read whole, up to 64 MiB). A document or record over
+64 MiB is refused. Documents are compared as serde_json reads their bytes: key order and
+spelling do not matter, types do (1 is not 1.0), bytes that are not UTF-8 are not JSON, and
+the same text on both sides is equal, JSON or not. Values are shown as serde_json writes them.
 
 --as event / --as request reads each document as the envelope (noetl-events ExecutorEvent,
 or the server's EventRequest) and compares what the reference writes for it: `payload` and
@@ -178,7 +179,7 @@ def _is_stream(path: Path) -> bool:
 
 def _is_pipe(path: Path) -> bool:
     """A pipe whose name says nothing of its shape (``<(...)``, ``/dev/stdin``)."""
-    return not path.suffix and stat.S_ISFIFO(path.stat().st_mode)
+    return not path.suffix and (str(path) == _STDIN or stat.S_ISFIFO(path.stat().st_mode))
 
 
 def diff_paths(left: Path, right: Path, as_: str | None = None) -> list[Difference]:
@@ -361,6 +362,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=_run)
 
 
+_STDIN: Final = "/dev/stdin"
+
+
+def _stdin_for_dash(path: Path) -> Path:
+    """``-``: standard input, read as a pipe is (as whatever the other side is)."""
+    if str(path) != "-":
+        return path
+    if not os.path.exists(_STDIN):  # pragma: no cover - every system the kit runs on
+        raise ValueError("-: standard input cannot be named here; give a file")
+    return Path(_STDIN)
+
+
 def _run(args: argparse.Namespace) -> int:
     import deepdiff  # noqa: F401 - the `diff` extra, asked for whatever the inputs hold
 
@@ -368,7 +381,10 @@ def _run(args: argparse.Namespace) -> int:
     from ._output import write_stdout
 
     try:
-        diffs = diff_paths(args.left, args.right, args.as_)
+        if str(args.left) == str(args.right) == "-":
+            raise ValueError("-: standard input can be only one side")
+        left, right = (_stdin_for_dash(side) for side in (args.left, args.right))
+        diffs = diff_paths(left, right, args.as_)
     except ValueError as e:
         raise UsageError(str(e)) from None
     out = io.StringIO()

@@ -7,6 +7,8 @@ import errno
 import gzip
 import json
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -536,3 +538,37 @@ def test_text_shows_file_names_and_values_without_obeying_them(
     assert code == 1
     assert "\x1b" not in out
     assert out.splitlines()[:2] == ["x\\u001b[2J.json:", '  $.k: "\\u001b[31m" != "y"']
+
+
+def test_dash_is_standard_input(tmp_path: Path) -> None:
+    """`-` was "no such file or folder"."""
+    stream = tmp_path / "s.jsonl"
+    stream.write_text('{"a":1}\n{"a":2}\n')
+    code = "import sys; from conformance.cli import main; sys.exit(main(sys.argv[1:]))"
+    root = Path(__file__).resolve().parents[2]
+
+    def diff(*args: str, given: bytes) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [sys.executable, "-c", code, "diff", *args],
+            input=given,
+            capture_output=True,
+            cwd=root,
+            check=False,
+        )
+
+    done = diff(str(stream), "-", given=b'{"a":1}\n{"a":3}\n')
+    assert (done.returncode, done.stdout) == (1, b"line 2:\n  $.a: 2 != 3\n1 difference\n")
+    done = diff("-", str(stream), given=stream.read_bytes())
+    assert (done.returncode, done.stdout) == (0, b"equal\n")
+    with stream.open("rb") as f:  # redirected from a file (`< s.jsonl`): as a pipe too
+        done = subprocess.run(
+            [sys.executable, "-c", code, "diff", str(stream), "-"],
+            stdin=f,
+            capture_output=True,
+            cwd=root,
+            check=False,
+        )
+    assert (done.returncode, done.stdout) == (0, b"equal\n")
+    done = diff("-", "-", given=b"{}")
+    assert done.returncode == 2
+    assert done.stderr.endswith(b"-: standard input can be only one side\n")
