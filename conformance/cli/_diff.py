@@ -196,7 +196,7 @@ def diff_paths(left: Path, right: Path, as_: str | None = None) -> list[Differen
         return _diff_folders(left, right, as_)
     if _is_pipe(left) and _is_pipe(right):  # nothing names their shape: their texts tell
         texts = _unpacked_text(left, _document(left)), _unpacked_text(right, _document(right))
-        if all(parse_or_none(t)[1] is None for t in texts):
+        if all(parse_or_none(t)[1] is None for t in texts):  # (gzip read through, as below)
             d = _compare_texts("document", *texts, as_)
             return [d] if d else []
         return _diff_records(_lines(texts[0]), _lines(texts[1]), as_)
@@ -210,7 +210,8 @@ def diff_paths(left: Path, right: Path, as_: str | None = None) -> list[Differen
         )
     if _is_stream(left):
         return _diff_streams(left, right, as_)
-    d = _compare_texts("document", _document(left), _document(right), as_)
+    texts = _unpacked_text(left, _document(left)), _unpacked_text(right, _document(right))
+    d = _compare_texts("document", *texts, as_)
     return [d] if d else []
 
 

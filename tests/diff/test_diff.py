@@ -572,3 +572,16 @@ def test_dash_is_standard_input(tmp_path: Path) -> None:
     done = diff("-", "-", given=b"{}")
     assert done.returncode == 2
     assert done.stderr.endswith(b"-: standard input can be only one side\n")
+
+
+def test_a_document_and_a_pipe_of_gzip_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """diff one.json <(gzip -c one.json) said "right is not JSON"."""
+    (tmp_path / "one.json").write_text('{"a":1}')
+    fifo = tmp_path / "63"
+    os.mkfifo(fifo)
+    writer = _feed(fifo, gzip.compress(b'{ "a" : 1 }'))
+    result = run(capsys, str(tmp_path / "one.json"), str(fifo))
+    _unblock(fifo, writer)
+    assert result == (0, "equal\n")
