@@ -260,7 +260,7 @@ skips an unknown field without a depth limit): such a line is one ``deep_nesting
 Fixed, so that the verdict is the line's alone: Python's own scanner stops at a depth that
 depends on how deep the caller's stack already is (an engine, a worker process)."""
 
-_STRINGS: Final = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_STRINGS: Final = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)
 """A JSON string, unrolled (no backtracking entry per character: a 4 MiB string is one match)."""
 _BRACKETS: Final = bytes(b for b in range(256) if b not in b"[]{}")
 _STEPS: Final = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")

@@ -152,8 +152,9 @@ def _why(cell: dict[str, Any], policy: dict[str, Any]) -> list[str]:
         first = next((x for x in cell["examples"] if x.get("loss") == "rejected"), None)
         if first is not None:
             error = first["error"]
-            kind, message = error["kind"], error["message"]
-            said = message if message.startswith(kind) else f"{kind}: {message}"
+            kind, message = str(error["kind"]), str(error["message"])
+            # (a message that begins with its kind, "not UTF-8: ...", says it once)
+            said = message if message.startswith(f"{kind}:") else f"{kind}: {message}"
             reason += f"; first at {first['at']}: {said}"
         reasons.append(reason)
     return reasons

@@ -200,11 +200,12 @@ def test_measuring_the_nesting_of_a_long_string_holds_no_copy_of_it() -> None:
 
     from conformance.audit._hazards import _nesting
 
-    line = event(**SMALL_IDS, context='{"blob":"' + ("x" * 1000 + "[") * 4000 + '"}')
-    tracemalloc.start()
-    try:
-        assert _nesting(line) == 2
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < 3 * len(line)
+    for blob in (("x" * 1000 + "[") * 4000, "[" * 600 + "\\n" * 1_900_000):  # (escapes too)
+        line = event(**SMALL_IDS, context='{"blob":"' + blob + '"}')
+        tracemalloc.start()
+        try:
+            assert _nesting(line) == 2
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 3 * len(line)

@@ -837,3 +837,22 @@ def test_a_matrix_refused_after_its_run_marks_its_output_failed(
     jsonschema.validate(report, matrix_schema())
     assert report["status"] == "failed"
     assert report["trails"][0]["emissions"] == 0
+
+
+def test_a_rejection_whose_message_is_no_text_is_shown(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A post_events answer's body is any JSON value: the text report died on an object."""
+    (tmp_path / "poster.py").write_text(
+        "import json\n"
+        "from noetl_events_ref import Outcome\n"
+        "def answer(op, input, now):\n"
+        "    if op == 'post_events':\n"
+        "        return Outcome(True, output=json.dumps({'status': 400, 'body': {'e': 1}}))\n"
+        "    return Outcome(False, kind='other', message='otherwise')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    args = ["--impl", "ref=reference", "--impl", "p=python:poster:answer", "--via", "p=post_events"]
+    assert main(["matrix", *args]) == 1
+    out = capsys.readouterr().out
+    assert "ref -> p: " in out and "{'e': 1}" in out
