@@ -137,7 +137,8 @@ def parse_spec(text: str) -> ImplSpec:
 
 def _check_interpreter(text: str, path: str) -> None:
     """A script's ``#!`` interpreter must be there: else the system says the script itself is
-    missing (ENOENT), and the adapter errors on every case."""
+    missing (ENOENT), and the adapter errors on every case. Read as the kernel reads it: the
+    interpreter, then at most one argument, the rest of the line (a CR included)."""
     try:
         with open(path, "rb") as f:
             first = f.readline(512)
@@ -145,20 +146,29 @@ def _check_interpreter(text: str, path: str) -> None:
         return
     if not first.startswith(b"#!"):
         return
-    words = first[2:].decode("utf-8", "replace").split()
-    if not words:
+    line = first[2:].removesuffix(b"\n").lstrip(b" \t")
+    interpreter, _, argument = (part.strip(b" \t") for part in line.partition(b" "))
+    if b"\t" in interpreter:
+        interpreter, _, argument = (part.strip(b" \t") for part in line.partition(b"\t"))
+    if not interpreter:
         raise SpecError(f"{text!r}: the `#!` line of {path} names no interpreter")
-    interpreter = words[0]
-    if os.path.basename(interpreter) == "env":  # `#!/usr/bin/env [-S] NAME ...`
-        names = [w for w in words[1:] if not w.startswith("-") and "=" not in w]
-        if names and shutil.which(names[0]) is None:
-            raise SpecError(
-                f"{text!r}: the `#!` line of {path} runs `{names[0]}`, which is not on PATH"
-            )
-    if not os.access(interpreter, os.X_OK) or os.path.isdir(interpreter):
+    program = os.fsdecode(interpreter)
+    if not os.path.isfile(program) or not os.access(program, os.X_OK):
         raise SpecError(
-            f"{text!r}: the `#!` line of {path} names {interpreter}, which is not a program here"
+            f"{text!r}: the `#!` line of {path} names {program!r}, which is not a program here"
         )
+    # `#!/usr/bin/env NAME`: env looks NAME up, the whole argument, as written (`-S` splits it)
+    if os.path.basename(program) == "env" and argument and not argument.startswith(b"-"):
+        name = os.fsdecode(argument)
+        if shutil.which(name) is None:
+            raise SpecError(
+                f"{text!r}: the `#!` line of {path} runs {name!r}, which is not on PATH"
+                + (
+                    " (env takes its whole argument as one name: use -S to split it)"
+                    if " " in name or "\t" in name
+                    else ""
+                )
+            )
 
 
 def _text_without_shebang(path: str) -> bool:

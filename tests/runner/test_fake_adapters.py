@@ -491,8 +491,12 @@ def test_a_script_on_path_without_a_shebang_is_one_usage_error(
 @pytest.mark.parametrize(
     ("shebang", "said"),
     [
-        ("#!/nonexistent/python", "names /nonexistent/python, which is not a program here"),
-        ("#!/usr/bin/env no-such-interpreter", "runs `no-such-interpreter`, which is not on PATH"),
+        ("#!/nonexistent/python", "names '/nonexistent/python', which is not a program here"),
+        ("#!/usr/bin/env no-such-interpreter", "runs 'no-such-interpreter', which is not on PATH"),
+        # as the kernel reads the line: a CR is part of the name, and env gets one argument
+        ("#!/usr/bin/env sh\r", "runs 'sh\\r', which is not on PATH"),
+        ("#!/bin/sh\r", "names '/bin/sh\\r', which is not a program here"),
+        ("#!/usr/bin/env sh -e", "runs 'sh -e', which is not on PATH (env takes its whole"),
     ],
 )
 def test_a_script_whose_interpreter_is_missing_is_one_usage_error(
@@ -501,8 +505,19 @@ def test_a_script_whose_interpreter_is_missing_is_one_usage_error(
     """The system says the script itself is missing: exit 3, 1009 errored cases, and a
     message naming a file that is there."""
     script = tmp_path / "adapter"
-    script.write_text(shebang + "\n")
+    script.write_bytes(shebang.encode() + b"\n")
     script.chmod(0o755)
     status, out, err = verify("--impl", str(script), "--format", "json")
     assert (status, out) == (2, "")
     assert f"the `#!` line of {script} {said}" in err
+
+
+@pytest.mark.parametrize("shebang", ["#!/usr/bin/env -S -u FOO sh", "#!/bin/sh -e"])
+def test_a_working_shebang_is_not_refused(verify: Verify, tmp_path: Path, shebang: str) -> None:
+    """env's options (-S splits the rest, -u takes a value) and an argument after a path."""
+    script = tmp_path / "adapter"
+    script.write_text(shebang + "\nexit 7\n")
+    script.chmod(0o755)
+    status, out, _ = verify("--impl", str(script), "--format", "json")
+    assert status == 3  # it ran: it speaks no protocol
+    assert "cannot start" not in json.loads(out)["run"]["error"]
