@@ -151,3 +151,33 @@ def test_an_output_inside_the_corpus_or_naming_a_source_yet_to_be_is_refused(
         capsys.readouterr().err
     )
     assert not (tmp_path / "new.jsonl").exists()
+
+
+def test_an_output_over_a_python_callables_source_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "my_adapter_mod.py"
+    source.write_text("from noetl_events_ref import run_op as run\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for command in (["verify", "--impl"], ["matrix", "--impl", "a=reference", "--impl"]):
+        spec = (
+            "python:my_adapter_mod:run" if command[0] == "verify" else "b=python:my_adapter_mod:run"
+        )
+        assert main([*command, spec, "--output", str(source)]) == 2
+        assert capsys.readouterr().err.endswith(
+            "is the source of my_adapter_mod; it is not replaced\n"
+        )
+    assert source.read_text(encoding="utf-8") == "from noetl_events_ref import run_op as run\n"
+
+
+def test_a_word_of_the_command_that_names_no_file_of_it_is_no_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`python3 -m x` runs module x: a file named x here is not the adapter's."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x").write_text("old\n", encoding="utf-8")
+    (tmp_path / "-u").write_text("old\n", encoding="utf-8")
+    for output in ("x", "-u"):
+        status = main(["verify", "--impl", "python3 -u -m x", "--output", f"./{output}"])
+        assert status == 3, capsys.readouterr().err  # (no module x: errored, and written)
+        assert (tmp_path / output).read_text(encoding="utf-8") != "old\n"

@@ -18,21 +18,43 @@ __all__ = ["check_output", "command_files", "folder_path", "same_file", "write_s
 
 
 def command_files(spec: str) -> dict[str, str]:
-    """The files an implementation command names (its program, a script it is given), each
-    labelled for :func:`same_file`: a report written over one would replace the adapter."""
+    """The files an implementation names, each labelled for :func:`same_file`: a command's
+    program and the files it is given (not a word after ``-m`` or ``-c``, nor an option), a
+    ``python:`` or ``python-model:`` module's source. A report written over one would replace
+    the implementation."""
     import shlex
     import shutil
 
+    for prefix in ("python:", "python-model:"):
+        if spec.startswith(prefix):
+            module = spec.removeprefix(prefix).partition(":")[0]
+            origin = _module_file(module)
+            return {f"the source of {module}": origin} if origin else {}
     try:
         words = shlex.split(spec)
     except ValueError:  # (unbalanced quotes: the spec itself is refused later)
         return {}
     files: dict[str, str] = {}
     for k, word in enumerate(words):
+        if k and (word.startswith("-") or words[k - 1] in ("-m", "-c")):
+            continue
         path = word if os.sep in word or k else shutil.which(word)
         if path and os.path.isfile(path):
             files[f"the implementation's file {word}"] = path
     return files
+
+
+def _module_file(name: str) -> str | None:
+    """Where module ``name`` would be loaded from (its parent packages may be imported to
+    tell), or None."""
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec(name)
+    except (ImportError, ValueError):  # (the spec is refused later, with why)
+        return None
+    origin = found.origin if found is not None else None
+    return origin if origin and os.path.isfile(origin) else None
 
 
 def write_stdout(text: str) -> None:
