@@ -502,6 +502,10 @@ class FileSource:
                 number = block.first + len(block.lines)
                 yield block
         except GZIP_ERRORS as e:
+            # a file that grew or shrank mid-member reads as cut short: say which it was
+            with contextlib.suppress(OSError):
+                if os.fstat(self.fd).st_size != self.size:
+                    self.check_end(0)
             raise SourceError(
                 f"{self.name}: unreadable gzip data after line {number - 1} "
                 f"(compressed byte {consumed:,}): {e}"

@@ -119,6 +119,29 @@ def test_a_gzip_file_that_grows_while_read_is_incomplete(tmp_path: Path) -> None
     assert (report["total"], report["invalid"]) == (100_000, 10_000)  # not the member added
 
 
+@pytest.mark.parametrize("change", ["finish", "truncate"])
+def test_a_gzip_file_changed_mid_member_says_how_it_changed(tmp_path: Path, change: str) -> None:
+    """A gzip file opened half-written and finished while read (or cut) was "unreadable gzip
+    data": the file was fine, it changed."""
+    plain = _big_file(tmp_path / "plain.jsonl", 100_000)
+    whole = gzip.compress(plain.read_bytes())
+    path = tmp_path / "events.jsonl.gz"
+    path.write_bytes(whole[: len(whole) // 2] if change == "finish" else whole)
+
+    def alter() -> None:
+        if change == "finish":
+            path.write_bytes(whole)
+        else:
+            os.truncate(path, len(whole) // 2)
+
+    run = run_check(
+        [str(path), "--format", "json"], tmp_path, during=_frozen_once_open(path, alter)
+    )
+    report = _report(run)
+    assert run.status == 3
+    assert ("grew" if change == "finish" else "shrank") in report["incomplete"]["reason"]
+
+
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_truncation_while_read_is_incomplete(tmp_path: Path, jobs: str) -> None:
     path = _big_file(tmp_path / "events.jsonl", 200_000)
