@@ -289,7 +289,8 @@ def _diff_folders(left: Path, right: Path, as_: str | None) -> list[Difference]:
         elif _is_stream(Path(rel)):
             out += _diff_streams(left / rel, right / rel, as_, prefix=f"{rel}: ")
         else:
-            ta, tb = _document(left / rel), _document(right / rel)
+            ta = _unpacked_text(left / rel, _document(left / rel))
+            tb = _unpacked_text(right / rel, _document(right / rel))
             if (d := _compare_texts(rel, ta, tb, as_)) is not None:
                 out.append(d)
     return out

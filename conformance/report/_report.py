@@ -273,13 +273,14 @@ def _run_problems(report: Mapping[str, Any]) -> list[str]:
     """What fails a run besides its cases: its notes (no case ran...) and the baseline's ids
     the corpus does not have."""
     notes = report["run"]["notes"]
-    # the notes that fail a run (nothing ran) before the others (an exit status after stop)
-    problems = sorted(notes, key=lambda note: not note.startswith("no case"))
+    # what fails a run (nothing ran, unknown ids) before the other notes (an exit status
+    # after stop, say)
+    problems = [note for note in notes if note.startswith("no case")]
     baseline = report["baseline"]
     if baseline is not None and baseline["unknown"]:
         ids = ", ".join(baseline["unknown"][:10]) + (" …" if len(baseline["unknown"]) > 10 else "")
         problems.append(f"the baseline lists ids the corpus does not have: {ids}")
-    return problems
+    return problems + [note for note in notes if not note.startswith("no case")]
 
 
 def to_junit(report: Mapping[str, Any]) -> str:

@@ -146,8 +146,8 @@ def _traceback_lines(traceback: str) -> list[str]:
 def _json_paths(expected: str, got: str) -> list[str]:
     """The JSON paths that differ, when deepdiff (the ``diff`` or ``pytest`` extra) is there to
     find them; without it the texts above say where they part."""
-    try:
-        return json_difference(expected, got, "expected -> got")
+    try:  # (values of the implementation's: seen, not obeyed)
+        return [visible(line) for line in json_difference(expected, got, "expected -> got")]
     except ModuleNotFoundError as e:
         if e.name != "deepdiff":
             raise

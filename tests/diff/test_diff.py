@@ -585,3 +585,14 @@ def test_a_document_and_a_pipe_of_gzip_data(
     result = run(capsys, str(tmp_path / "one.json"), str(fifo))
     _unblock(fifo, writer)
     assert result == (0, "equal\n")
+
+
+def test_golden_folders_of_gzip_documents(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """x.json.gz on both sides, written at two times: its compressed bytes differ, its
+    document does not ("left is not JSON; texts differ")."""
+    for side, mtime in (("a", 1), ("b", 2)):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "x.json.gz").write_bytes(gzip.compress(b'{"a":1}', mtime=mtime))
+    assert run(capsys, str(tmp_path / "a"), str(tmp_path / "b")) == (0, "equal\n")

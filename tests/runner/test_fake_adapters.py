@@ -521,3 +521,23 @@ def test_a_working_shebang_is_not_refused(verify: Verify, tmp_path: Path, sheban
     status, out, _ = verify("--impl", str(script), "--format", "json")
     assert status == 3  # it ran: it speaks no protocol
     assert "cannot start" not in json.loads(out)["run"]["error"]
+
+
+def test_the_json_paths_that_differ_are_shown_not_obeyed(
+    verify: Verify, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "odd_step.py").write_text(
+        "import json\n"
+        "from noetl_events_ref import Outcome, run_op\n"
+        "def answer(op, text, now):\n"
+        "    out = run_op(op, text, now)\n"
+        "    if op != 'decode_event' or not out.ok:\n"
+        "        return out\n"
+        "    event = json.loads(out.output)\n"
+        "    event['step'] = 'x\\u009b2J\\u2028y'\n"
+        "    return Outcome(True, output=json.dumps(event, ensure_ascii=False))\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    status, out, _ = verify("--impl", "python:odd_step:answer")
+    assert status == 1
+    assert "\x9b" not in out and "\u2028" not in out

@@ -324,6 +324,16 @@ def test_the_junit_run_failure_names_what_failed_the_run_first(verify: Verify) -
     failure = run.find("failure")
     assert failure is not None
     assert failure.get("message") == "no case ran: the implementation skipped every selected case"
+    report["run"]["notes"] = ["the implementation did not exit within 1 s of stop"]
+    report["baseline"] = {**(report["baseline"] or {}), "unknown": ["no-such-case-0"]}
+    report["baseline"].setdefault("ok", False)
+    root = ET.fromstring(to_junit(report).encode("utf-8"))
+    (run,) = [c for c in root.iter("testcase") if c.get("classname") == "run"]
+    failure = run.find("failure")
+    assert failure is not None
+    assert failure.get("message") == (
+        "the baseline lists ids the corpus does not have: no-such-case-0"
+    )
 
 
 def test_an_errored_case_without_a_traceback_has_no_empty_detail(verify: Verify) -> None:
