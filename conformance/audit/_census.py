@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from conformance.core._text import visible
+from conformance.corpus._case import lone_surrogate
 from noetl_events_ref._model import EVENT_SPEC
 
 from ._report import printable
@@ -29,6 +30,7 @@ _FIELDS: Final = tuple(f.name for f in EVENT_SPEC.fields)
 _OPTIONALS: Final = tuple(f.name for f in EVENT_SPEC.fields if f.default is not None)
 _IDS: Final = ("execution_id", "event_id")
 _JS_SAFE: Final = 2**53 - 1
+_SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
 _STAMP: Final = re.compile(r"[Tt ]\d{2}:\d{2}:\d{2}(?:\.(\d+))?(Z|z|[+-]\d{2}:?\d{2})$")
 """The time of a ``created_at`` in every spelling the crate reads (``T``, ``t`` or a space
 before it; ``Z``, ``z``, ``+hh:mm`` or ``+hhmm`` after it): its fraction and its zone."""
@@ -55,14 +57,14 @@ class Census:
     def add(self, line: bytes | str) -> None:
         self.lines += 1
         try:  # (UTF-8 only, as serde_json reads: json.loads would skip a byte order mark)
-            value = json.loads(
-                line.decode("utf-8") if isinstance(line, bytes) else line,
-                parse_constant=_not_json,  # (NaN and Infinity are no JSON)
-            )
+            text = line.decode("utf-8") if isinstance(line, bytes) else line
+            value = json.loads(text, parse_constant=_not_json)  # (NaN and Infinity: no JSON)
         except (ValueError, RecursionError):  # (nesting deeper than Python's stack)
             return
         if not isinstance(value, dict):
             return
+        if _SURROGATE_ESCAPE.search(text) and lone_surrogate(value) is not None:
+            return  # (an escaped lone surrogate: serde_json refuses the line)
         self.objects += 1
         keys = [k if k != "payload" else "context" for k in value]
         self.field_sets[",".join(k for k in _FIELDS if k in keys)] += 1

@@ -443,6 +443,8 @@ def _check(args: argparse.Namespace, names: list[str], engine: str) -> int:
     from conformance.audit._sources import close_sources
     from conformance.core._atomic import write_atomic
 
+    if args.census:
+        _check_census_options(args)
     sources = _sources(args)
     if args.output is not None:
         same = _output_is_a_source(args.output, sources)
@@ -451,21 +453,6 @@ def _check(args: argparse.Namespace, names: list[str], engine: str) -> int:
             args._written = True  # never write over a source
             raise UsageError(f"--output {args.output}: is the source {same}; it is not replaced")
     if args.census:
-        ignored = [
-            flag
-            for flag, given in (
-                ("--shard", args.shard is not None),
-                ("--as request", args.mode != "event"),
-                ("--hazards", args.hazards),
-                ("--jobs", args.jobs != 1),
-                ("--exact", args.exact),
-            )
-            if given
-        ]
-        if ignored:  # (a census of every line, when a shard was asked for, would count twice)
-            close_sources(sources)
-            args._written = True
-            raise UsageError(f"--census reads every line as it is: it takes no {ignored[0]}")
         try:
             return _census(args, sources)
         finally:
@@ -530,6 +517,27 @@ def _write_stdout(text: str) -> None:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         where = ": " if what.startswith("standard output") else " to standard output: "
         raise UsageError(f"cannot write the report{where}{what}") from None
+
+
+def _check_census_options(args: argparse.Namespace) -> None:
+    """A census reads every line as it is: an option that would narrow or judge the run is
+    refused, before any source is opened (two CI jobs given --shard would each count all)."""
+    ignored = [
+        flag
+        for flag, given in (
+            ("--shard", args.shard is not None),
+            ("--as request", args.mode != "event"),
+            ("--hazards", args.hazards),
+            ("--jobs", args.jobs != 1),
+            ("--exact", args.exact),
+            ("--engine", args.engine is not None),
+            ("--max-errors", args.max_errors != 100),
+        )
+        if given
+    ]
+    if ignored:
+        args._written = True  # (--output is left as it is)
+        raise UsageError(f"--census reads every line as it is: it takes no {ignored[0]}")
 
 
 def _census(args: argparse.Namespace, sources: list[Source]) -> int:

@@ -147,10 +147,12 @@ def test_a_census_reads_every_spelling_the_crate_reads(
     lines.append(json.dumps({**base, "execution_id": -(2**53) - 1}))
     lines.append(json.dumps({**base, "execution_id": 2**53 - 1}))
     lines.append('{"execution_id":NaN}')
+    lines.append('{"execution_id":1,"step":"\\ud800"}')  # (serde_json refuses a lone surrogate)
+    lines.append('{"execution_id":1,"step":"\\ud83d\\ude00"}')  # (a pair is one character)
     path = tmp_path / "stream.jsonl"
     path.write_text("\n".join(lines) + "\n")
     report = _census(capsys, path)
-    assert (report["lines"], report["objects"]) == (6, 5)
+    assert (report["lines"], report["objects"]) == (8, 6)
     fractions = _rows(report, "fractions")
     assert fractions["0 digits, Z"][0] == 1 and fractions["1 digits, Z"][0] == 1
     assert fractions["0 digits, offset"][0] == 3
@@ -159,7 +161,15 @@ def test_a_census_reads_every_spelling_the_crate_reads(
 
 @pytest.mark.parametrize(
     "option",
-    [["--shard", "0/2"], ["--as", "request"], ["--hazards"], ["--jobs", "2"], ["--exact"]],
+    [
+        ["--shard", "0/2"],
+        ["--as", "request"],
+        ["--hazards"],
+        ["--jobs", "2"],
+        ["--exact"],
+        ["--engine", "python"],
+        ["--max-errors", "5"],
+    ],
 )
 def test_a_census_refuses_what_it_would_ignore(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, option: list[str]
@@ -170,3 +180,10 @@ def test_a_census_refuses_what_it_would_ignore(
     assert main(["check", "--census", *option, str(path)]) == 2
     err = capsys.readouterr().err
     assert f"--census reads every line as it is: it takes no {option[0]}" in err
+    # refused before any source is opened, and --output is left as it is
+    output = tmp_path / "census.json"
+    output.write_text("earlier\n")
+    args = ["check", "--census", *option, str(tmp_path / "nosuch.jsonl"), "--output", str(output)]
+    assert main(args) == 2
+    assert "it takes no" in capsys.readouterr().err
+    assert output.read_text() == "earlier\n"
