@@ -55,10 +55,12 @@ roles:
 
 exit status:
   0  no hop the policy marks required lost data
-  1  a required hop lost data (or was rejected, unless the policy allows rejections)
+  1  a required hop lost data (or was rejected, unless the policy allows rejections), or
+     a required pair had no hop at all (its consumer skipped every emission)
   2  usage error (bad option, unknown command or module, unreadable trail or policy, a
      policy pattern that matches no hop, a python: callable whose first answer to an op
-     breaks its contract, no hop at all: a matrix that tests nothing does not pass)
+     breaks its contract, no hop at all: a matrix that tests nothing does not pass, an
+     implementation that is neither producer nor consumer)
   3  an implementation errored: crashed, hung or broke the protocol, or a python: callable
      raised (on any input) or broke its contract later in the run
 

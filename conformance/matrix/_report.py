@@ -275,7 +275,8 @@ def to_html(report: dict[str, Any]) -> str:
         f"<h1>compatibility matrix: <span id='status'>{_e(report['status'])}</span></h1>",
         "<p>Rows: producers (implementations and trails). Columns: consumers. Green: every hop "
         "accepted and lossless; yellow: some hop rejected or lost data; red: a required hop "
-        "lost data. Open a cell for its first example of each loss.</p>",
+        "lost data, or a required pair had no hop. Open a cell for its first example of each "
+        "loss.</p>",
         "<table id='matrix'><thead><tr><th>producer \\ consumer</th>",
         *(f"<th scope='col'>{_e(c)}</th>" for c in consumers),
         "</tr></thead><tbody>",
