@@ -11,7 +11,7 @@ import dataclasses
 import json
 import re
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any
 
 from conformance.core._text import escape_surrogates, visible
 from noetl_events_ref._codec import to_bytes
@@ -30,8 +30,6 @@ __all__ = [
     "to_json_path",
     "visible",
 ]
-
-_IDENTIFIER: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -89,7 +87,11 @@ def to_json_path(steps: Sequence[str | int]) -> str:
     out = ["$"]
     for step in steps:
         if isinstance(step, str):
-            out.append(f".{step}" if _IDENTIFIER.fullmatch(step) else f"[{json.dumps(step)}]")
+            # (spelled as check's hazards and findings spell a path: `.é`, `["a b"]`)
+            named = (
+                f".{step}" if step.isidentifier() else f"[{json.dumps(step, ensure_ascii=False)}]"
+            )
+            out.append(named)
         else:
             out.append(f"[{step}]")
     return "".join(out)

@@ -39,14 +39,14 @@ def test_paths_are_json_paths() -> None:
 
 
 @pytest.mark.parametrize(
-    "key", ["__x", "a'\"b", "c\\'d", "g\\\\", "]", "['x']", "root", "\u2028", "0", ""]
+    "key", ["__x", "a'\"b", "c\\'d", "g\\\\", "]", "['x']", "root", "\u2028", "0", "", "é"]
 )
 def test_every_key_is_compared_and_named_as_written(key: str) -> None:
     """A key starting with two underscores was ignored (equal, exit 0), and a key with a
     quote or a backslash was named wrong (``$`` or another key)."""
     left, right = {key: 1, "a": {key: [1]}}, {key: 2, "a": {key: [2]}}
     changes = json_changes(left, right)
-    named = f"$.{key}" if key.isidentifier() else f"[{json.dumps(key)}]"
+    named = f"$.{key}" if key.isidentifier() else f"[{json.dumps(key, ensure_ascii=False)}]"
     named = named if named.startswith("$") else f"${named}"
     nested = f"$.a{named[1:]}[0]"
     assert sorted((c.path, c.left, c.right) for c in changes) == sorted(
