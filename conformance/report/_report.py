@@ -311,9 +311,9 @@ def to_junit(report: Mapping[str, Any]) -> str:
         failure.text = _xml_safe("\n".join(problems) or why)
         tally["failure"] += 1
         tally["tests"] += 1
-    if run["notes"]:
+    if problems:  # (the run's notes, and the baseline's unknown ids, even beside failures)
         out = ET.SubElement(suite, "system-out")
-        out.text = _xml_safe("\n".join(f"note: {note}" for note in run["notes"]))
+        out.text = _xml_safe("\n".join(f"note: {problem}" for problem in problems))
     if run["error"] or run["stderr_tail"]:
         err = ET.SubElement(suite, "system-err")
         err.text = _xml_safe(f"run error: {run['error']}\n\nstderr tail:\n{run['stderr_tail']}")

@@ -334,6 +334,10 @@ def test_the_junit_run_failure_names_what_failed_the_run_first(verify: Verify) -
     assert failure.get("message") == (
         "the baseline lists ids the corpus does not have: no-such-case-0"
     )
+    out = root.find("testsuite/system-out")
+    assert out is not None and "note: the baseline lists ids the corpus does not have" in (
+        out.text or ""
+    )
 
 
 def test_an_errored_case_without_a_traceback_has_no_empty_detail(verify: Verify) -> None:
