@@ -40,6 +40,7 @@ __all__ = [
     "OPS",
     "Case",
     "CaseFileError",
+    "DuplicateKey",
     "case_from_bytes",
     "case_from_json",
     "case_from_outcome",
@@ -61,6 +62,7 @@ __all__ = [
     "select",
     "slugify",
     "surrogate_message",
+    "unique_members",
     "write_case",
 ]
 
@@ -362,6 +364,24 @@ def case_from_json(obj: Any, path: Path | str = "<case>") -> Case:
     )
 
 
+class DuplicateKey(ValueError):
+    """A key given twice in one object of a case file."""
+
+
+def unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``json.loads``'s ``object_pairs_hook`` for case files: a key given twice is refused
+    (JSON readers keep one of the two, silently, and `corpus fmt` would drop the other)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                quoted = json.dumps(key, ensure_ascii=False)
+                raise DuplicateKey(f"the key {quoted} is given twice in one object")
+            seen.add(key)
+    return obj
+
+
 def case_from_bytes(data: bytes, path: Path | str = "<case>") -> Case:
     """A case file's bytes as a :class:`Case`; raises :class:`CaseFileError` as
     :func:`load_case` does."""
@@ -372,11 +392,13 @@ def case_from_bytes(data: bytes, path: Path | str = "<case>") -> Case:
     # Newlines as a text-mode read gives them, so error lines are counted the same way.
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     try:
-        obj = json.loads(text)
+        obj = json.loads(text, object_pairs_hook=unique_members)
     except json.JSONDecodeError as e:
         raise CaseFileError(
             path, "$", f"not JSON: {e.msg} at line {e.lineno} column {e.colno}"
         ) from None
+    except DuplicateKey as e:
+        raise CaseFileError(path, "$", str(e)) from None
     # (an escape such as "\\ud800" in the file: no implementation can be sent that text)
     surrogate = lone_surrogate(obj)
     if surrogate is not None:

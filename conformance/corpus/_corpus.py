@@ -51,6 +51,7 @@ from ._case import (
     OPS,
     Case,
     CaseFileError,
+    DuplicateKey,
     case_from_bytes,
     case_from_json,
     iter_case_files,
@@ -58,6 +59,7 @@ from ._case import (
     read_case,
     read_regular,
     surrogate_message,
+    unique_members,
 )
 from ._secrets import is_sensitive_key, is_sensitive_value, secret_paths
 
@@ -365,7 +367,10 @@ def _lint_file(corpus: Path, path: Path, out: list[Problem], read: dict[str, byt
         report("$", f"cannot read: {e}", "read")
         return None
     try:
-        obj = json.loads(text)
+        obj = json.loads(text, object_pairs_hook=unique_members)
+    except DuplicateKey as e:
+        report("$", str(e), "read")
+        return None
     except ValueError as e:
         report("$", f"not JSON: {e}", "read")
         return None

@@ -228,3 +228,22 @@ def test_the_help_names_the_subcommands_and_says_when_corpus_is_required(
             f"{ERROR}corpus {argv[1]} writes into the corpus: give its folder with --corpus DIR "
             "(the bundled corpus is never written)\n"
         )
+
+
+def test_a_key_given_twice_in_a_case_file_is_refused_not_dropped(
+    corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """lint said only "not in canonical form", and fmt then deleted one of the two values:
+    a silent change of the case."""
+    path = sorted((corpus / "cases").rglob("*.json"))[0]
+    text = path.read_text("utf-8")
+    doubled = text.replace('"level": ', '"level": "recommended",\n  "level": ', 1)
+    assert doubled != text
+    path.write_text(doubled, "utf-8")
+    said = 'the key "level" is given twice in one object'
+    assert [(p.json_path, p.message) for p in lint(corpus) if p.rule == "read"] == [("$", said)]
+    assert main(["corpus", "fmt", "--corpus", str(corpus)]) == 1
+    assert f"{path}: $: {said}" in capsys.readouterr().err
+    assert path.read_text("utf-8") == doubled  # nothing rewritten
+    assert main(["verify", "--corpus", str(corpus)]) == 2
+    assert said in capsys.readouterr().err
