@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -156,6 +157,10 @@ def read_report(source: str | Path | Mapping[str, Any]) -> VerifyReport:
     if isinstance(source, Mapping):
         obj: Any = source
         where = "<report>"
+    elif not isinstance(source, str | os.PathLike):
+        raise UsageError(
+            f"read_report takes a path or the parsed JSON, not {type(source).__name__} {source!r}"
+        )
     else:
         where = str(source)
         try:

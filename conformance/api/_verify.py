@@ -43,6 +43,7 @@ def load_corpus(
     :class:`UsageError` naming the file and the JSON path, and so does a selection (a level
     other than ``all``, or ``select_ids``) that matches no case, as ``verify`` stops."""
     check_level(level)
+    _check_select(select_ids)
     folder = corpus_folder(corpus)
     try:
         cases = _load_all(folder)
@@ -52,6 +53,14 @@ def load_corpus(
     if not chosen and (level != "all" or select_ids):
         raise UsageError(_nothing_matches(folder, level, select_ids))
     return chosen
+
+
+def _check_select(select_ids: object) -> None:
+    if select_ids is not None and not isinstance(select_ids, str):
+        raise UsageError(
+            f"select_ids is a pattern (a text matched against case ids), not "
+            f"{type(select_ids).__name__} {select_ids!r}"
+        )
 
 
 def _nothing_matches(folder: Path, level: str, select_ids: str | None) -> str:
@@ -112,6 +121,7 @@ def verify(
                 f"{name} must be a positive, finite number of seconds, not {seconds!r}"
             )
     check_level(level)
+    _check_select(select_ids)
     if not (impl is None or callable(impl) or isinstance(impl, (str, list, tuple))):
         raise UsageError(
             f"impl: expected None, a SPEC string, a list of command arguments or a callable, "

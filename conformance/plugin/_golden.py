@@ -167,6 +167,17 @@ class GoldenStore:
                 golden: str | None = f.read()
         except FileNotFoundError:
             golden = None
+        except UnicodeDecodeError as e:  # (--noetl-events-golden=update replaces it)
+            if self.mode != "update":
+                raise GoldenError(
+                    f"noetl_golden.check: the golden file {path} is not UTF-8 text ({e.reason} "
+                    f"at byte {e.start}): fix it, or rewrite it with --noetl-events-golden=update"
+                ) from None
+            golden = ""
+        except OSError as e:  # a folder, no permission...
+            raise GoldenError(
+                f"noetl_golden.check: cannot read the golden file {path}: {e.strerror or e}"
+            ) from None
         obtained = path.with_suffix(OBTAINED)
         # CRLF line ends a checkout gave a golden (git's autocrlf) read as LF
         if golden is not None and golden != content and "\r\n" in golden:
@@ -263,6 +274,11 @@ class Golden:
         """Where the golden called ``name`` (default: the test's name) lives: in the test
         module's golden folder, whatever the name (a ``..`` in it is a :class:`GoldenError`;
         other characters outside ``A-Za-z0-9_.-``, ``/`` included, become ``-``)."""
+        if name is not None and not isinstance(name, str):
+            raise GoldenError(
+                f"noetl_golden.check: name= is the golden's name, a text, not "
+                f"{type(name).__name__} {name!r}"
+            )
         if name is not None and ".." in re.split(r"[/\\]", name):
             raise GoldenError(
                 f"noetl_golden.check: the name {_quoted(name)} leads out of the golden folder "

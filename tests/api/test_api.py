@@ -335,3 +335,13 @@ def test_a_timed_out_adapter_names_the_apis_argument() -> None:
     assert report.status == "errored"
     assert report.error is not None
     assert "timed out after 0.5 s (the timeout argument) waiting for" in report.error
+
+
+def test_arguments_of_the_wrong_type_are_usage_errors() -> None:
+    """A list as select_ids, or a number as read_report's source, were TypeErrors."""
+    with pytest.raises(UsageError, match=r"^select_ids is a pattern .* not list \['a'\]$"):
+        verify(select_ids=["a"])  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match=r"^select_ids is a pattern"):
+        conformance.load_corpus(select_ids=3)  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match=r"^read_report takes a path or the parsed JSON, not int"):
+        conformance.read_report(123)  # type: ignore[arg-type]

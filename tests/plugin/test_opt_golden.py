@@ -238,6 +238,42 @@ def test_a_mistake_in_check_is_one_line_without_the_kits_traceback(
     assert not (folder / "x.json").exists()
 
 
+BROKEN = """
+def test_folder(noetl_golden):
+    noetl_golden.check(1, name="isdir")
+
+def test_not_utf8(noetl_golden):
+    noetl_golden.check(1, name="latin")
+
+def test_number_name(noetl_golden):
+    noetl_golden.check(1, name=5)
+"""
+
+
+def test_a_golden_that_cannot_be_read_is_one_line(
+    pytester: pytest.Pytester, run: Callable[..., pytest.RunResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder or a file that is not UTF-8 where a golden should be, and a name that is no
+    text, were tracebacks through the kit."""
+    monkeypatch.delenv("CI", raising=False)
+    pytester.makepyfile(test_broken=BROKEN)
+    folder = goldens(pytester).parent / "test_broken"
+    (folder / "isdir.json").mkdir(parents=True)
+    (folder / "latin.json").write_bytes(b'{"c":"\xff"}\n')
+    result = run()
+    result.assert_outcomes(failed=3)
+    out = result.stdout.str()
+    for line in (
+        f"noetl_golden.check: cannot read the golden file {folder / 'isdir.json'}: Is a directory",
+        f"noetl_golden.check: the golden file {folder / 'latin.json'} is not UTF-8 text",
+        "noetl_golden.check: name= is the golden's name, a text, not int 5",
+    ):
+        assert line in out, line
+    assert "Traceback" not in out and "_golden.py" not in out
+    result = run("--noetl-events-golden", "update")  # the file not UTF-8 is rewritten
+    assert (folder / "latin.json").read_text("utf-8") == "1\n"
+
+
 OTHER = """
 def test_other(noetl_golden):
     noetl_golden.check('{"b": 1}', name="other")
