@@ -99,7 +99,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help=f"the corpus folder to write into (default: ./{DEFAULT_CORPUS}; never the "
         "installed one)",
     )
-    p.add_argument("--level", choices=LEVELS, help="the case's level (default: recommended)")
+    p.add_argument(
+        "--level",
+        choices=LEVELS,
+        help="the case's level (default: recommended): required, recommended, or acceptable "
+        "(a behaviour the real crates have that other readers may differ on; verify's --level "
+        "all selects it)",
+    )
     p.set_defaults(func=_run)
 
 
