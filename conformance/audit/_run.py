@@ -345,7 +345,13 @@ def _run_parallel(
             for worker in list(getattr(pool, "_processes", {}).values()):
                 with contextlib.suppress(OSError, ValueError):
                     worker.terminate()
+            manager = getattr(pool, "_executor_manager_thread", None)
             pool.shutdown(wait=False, cancel_futures=True)
+            # Its manager thread, seeing the workers gone, closes the pool's wake-up pipe:
+            # at exit, Python 3.11 writes to that pipe, and a close racing the write is an
+            # "OSError: Bad file descriptor" traceback. The thread is let finish first.
+            if manager is not None:
+                manager.join(timeout=5.0)
             if isinstance(e, KeyboardInterrupt):
                 tally.stopped = (index, "interrupted", tally.lines > before)
                 raise Interrupted(tally) from None
