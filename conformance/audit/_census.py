@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from conformance.core._text import visible
+from conformance.core._text import no_json_constant, visible
 from conformance.corpus._case import lone_surrogate
 from noetl_events_ref._model import EVENT_SPEC
 
@@ -38,10 +38,6 @@ before it; ``Z``, ``z``, ``+hh:mm`` or ``+hhmm`` after it): its fraction and its
 SHAPES: Final = ("field_sets", "optionals", "nulls", "event_types", "statuses", "fractions")
 
 
-def _not_json(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 @dataclasses.dataclass
 class Census:
     lines: int = 0
@@ -58,7 +54,7 @@ class Census:
         self.lines += 1
         try:  # (UTF-8 only, as serde_json reads: json.loads would skip a byte order mark)
             text = line.decode("utf-8") if isinstance(line, bytes) else line
-            value = json.loads(text, parse_constant=_not_json)  # (NaN and Infinity: no JSON)
+            value = json.loads(text, parse_constant=no_json_constant)  # (NaN and Infinity: no JSON)
         except (ValueError, RecursionError):  # (nesting deeper than Python's stack)
             return
         if not isinstance(value, dict):

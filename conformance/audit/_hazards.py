@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 # Built on noetl_events_ref.sanitize_value, the one twin of the server's redaction.
+from conformance.core._text import no_json_constant
 from conformance.corpus._secrets import secret_paths
 from noetl_events_ref import Timestamp, status_from_event_name
 from noetl_events_ref._json import I64_MIN, U64_MAX, StructSpec, format_f64, serde_float
@@ -88,12 +89,8 @@ class _Int(str):
     """A number literal Python's json saw as an integer (the text, unconverted)."""
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 _DECODER: Final = json.JSONDecoder(
-    object_pairs_hook=_Members, parse_float=_Float, parse_int=_Int, parse_constant=_no_constant
+    object_pairs_hook=_Members, parse_float=_Float, parse_int=_Int, parse_constant=no_json_constant
 )
 
 

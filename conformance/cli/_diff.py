@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import errno
-import gzip
 import io
 import itertools
 import json
@@ -16,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final, TextIO
 
-from conformance.core._compressed import GZIP_ERRORS, GZIP_MAGIC, unpacked
+from conformance.core._compressed import GZIP_ERRORS, unpacked
 from conformance.core._diff import Change, json_changes, parse_or_none, serde_text
 from conformance.core._text import visible
 from conformance.report._views import markdown_cell
@@ -138,10 +137,11 @@ def _document(path: Path) -> bytes:
 
 def _unpacked_text(path: Path, data: bytes) -> bytes:
     """``data`` read from ``path``, decompressed when it is gzip (by its first bytes)."""
-    if not data.startswith(GZIP_MAGIC):
+    binary, packed = unpacked(io.BytesIO(data))
+    if not packed:
         return data
     try:
-        text = gzip.GzipFile(fileobj=io.BytesIO(data)).read(MAX_SIZE + 1)
+        text = binary.read(MAX_SIZE + 1)
     except GZIP_ERRORS as e:
         raise ValueError(f"{path}: unreadable gzip data: {e}") from None
     if len(text) > MAX_SIZE:

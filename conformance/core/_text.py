@@ -5,9 +5,9 @@ loads it on every run."""
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import Any, Final
 
-__all__ = ["escape_surrogates", "visible"]
+__all__ = ["escape_surrogates", "no_json_constant", "visible"]
 
 _INVISIBLE: Final = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 """C0 and C1 controls (U+009B is a terminal's CSI), line separators and lone surrogates."""
@@ -27,3 +27,9 @@ def visible(text: str) -> str:
         lambda m: f"\\u{ord(m.group()):04x}" if m.group() not in "\n\t" else repr(m.group())[1:-1],
         text,
     )
+
+
+def no_json_constant(name: str) -> Any:
+    """``json.loads``'s ``parse_constant``: ``NaN``, ``Infinity`` and ``-Infinity``, which
+    Python's json reads, are no JSON (serde_json and every other reader refuse them)."""
+    raise ValueError(f"{name} is not JSON")

@@ -273,17 +273,6 @@ def _expect_path(case: Case) -> str:
     return "$.expect.output" if case.accepts else "$.expect.error"
 
 
-class _Duplicates(Exception):
-    pass
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        raise _Duplicates
-    return obj
-
-
 # Ops whose input and output are not what a stored row holds: the redaction itself (its cases
 # are about secrets), and the HTTP answers (the extractor keeps secrets; the row is redacted later).
 _UNSTORED_OPS: Final = frozenset({"sanitize_value", "post_events", "post_batch"})
@@ -312,8 +301,8 @@ def _document_secrets(text: str) -> list[str]:
     members, the roots the server sanitizes: ``meta``, and ``context`` inside ``result``) were
     stored."""
     try:
-        doc = json.loads(text, object_pairs_hook=_no_duplicates)
-    except (ValueError, _Duplicates, RecursionError):
+        doc = json.loads(text, object_pairs_hook=unique_members)
+    except (ValueError, RecursionError):  # (DuplicateKey included)
         return _lexical_secrets(text)
     found = secret_paths(doc)
     members: list[tuple[str, Any]] = []

@@ -15,6 +15,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Final
 
+from conformance.core._text import no_json_constant
 from conformance.corpus._case import OPS, Case
 
 __all__ = [
@@ -113,10 +114,6 @@ def _excerpt(line: bytes, limit: int = 300) -> str:
     return text + ("..." if len(line) > limit else "")
 
 
-def _not_json(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def decode_line(line: bytes, what: str, *, strict: bool = False) -> Any:
     """A response line as JSON: its bytes as UTF-8 (U+2028 and friends inside strings stay
     put).
@@ -129,7 +126,7 @@ def decode_line(line: bytes, what: str, *, strict: bool = False) -> Any:
             f"--validate-protocol: {what} ends with \\r\\n, not \\n: {_excerpt(line)}"
         )
     try:  # (as UTF-8: json.loads would take bytes in UTF-16 or UTF-32 too)
-        return json.loads(line.decode("utf-8"), parse_constant=_not_json)
+        return json.loads(line.decode("utf-8"), parse_constant=no_json_constant)
     except ValueError as e:  # (UnicodeDecodeError included)
         raise ProtocolError(f"{what} is not JSON ({e}): {_excerpt(line)}") from None
 

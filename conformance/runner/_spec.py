@@ -112,13 +112,7 @@ def parse_spec(text: str) -> ImplSpec:
             raise SpecError(f"{text!r}: no such file {program}")
         if not os.access(program, os.X_OK):
             raise SpecError(f"{text!r}: {program} is not executable")
-        if _text_without_shebang(program):
-            raise SpecError(
-                f"{text!r}: {program} is a script without a `#!` first line, so it cannot be "
-                f"run as a program: add one (`#!/usr/bin/env python3`), or give its "
-                f"interpreter (`python3 {program}`)"
-            )
-        _check_interpreter(text, program)
+        _check_script(text, program, hint=f" (`python3 {program}`)")
     else:
         found = shutil.which(program)
         if found is None:
@@ -126,27 +120,34 @@ def parse_spec(text: str) -> ImplSpec:
                 f"{text!r}: no command {program!r} on PATH (a path needs a `/`; in-process "
                 f"forms are `reference`, `{_PYTHON}module:callable` and `{_MODEL}module:Class`)"
             )
-        if _text_without_shebang(found):
-            raise SpecError(
-                f"{text!r}: {found} is a script without a `#!` first line, so it cannot be run "
-                f"as a program: add one (`#!/usr/bin/env python3`), or give its interpreter"
-            )
-        _check_interpreter(text, found)
+        _check_script(text, found)
     return ImplSpec(text, "command", argv=argv)
 
 
-def _check_interpreter(text: str, path: str) -> None:
-    """A script's ``#!`` interpreter must be there: else the system says the script itself is
-    missing (ENOENT), and the adapter errors on every case. Read as the kernel reads it: the
-    interpreter, then at most one argument, the rest of the line (a CR included)."""
+def _check_script(text: str, path: str, hint: str = "") -> None:
+    """A program the system can run: a text without a ``#!`` line, or whose interpreter is
+    not there, is refused (:class:`SpecError`; ``hint``: how to give its interpreter), as
+    the adapter would error on every case. Its first bytes are read once."""
     try:
         with open(path, "rb") as f:
-            first = f.readline(512)
-    except OSError:
+            head = f.read(512)
+    except OSError:  # (unreadable but executable: the system says what it says)
         return
-    if not first.startswith(b"#!"):
-        return
-    line = first[2:].removesuffix(b"\n").lstrip(b" \t")
+    if _text_without_shebang(head):
+        raise SpecError(
+            f"{text!r}: {path} is a script without a `#!` first line, so it cannot be "
+            f"run as a program: add one (`#!/usr/bin/env python3`), or give its "
+            f"interpreter{hint}"
+        )
+    if head.startswith(b"#!"):
+        _check_interpreter(text, path, head.partition(b"\n")[0])
+
+
+def _check_interpreter(text: str, path: str, first: bytes) -> None:
+    """A script's ``#!`` interpreter (``first``: its first line) must be there: else the
+    system says the script itself is missing (ENOENT). Read as the kernel reads it: the
+    interpreter, then at most one argument, the rest of the line (a CR included)."""
+    line = first[2:].lstrip(b" \t")
     interpreter, _, argument = (part.strip(b" \t") for part in line.partition(b" "))
     if b"\t" in interpreter:
         interpreter, _, argument = (part.strip(b" \t") for part in line.partition(b"\t"))
@@ -171,15 +172,9 @@ def _check_interpreter(text: str, path: str) -> None:
             )
 
 
-def _text_without_shebang(path: str) -> bool:
-    """Whether ``path`` is text that does not start with ``#!``: the system refuses to run it
-    (ENOEXEC), and the adapter would error on every case. A binary file is left to the
-    system."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(512)
-    except OSError:  # (unreadable but executable: the system says what it says)
-        return False
+def _text_without_shebang(head: bytes) -> bool:
+    """Whether a file starting with ``head`` is text without a ``#!`` line: the system
+    refuses to run it (ENOEXEC). A binary file is left to the system."""
     if head.startswith(b"#!") or b"\0" in head:
         return False
     try:
