@@ -18,8 +18,11 @@ from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, TypeVar
 from noetl_events_ref._errors import EnvelopeError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from . import _fast
     from ._hazards import Found
+    from ._sources import Block, FileSource
 
 __all__ = [
     "MAX_EVENT_TYPES",
@@ -344,6 +347,11 @@ class Auditor:
         scan = self._hazard_scan()
         if scan is not None:
             self._scan_hazards(scan, tally, lines, invalid, where)
+
+    def read_file(self, source: FileSource, tally: Tally) -> Iterator[Block] | None:
+        """The blocks of a plain file of whole lines, when the engine reads and checks them
+        itself (each block then comes checked: ``Block.checked``); None: the caller reads it."""
+        return None
 
     def newlines(self, text: bytes, end: int) -> int:
         """How many newlines ``text[:end]`` holds."""

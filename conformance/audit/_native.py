@@ -28,9 +28,10 @@ could hold one, with a superset of the rules' shapes, and hands those back.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Final, Literal
 
 from noetl_events_ref._sensitive import SENSITIVE_KEY_PARTS
@@ -48,7 +49,7 @@ from ._check import (
     judge,
     reference_decoder,
 )
-from ._sources import DEFAULT_MAX_ITEM
+from ._sources import BLOCK_BYTES, DEFAULT_MAX_ITEM, Block, FileSource
 
 __all__ = ["ENGINES", "ENV", "Engine", "EngineError", "NativeAuditor", "available", "resolve"]
 
@@ -200,6 +201,65 @@ class NativeAuditor(Auditor):
             return
         self._absorb(tally, answer, count, lines, where, room)
 
+    def read_file(self, source: FileSource, tally: Tally) -> Iterator[Block] | None:
+        """The blocks of a plain file (:attr:`~._sources.FileSource.whole_lines`), read and
+        checked by the module's threads, each reading its own blocks (see ``native/src/file.rs``):
+        each block comes checked (``Block.checked`` adds its answers to a tally). The lines from
+        one longer than a block on, and a last line without a newline, are read as
+        :meth:`~._sources.FileSource.blocks_from` reads them; a file that holds less than its
+        size, or that cannot be read, raises as :meth:`~._sources.FileSource.raw_blocks` does."""
+        if not source.whole_lines:
+            return None
+        return self._file_blocks(source, tally)
+
+    def _file_blocks(self, source: FileSource, tally: Tally) -> Iterator[Block]:
+        room = max(0, tally.cap - len(tally.hazards))
+        run = self._native.check_file(source.fd, source.size, room, BLOCK_BYTES)
+        number, done = 1, 0
+        try:
+            while (block := run.next()) is not None:
+                parts, text, count, end_offset, end, at, error = block
+                done = max(done, end_offset)
+                if count:
+                    checked = functools.partial(self._absorb_parts, parts, text)
+                    yield Block([], number, None, done, raw_count=count, checked=checked)
+                    number += count
+                if end == "next":
+                    continue
+                if end in ("long", "tail"):  # (the rest, read whole lines at a time by Python)
+                    yield from source.blocks_from(at, number)
+                    return
+                if end == "failed":
+                    raise source.read_error(OSError(*error))
+                source.check_end(max(1, source.size - at))  # "short": it shrank (this raises)
+                return
+            source.check_end(0)
+        finally:
+            run.close()
+
+    def _absorb_parts(
+        self,
+        parts: list[tuple[int, tuple[Any, ...]]],
+        text: bytes | None,
+        tally: Tally,
+        where: Locator,
+    ) -> None:
+        """Add a block's answers (parts of consecutive lines, as :meth:`read_file` has them)
+        to ``tally``; ``text`` holds the block's lines when one needs the reference."""
+        split: list[bytes] = []
+
+        def lines() -> list[bytes]:
+            if not split:
+                split.extend(text.split(b"\n") if text is not None else ())
+            return split
+
+        offset = 0
+        for count, answer in parts:
+            room = max(0, tally.cap - len(tally.hazards))
+            view = lines if offset == 0 else _Slice(lines, offset, offset + count)
+            self._absorb(tally, answer, count, view, _part(where, offset, offset + count), room)
+            offset += count
+
     def _absorb(
         self,
         tally: Tally,
@@ -243,6 +303,23 @@ class NativeAuditor(Auditor):
             Hazard(where.source, where(k), kind, _cut(path), _cut(detail))
             for k, kind, path, detail in keep
         )
+
+
+class _Slice:
+    """``lines()[start:end]``, taken when first asked for."""
+
+    __slots__ = ("end", "lines", "start", "taken")
+
+    def __init__(self, lines: Callable[[], list[bytes]], start: int, end: int) -> None:
+        self.lines = lines
+        self.start = start
+        self.end = end
+        self.taken: list[bytes] | None = None
+
+    def __call__(self) -> list[bytes]:
+        if self.taken is None:
+            self.taken = self.lines()[self.start : self.end]
+        return self.taken
 
 
 def _part(where: Locator, start: int, end: int) -> Locator:

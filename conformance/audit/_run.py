@@ -120,6 +120,10 @@ class Progress:
 
 
 def _check_block(auditor: Auditor, tally: Tally, index: int, block: Block, shard: Shard) -> None:
+    if block.checked is not None:  # (the native engine read and checked it: _run_serial)
+        tally.lines += block.count
+        block.checked(tally, Numbered(index, block.first))
+        return
     if block.raw is not None:  # (read so only without --shard: see _run_serial)
         tally.lines += block.count
         located = Numbered(index, block.first)
@@ -164,9 +168,13 @@ def _run_serial(
         try:
             blocks = source.blocks()
             if options.engine == "native":
-                # The module splits a plain file's blocks itself, and reads overlap checks.
+                # The module reads a plain file of whole lines itself, on its own threads; it
+                # splits other files' blocks itself, and reads overlap checks.
                 if isinstance(source, FileSource) and shard.count == 1:
-                    blocks = _read_ahead(source.raw_blocks(auditor.newlines))
+                    own = auditor.read_file(source, tally)
+                    blocks = (
+                        own if own is not None else _read_ahead(source.raw_blocks(auditor.newlines))
+                    )
                 elif isinstance(source, FileSource | StdinSource):
                     blocks = _read_ahead(blocks)
             for block in blocks:

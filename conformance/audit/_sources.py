@@ -89,9 +89,13 @@ class Block:
 
     ``raw`` (from :meth:`FileSource.raw_blocks`) is the block's whole lines as one text, joined
     by newlines, in ``raw[:raw_end]`` (the read as it came, not copied; ``lines`` is then
-    empty): the native engine splits it itself. ``raw_count`` is how many lines it holds."""
+    empty): the native engine splits it itself. ``raw_count`` is how many lines it holds.
+
+    ``checked`` is set on a block an engine read and checked itself (``lines`` is then empty,
+    ``raw_count`` says how many it holds): ``checked(tally, where)`` adds what it found."""
 
     __slots__ = (
+        "checked",
         "done",
         "first",
         "keys",
@@ -115,6 +119,7 @@ class Block:
         raw: bytes | None = None,
         raw_end: int = 0,
         raw_count: int = 0,
+        checked: Callable[[Any, Any], None] | None = None,
     ) -> None:
         self.lines = lines
         self.first = first
@@ -125,6 +130,7 @@ class Block:
         self.raw = raw
         self.raw_end = raw_end
         self.raw_count = raw_count
+        self.checked = checked
 
     def texts(self) -> list[bytes]:
         """The lines, whichever way the block holds them."""
@@ -133,7 +139,9 @@ class Block:
     @property
     def count(self) -> int:
         """How many lines the block holds."""
-        return self.raw_count if self.raw is not None else len(self.lines)
+        if self.raw is not None or self.checked is not None:
+            return self.raw_count
+        return len(self.lines)
 
 
 Newlines = Callable[[bytes, int], int]
@@ -403,6 +411,10 @@ class FileSource:
                 "not: it may be torn), the rest was not"
             )
 
+    def read_error(self, e: OSError) -> SourceError:
+        """The error a failed read of the file is."""
+        return _os_error(self.name, e)
+
     def _reader(self, start: int) -> Callable[[int], bytes]:
         offset = start
         fd = self.fd
@@ -436,7 +448,7 @@ class FileSource:
         block, a maximum item size below a block) the blocks are those of :meth:`blocks`.
         ``newlines(text, end)`` counts the newlines of ``text[:end]`` (the native engine's
         counts without the GIL)."""
-        if self.gzip or not self.regular or self.max_item < BLOCK_BYTES:
+        if not self.whole_lines:
             yield from self.blocks()
             return
         offset, number = 0, 1
@@ -450,15 +462,7 @@ class FileSource:
             cut = data.rfind(b"\n")
             if cut < 0:
                 if offset + len(data) < self.size:  # a line longer than a block: as blocks()
-                    yield from read_blocks(
-                        self._reader(offset),
-                        first=number,
-                        limit=self.size - offset,
-                        block_bytes=BLOCK_BYTES,
-                        max_item=self.max_item,
-                        at_end=self.check_end,
-                        start=offset,
-                    )
+                    yield from self.blocks_from(offset, number)
                     return
                 # the last line, without a newline: a file that grew may have torn it
                 self.check_end(0)
@@ -469,6 +473,25 @@ class FileSource:
             number += block.count
             offset += cut + 1
         self.check_end(self.size - offset)
+
+    @property
+    def whole_lines(self) -> bool:
+        """Whether the file can be read in blocks of whole lines (:meth:`raw_blocks`): a plain
+        file, whose maximum item size is not below a block (so no line read whole is over it)."""
+        return not self.gzip and self.regular and self.max_item >= BLOCK_BYTES
+
+    def blocks_from(self, offset: int, first: int) -> Iterator[Block]:
+        """The blocks of :meth:`blocks` from ``offset`` on (a line start; ``first``: the number
+        of its line), for a plain file read from there in blocks of whole lines."""
+        yield from read_blocks(
+            self._reader(offset),
+            first=first,
+            limit=self.size - offset,
+            block_bytes=BLOCK_BYTES,
+            max_item=self.max_item,
+            at_end=self.check_end,
+            start=offset,
+        )
 
     def blocks(self) -> Iterator[Block]:
         if not self.regular:  # a FIFO, a character device: read as it comes

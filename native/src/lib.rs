@@ -16,7 +16,9 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
+mod file;
 mod helpers;
 mod lean;
 mod scan;
@@ -87,14 +89,21 @@ fn decode_by_crate(text: &[u8]) -> Result<Decoded<'_>, &'static str> {
 /// Checks blocks of event lines.
 #[pyclass(frozen, module = "noetl_events_native")]
 struct Engine {
+    checker: Arc<Checker>,
+    /// The threads that share a block with the caller's.
+    helpers: helpers::Helpers<Vec<(usize, Part)>>,
+    /// How many threads check a file the engine reads itself (`check_file`).
+    threads: usize,
+}
+
+/// What checks lines: the verdicts, and the hazards when asked for.
+struct Checker {
     hazards: bool,
     /// The hazard scan rides on the lean decode (`scan::Fused`): the fields' roles are the
     /// crate's own.
     fused: bool,
     fields: Roles,
     secrets: SecretFilter,
-    /// The threads that share a block with the caller's.
-    helpers: helpers::Helpers<Vec<(usize, Part)>>,
 }
 
 /// What a block gave, before it is handed to Python.
@@ -209,12 +218,12 @@ impl Engine {
             .threads()
             .min(lines.len() / MIN_LINES_PER_THREAD);
         if threads <= 1 {
-            return self.run(lines, room);
+            return self.checker.run(lines, room);
         }
         let size = lines.len().div_ceil(threads * PARTS_PER_THREAD);
         let parts: Vec<&[&[u8]]> = lines.chunks(size).collect();
         let outs = self.share(threads, parts.len(), &|i| {
-            Some((parts[i].len(), self.run(parts[i], room)))
+            Some((parts[i].len(), self.checker.run(parts[i], room)))
         });
         join(outs.into_iter().flatten(), room)
     }
@@ -233,12 +242,12 @@ impl Engine {
             .threads()
             .min(text.len() / MIN_BYTES_PER_THREAD);
         if threads <= 1 {
-            return Some(self.run(&lines_of(text, max_line)?, room));
+            return Some(self.checker.run(&lines_of(text, max_line)?, room));
         }
         let pieces = cut(text, threads * PARTS_PER_THREAD);
         let outs = self.share(threads, pieces.len(), &|i| {
             let lines = lines_of(pieces[i], max_line)?;
-            Some((lines.len(), self.run(&lines, room)))
+            Some((lines.len(), self.checker.run(&lines, room)))
         });
         Some(join(outs.into_iter().collect::<Option<Vec<_>>>()?, room))
     }
@@ -266,7 +275,10 @@ impl Engine {
         outs.sort_unstable_by_key(|&(i, _)| i);
         outs.into_iter().map(|(_, out)| out).collect()
     }
+}
 
+impl Checker {
+    /// The verdicts (and hazards) of `lines`, at most `room` hazards with their texts.
     fn run<'a>(&self, lines: &[&'a [u8]], room: Option<usize>) -> BlockOut {
         let mut out = BlockOut::default();
         let mut scratch = scan::Scratch::<'a>::default();
@@ -390,11 +402,14 @@ impl Engine {
             roles.push((key.into_bytes(), field));
         }
         Ok(Engine {
-            hazards,
-            fused: fused && lean::verified(),
-            fields: Roles(roles),
+            checker: Arc::new(Checker {
+                hazards,
+                fused: fused && lean::verified(),
+                fields: Roles(roles),
+                secrets: SecretFilter::new(key_parts, folds.map(|f| f.into_iter().collect())),
+            }),
             helpers: helpers::Helpers::new(threads.max(1) - 1),
-            secrets: SecretFilter::new(key_parts, folds.map(|f| f.into_iter().collect())),
+            threads: threads.max(1),
         })
     }
 
@@ -443,6 +458,92 @@ impl Engine {
         let data = &data[..end.map_or(data.len(), |e| e.min(data.len()))];
         let out = py.allow_threads(|| self.run_text(data, room, max_line));
         out.map(|out| answer(py, out)).transpose()
+    }
+    /// Starts checking `size` bytes of the plain file open at `fd`, which this engine reads
+    /// itself, in blocks of `block` bytes, on the engine's threads (see `file.rs`): `FileRun`
+    /// hands the blocks' answers in file order. `room` is as for `check`.
+    #[pyo3(signature = (fd, size, room=None, block=1 << 20))]
+    fn check_file(&self, fd: i32, size: u64, room: Option<usize>, block: u64) -> PyResult<FileRun> {
+        let run = file::Run::start(
+            Arc::clone(&self.checker),
+            fd,
+            size,
+            block,
+            room,
+            self.threads,
+        )?;
+        Ok(FileRun {
+            run: std::sync::Mutex::new(Some(run)),
+        })
+    }
+}
+
+/// The blocks of a file being checked (`Engine.check_file`), in file order.
+#[pyclass(frozen, module = "noetl_events_native")]
+struct FileRun {
+    run: std::sync::Mutex<Option<file::Run>>,
+}
+
+#[pymethods]
+impl FileRun {
+    /// The next block: `(parts, text, lines, done, end, at, error)`, or None after the last.
+    /// `parts` lists `(lines, answer)` (`answer` as `check` gives it), in order; `text` is the
+    /// block's lines joined by newlines when a part needs them read (invalid lines, lines
+    /// handed back), else None; `done` is the offset after the block; `end` says whether the
+    /// run goes on: "next", or "long" (the lines from offset `at` on are the caller's to read),
+    /// "tail" (the last line, from `at`, has no newline), "short" (the file held less than its
+    /// size from `at` on), "failed" (a read failed; `error` is `(errno, message)`). Waits with
+    /// the lock released, and lets Python's signal handlers run (Ctrl-C) while it waits.
+    fn next<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let block = loop {
+            let got = py.allow_threads(|| {
+                let guard = self.run.lock().unwrap_or_else(|e| e.into_inner());
+                match guard.as_ref() {
+                    Some(run) => run.next(std::time::Duration::from_millis(50)),
+                    None => Ok(None),
+                }
+            });
+            match got {
+                Ok(block) => break block,
+                Err(()) => py.check_signals()?,
+            }
+        };
+        let Some(block) = block else {
+            return Ok(None);
+        };
+        let lines = block.lines();
+        let parts = PyList::empty(py);
+        for (count, out) in block.parts {
+            parts.append((count, answer(py, out)?))?;
+        }
+        let text = block
+            .text
+            .map(|(buf, first, stop)| PyBytes::new(py, &buf[first..stop]));
+        let (end, at, error): (&str, Option<u64>, Option<(i32, String)>) = match block.end {
+            file::End::Next => ("next", None, None),
+            file::End::Long(at) => ("long", Some(at), None),
+            file::End::Tail(at) => ("tail", Some(at), None),
+            file::End::Short(at) => ("short", Some(at), None),
+            file::End::Failed(at, e) => (
+                "failed",
+                Some(at),
+                Some((e.raw_os_error().unwrap_or(0), e.to_string())),
+            ),
+            file::End::Panicked(why) => {
+                return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+                    "the native engine failed: {why}"
+                )))
+            }
+        };
+        (parts, text, lines, block.done, end, at, error)
+            .into_pyobject(py)
+            .map(Some)
+    }
+
+    /// Stops the run's threads (each ends after the block it is reading) and waits for them.
+    fn close(&self, py: Python<'_>) {
+        let run = self.run.lock().unwrap_or_else(|e| e.into_inner()).take();
+        py.allow_threads(|| drop(run));
     }
 }
 
@@ -552,6 +653,7 @@ fn versions() -> HashMap<&'static str, &'static str> {
 #[pymodule]
 fn noetl_events_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Engine>()?;
+    m.add_class::<FileRun>()?;
     m.add_function(wrap_pyfunction!(versions, m)?)?;
     m.add_function(wrap_pyfunction!(lean_disagreement, m)?)?;
     m.add_function(wrap_pyfunction!(lean_verdicts, m)?)?;

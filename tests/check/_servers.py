@@ -331,12 +331,13 @@ def wait_until(condition: Callable[[], bool], seconds: float = 30.0, step: float
     raise AssertionError("the condition was not met in time")
 
 
-def has_open(pid: int, path: Path) -> bool:
-    """Whether process ``pid`` has ``path`` open."""
+def has_open(pid: int, path: Path, times: int = 1) -> bool:
+    """Whether process ``pid`` has ``path`` open (at least ``times`` times)."""
     target = str(path.resolve())
+    found = 0
     with contextlib.suppress(OSError):
         for fd in os.listdir(f"/proc/{pid}/fd"):
             with contextlib.suppress(OSError):
                 if os.readlink(f"/proc/{pid}/fd/{fd}") == target:
-                    return True
-    return False
+                    found += 1
+    return found >= times

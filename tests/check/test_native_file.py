@@ -1,0 +1,232 @@
+"""A plain file the native engine reads itself, in fixed blocks on its own threads
+(``Engine.check_file``, ``native/src/file.rs``): every line is checked once, by the block its
+first byte is in, wherever the borders fall; the report is the Python engine's, whatever the
+block size and the number of threads."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conformance.audit import _native
+from conformance.audit._report import report_json
+from conformance.audit._run import AuditOptions, run
+from conformance.audit._sources import FileSource
+from noetl_events_ref._sensitive import SENSITIVE_KEY_PARTS
+
+from ._servers import has_open, run_check, wait_until
+from .conftest import ROOT
+from .tricky import BASE, render, tricky_lines
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from _envelopes import heavy_lines, realistic_lines
+
+if not _native.available():
+    message = "the native engine is not built: pip install ./native (scripts/test builds it)"
+    if os.environ.get("CI"):
+        pytest.fail(f"CI: {message}", pytrace=False)
+    pytest.skip(message, allow_module_level=True)
+
+VALID = render(list(BASE.items())).encode()
+POOL: list[bytes] = [
+    *(line.encode() for line in realistic_lines(40, seed=3)),
+    *tricky_lines(BASE)[:40],
+    *(line.encode("utf-8", "surrogatepass") for line in heavy_lines(40, seed=3)),
+    b"",
+    b"x",
+    b"{",
+    VALID[:-2],
+    VALID.replace(b'"context"', b'"context":{"password":"hunter2"},"c"', 1),
+]
+
+
+def _engine(threads: int, hazards: bool = False) -> Any:
+    module = _native._module()
+    assert module is not None
+    return module.Engine("event", hazards, None, list(SENSITIVE_KEY_PARTS), threads, None)
+
+
+def _expected_stop(data: bytes, block: int) -> tuple[str, int]:
+    """Where a run over ``data`` in blocks of ``block`` bytes ends, and at which offset: at the
+    first line longer than it may read ("long"), at a last line without a newline ("tail"),
+    else at the end ("end")."""
+    start = 0
+    while start < len(data):
+        newline = data.find(b"\n", start)
+        if newline < 0:
+            return ("long" if len(data) - start > block else "tail"), start
+        crosses = start // block != newline // block  # (only such a line is read on)
+        if crosses and newline - start >= block:
+            return "long", start
+        start = newline + 1
+    return "end", len(data)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(POOL), st.binary(max_size=40).map(lambda b: b.replace(b"\n", b""))
+        ),
+        max_size=60,
+    ),
+    st.booleans(),
+    st.sampled_from([1, 2, 3, 5, 17, 64, 300, 1000, 1 << 20]),
+    st.integers(1, 3),
+)
+def test_blocks_hold_each_line_once_in_order(
+    tmp_path_factory: pytest.TempPathFactory,
+    lines: list[bytes],
+    newline_at_end: bool,
+    block: int,
+    threads: int,
+) -> None:
+    """The blocks' lines are the file's, in order, each once, up to where the run stops; the
+    answers are those of the lines checked at once; ``done`` never goes back."""
+    data = b"\n".join(lines) + (b"\n" if newline_at_end and lines else b"")
+    path = tmp_path_factory.mktemp("blocks") / "events.jsonl"
+    path.write_bytes(data)
+    engine = _engine(threads)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        file_run = engine.check_file(fd, len(data), None, block)
+        os.close(fd)  # (the run reads its own descriptor)
+        fd = -1
+        got: list[Any] = []
+        while (item := file_run.next()) is not None:
+            got.append(item)
+        file_run.close()
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    stop, at = _expected_stop(data, block)
+    ends = [item[4] for item in got]
+    assert all(end == "next" for end in ends[:-1]), ends
+    if stop == "end":
+        assert not ends or ends[-1] == "next"
+    else:
+        assert (ends[-1], got[-1][5]) == (stop, at)
+    expected = data[:at].split(b"\n")[:-1] if at else []
+    counts = [item[2] for item in got]
+    assert sum(counts) == len(expected)
+    dones = [item[3] for item in got]
+    assert dones == sorted(dones)
+    whole = engine.check(expected, None) if expected else None
+    offset, valid, invalid = 0, 0, []
+    for parts, text, count, *_ in got:
+        if text is not None:
+            assert text.split(b"\n") == expected[offset : offset + count]
+        within = 0
+        for part_count, answer in parts:
+            valid += answer[0]
+            invalid += [(offset + within + k, kind) for k, kind in answer[2]]
+            within += part_count
+        assert within == count
+        if any(answer[2] for _, answer in parts):
+            assert text is not None  # the caller reads the invalid lines
+        offset += count
+    if whole is not None:
+        assert (valid, invalid) == (whole[0], list(whole[2]))
+
+
+def _report(path: Path, engine: str, *, hazards: bool, max_items: int, threads: int = 1) -> str:
+    options = AuditOptions(max_items=max_items, hazards=hazards, engine=engine, threads=threads)
+    source = FileSource.open(str(path), "stream")
+    try:
+        tally = run(options, [source])
+    finally:
+        source.close()
+    return json.dumps(report_json(tally, ["stream"], hazards=hazards), ensure_ascii=False)
+
+
+def _files(tmp_path: Path) -> dict[str, bytes]:
+    lines = [line.encode() for line in realistic_lines(600, seed=7)]
+    for k in range(0, len(lines), 37):
+        lines[k] = lines[k][:-2]  # invalid, in most blocks
+    heavy = [line.encode("utf-8", "surrogatepass") for line in heavy_lines(200, seed=7)]
+    envelope = json.loads(lines[1])
+    envelope["context"] = {"blob": "x" * 5000, "password": "hunter2"}
+    long = json.dumps(envelope).encode()
+    body = b"\n".join(lines[:300] + heavy + lines[300:])
+    return {
+        "realistic, hostile, invalid": body + b"\n",
+        "no newline at the end": body,
+        "long lines": b"\n".join([*lines[:50], long, *lines[50:100], long, long]) + b"\n",
+        "a long last line without a newline": b"\n".join([*lines[:50], long]),
+        "empty lines": b"\n" * 3000 + body + b"\n\n\n",
+        "empty": b"",
+        "one newline": b"\n",
+    }
+
+
+@pytest.mark.parametrize("block", [1, 97, 4096, 1 << 20])
+def test_any_block_size_gives_the_python_engines_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    """Lines across borders, lines longer than a block (the rest read as Python reads it), a
+    last line without a newline, empty lines and files: the Python engine's report, on one
+    thread and on three, hazards on and off, lists cut or not."""
+    monkeypatch.setattr(_native, "BLOCK_BYTES", block)
+    for name, data in _files(tmp_path).items():
+        path = tmp_path / "events.jsonl"
+        path.write_bytes(data)
+        for hazards in (False, True):
+            for max_items in (0, 4):
+                python = _report(path, "python", hazards=hazards, max_items=max_items)
+                for threads in (1, 3):
+                    native = _report(
+                        path, "native", hazards=hazards, max_items=max_items, threads=threads
+                    )
+                    assert native == python, (name, hazards, max_items, threads)
+
+
+def test_a_block_of_more_lines_than_a_part_gives_the_same_report(tmp_path: Path) -> None:
+    """A block of a million short lines comes back in parts (bounded answers): the line
+    numbers and lists across the parts' borders are those of one pass."""
+    path = tmp_path / "short.jsonl"
+    lines: Sequence[bytes] = [b"x", VALID[:3], b""] * 100_000 + [VALID] * 5
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    for max_items in (0, 3):
+        python = _report(path, "python", hazards=False, max_items=max_items)
+        assert _report(path, "native", hazards=False, max_items=max_items, threads=2) == python
+    assert json.loads(python)["valid"] == 5
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_an_interrupt_stops_the_threads_reading_the_file(tmp_path: Path, jobs: str) -> None:
+    """Ctrl-C while the module's threads read and check a file (its own descriptor open):
+    the run ends at once, status 130, and the report counts what was checked before."""
+    path = tmp_path / "events.jsonl"
+    block = b"".join((VALID[:-2] if i % 10 == 0 else VALID) + b"\n" for i in range(1000))
+    path.write_bytes(block * 1000)
+    output = tmp_path / "report.json"
+
+    def interrupt(proc: subprocess.Popen[bytes]) -> None:
+        wait_until(lambda: has_open(proc.pid, path, times=2) or proc.poll() is not None)
+        time.sleep(0.2)  # (a few blocks checked: the whole file takes seconds)
+        proc.send_signal(signal.SIGINT)
+
+    args = [str(path), "--engine", "native", "--hazards", "--jobs", jobs, "--format", "json"]
+    run = run_check([*args, "--output", str(output)], tmp_path, during=interrupt)
+    assert run.status == 130, run.err
+    assert "Traceback" not in run.err
+    report = json.loads(output.read_text())
+    assert report["incomplete"] == {"source": str(path), "reason": "interrupted", "partial": True}
+    assert 0 < report["total"] < 1_000_000
+    assert report["invalid"] == (report["total"] + 9) // 10  # (the first lines, every 10th)
