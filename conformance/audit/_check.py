@@ -353,14 +353,6 @@ class Auditor:
         itself (each block then comes checked: ``Block.checked``); None: the caller reads it."""
         return None
 
-    def newlines(self, text: bytes, end: int) -> int:
-        """How many newlines ``text[:end]`` holds."""
-        return text.count(b"\n", 0, end)
-
-    def check_text(self, tally: Tally, text: bytes, end: int, count: int, where: Locator) -> None:
-        """:meth:`check` of the ``count`` lines of ``text[:end]``, joined by newlines."""
-        self.check(tally, text[:end].split(b"\n"), where)
-
     def _hazard_scan(self) -> HazardScan | None:
         """The scanner of the valid lines' hazards; None: hazards are not asked for."""
         return self._scan

@@ -138,11 +138,6 @@ class NativeAuditor(Auditor):
             folds = LOWERCASE_WITH_ASCII
         self._native = module.Engine(mode, hazards, None, list(SENSITIVE_KEY_PARTS), threads, folds)
 
-    def newlines(self, text: bytes, end: int) -> int:
-        """How many newlines ``text[:end]`` holds (counted by the module, without the GIL)."""
-        count: int = self._module.count_newlines(text, end)
-        return count
-
     def _hazard_scan(self) -> HazardScan | None:
         """The reference's scanner, for the blocks the module leaves to the Python engine's
         check (loaded on first use, as for the lines handed back)."""
@@ -180,34 +175,13 @@ class NativeAuditor(Auditor):
             return
         self._absorb(tally, answer, len(block), lambda: block, where, room)
 
-    def check_text(self, tally: Tally, text: bytes, end: int, count: int, where: Locator) -> None:
-        """:meth:`check` of the ``count`` lines of ``text[:end]`` (joined by newlines), which
-        the module splits itself: no Python object per line, unless a line needs the
-        reference."""
-        split: list[bytes] = []
-
-        def lines() -> list[bytes]:
-            if not split:
-                split.extend(text[:end].split(b"\n"))
-            return split
-
-        if count > NATIVE_CHUNK:
-            self.check(tally, lines(), where)
-            return
-        room = max(0, tally.cap - len(tally.hazards))
-        answer = self._native.check_text(text, room, NATIVE_MAX_LINE, end)
-        if answer is None:
-            super().check(tally, lines(), where)
-            return
-        self._absorb(tally, answer, count, lines, where, room)
-
     def read_file(self, source: FileSource, tally: Tally) -> Iterator[Block] | None:
         """The blocks of a plain file (:attr:`~._sources.FileSource.whole_lines`), read and
         checked by the module's threads, each reading its own blocks (see ``native/src/file.rs``):
         each block comes checked (``Block.checked`` adds its answers to a tally). The lines from
         one longer than a block on, and a last line without a newline, are read as
         :meth:`~._sources.FileSource.blocks_from` reads them; a file that holds less than its
-        size, or that cannot be read, raises as :meth:`~._sources.FileSource.raw_blocks` does."""
+        size, or that cannot be read, raises as :meth:`~._sources.FileSource.blocks` does."""
         if not source.whole_lines:
             return None
         return self._file_blocks(source, tally)
@@ -222,7 +196,7 @@ class NativeAuditor(Auditor):
                 done = max(done, end_offset)
                 if count:
                     checked = functools.partial(self._absorb_parts, parts, text)
-                    yield Block([], number, None, done, raw_count=count, checked=checked)
+                    yield Block([], number, None, done, checked=checked, checked_count=count)
                     number += count
                 if end == "next":
                     continue

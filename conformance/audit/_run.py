@@ -1,9 +1,12 @@
 """Running a check over sources: in this process, or spread over worker processes.
 
-On the native engine, everything runs in this process: ``--jobs N`` is the number of threads
-the module shares each block among (their answers joined in line order), and plain files and
-stdin are read ahead on a thread of their own (:func:`_read_ahead`) while a block is checked;
-a plain file's blocks reach the module as one text each (:meth:`~._sources.FileSource.raw_blocks`).
+On the native engine, everything runs in this process, and ``--jobs N`` is a number of threads
+(the answers are joined in line order):
+
+- a plain file is read by the module's N threads, each reading and checking whole blocks of it
+  (:meth:`~._native.NativeAuditor.read_file`);
+- other sources' blocks are shared among N threads as they come; gzip files and stdin are read
+  ahead on a thread of their own (:func:`_read_ahead`) while a block is checked.
 
 On the Python engine, ``--jobs N`` (N > 1) spreads the work over N processes and merges their
 tallies in source order, so the report is the one ``--jobs 1`` gives:
@@ -124,11 +127,6 @@ def _check_block(auditor: Auditor, tally: Tally, index: int, block: Block, shard
         tally.lines += block.count
         block.checked(tally, Numbered(index, block.first))
         return
-    if block.raw is not None:  # (read so only without --shard: see _run_serial)
-        tally.lines += block.count
-        located = Numbered(index, block.first)
-        auditor.check_text(tally, block.raw, block.raw_end, block.count, located)
-        return
     tally.lines += len(block.lines)
     lines: Sequence[bytes] = block.lines
     first, step = block.first, 1
@@ -168,13 +166,13 @@ def _run_serial(
         try:
             blocks = source.blocks()
             if options.engine == "native":
-                # The module reads a plain file of whole lines itself, on its own threads; it
-                # splits other files' blocks itself, and reads overlap checks.
+                # The module reads a plain file of whole lines itself, on its own threads;
+                # other files and stdin are read ahead while a block is checked.
+                own = None
                 if isinstance(source, FileSource) and shard.count == 1:
                     own = auditor.read_file(source, tally)
-                    blocks = (
-                        own if own is not None else _read_ahead(source.raw_blocks(auditor.newlines))
-                    )
+                if own is not None:
+                    blocks = own
                 elif isinstance(source, FileSource | StdinSource):
                     blocks = _read_ahead(blocks)
             for block in blocks:

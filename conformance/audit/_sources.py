@@ -87,23 +87,17 @@ class Block:
     kept (``b""`` stands in). ``shard_keys`` are stable integers that ``--shard`` selects by
     (row keys, stream sequences); None: by line number.
 
-    ``raw`` (from :meth:`FileSource.raw_blocks`) is the block's whole lines as one text, joined
-    by newlines, in ``raw[:raw_end]`` (the read as it came, not copied; ``lines`` is then
-    empty): the native engine splits it itself. ``raw_count`` is how many lines it holds.
-
     ``checked`` is set on a block an engine read and checked itself (``lines`` is then empty,
-    ``raw_count`` says how many it holds): ``checked(tally, where)`` adds what it found."""
+    ``checked_count`` says how many it holds): ``checked(tally, where)`` adds what it found."""
 
     __slots__ = (
         "checked",
+        "checked_count",
         "done",
         "first",
         "keys",
         "lines",
         "oversized",
-        "raw",
-        "raw_count",
-        "raw_end",
         "shard_keys",
     )
 
@@ -116,10 +110,8 @@ class Block:
         oversized: tuple[tuple[int, int], ...] = (),
         shard_keys: Sequence[int] | None = None,
         *,
-        raw: bytes | None = None,
-        raw_end: int = 0,
-        raw_count: int = 0,
         checked: Callable[[Any, Any], None] | None = None,
+        checked_count: int = 0,
     ) -> None:
         self.lines = lines
         self.first = first
@@ -127,34 +119,13 @@ class Block:
         self.done = done
         self.oversized = oversized
         self.shard_keys = shard_keys
-        self.raw = raw
-        self.raw_end = raw_end
-        self.raw_count = raw_count
         self.checked = checked
-
-    def texts(self) -> list[bytes]:
-        """The lines, whichever way the block holds them."""
-        return self.raw[: self.raw_end].split(b"\n") if self.raw is not None else self.lines
+        self.checked_count = checked_count
 
     @property
     def count(self) -> int:
         """How many lines the block holds."""
-        if self.raw is not None or self.checked is not None:
-            return self.raw_count
-        return len(self.lines)
-
-
-Newlines = Callable[[bytes, int], int]
-"""How many newlines ``text[:end]`` holds: ``newlines(text, end)``."""
-
-
-def _raw_block(data: bytes, end: int, first: int, done: int, newlines: Newlines) -> Block:
-    count = newlines(data, end) + 1
-    return Block([], first, None, done, raw=data, raw_end=end, raw_count=count)
-
-
-def _newlines(text: bytes, end: int) -> int:
-    return text.count(b"\n", 0, end)
+        return self.checked_count if self.checked is not None else len(self.lines)
 
 
 class Source(Protocol):
@@ -441,43 +412,11 @@ class FileSource:
 
         return read
 
-    def raw_blocks(self, newlines: Newlines = _newlines) -> Iterator[Block]:
-        """The blocks of :meth:`blocks`, each held as one text (``Block.raw``) where it can be:
-        a plain file is read from line starts, so that no line is joined from pieces and none is
-        over the maximum item size within a block. Else (gzip, a pipe, a line longer than a
-        block, a maximum item size below a block) the blocks are those of :meth:`blocks`.
-        ``newlines(text, end)`` counts the newlines of ``text[:end]`` (the native engine's
-        counts without the GIL)."""
-        if not self.whole_lines:
-            yield from self.blocks()
-            return
-        offset, number = 0, 1
-        while offset < self.size:
-            try:
-                data = os.pread(self.fd, min(BLOCK_BYTES, self.size - offset), offset)
-            except OSError as e:
-                raise _os_error(self.name, e) from None
-            if not data:  # shrank: check_end says so
-                break
-            cut = data.rfind(b"\n")
-            if cut < 0:
-                if offset + len(data) < self.size:  # a line longer than a block: as blocks()
-                    yield from self.blocks_from(offset, number)
-                    return
-                # the last line, without a newline: a file that grew may have torn it
-                self.check_end(0)
-                yield _raw_block(data, len(data), number, offset + len(data), newlines)
-                return
-            block = _raw_block(data, cut, number, offset + cut + 1, newlines)
-            yield block
-            number += block.count
-            offset += cut + 1
-        self.check_end(self.size - offset)
-
     @property
     def whole_lines(self) -> bool:
-        """Whether the file can be read in blocks of whole lines (:meth:`raw_blocks`): a plain
-        file, whose maximum item size is not below a block (so no line read whole is over it)."""
+        """Whether the file can be read in blocks of whole lines (as the native engine reads a
+        file): a plain file, whose maximum item size is not below a block (so no line of at
+        most a block is over it)."""
         return not self.gzip and self.regular and self.max_item >= BLOCK_BYTES
 
     def blocks_from(self, offset: int, first: int) -> Iterator[Block]:

@@ -126,50 +126,19 @@ type Part = Option<(usize, BlockOut)>;
 const MIN_LINES_PER_THREAD: usize = 256;
 
 /// The parts a shared block is cut into, per thread: the threads take them in turn, so a thread
-/// held up (by the reader thread, or another process) leaves the rest of its share to the others.
+/// held up (by a reader thread, or another process) leaves the rest of its share to the others.
 const PARTS_PER_THREAD: usize = 8;
 
-/// Bytes below which a text is not split across threads (about `MIN_LINES_PER_THREAD` short
-/// lines).
-const MIN_BYTES_PER_THREAD: usize = 64 << 10;
-
-/// The lines of `text` (split at newlines, as `bytes.split` does), or None when one is longer
-/// than `max_line`.
-fn lines_of(text: &[u8], max_line: Option<usize>) -> Option<Vec<&[u8]>> {
-    let max = max_line.unwrap_or(usize::MAX);
+/// The lines of `text` (split at newlines, as `bytes.split` does).
+fn lines_of(text: &[u8]) -> Vec<&[u8]> {
     let mut lines = Vec::with_capacity(text.len() / 256 + 1);
     let mut start = 0;
     for end in memchr::memchr_iter(b'\n', text) {
-        if end - start > max {
-            return None;
-        }
         lines.push(&text[start..end]);
         start = end + 1;
     }
-    if text.len() - start > max {
-        return None;
-    }
     lines.push(&text[start..]);
-    Some(lines)
-}
-
-/// `text` cut at newlines into at most `parts` pieces of about equal size, whose lines are
-/// `text`'s lines in order (the newline at a cut belongs to neither side).
-fn cut(text: &[u8], parts: usize) -> Vec<&[u8]> {
-    let mut pieces = Vec::with_capacity(parts);
-    let mut start = 0;
-    for k in 1..parts {
-        let target = (text.len() / parts * k).max(start);
-        match memchr::memchr(b'\n', &text[target..]) {
-            Some(at) => {
-                pieces.push(&text[start..target + at]);
-                start = target + at + 1;
-            }
-            None => break,
-        }
-    }
-    pieces.push(&text[start..]);
-    pieces
+    lines
 }
 
 /// The outputs of consecutive parts of a block, each with its count of lines, as one.
@@ -226,30 +195,6 @@ impl Engine {
             Some((parts[i].len(), self.checker.run(parts[i], room)))
         });
         join(outs.into_iter().flatten(), room)
-    }
-
-    /// `run` on the lines of `text`, or None when one is longer than `max_line`. A long text
-    /// is cut at newlines into parts that the engine's threads take in turn, and split and check
-    /// each (the split is theirs too, not this thread's alone).
-    fn run_text(
-        &self,
-        text: &[u8],
-        room: Option<usize>,
-        max_line: Option<usize>,
-    ) -> Option<BlockOut> {
-        let threads = self
-            .helpers
-            .threads()
-            .min(text.len() / MIN_BYTES_PER_THREAD);
-        if threads <= 1 {
-            return Some(self.checker.run(&lines_of(text, max_line)?, room));
-        }
-        let pieces = cut(text, threads * PARTS_PER_THREAD);
-        let outs = self.share(threads, pieces.len(), &|i| {
-            let lines = lines_of(pieces[i], max_line)?;
-            Some((lines.len(), self.checker.run(&lines, room)))
-        });
-        Some(join(outs.into_iter().collect::<Option<Vec<_>>>()?, room))
     }
 
     /// `work(i)` for each part `i` below `parts`, on `threads` of the engine's threads, each
@@ -442,36 +387,21 @@ impl Engine {
         answer(py, out).map(Some)
     }
 
-    /// `check` of the lines of `text[:end]` (`end`: None, all of it; lines joined by newlines,
-    /// as `bytes.split` reads them), split here.
-    #[pyo3(signature = (text, room=None, max_line=None, end=None))]
-    fn check_text<'py>(
-        &self,
-        py: Python<'py>,
-        text: &Bound<'py, PyBytes>,
-        room: Option<usize>,
-        max_line: Option<usize>,
-        end: Option<usize>,
-    ) -> PyResult<Option<Bound<'py, PyTuple>>> {
-        // The bytes object is immutable and held by `text` while the lock is released.
-        let data = text.as_bytes();
-        let data = &data[..end.map_or(data.len(), |e| e.min(data.len()))];
-        let out = py.allow_threads(|| self.run_text(data, room, max_line));
-        out.map(|out| answer(py, out)).transpose()
-    }
     /// Starts checking `size` bytes of the plain file open at `fd`, which this engine reads
     /// itself, in blocks of `block` bytes, on the engine's threads (see `file.rs`): `FileRun`
-    /// hands the blocks' answers in file order. `room` is as for `check`.
-    #[pyo3(signature = (fd, size, room=None, block=1 << 20))]
-    fn check_file(&self, fd: i32, size: u64, room: Option<usize>, block: u64) -> PyResult<FileRun> {
-        let run = file::Run::start(
-            Arc::clone(&self.checker),
-            fd,
-            size,
-            block,
-            room,
-            self.threads,
-        )?;
+    /// hands the blocks' answers in file order. `room` is as for `check`. With `read_only`,
+    /// the lines are read and counted, not checked (every answer is empty): reading alone.
+    #[pyo3(signature = (fd, size, room=None, block=1 << 20, read_only=false))]
+    fn check_file(
+        &self,
+        fd: i32,
+        size: u64,
+        room: Option<usize>,
+        block: u64,
+        read_only: bool,
+    ) -> PyResult<FileRun> {
+        let checker = Arc::clone(&self.checker);
+        let run = file::Run::start(checker, fd, size, block, room, self.threads, read_only)?;
         Ok(FileRun {
             run: std::sync::Mutex::new(Some(run)),
         })
@@ -572,30 +502,6 @@ fn answer<'py>(py: Python<'py>, out: BlockOut) -> PyResult<Bound<'py, PyTuple>> 
         .into_pyobject(py)
 }
 
-/// How many newlines `data[:end]` holds (`end`: None, all of it), counted with the lock
-/// released (a reader thread counting a block's lines then does not hold up the thread that
-/// checks the previous one).
-#[pyfunction]
-#[pyo3(signature = (data, end=None))]
-fn count_newlines(py: Python<'_>, data: &Bound<'_, PyBytes>, end: Option<usize>) -> usize {
-    let bytes = data.as_bytes();
-    let bytes = &bytes[..end.map_or(bytes.len(), |e| e.min(bytes.len()))];
-    py.allow_threads(|| newlines(bytes))
-}
-
-/// The newlines of `bytes`. Each run of up to 255 bytes is counted into a byte, which the
-/// compiler turns into vector compares and adds (about twice as fast as eight bytes at a time
-/// in a word).
-fn newlines(bytes: &[u8]) -> usize {
-    bytes
-        .chunks(255)
-        .map(|run| {
-            run.iter()
-                .fold(0u8, |n, &b| n.wrapping_add(u8::from(b == b'\n'))) as usize
-        })
-        .sum()
-}
-
 /// Why the lean decode is off (the crate's struct is not what it reads), or None: it is on.
 #[pyfunction]
 fn lean_disagreement() -> Option<String> {
@@ -658,6 +564,5 @@ fn noetl_events_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(lean_disagreement, m)?)?;
     m.add_function(wrap_pyfunction!(lean_verdicts, m)?)?;
     m.add_function(wrap_pyfunction!(fused_hazards, m)?)?;
-    m.add_function(wrap_pyfunction!(count_newlines, m)?)?;
     Ok(())
 }

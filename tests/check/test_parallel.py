@@ -154,48 +154,6 @@ def test_run_api_matches_the_cli(big_file: Path) -> None:
 @pytest.mark.parametrize("block_bytes", [1, 2, 3, 7, 64, 1 << 20])
 @pytest.mark.parametrize(
     "data",
-    [
-        b"",
-        b"\n",
-        b"\n\n",
-        b"a",
-        b"a\n",
-        b"a\nb",
-        b"a\nb\n",
-        b"ab\n\ncd\r\n",
-        b"x" * 100 + b"\ny",
-        b"ab\n" + b"x" * 100 + b"\ncd\ne",
-    ],
-)
-def test_raw_blocks_hold_the_lines_of_blocks(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: bytes, block_bytes: int
-) -> None:
-    """The native engine's blocks (one text each, read from line starts; a line longer than a
-    block falls back to the joined reading): the same lines, numbers and progress."""
-    from conformance.audit import _sources
-
-    monkeypatch.setattr(_sources, "BLOCK_BYTES", block_bytes)
-    path = tmp_path / "f.jsonl"
-    path.write_bytes(data)
-    source = FileSource.open(str(path), "f")
-    try:
-        raw, plain = list(source.raw_blocks()), list(source.blocks())
-    finally:
-        source.close()
-    lines = [line for block in raw for line in block.texts()]
-    assert lines == [line for block in plain for line in block.lines]
-    assert [block.first + i for block in raw for i in range(block.count)] == list(
-        range(1, len(lines) + 1)
-    )
-    assert [block.done for block in raw] == sorted(block.done for block in raw)
-    assert not raw or raw[-1].done == len(data)
-    if block_bytes == 1 << 20 and data:
-        assert all(block.raw is not None for block in raw)
-
-
-@pytest.mark.parametrize("block_bytes", [1, 2, 3, 7, 64, 1 << 20])
-@pytest.mark.parametrize(
-    "data",
     [b"", b"\n", b"\n\n", b"a", b"a\n", b"a\nb", b"a\nb\n", b"ab\n\ncd\r\n", b"x" * 100 + b"\ny"],
 )
 def test_read_blocks_splits_like_lines(data: bytes, block_bytes: int) -> None:
