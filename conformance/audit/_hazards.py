@@ -24,6 +24,7 @@ Only lines the reference accepts are scanned (an invalid line has no hazards, it
 from __future__ import annotations
 
 import array
+import functools
 import itertools
 import json
 import re
@@ -89,8 +90,16 @@ class _Int(str):
     """A number literal Python's json saw as an integer (the text, unconverted)."""
 
 
+_LITERALS: Final = 4096
+"""Number literals the decoder keeps one object for, however often a line repeats them (the
+last ones read): a 4 MiB line of ``1.50,`` held 838,000 alike objects, and its scan peaked at
+197 MB; with one object per literal, 81 MB."""
+
 _DECODER: Final = json.JSONDecoder(
-    object_pairs_hook=_Members, parse_float=_Float, parse_int=_Int, parse_constant=no_json_constant
+    object_pairs_hook=_Members,
+    parse_float=functools.lru_cache(_LITERALS)(_Float),
+    parse_int=functools.lru_cache(_LITERALS)(_Int),
+    parse_constant=no_json_constant,
 )
 
 

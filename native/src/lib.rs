@@ -31,7 +31,7 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 
 include!("../../conformance/rust/classify.rs");
 
-use scan::{Field, FxMap, HandBack, Roles, SecretFilter};
+use scan::{Field, FxMap, HandBack, Roles, SecretFilter, Texts};
 
 /// The few fields of a record the engine reads after decoding.
 struct Decoded<'a> {
@@ -66,7 +66,7 @@ fn decode_fused<'a>(
     line: &'a [u8],
     scratch: &mut scan::Scratch<'a>,
     secrets: &SecretFilter,
-    texts: bool,
+    texts: Texts,
     found: &mut scan::Found,
 ) -> Option<(Decoded<'a>, bool)> {
     let mut fused = scratch.fused(line, secrets, texts);
@@ -229,7 +229,7 @@ impl Checker {
         let mut scratch = scan::Scratch::<'a>::default();
         let mut found = scan::Found::new();
         for (k, line) in lines.iter().enumerate() {
-            let texts = room.is_none_or(|r| out.hazards.len() < r);
+            let texts = room.map_or(Texts::ALL, |r| Texts(r.saturating_sub(out.hazards.len())));
             found.clear();
             // With hazards, the fused scan reads the line with the lean decode; a line it does
             // not settle is scanned again below.
@@ -281,7 +281,8 @@ impl Checker {
                         continue;
                     }
                     out.hazard_lines += 1;
-                    for (kind, path, detail) in found.drain(..) {
+                    for hazard in found.drain(..) {
+                        let (kind, path, detail) = hazard.into_parts();
                         *out.hazard_counts.entry(kind).or_insert(0) += 1;
                         if room.is_none_or(|r| out.hazards.len() < r) {
                             out.hazards.push((k, kind, path, detail));
@@ -522,6 +523,9 @@ fn lean_verdicts(lines: Vec<Vec<u8>>) -> Vec<(bool, bool)> {
         .collect()
 }
 
+/// A hazard as Python reads it: `(kind, path, detail)`.
+type Listed = (&'static str, String, String);
+
 /// The fused scan's hazards of each line, `(kind, path, detail)` (paths and details empty
 /// without `texts`), or None where it leaves the line to the scanner's own pass (or the lean
 /// decode does not accept it): for the tests that hold the two passes to each other.
@@ -532,15 +536,16 @@ fn fused_hazards(
     key_parts: Vec<String>,
     folds: Option<HashMap<u32, String>>,
     texts: bool,
-) -> Vec<Option<scan::Found>> {
+) -> Vec<Option<Vec<Listed>>> {
     let secrets = SecretFilter::new(key_parts, folds.map(|f| f.into_iter().collect()));
     let mut scratch = scan::Scratch::default();
     lines
         .iter()
         .map(|line| {
             let mut found = scan::Found::new();
+            let texts = if texts { Texts::ALL } else { Texts::NONE };
             let (_, settled) = decode_fused(line, &mut scratch, &secrets, texts, &mut found)?;
-            settled.then_some(found)
+            settled.then(|| found.into_iter().map(scan::Hazard::into_parts).collect())
         })
         .collect()
 }

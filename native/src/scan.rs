@@ -65,7 +65,61 @@ pub enum Field {
     Other,
 }
 
-pub type Found = Vec<(&'static str, String, String)>;
+/// A hazard: its kind, and its path and detail when they are written (`texts`). Past the
+/// report's room only the kind counts: such a hazard is 16 bytes, not 64 (a line of a million
+/// of them held 130 MB).
+pub struct Hazard {
+    pub kind: &'static str,
+    pub texts: Option<Box<(String, String)>>,
+}
+
+impl Hazard {
+    /// A hazard whose texts are not written.
+    pub fn bare(kind: &'static str) -> Self {
+        Hazard { kind, texts: None }
+    }
+
+    pub fn new(kind: &'static str, path: String, detail: String) -> Self {
+        Hazard {
+            kind,
+            texts: Some(Box::new((path, detail))),
+        }
+    }
+
+    /// `(kind, path, detail)`, the texts empty when they were not written.
+    pub fn into_parts(self) -> (&'static str, String, String) {
+        let (path, detail) = self.texts.map_or_else(Default::default, |texts| *texts);
+        (self.kind, path, detail)
+    }
+}
+
+pub type Found = Vec<Hazard>;
+
+/// Which of a line's hazards get their texts (path and detail) written: those placed below
+/// this position among the line's hazards in its bucket (the report lists only its first ones;
+/// the others are counted). Hazards are mostly placed at the end, and those put before others
+/// (an object's repeated keys, its key order) by their place, so a hazard with no texts is
+/// rarely moved into the listed ones: when one is (`complete`), the line is handed back.
+#[derive(Clone, Copy)]
+pub struct Texts(pub usize);
+
+impl Texts {
+    pub const ALL: Texts = Texts(usize::MAX);
+    pub const NONE: Texts = Texts(0);
+
+    /// Whether a hazard placed at `position` gets its texts.
+    pub fn at(self, position: usize) -> bool {
+        position < self.0
+    }
+
+    /// Whether every hazard that is listed (below the limit) in `found` has its texts.
+    fn complete(self, found: &Found) -> bool {
+        found
+            .iter()
+            .take(self.0)
+            .all(|hazard| hazard.texts.is_some())
+    }
+}
 
 /// Why the native scanner gives a line back to the reference scanner.
 pub struct HandBack;
@@ -236,16 +290,16 @@ fn respelled(literal: &str) -> Scan<Option<String>> {
 /// it has one.
 fn float_hazard(
     literal: &str,
-    texts: bool,
+    texts: Texts,
     path: impl FnOnce() -> Scan<String>,
     found: &mut Found,
 ) -> Scan<()> {
     if let Some(text) = respelled(literal)? {
-        if !texts {
-            found.push(("float_respelled", String::new(), String::new()));
+        if !texts.at(found.len()) {
+            found.push(Hazard::bare("float_respelled"));
             return Ok(());
         }
-        found.push((
+        found.push(Hazard::new(
             "float_respelled",
             path()?,
             format!("{literal} is written back as {text}"),
@@ -261,7 +315,7 @@ struct Scanner<'a, 'c> {
     /// Key verdicts of the secret screen, for the block (keys repeat from line to line).
     keys: &'c mut FxMap<&'a [u8], bool>,
     /// Write the paths and details (false: only the kinds are counted).
-    texts: bool,
+    texts: Texts,
     /// The members of the objects being walked, innermost last: the key (decoded: a key
     /// written with escapes is held as its text), and where its value's hazards start.
     key_stack: &'c mut Vec<(Cow<'a, [u8]>, usize)>,
@@ -344,7 +398,7 @@ fn drop_repeated(members: &[(Cow<'_, [u8]>, usize)], found: &mut Found) -> Scan<
 fn repeats(
     members: &[(Cow<'_, [u8]>, usize)],
     own_at: usize,
-    texts: bool,
+    texts: Texts,
     path: &[Seg<'_>],
     found: &mut Found,
 ) -> Scan<()> {
@@ -353,8 +407,8 @@ fn repeats(
         if !members[..j].iter().any(|(k, _)| k == key) {
             continue;
         }
-        if !texts {
-            hazards.push(("duplicate_key", String::new(), String::new()));
+        if !texts.at(own_at + hazards.len()) {
+            hazards.push(Hazard::bare("duplicate_key"));
             continue;
         }
         let text = std::str::from_utf8(key).map_err(|_| HandBack)?;
@@ -363,7 +417,7 @@ fn repeats(
                 .cloned()
                 .chain([Seg::Key(Cow::Borrowed(&**key))]),
         )?;
-        hazards.push((
+        hazards.push(Hazard::new(
             "duplicate_key",
             at,
             format!("key \"{text}\" repeated: serde_json keeps the last value"),
@@ -378,19 +432,19 @@ fn repeats(
 fn order_hazard(
     found: &mut Found,
     own_at: usize,
-    texts: bool,
+    texts: Texts,
     path: impl FnOnce() -> Scan<String>,
     (a, b): (&[u8], &[u8]),
 ) -> Scan<()> {
-    if !texts {
-        found.insert(own_at, ("key_order", String::new(), String::new()));
+    if !texts.at(own_at) {
+        found.insert(own_at, Hazard::bare("key_order"));
         return Ok(());
     }
     let a = std::str::from_utf8(a).map_err(|_| HandBack)?;
     let b = std::str::from_utf8(b).map_err(|_| HandBack)?;
     found.insert(
         own_at,
-        (
+        Hazard::new(
             "key_order",
             path()?,
             format!("key \"{b}\" follows \"{a}\": serde_json writes object keys sorted"),
@@ -403,19 +457,19 @@ fn order_hazard(
 fn id_hazard(
     literal: impl FnOnce() -> String,
     value: i128,
-    texts: bool,
+    texts: Texts,
     path: impl FnOnce() -> Scan<String>,
     found: &mut Found,
 ) -> Scan<()> {
     if value.abs() <= SAFE_INTEGER {
         return Ok(());
     }
-    if !texts {
-        found.push(("unsafe_integer", String::new(), String::new()));
+    if !texts.at(found.len()) {
+        found.push(Hazard::bare("unsafe_integer"));
         return Ok(());
     }
     let as_double = value as f64 as i128;
-    found.push((
+    found.push(Hazard::new(
         "unsafe_integer",
         path()?,
         format!(
@@ -747,7 +801,7 @@ pub fn scan<'a>(
     fields: &Roles,
     secrets: &SecretFilter,
     nanos: u32,
-    texts: bool,
+    texts: Texts,
     scratch: &mut Scratch<'a>,
     found: &mut Found,
 ) -> Scan<()> {
@@ -840,7 +894,11 @@ pub fn scan<'a>(
         return Err(HandBack);
     }
     let created_at = created_at.as_ref().map(|(key, text)| (&**key, &**text));
-    gather(ids, event_ids, walked, created_at, nanos, texts, found)
+    gather(ids, event_ids, walked, created_at, nanos, texts, found)?;
+    if !texts.complete(found) {
+        return Err(HandBack); // (a hazard without texts was moved into the listed ones)
+    }
+    Ok(())
 }
 
 /// A scanned line's hazards into `found`, in the reference's order: the ids, then the walked
@@ -853,7 +911,7 @@ fn gather(
     walked: &mut [Found; 2],
     created_at: Option<(&[u8], &str)>,
     nanos: u32,
-    texts: bool,
+    texts: Texts,
     found: &mut Found,
 ) -> Scan<()> {
     for bucket in ids
@@ -861,24 +919,28 @@ fn gather(
         .chain([&mut *event_ids])
         .chain(walked.iter_mut())
     {
-        found.append(bucket);
+        if found.is_empty() {
+            std::mem::swap(found, bucket); // (no copy: a line's hazards may be a million)
+        } else {
+            found.append(bucket);
+        }
     }
     if let Some((key, text)) = created_at {
         let path = || key_path("$", key); // written only for a hazard
-        if !texts {
+        if !texts.at(found.len()) {
             if nanos >= 1_000_000_000 {
-                found.push(("leap_second", String::new(), String::new()));
+                found.push(Hazard::bare("leap_second"));
             } else if nanos % 1000 > 0 {
-                found.push(("sub_microsecond", String::new(), String::new()));
+                found.push(Hazard::bare("sub_microsecond"));
             }
         } else if nanos >= 1_000_000_000 {
-            found.push((
+            found.push(Hazard::new(
                 "leap_second",
                 path()?,
                 format!("{text}: PostgreSQL has no leap seconds"),
             ));
         } else if nanos % 1000 > 0 {
-            found.push((
+            found.push(Hazard::new(
                 "sub_microsecond",
                 path()?,
                 format!("{text}: the database keeps microseconds only"),
@@ -904,7 +966,7 @@ pub struct Fused<'a, 'c> {
     cursor: Option<usize>,
     secrets: &'c SecretFilter,
     keys: &'c mut FxMap<&'a [u8], bool>,
-    texts: bool,
+    texts: Texts,
     /// The line is left to `scan`: nothing more is recorded.
     rescan: bool,
     /// The walked value (0: `context`, 1: `meta`).
@@ -944,7 +1006,7 @@ impl<'a> Scratch<'a> {
         &'c mut self,
         line: &'a [u8],
         secrets: &'c SecretFilter,
-        texts: bool,
+        texts: Texts,
     ) -> Fused<'a, 'c> {
         for bucket in self.ids.iter_mut().chain(self.walked.iter_mut()) {
             bucket.clear();
@@ -1035,7 +1097,7 @@ impl<'a> Fused<'a, '_> {
             texts,
             found,
         );
-        if gathered.is_err() {
+        if gathered.is_err() || !texts.complete(found) {
             found.clear();
             return false;
         }

@@ -195,6 +195,44 @@ def test_stdin_without_newlines_stays_bounded(tmp_path: Path) -> None:
     assert run.peak_rss < PEAK_RSS_LIMIT
 
 
+def _hostile(context: str) -> bytes:
+    """A valid envelope whose ``context`` is ``context``, just under the maximum item size."""
+    head = render([(k, v) for k, v in BASE.items() if k != "context"])
+    line = f'{head[:-1]},"context":{context}}}'.encode()
+    assert (4 << 20) - 200_000 < len(line) <= 4 << 20, len(line)
+    return line
+
+
+@pytest.mark.parametrize("engine", ["native", "python"])
+@pytest.mark.parametrize(
+    "context",
+    [
+        "{" + ",".join(['"a":1'] * 690_000) + "}",  # a key repeated: 689,999 hazards
+        "[" + ",".join(["1.50"] * 838_000) + "]",  # floats written back otherwise
+    ],
+    ids=["repeated-key", "respelled-floats"],
+)
+def test_hazards_of_a_hostile_line_stay_within_the_memory_limit(
+    tmp_path: Path, engine: str, context: str
+) -> None:
+    """A line of hundreds of thousands of hazards peaked at about 200 MB with --hazards: every
+    number literal was an object of its own in the Python scan, and the native scan wrote the
+    texts of all of a line's hazards (the report lists 100). Same report on either engine."""
+    from conformance.audit import _native
+
+    if engine == "native" and not _native.available():
+        pytest.skip("the native engine is not built")
+    path = tmp_path / "hostile.jsonl"
+    path.write_bytes(_hostile(context) + b"\n")
+    run = run_check([str(path), "--hazards", "--engine", engine, "--format", "json"], tmp_path)
+    report = _report(run)
+    assert run.status == 0, run.err
+    assert report["valid"] == 1
+    assert sum(report["hazards"]["by_kind"].values()) > 680_000
+    assert len(report["hazards"]["items"]) == 100
+    assert run.peak_rss < PEAK_RSS_LIMIT, run.peak_rss >> 20
+
+
 def test_peak_memory_is_measured(tmp_path: Path) -> None:
     """The measure the limits above rely on does see memory: a 200 MB line allowed whole."""
     path = tmp_path / "line.jsonl"

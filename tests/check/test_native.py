@@ -208,6 +208,23 @@ def test_native_hazards_are_computed_natively() -> None:
     assert hazard_lines > 400 and counts["unsafe_integer"] > 400
 
 
+def test_texts_are_written_for_the_listed_hazards_and_a_line_is_handed_back_when_unsure() -> None:
+    """The native scan writes a hazard's path and detail only when it is placed among those the
+    report lists (a line of 838,000 respelled floats wrote them all: 160 MB for a report of
+    100). Hazards placed later and moved into the listed ones (a repeated key drops its first
+    value's six hazards) have none: that line goes to the reference. Reports stay the same."""
+    first = ",".join(["1.50"] * 6)
+    moved = _with_context('{"a":[' + first + '],"b":[1.50,1.50,1.50],"a":0}')
+    plain = _with_context("[" + ",".join(["1.50"] * 20) + "]")
+    engine = _native.NativeAuditor(mode="event", hazards=True)._native
+    for room, handed in ((None, []), (0, []), (3, []), (5, [0]), (9, [])):
+        answer = engine.check([moved, plain], room)
+        assert answer[6] == handed, room
+        assert all(path for _, _, path, _ in answer[5]), room  # listed: with their texts
+    for max_items in (3, 5, 9):
+        assert_same([moved, plain] * 3, "event", max_items=max_items)
+
+
 # ---- the fused scan: the hazard scan riding on the lean decode --------------------------------
 
 SETTLED = [  # values the fused scan settles itself (no second pass): floats anywhere
