@@ -47,10 +47,11 @@ row or message over --max-item-size bytes is never read whole: it is invalid, ki
 """
 
 _EPILOG: Final = """\
---jobs N: on the native engine, N threads of this process share each block; on the Python
-engine, N processes share the work (a plain file is cut into byte ranges at line starts of the
-one descriptor opened for it; other sources are read here and checked by the workers). The
-report is the same as with --jobs 1. --shard I/N checks only the lines whose key
+--jobs N: on the native engine, N threads of this process share the work (a plain file is
+read in 1 MiB blocks, each read and checked by one thread; other sources' blocks are shared
+among the threads); on the Python engine, N processes share it (a plain file is cut into byte
+ranges at line starts of the one descriptor opened for it; other sources are read here and
+checked by the workers). The report is the same as with --jobs 1. --shard I/N checks only the lines whose key
 is I modulo N: the line number (from 1) for files and stdin, the stream sequence for NATS, the
 event_id (else a checksum of the row's envelope) for PostgreSQL. N runs with I = 0..N-1 check
 every line exactly once; for NATS and PostgreSQL that still holds when messages or rows are
