@@ -51,12 +51,12 @@ _EPILOG: Final = """\
 read in 1 MiB blocks, each read and checked by one thread; other sources' blocks are shared
 among the threads); on the Python engine, N processes share it (a plain file is cut into byte
 ranges at line starts of the one descriptor opened for it; other sources are read here and
-checked by the workers). The report is the same as with --jobs 1. --shard I/N checks only the lines whose key
-is I modulo N: the line number (from 1) for files and stdin, the stream sequence for NATS, the
-event_id (else a checksum of the row's envelope) for PostgreSQL. N runs with I = 0..N-1 check
-every line exactly once; for NATS and PostgreSQL that still holds when messages or rows are
-added or removed between the runs (each is checked by the shard of its own key); a file must
-not change between them. "total" then counts the lines checked.
+checked by the workers). The report is the same as with --jobs 1. --shard I/N checks only
+the lines whose key is I modulo N: the line number (from 1) for files and stdin, the stream
+sequence for NATS, the event_id (else a checksum of the row's envelope) for PostgreSQL. N runs
+with I = 0..N-1 check every line exactly once; for NATS and PostgreSQL that still holds when
+messages or rows are added or removed between the runs (each is checked by the shard of its
+own key); a file must not change between them. "total" then counts the lines checked.
 
 live sources: a file is opened once and read up to the size it had then; one that grows or
 shrinks meanwhile makes the run incomplete. PostgreSQL is read in one repeatable-read,
