@@ -194,8 +194,8 @@ class NativeAuditor(Auditor):
             while (block := run.next()) is not None:
                 parts, text, count, end_offset, end, at, error = block
                 done = max(done, end_offset)
-                if count:
-                    checked = functools.partial(self._absorb_parts, parts, text)
+                if count:  # (its parts are taken from the run when it is checked)
+                    checked = functools.partial(self._absorb_parts, run, parts, text)
                     yield Block([], number, None, done, checked=checked, checked_count=count)
                     number += count
                 if end == "next":
@@ -212,26 +212,17 @@ class NativeAuditor(Auditor):
             run.close()
 
     def _absorb_parts(
-        self,
-        parts: list[tuple[int, tuple[Any, ...]]],
-        text: bytes | None,
-        tally: Tally,
-        where: Locator,
+        self, run: Any, parts: int, text: bytes | None, tally: Tally, where: Locator
     ) -> None:
-        """Add a block's answers (parts of consecutive lines, as :meth:`read_file` has them)
-        to ``tally``; ``text`` holds the block's lines when one needs the reference."""
-        split: list[bytes] = []
-
-        def lines() -> list[bytes]:
-            if not split:
-                split.extend(text.split(b"\n") if text is not None else ())
-            return split
-
+        """Add the answers of the block ``run`` gave last to ``tally``, a part at a time (a
+        block of a million invalid lines is never a million Python objects at once); ``text``
+        holds the block's lines when one needs the reference."""
         offset = 0
-        for count, answer in parts:
+        for _ in range(parts):
+            count, answer, start, end = run.part()
             room = max(0, tally.cap - len(tally.hazards))
-            view = lines if offset == 0 else _Slice(lines, offset, offset + count)
-            self._absorb(tally, answer, count, view, _part(where, offset, offset + count), room)
+            lines = _Lines(text, start, end)
+            self._absorb(tally, answer, count, lines, _part(where, offset, offset + count), room)
             offset += count
 
     def _absorb(
@@ -279,21 +270,22 @@ class NativeAuditor(Auditor):
         )
 
 
-class _Slice:
-    """``lines()[start:end]``, taken when first asked for."""
+class _Lines:
+    """The lines of ``text[start:end]``, split when first asked for (none without a text)."""
 
-    __slots__ = ("end", "lines", "start", "taken")
+    __slots__ = ("end", "split", "start", "text")
 
-    def __init__(self, lines: Callable[[], list[bytes]], start: int, end: int) -> None:
-        self.lines = lines
+    def __init__(self, text: bytes | None, start: int, end: int) -> None:
+        self.text = text
         self.start = start
         self.end = end
-        self.taken: list[bytes] | None = None
+        self.split: list[bytes] | None = None
 
     def __call__(self) -> list[bytes]:
-        if self.taken is None:
-            self.taken = self.lines()[self.start : self.end]
-        return self.taken
+        if self.split is None:
+            text = self.text
+            self.split = text[self.start : self.end].split(b"\n") if text is not None else []
+        return self.split
 
 
 def _part(where: Locator, start: int, end: int) -> Locator:

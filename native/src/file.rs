@@ -6,8 +6,11 @@
 //! and checked on its own, by whichever of the run's threads takes it: every thread reads (with
 //! `pread` on a duplicate of the caller's descriptor) and checks, and no thread waits for
 //! another to find where its block begins. The blocks' answers are handed to the caller in
-//! file order; at most `window` blocks are ahead of the one it takes, so memory stays a few
-//! blocks whatever the file's size.
+//! file order, a part (at most `PART_LINES` lines) at a time. Memory stays a few blocks
+//! whatever the file: a thread takes a new block only while the blocks read and not yet taken
+//! weigh less than `window`, a block weighing one, and one more for each `PART_LINES` entries
+//! of its lists (invalid lines, hazards, lines handed back: a block of a million short invalid
+//! lines weighs 16).
 //!
 //! A run stops at the first block that cannot go on: a line longer than a block (its offset is
 //! given: the caller reads from there), a last line without a newline (the caller checks the
@@ -23,7 +26,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use crate::{lines_of, BlockOut, Checker};
+use crate::{BlockOut, Checker};
 
 /// Lines per part of a block: what a part hands back grows with its lines (a block of a
 /// million empty lines would otherwise come back as a million findings at once).
@@ -54,10 +57,14 @@ impl End {
     }
 }
 
+/// A part of a block: its count of lines, what they gave, and their text's range in the
+/// block's text.
+pub type Part = (usize, BlockOut, usize, usize);
+
 /// A block, checked.
 pub struct Block {
-    /// Its lines, checked in parts of at most `PART_LINES`: (lines, output).
-    pub parts: Vec<(usize, BlockOut)>,
+    /// Its lines, checked in parts of at most `PART_LINES`.
+    pub parts: Vec<Part>,
     /// The buffer and the range of the lines' text in it (joined by newlines), kept when a
     /// part has lines the caller needs to read (invalid ones, those handed back).
     pub text: Option<(Vec<u8>, usize, usize)>,
@@ -78,7 +85,18 @@ impl Block {
 
     /// How many lines the block holds.
     pub fn lines(&self) -> usize {
-        self.parts.iter().map(|(n, _)| n).sum()
+        self.parts.iter().map(|part| part.0).sum()
+    }
+
+    /// What the block weighs against the window: one, and one more for each `PART_LINES`
+    /// entries of its lists.
+    fn weight(&self) -> usize {
+        let entries: usize = self
+            .parts
+            .iter()
+            .map(|(_, out, _, _)| out.invalid.len() + out.hazards.len() + out.handed_back.len())
+            .sum();
+        1 + entries / PART_LINES
     }
 }
 
@@ -87,6 +105,9 @@ struct State {
     claim: usize,
     /// How many blocks the caller took.
     taken: usize,
+    /// The weight of the blocks taken by a thread and not yet by the caller (one each while
+    /// being read).
+    load: usize,
     /// Blocks from here on are not read (the file's count, or one past a block that ends the
     /// run).
     last: usize,
@@ -125,12 +146,15 @@ impl Shared {
                     if state.stop || state.claim >= state.last {
                         return;
                     }
-                    if state.claim < state.taken + self.window {
+                    // (The block the caller waits for is always taken first: blocks are taken
+                    // in order, so a full window never holds it back.)
+                    if state.load < self.window {
                         break;
                     }
                     state = self.space.wait(state).unwrap_or_else(|e| e.into_inner());
                 }
                 state.claim += 1;
+                state.load += 1;
                 state.claim - 1
             };
             let block = panic::catch_unwind(AssertUnwindSafe(|| self.read(k, &mut buf)))
@@ -148,7 +172,10 @@ impl Shared {
                 state.done.retain(|&i, _| i <= k);
             }
             if k < state.last {
+                state.load += block.weight() - 1;
                 state.done.insert(k, block);
+            } else {
+                state.load -= 1;
             }
             self.ready.notify_all();
         }
@@ -223,17 +250,33 @@ impl Shared {
         let Some(stop) = stop else {
             return Block::empty(done, end);
         };
-        let lines = lines_of(&buf[first..stop]);
-        let parts: Vec<(usize, BlockOut)> = lines
-            .chunks(PART_LINES)
-            .map(|part| match self.read_only {
-                true => (part.len(), BlockOut::default()),
-                false => (part.len(), self.checker.run(part, self.room)),
-            })
-            .collect();
+        // The lines of buf[first..stop], a part at a time (no list of a million lines).
+        let text = &buf[first..stop];
+        let mut parts: Vec<Part> = Vec::new();
+        let mut lines: Vec<&[u8]> = Vec::with_capacity(PART_LINES.min(text.len() / 64 + 1));
+        let (mut start, mut part_start) = (0, 0);
+        let mut newlines = memchr::memchr_iter(b'\n', text);
+        loop {
+            let newline = newlines.next();
+            let line_end = newline.unwrap_or(text.len());
+            lines.push(&text[start..line_end]);
+            start = line_end + 1;
+            if lines.len() == PART_LINES || newline.is_none() {
+                let out = match self.read_only {
+                    true => BlockOut::default(),
+                    false => self.checker.run(&lines, self.room),
+                };
+                parts.push((lines.len(), out, part_start, line_end));
+                lines.clear();
+                part_start = start;
+            }
+            if newline.is_none() {
+                break;
+            }
+        }
         let read_back = parts
             .iter()
-            .any(|(_, out)| !out.invalid.is_empty() || !out.handed_back.is_empty());
+            .any(|(_, out, _, _)| !out.invalid.is_empty() || !out.handed_back.is_empty());
         let text = read_back.then(|| (std::mem::take(buf), first, stop));
         Block {
             parts,
@@ -286,6 +329,7 @@ impl Run {
             state: Mutex::new(State {
                 claim: 0,
                 taken: 0,
+                load: 0,
                 last: blocks,
                 done: HashMap::new(),
                 stop: false,
@@ -322,6 +366,7 @@ impl Run {
             }
             if let Some(block) = state.done.remove(&k) {
                 state.taken += 1;
+                state.load -= block.weight();
                 self.shared.space.notify_all();
                 return Ok(Some(block));
             }

@@ -106,16 +106,45 @@ struct Checker {
     secrets: SecretFilter,
 }
 
+/// An error kind of `classify`, as its place in `Kind::NAMES`.
+#[derive(Clone, Copy)]
+struct Kind(u8);
+
+impl Kind {
+    /// Every kind `classify` gives: its two fallbacks, then its rules' (first occurrence).
+    fn names() -> impl Iterator<Item = &'static str> {
+        ["syntax", "other"]
+            .into_iter()
+            .chain(SYNTAX_RULES.iter().chain(DATA_RULES).map(|&(_, kind)| kind))
+    }
+
+    fn of(kind: &'static str) -> Kind {
+        let at = Kind::names().position(|name| name == kind);
+        Kind(at.and_then(|at| u8::try_from(at).ok()).unwrap_or(1)) // (every kind is named)
+    }
+
+    fn name(self) -> &'static str {
+        Kind::names().nth(usize::from(self.0)).unwrap_or("other")
+    }
+}
+
+/// A line's index in its block, as the block's lists hold it (a block is at most 2^32 lines:
+/// `check` takes 65,536 at a time, and a file's blocks are a few MiB).
+fn index(k: usize) -> u32 {
+    u32::try_from(k).expect("a block's lines are counted in u32")
+}
+
 /// What a block gave, before it is handed to Python.
 #[derive(Default)]
 struct BlockOut {
     valid: usize,
     types: FxMap<String, u64>,
-    invalid: Vec<(usize, &'static str)>,
+    /// The invalid lines: index and kind (`Kind`: 8 bytes a line, a block may hold a million).
+    invalid: Vec<(u32, Kind)>,
     hazard_lines: usize,
     hazard_counts: FxMap<&'static str, u64>,
     hazards: Vec<(usize, &'static str, String, String)>,
-    handed_back: Vec<usize>,
+    handed_back: Vec<u32>,
 }
 
 /// What a part of a block gave: its count of lines and its output, or None when it holds a
@@ -128,18 +157,6 @@ const MIN_LINES_PER_THREAD: usize = 256;
 /// The parts a shared block is cut into, per thread: the threads take them in turn, so a thread
 /// held up (by a reader thread, or another process) leaves the rest of its share to the others.
 const PARTS_PER_THREAD: usize = 8;
-
-/// The lines of `text` (split at newlines, as `bytes.split` does).
-fn lines_of(text: &[u8]) -> Vec<&[u8]> {
-    let mut lines = Vec::with_capacity(text.len() / 256 + 1);
-    let mut start = 0;
-    for end in memchr::memchr_iter(b'\n', text) {
-        lines.push(&text[start..end]);
-        start = end + 1;
-    }
-    lines.push(&text[start..]);
-    lines
-}
 
 /// The outputs of consecutive parts of a block, each with its count of lines, as one.
 fn join(outs: impl IntoIterator<Item = (usize, BlockOut)>, room: Option<usize>) -> BlockOut {
@@ -159,8 +176,12 @@ impl BlockOut {
         for (t, n) in part.types {
             *self.types.entry(t).or_insert(0) += n;
         }
-        self.invalid
-            .extend(part.invalid.into_iter().map(|(k, kind)| (k + offset, kind)));
+        let offset32 = u32::try_from(offset).expect("a block's lines are counted in u32");
+        self.invalid.extend(
+            part.invalid
+                .into_iter()
+                .map(|(k, kind)| (k + offset32, kind)),
+        );
         self.hazard_lines += part.hazard_lines;
         for (kind, n) in part.hazard_counts {
             *self.hazard_counts.entry(kind).or_insert(0) += n;
@@ -173,7 +194,7 @@ impl BlockOut {
                 .map(|(k, kind, path, detail)| (k + offset, kind, path, detail)),
         );
         self.handed_back
-            .extend(part.handed_back.into_iter().map(|k| k + offset));
+            .extend(part.handed_back.into_iter().map(|k| k + offset32));
     }
 }
 
@@ -248,7 +269,7 @@ impl Checker {
             let decoded = match decoded {
                 Ok(d) => d,
                 Err(kind) => {
-                    out.invalid.push((k, kind));
+                    out.invalid.push((index(k), Kind::of(kind)));
                     continue;
                 }
             };
@@ -289,7 +310,7 @@ impl Checker {
                         }
                     }
                 }
-                Err(HandBack) => out.handed_back.push(k),
+                Err(HandBack) => out.handed_back.push(index(k)),
             }
         }
         out
@@ -405,6 +426,7 @@ impl Engine {
         let run = file::Run::start(checker, fd, size, block, room, self.threads, read_only)?;
         Ok(FileRun {
             run: std::sync::Mutex::new(Some(run)),
+            parts: std::sync::Mutex::new(std::collections::VecDeque::new()),
         })
     }
 }
@@ -413,19 +435,23 @@ impl Engine {
 #[pyclass(frozen, module = "noetl_events_native")]
 struct FileRun {
     run: std::sync::Mutex<Option<file::Run>>,
+    /// The parts of the block `next` gave that `part` has not given yet.
+    parts: std::sync::Mutex<std::collections::VecDeque<file::Part>>,
 }
 
 #[pymethods]
 impl FileRun {
     /// The next block: `(parts, text, lines, done, end, at, error)`, or None after the last.
-    /// `parts` lists `(lines, answer)` (`answer` as `check` gives it), in order; `text` is the
-    /// block's lines joined by newlines when a part needs them read (invalid lines, lines
-    /// handed back), else None; `done` is the offset after the block; `end` says whether the
-    /// run goes on: "next", or "long" (the lines from offset `at` on are the caller's to read),
-    /// "tail" (the last line, from `at`, has no newline), "short" (the file held less than its
-    /// size from `at` on), "failed" (a read failed; `error` is `(errno, message)`). Waits with
-    /// the lock released, and lets Python's signal handlers run (Ctrl-C) while it waits.
+    /// `parts` is how many parts `part` then gives (the block's lines in order, at most 65,536
+    /// a part); `text` is the block's lines joined by newlines when a part needs them read
+    /// (invalid lines, lines handed back), else None; `done` is the offset after the block;
+    /// `end` says whether the run goes on: "next", or "long" (the lines from offset `at` on are
+    /// the caller's to read), "tail" (the last line, from `at`, has no newline), "short" (the
+    /// file held less than its size from `at` on), "failed" (a read failed; `error` is
+    /// `(errno, message)`). Waits with the lock released, and lets Python's signal handlers run
+    /// (Ctrl-C) while it waits.
     fn next<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        self.parts.lock().unwrap_or_else(|e| e.into_inner()).clear();
         let block = loop {
             let got = py.allow_threads(|| {
                 let guard = self.run.lock().unwrap_or_else(|e| e.into_inner());
@@ -443,10 +469,7 @@ impl FileRun {
             return Ok(None);
         };
         let lines = block.lines();
-        let parts = PyList::empty(py);
-        for (count, out) in block.parts {
-            parts.append((count, answer(py, out)?))?;
-        }
+        let count = block.parts.len();
         let text = block
             .text
             .map(|(buf, first, stop)| PyBytes::new(py, &buf[first..stop]));
@@ -466,13 +489,31 @@ impl FileRun {
                 )))
             }
         };
-        (parts, text, lines, block.done, end, at, error)
+        *self.parts.lock().unwrap_or_else(|e| e.into_inner()) = block.parts.into();
+        (count, text, lines, block.done, end, at, error)
+            .into_pyobject(py)
+            .map(Some)
+    }
+
+    /// The next part of the block `next` gave: `(lines, answer, start, end)`, `answer` as
+    /// `check` gives it and `text[start:end]` its lines; None after the last.
+    fn part<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let part = self
+            .parts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop_front();
+        let Some((count, out, start, end)) = part else {
+            return Ok(None);
+        };
+        (count, answer(py, out)?, start, end)
             .into_pyobject(py)
             .map(Some)
     }
 
     /// Stops the run's threads (each ends after the block it is reading) and waits for them.
     fn close(&self, py: Python<'_>) {
+        self.parts.lock().unwrap_or_else(|e| e.into_inner()).clear();
         let run = self.run.lock().unwrap_or_else(|e| e.into_inner()).take();
         py.allow_threads(|| drop(run));
     }
@@ -488,7 +529,10 @@ fn answer<'py>(py: Python<'py>, out: BlockOut) -> PyResult<Bound<'py, PyTuple>> 
     for (t, n) in out.hazard_counts {
         counts.set_item(t, n)?;
     }
-    let invalid = PyList::new(py, out.invalid)?;
+    let invalid = PyList::new(
+        py,
+        out.invalid.into_iter().map(|(k, kind)| (k, kind.name())),
+    )?;
     let hazards = PyList::new(py, out.hazards)?;
     let handed = PyList::new(py, out.handed_back)?;
     (

@@ -25,7 +25,7 @@ from conformance.audit._run import AuditOptions, run
 from conformance.audit._sources import FileSource
 from noetl_events_ref._sensitive import SENSITIVE_KEY_PARTS
 
-from ._servers import has_open, run_check, wait_until
+from ._servers import PEAK_RSS_LIMIT, has_open, run_check, wait_until
 from .conftest import ROOT
 from .tricky import BASE, render, tricky_lines
 
@@ -108,37 +108,38 @@ def test_blocks_hold_each_line_once_in_order(
         file_run = engine.check_file(fd, len(data), None, block)
         os.close(fd)  # (the run reads its own descriptor)
         fd = -1
-        got: list[Any] = []
+        got: list[Any] = []  # per block: its header, and its parts
         while (item := file_run.next()) is not None:
-            got.append(item)
+            parts = [file_run.part() for _ in range(item[0])]
+            assert file_run.part() is None
+            got.append((item, parts))
         file_run.close()
     finally:
         if fd >= 0:
             os.close(fd)
     stop, at = _expected_stop(data, block)
-    ends = [item[4] for item in got]
+    ends = [item[4] for item, _ in got]
     assert all(end == "next" for end in ends[:-1]), ends
     if stop == "end":
         assert not ends or ends[-1] == "next"
     else:
-        assert (ends[-1], got[-1][5]) == (stop, at)
+        assert (ends[-1], got[-1][0][5]) == (stop, at)
     expected = data[:at].split(b"\n")[:-1] if at else []
-    counts = [item[2] for item in got]
-    assert sum(counts) == len(expected)
-    dones = [item[3] for item in got]
+    assert sum(item[2] for item, _ in got) == len(expected)
+    dones = [item[3] for item, _ in got]
     assert dones == sorted(dones)
     whole = engine.check(expected, None) if expected else None
     offset, valid, invalid = 0, 0, []
-    for parts, text, count, *_ in got:
-        if text is not None:
-            assert text.split(b"\n") == expected[offset : offset + count]
+    for (_, text, count, *_), parts in got:
         within = 0
-        for part_count, answer in parts:
+        for part_count, answer, start, end in parts:
+            if text is not None:  # the part's text holds its lines
+                assert text[start:end].split(b"\n") == expected[offset + within :][:part_count]
             valid += answer[0]
             invalid += [(offset + within + k, kind) for k, kind in answer[2]]
             within += part_count
         assert within == count
-        if any(answer[2] for _, answer in parts):
+        if any(answer[2] for _, answer, _, _ in parts):
             assert text is not None  # the caller reads the invalid lines
         offset += count
     if whole is not None:
@@ -230,3 +231,19 @@ def test_an_interrupt_stops_the_threads_reading_the_file(tmp_path: Path, jobs: s
     assert report["incomplete"] == {"source": str(path), "reason": "interrupted", "partial": True}
     assert 0 < report["total"] < 1_000_000
     assert report["invalid"] == (report["total"] + 9) // 10  # (the first lines, every 10th)
+
+
+def test_a_file_of_short_invalid_lines_stays_within_the_memory_limit(tmp_path: Path) -> None:
+    """A block of a million empty lines came back as a million Python tuples at once, and
+    the blocks read ahead held their lists too: 480 MB for a 10 MB file. Parts are now taken
+    one at a time, a block's lists weigh against the blocks read ahead, and an invalid line
+    is 8 bytes in the module."""
+    path = tmp_path / "blank.jsonl"
+    path.write_bytes(b"\n" * 4_000_000)
+    for jobs in ("1", "2"):
+        args = [str(path), "--engine", "native", "--jobs", jobs, "--format", "json"]
+        run = run_check(args, tmp_path)
+        report = json.loads(run.out)
+        assert run.status == 1, run.err
+        assert (report["total"], report["invalid"]) == (4_000_000, 4_000_000)
+        assert run.peak_rss < PEAK_RSS_LIMIT, run.peak_rss >> 20
