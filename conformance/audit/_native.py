@@ -203,8 +203,9 @@ class NativeAuditor(Auditor):
                 if end in ("long", "tail"):  # (the rest, read whole lines at a time by Python)
                     yield from source.blocks_from(at, number)
                     return
-                if end == "failed":
-                    raise source.read_error(OSError(*error))
+                if end == "failed":  # (said as Python says it: its errno's own text)
+                    code, message = error
+                    raise source.read_error(OSError(code, os.strerror(code) if code else message))
                 source.check_end(max(1, source.size - at))  # "short": it shrank (this raises)
                 return
             source.check_end(0)
@@ -224,6 +225,7 @@ class NativeAuditor(Auditor):
             lines = _Lines(text, start, end)
             self._absorb(tally, answer, count, lines, _part(where, offset, offset + count), room)
             offset += count
+        run.set_room(max(0, tally.cap - len(tally.hazards)))  # (the blocks checked next)
 
     def _absorb(
         self,

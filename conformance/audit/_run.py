@@ -175,11 +175,15 @@ def _run_serial(
                     blocks = own
                 elif isinstance(source, FileSource | StdinSource):
                     blocks = _read_ahead(blocks)
-            for block in blocks:
-                started = True
-                _check_block(auditor, tally, index, block, shard)
-                progress.advance(block.done)
-                del block  # (not held while the next one is read)
+            try:
+                for block in blocks:
+                    started = True
+                    _check_block(auditor, tally, index, block, shard)
+                    progress.advance(block.done)
+                    del block  # (not held while the next one is read)
+            finally:
+                if isinstance(blocks, Generator):  # (its reading stops now: threads, files)
+                    blocks.close()
         except SourceError as e:
             _stop(tally, index, e, started)
             break

@@ -9,8 +9,8 @@
 //! file order, a part (at most `PART_LINES` lines) at a time. Memory stays a few blocks
 //! whatever the file: a thread takes a new block only while the blocks read and not yet taken
 //! weigh less than `window`, a block weighing one, and one more for each `PART_LINES` entries
-//! of its lists (invalid lines, hazards, lines handed back: a block of a million short invalid
-//! lines weighs 16).
+//! of its lists (invalid lines, lines handed back, and listed hazards, which count 16 each: a
+//! block of a million short invalid lines weighs 16).
 //!
 //! A run stops at the first block that cannot go on: a line longer than a block (its offset is
 //! given: the caller reads from there), a last line without a newline (the caller checks the
@@ -22,6 +22,7 @@ use std::io;
 use std::os::fd::{BorrowedFd, RawFd};
 use std::os::unix::fs::FileExt;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
@@ -89,12 +90,15 @@ impl Block {
     }
 
     /// What the block weighs against the window: one, and one more for each `PART_LINES`
-    /// entries of its lists.
+    /// entries of its lists, a listed hazard (with its path and detail, about 150 bytes)
+    /// counting as 16 (an invalid line is 8 bytes, a line handed back 4).
     fn weight(&self) -> usize {
         let entries: usize = self
             .parts
             .iter()
-            .map(|(_, out, _, _)| out.invalid.len() + out.hazards.len() + out.handed_back.len())
+            .map(|(_, out, _, _)| {
+                out.invalid.len() + 16 * out.hazards.len() + out.handed_back.len()
+            })
             .sum();
         1 + entries / PART_LINES
     }
@@ -120,7 +124,9 @@ struct Shared {
     file: File,
     size: u64,
     block: u64,
-    room: Option<usize>,
+    /// How many hazards the report has room for (`usize::MAX`: all): the caller lowers it as
+    /// the blocks' hazards fill the report, and a block takes it when its check begins.
+    room: AtomicUsize,
     /// Lines are read and split, not checked (the figure of reading alone, for the benchmark).
     read_only: bool,
     window: usize,
@@ -189,19 +195,29 @@ impl Shared {
         let base = lo.saturating_sub(1);
         // (the buffer's bytes are written over by the read: only a longer one is zeroed first)
         buf.resize((hi - base) as usize, 0);
-        if let Err(e) = self.file.read_exact_at(buf, base) {
-            return Block::empty(lo, failed(lo, e));
-        }
+        let got = match read_full(&self.file, buf, base) {
+            Ok(got) => got,
+            Err(e) => return Block::empty(lo, End::Failed(lo, e)),
+        };
+        // The file holds less than its size: its lines read whole are checked, as Python's
+        // reading checks them, and the run ends there.
+        let short = got < buf.len();
+        buf.truncate(got);
+        let next = || if short { End::Short(lo) } else { End::Next };
         let first = if k == 0 {
             0
         } else {
             match memchr::memchr(b'\n', buf) {
                 Some(i) => i + 1,
-                None => return Block::empty(hi, End::Next), // inside a line of an earlier block
+                None => return Block::empty(hi, next()), // inside a line of an earlier block
             }
         };
         if first == buf.len() {
-            return Block::empty(hi, End::Next); // the next block's first byte starts a line
+            return Block::empty(hi, next()); // the next block's first byte starts a line
+        }
+        if short {
+            let stop = memchr::memrchr(b'\n', &buf[first..]).map(|i| first + i);
+            return self.checked(buf, first, stop, base + got as u64, End::Short(lo));
         }
         // The lines' text is buf[first..stop] (without the newline that ends the last one),
         // or there are none (`stop` is None).
@@ -221,12 +237,19 @@ impl Shared {
                 let n = EXTEND.min(limit - at) as usize;
                 let from = buf.len();
                 buf.resize(from + n, 0);
-                if let Err(e) = self.file.read_exact_at(&mut buf[from..], at) {
-                    buf.truncate(from);
-                    // the lines before `start` were read whole: they are checked
-                    return self.checked(buf, first, before, start_at, failed(start_at, e));
-                }
+                let got = match read_full(&self.file, &mut buf[from..], at) {
+                    Ok(got) => got,
+                    Err(e) => {
+                        buf.truncate(from); // the lines before `start` were read whole
+                        return self.checked(buf, first, before, start_at, End::Failed(at, e));
+                    }
+                };
+                buf.truncate(from + got);
                 newline = memchr::memchr(b'\n', &buf[from..]).map(|i| from + i);
+                if newline.is_none() && got < n {
+                    // the file ends inside the line: the lines before it were read whole
+                    return self.checked(buf, first, before, start_at, End::Short(start_at));
+                }
                 at += n as u64;
             }
             match newline {
@@ -250,6 +273,8 @@ impl Shared {
         let Some(stop) = stop else {
             return Block::empty(done, end);
         };
+        let room = self.room.load(Ordering::Relaxed);
+        let room = (room != usize::MAX).then_some(room);
         // The lines of buf[first..stop], a part at a time (no list of a million lines).
         let text = &buf[first..stop];
         let mut parts: Vec<Part> = Vec::new();
@@ -264,7 +289,7 @@ impl Shared {
             if lines.len() == PART_LINES || newline.is_none() {
                 let out = match self.read_only {
                     true => BlockOut::default(),
-                    false => self.checker.run(&lines, self.room),
+                    false => self.checker.run(&lines, room),
                 };
                 parts.push((lines.len(), out, part_start, line_end));
                 lines.clear();
@@ -287,12 +312,18 @@ impl Shared {
     }
 }
 
-fn failed(at: u64, e: io::Error) -> End {
-    if e.kind() == io::ErrorKind::UnexpectedEof {
-        End::Short(at)
-    } else {
-        End::Failed(at, e)
+/// Reads into `buf` from `offset` until it is full or the file ends: how many bytes it read.
+fn read_full(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match file.read_at(&mut buf[got..], offset + got as u64) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
     }
+    Ok(got)
 }
 
 /// A run over a file: its threads, and the blocks they checked.
@@ -323,7 +354,7 @@ impl Run {
             file,
             size,
             block,
-            room,
+            room: AtomicUsize::new(room.unwrap_or(usize::MAX)),
             read_only,
             window: 2 * threads + 1,
             state: Mutex::new(State {
@@ -380,6 +411,12 @@ impl Run {
                 return Err(());
             }
         }
+    }
+
+    /// The report's room for hazards now: the blocks whose check begins later write the
+    /// texts of that many at most.
+    pub fn set_room(&self, room: usize) {
+        self.shared.room.store(room, Ordering::Relaxed);
     }
 
     /// Stops the threads (each ends after the block it is reading) and waits for them.

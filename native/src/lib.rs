@@ -511,6 +511,14 @@ impl FileRun {
             .map(Some)
     }
 
+    /// The report's room for hazards now (`check_file`'s `room`): the blocks whose check
+    /// begins later write the texts of that many hazards at most.
+    fn set_room(&self, room: usize) {
+        if let Some(run) = self.run.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            run.set_room(room);
+        }
+    }
+
     /// Stops the run's threads (each ends after the block it is reading) and waits for them.
     fn close(&self, py: Python<'_>) {
         self.parts.lock().unwrap_or_else(|e| e.into_inner()).clear();

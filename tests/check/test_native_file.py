@@ -247,3 +247,82 @@ def test_a_file_of_short_invalid_lines_stays_within_the_memory_limit(tmp_path: P
         assert run.status == 1, run.err
         assert (report["total"], report["invalid"]) == (4_000_000, 4_000_000)
         assert run.peak_rss < PEAK_RSS_LIMIT, run.peak_rss >> 20
+
+
+def _source_report(source: FileSource, engine: str, threads: int = 1) -> str:
+    options = AuditOptions(max_items=5, engine=engine, threads=threads)
+    try:
+        tally = run(options, [source])
+    finally:
+        source.close()
+    return json.dumps(report_json(tally, ["stream"], hazards=False), ensure_ascii=False)
+
+
+def test_a_file_shorter_than_its_size_checks_the_lines_read_whole(tmp_path: Path) -> None:
+    """A file cut after it was opened: the lines read whole before the cut are checked, as
+    the Python engine checks them (the module dropped the whole block the cut fell in, and the
+    line of the block before that ran into it), and the run is incomplete: it shrank."""
+    lines = [VALID if k % 9 else VALID[:-2] for k in range(12_000)]
+    data = b"\n".join(lines) + b"\n"
+    newlines = [k for k, byte in enumerate(data) if byte == 10]
+    block = 1 << 20
+    cuts = [0, 1, block - 1, block, block + 1, newlines[100], newlines[100] + 1]
+    cuts += [newlines[100] + 5, len(data) - 1, len(data) - 2, 2 * block + 7]
+    path = tmp_path / "events.jsonl"
+    for cut in cuts:
+        reports = {}
+        for engine, threads in (("python", 1), ("native", 1), ("native", 2)):
+            path.write_bytes(data)
+            source = FileSource.open(str(path), "stream")
+            os.truncate(path, cut)
+            reports[engine, threads] = _source_report(source, engine, threads)
+        assert len(set(reports.values())) == 1, cut
+        report = json.loads(reports["python", 1])
+        assert "shrank" in report["incomplete"]["reason"], cut
+        assert report["total"] == sum(1 for k in newlines if k < cut), cut
+
+
+def test_a_read_error_is_said_as_the_python_engine_says_it(tmp_path: Path) -> None:
+    """The module's message for a failed read ended in "(os error 9)"."""
+    path = tmp_path / "events.jsonl"
+    path.write_bytes((VALID + b"\n") * 10)
+    reports = []
+    for engine in ("python", "native"):
+        fd = os.open(path, os.O_WRONLY)  # (every read of it fails: EBADF)
+        st = os.fstat(fd)
+        source = FileSource(str(path), "stream", fd=fd, size=st.st_size, identity=(0, 0))
+        reports.append(_source_report(source, engine))
+    assert reports[0] == reports[1]
+    assert json.loads(reports[0])["incomplete"]["reason"] == "stream: Bad file descriptor"
+
+
+def test_blocks_begun_after_the_report_is_full_write_no_texts(tmp_path: Path) -> None:
+    """The room for hazards was fixed when the run began: with --max-errors 0, every block
+    wrote the path and detail of up to 100,000 hazards that the report had no room for. The
+    caller now lowers it as blocks fill the report; later blocks write texts for that many."""
+    line = render(
+        [
+            (k, "[" + ",".join(["1.50"] * 100) + "]" if k == "context" else v)
+            for k, v in BASE.items()
+        ]
+    ).encode()
+    path = tmp_path / "floats.jsonl"
+    path.write_bytes((line + b"\n") * 3000)  # (100 hazards a line, about 2,000 lines a block)
+    engine = _engine(1, hazards=True)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        file_run = engine.check_file(fd, path.stat().st_size, 500, 1 << 16)
+    finally:
+        os.close(fd)
+    listed, counted = [], 0
+    while (block := file_run.next()) is not None:
+        for _ in range(block[0]):
+            _, answer, _, _ = file_run.part()
+            listed.append(len(answer[5]))
+            counted += sum(answer[4].values())
+        file_run.set_room(0)  # (the report is full after the first block)
+    file_run.close()
+    assert counted == 3000 * 102  # (the ids are beyond 2^53 too)
+    assert listed[0] == 500
+    # blocks begun before the first one was taken may still write them; none after
+    assert listed[-1] == 0 and listed.count(500) <= 3
