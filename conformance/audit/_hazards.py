@@ -91,14 +91,18 @@ class _Int(str):
 
 
 _LITERALS: Final = 4096
-"""Number literals the decoder keeps one object for, however often a line repeats them (the
-last ones read): a 4 MiB line of ``1.50,`` held 838,000 alike objects, and its scan peaked at
-197 MB; with one object per literal, 81 MB."""
+"""Number literals the decoder keeps one object for within a line, however often the line
+repeats them: a 4 MiB line of ``1.50,`` held 838,000 alike objects, and its scan peaked at
+197 MB; with one object per literal, 81 MB. (The cache is emptied after each line, so it
+never holds more than the line being read.)"""
+
+_float_literal: Final = functools.lru_cache(_LITERALS)(_Float)
+_int_literal: Final = functools.lru_cache(_LITERALS)(_Int)
 
 _DECODER: Final = json.JSONDecoder(
     object_pairs_hook=_Members,
-    parse_float=functools.lru_cache(_LITERALS)(_Float),
-    parse_int=functools.lru_cache(_LITERALS)(_Int),
+    parse_float=_float_literal,
+    parse_int=_int_literal,
     parse_constant=no_json_constant,
 )
 
@@ -283,7 +287,11 @@ def _parse(line: bytes) -> Any:
     :data:`SCANNED_DEPTH` (counted first only when it holds that many brackets)."""
     if line.count(b"[") + line.count(b"{") > SCANNED_DEPTH and _nesting(line) > SCANNED_DEPTH:
         raise RecursionError
-    return _DECODER.decode(line.decode("utf-8", "surrogateescape"))
+    try:
+        return _DECODER.decode(line.decode("utf-8", "surrogateescape"))
+    finally:
+        _float_literal.cache_clear()
+        _int_literal.cache_clear()
 
 
 def _too_deep() -> Found:

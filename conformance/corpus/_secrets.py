@@ -10,6 +10,7 @@ what lands in the table), and ``check --hazards`` reports such values in real ro
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from noetl_events_ref import sanitize_value
@@ -48,17 +49,29 @@ def secret_paths(value: object, *, root: str = "$") -> list[str]:
     (a parsed JSON value) is the root it sanitizes: a member under a sensitive key, or a string
     that looks like a credential, above the depth limit."""
     found: list[str] = []
-    stack: list[tuple[Any, Any, str]] = [(value, sanitize_value(value), root)]  # type: ignore[arg-type]
-    while stack:
-        before, after, path = stack.pop()
-        if before is after:
-            continue
+    # Depth first, in document order; each container's members as an iterator, and a path
+    # spelled only for what differs: a list of 2,000,000 numbers is not copied into as many
+    # entries with their paths (400 MB) before the first is looked at.
+    stack: list[tuple[Iterator[tuple[Any, Any, str | int]], str]] = []
+
+    def visit(before: Any, after: Any, path: str) -> None:
         if isinstance(before, dict) and isinstance(after, dict):
-            stack.extend(
-                reversed([(v, after[k], _key_path(path, str(k))) for k, v in before.items()])
-            )
+            stack.append((((v, after[k], str(k)) for k, v in before.items()), path))
         elif isinstance(before, list) and isinstance(after, list):
-            stack.extend(reversed([(v, after[i], f"{path}[{i}]") for i, v in enumerate(before)]))
+            stack.append((((v, after[i], i) for i, v in enumerate(before)), path))
         elif _changed(before, after):
             found.append(path)
+
+    after = sanitize_value(value)  # type: ignore[arg-type]
+    if value is not after:
+        visit(value, after, root)
+    while stack:
+        members, path = stack[-1]
+        member = next(members, None)
+        if member is None:
+            stack.pop()
+            continue
+        before, after, step = member
+        if before is not after:
+            visit(before, after, _key_path(path, step) if type(step) is str else f"{path}[{step}]")
     return found

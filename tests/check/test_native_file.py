@@ -326,3 +326,17 @@ def test_blocks_begun_after_the_report_is_full_write_no_texts(tmp_path: Path) ->
     assert listed[0] == 500
     # blocks begun before the first one was taken may still write them; none after
     assert listed[-1] == 0 and listed.count(500) <= 3
+
+
+def test_the_scans_literal_objects_are_kept_for_one_line_only(tmp_path: Path) -> None:
+    """One object per number literal, but only within a line: lines of distinct 4 MB literals
+    grew the cache by 8 MB each (151 MB for 15 such lines)."""
+    from conformance.audit import _hazards
+
+    literal = "1." + "0" * 1_000_000
+    for k in range(3):
+        context = '{"x":' + literal + str(k) + "}"
+        line = render([(key, context if key == "context" else v) for key, v in BASE.items()])
+        _hazards.scan_event(line.encode())
+        assert _hazards._float_literal.cache_info().currsize == 0
+        assert _hazards._int_literal.cache_info().currsize == 0
