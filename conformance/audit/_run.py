@@ -332,7 +332,8 @@ def _run_parallel(
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     tally = Tally(max_items=options.max_items)
-    index = before = 0
+    index = 0
+    began: list[int] = []  # the sources whose reading began (a piece was handed to a worker)
     with ProcessPoolExecutor(
         max_workers=jobs,
         mp_context=context,
@@ -342,11 +343,10 @@ def _run_parallel(
         try:
             for index, source in enumerate(sources):
                 progress.start(source)
-                before = tally.lines
                 try:
-                    _parallel_source(pool, tally, index, source, shard, progress, jobs)
+                    _parallel_source(pool, tally, index, source, shard, progress, jobs, began)
                 except SourceError as e:
-                    _stop(tally, index, e, tally.lines > before)
+                    _stop(tally, index, e, index in began)
                     break
         except BaseException as e:
             # Interrupted (or failed): the workers' pieces are of no use now. They ignore
@@ -363,7 +363,7 @@ def _run_parallel(
             if manager is not None:
                 manager.join(timeout=5.0)
             if isinstance(e, KeyboardInterrupt):
-                tally.stopped = (index, "interrupted", tally.lines > before)
+                tally.stopped = (index, "interrupted", index in began)
                 raise Interrupted(tally) from None
             raise
     return tally
@@ -377,6 +377,7 @@ def _parallel_source(
     shard: Shard,
     progress: Progress,
     jobs: int,
+    began: list[int],
 ) -> None:
     if isinstance(source, FileSource) and source.splittable:
         pieces = _file_pieces(pool, index, source, jobs, shard)
@@ -385,9 +386,13 @@ def _parallel_source(
     lines_before = 0
     window: deque[tuple[_Piece, Future[Tally]]] = deque()
 
-    def settle(piece: _Piece, future: Future[Tally]) -> None:
+    def settle() -> None:
+        """Merge the first piece of the window (taken from it once merged: an interrupt while
+        its worker is waited for leaves it there, and no piece after it is merged)."""
         nonlocal lines_before
+        piece, future = window[0]
         part = future.result()
+        window.popleft()
         tally.merge(part, line_offset=lines_before if piece.relative else 0)
         lines_before += part.lines
         progress.advance(piece.done)
@@ -397,16 +402,25 @@ def _parallel_source(
     try:
         for piece in pieces:
             window.append((piece, piece.submit(pool)))
+            if not began or began[-1] != index:
+                began.append(index)
             if len(window) >= 2 * jobs:
-                settle(*window.popleft())
+                settle()
+    except KeyboardInterrupt:
+        # The pieces the workers finished, in order, are counted: an interrupted report says
+        # what was checked (the others are lost with the workers).
+        with contextlib.suppress(Exception):
+            while window and window[0][1].done() and not window[0][1].cancelled():
+                settle()
+        raise
     except _PieceStopped:
         raise
     except SourceError:  # the blocks read before the failure are still the workers'
         while window:
-            settle(*window.popleft())
+            settle()
         raise
     while window:
-        settle(*window.popleft())
+        settle()
     if isinstance(source, FileSource) and source.splittable:
         source.check_end(0)
 

@@ -487,6 +487,34 @@ def test_an_interrupted_report_counts_what_was_checked(tmp_path: Path, jobs: str
     assert report["sources"][0]["size"] == path.stat().st_size
 
 
+def _children(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+
+
+def test_an_interrupt_before_a_piece_is_merged_still_says_reading_began(tmp_path: Path) -> None:
+    """The Python engine's --jobs 2, stopped while its workers were on their first pieces,
+    said "partial": false (the source could not be read at all) and dropped the pieces they
+    had finished; now reading began once a piece was handed out, and finished pieces count."""
+    path = _big_file(tmp_path / "events.jsonl", 200_000)
+    output = tmp_path / "report.json"
+
+    def interrupt(proc: subprocess.Popen[bytes]) -> None:
+        wait_until(lambda: len(_children(proc.pid)) >= 2 or proc.poll() is not None)
+        time.sleep(0.3)
+        os.killpg(proc.pid, signal.SIGINT)
+
+    args = [str(path), "--engine", "python", "--hazards", "--jobs", "2", "--format", "json"]
+    run = run_check([*args, "--output", str(output)], tmp_path, during=interrupt)
+    assert run.status == 130, run.err
+    report = json.loads(output.read_text())
+    assert report["incomplete"] == {"source": str(path), "reason": "interrupted", "partial": True}
+    assert report["invalid"] == report["total"] - report["valid"]
+    assert report["total"] < 200_000
+
+
 def test_options_that_cannot_go_together_leave_the_output_alone(tmp_path: Path) -> None:
     """A usage error found before the run wrote a report blaming a healthy source."""
     path = _big_file(tmp_path / "events.jsonl", 1000)
