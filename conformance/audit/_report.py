@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 from conformance.core._text import escape_surrogates, visible
 
@@ -151,6 +151,10 @@ def _cell(value: object) -> str:
     return f"`{text}`" if text and "`" not in text else text
 
 
+_EMPTY_CELL: Final = '`""`'
+"""An empty name from the stream (an event type), as the text report shows it."""
+
+
 def _markdown(report: dict[str, Any], title: str) -> str:
     out = [f"## {visible(title)}", ""]
     if not report["complete"]:
@@ -166,7 +170,7 @@ def _markdown(report: dict[str, Any], title: str) -> str:
     ):
         if counts:
             out += ["", f"### {heading}", "", "| | count |", "|---|---:|"]
-            out += [f"| {_cell(k)} | {n:,} |" for k, n in _by_count(counts)]
+            out += [f"| {_cell(k) or _EMPTY_CELL} | {n:,} |" for k, n in _by_count(counts)]
     if report["errors"]:
         out += ["", f"### {_shown(len(report['errors']), report['invalid'], 'Errors')[:-1]}", ""]
         out += ["| line | kind | path | message |", "|---|---|---|---|"]
@@ -181,6 +185,9 @@ def _markdown(report: dict[str, Any], title: str) -> str:
             out += ["| kind | count |", "|---|---:|"]
             out += [f"| {k} | {n:,} |" for k, n in _by_count(hazards["by_kind"])]
         if hazards["items"]:
+            total = sum(hazards["by_kind"].values())
+            if len(hazards["items"]) < total:  # (as the errors' heading says it)
+                out += ["", _shown(len(hazards["items"]), total, "Listed")]
             out += ["", "| line | kind | path | detail |", "|---|---|---|---|"]
             out += [
                 f"| {_cell(h['line'])} | {h['kind']} | {_cell(h['path'])} | {_cell(h['detail'])} |"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from conformance.audit._report import render
 
@@ -80,3 +81,26 @@ def test_text_and_markdown_show_what_the_stream_holds_without_obeying_it() -> No
     markdown = render(report(), "markdown", "t")
     assert "\x00" not in markdown and "\u2028" not in markdown
     assert "| `a\\nb` | 1 |" in markdown
+
+
+def test_markdown_says_when_its_hazard_list_is_cut_and_shows_an_empty_event_type() -> None:
+    """The Markdown report listed 100 of 4,305 hazards with no word of the others (the text
+    report and the Markdown errors say it), and showed an empty event type as an empty cell."""
+    items = [
+        {"line": k, "kind": "unsafe_integer", "path": "$.event_id", "detail": "d"} for k in (1, 2)
+    ]
+    base: dict[str, Any] = {"complete": True, "total": 5, "valid": 5, "invalid": 0}
+    base |= {"by_kind": {}, "by_event_type": {"": 4, "x": 1}, "errors": []}
+    cut = render(
+        {**base, "hazards": {"lines": 5, "by_kind": {"unsafe_integer": 5}, "items": items}},
+        "markdown",
+        "t",
+    )
+    assert "Listed (the first 2 of 5; --max-errors 0 shows more):" in cut
+    assert '| `""` | 4 |' in cut
+    whole = render(
+        {**base, "hazards": {"lines": 2, "by_kind": {"unsafe_integer": 2}, "items": items}},
+        "markdown",
+        "t",
+    )
+    assert "Listed" not in whole
