@@ -28,6 +28,8 @@ import contextlib
 from collections.abc import Callable, Collection
 from typing import Any, Final, TypeVar
 
+from conformance.core._extras import install_hint
+
 try:
     from hypothesis import note
     from hypothesis import strategies as st
@@ -36,8 +38,7 @@ except ModuleNotFoundError as e:  # (the command line says the same for `generat
     if e.name != "hypothesis":
         raise
     raise ModuleNotFoundError(
-        "conformance.strategies needs hypothesis: "
-        "pip install 'noetl-events-conformance[strategies]'",
+        f"conformance.strategies needs hypothesis: {install_hint('strategies')}",
         name="hypothesis",
     ) from None
 

@@ -38,6 +38,8 @@ from collections.abc import Callable, Iterator
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from conformance.core._extras import install_hint
+
 from ._sources import DEFAULT_MAX_ITEM, Block, MissingExtra, SourceError, SourceIncomplete
 
 __all__ = ["DEFAULT_STREAM", "NatsSource"]
@@ -130,8 +132,7 @@ class NatsSource:
             from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
         except ImportError:
             raise MissingExtra(
-                f"{self.name}: reading NATS needs nats-py: "
-                "pip install 'noetl-events-conformance[nats]'"
+                f"{self.name}: reading NATS needs nats-py: {install_hint('nats')}"
             ) from None
         loop = asyncio.new_event_loop()
         nc: Any = None

@@ -35,6 +35,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from typing import Any, Final
 
+from conformance.core._extras import install_hint
 from noetl_events_ref._model import EVENT_SPEC
 
 from ._sources import DEFAULT_MAX_ITEM, Block, MissingExtra, SourceError, SourceIncomplete
@@ -227,8 +228,7 @@ class PostgresSource:
             from psycopg.types.string import TextLoader
         except ImportError:
             raise MissingExtra(
-                f"{self.name}: reading PostgreSQL needs psycopg: "
-                "pip install 'noetl-events-conformance[postgres]'"
+                f"{self.name}: reading PostgreSQL needs psycopg: {install_hint('postgres')}"
             ) from None
         ms = max(1, int(self.timeout * 1000))
         watch = self.timeout + 2.0

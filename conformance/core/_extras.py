@@ -10,7 +10,7 @@ from typing import Final
 
 from ._usage import UsageError
 
-__all__ = ["EXTRA_OF", "missing_extra"]
+__all__ = ["EXTRA_OF", "install_hint", "missing_extra"]
 
 DISTRIBUTION: Final = "noetl-events-conformance"
 
@@ -28,6 +28,15 @@ EXTRA_OF: Final = {
 }
 
 
+def install_hint(extra: str) -> str:
+    """How to install ``extra``: by the kit's name, and (the kit has no package index entry
+    before a release) after the path of the wheel or checkout it was installed from."""
+    return (
+        f"pip install '{DISTRIBUTION}[{extra}]' (installed from a wheel or a checkout: "
+        f"pip install '<its path>[{extra}]')"
+    )
+
+
 def missing_extra(error: ModuleNotFoundError, what: str) -> UsageError | None:
     """The usage error for ``what`` (a command) failing on a missing optional module, naming
     the extra to install; ``None`` if the module is not one an extra provides."""
@@ -36,6 +45,5 @@ def missing_extra(error: ModuleNotFoundError, what: str) -> UsageError | None:
         return None
     extra, purpose = EXTRA_OF[top]
     return UsageError(
-        f"{what} needs {top} ({purpose}), an optional dependency: "
-        f"pip install '{DISTRIBUTION}[{extra}]'"
+        f"{what} needs {top} ({purpose}), an optional dependency: {install_hint(extra)}"
     )

@@ -314,7 +314,8 @@ def test_the_strategies_without_hypothesis_name_the_extra() -> None:
     )
     assert done.stdout == (
         "hypothesis | conformance.strategies needs hypothesis: "
-        "pip install 'noetl-events-conformance[strategies]'\n"
+        "pip install 'noetl-events-conformance[strategies]' (installed from a wheel or a "
+        "checkout: pip install '<its path>[strategies]')\n"
     )
 
 
