@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -369,6 +370,27 @@ def _run_parallel(
     return tally
 
 
+@contextlib.contextmanager
+def _whole() -> Iterator[None]:
+    """A step an interrupt must not cut in two (a piece taken from the window and merged): a
+    SIGINT or SIGTERM that comes during it is delivered, to the handler it had, as it ends."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    held: dict[signal.Signals, Any] = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(signum) is not None:  # (None: not set from Python, left alone)
+            held[signum] = signal.signal(signum, lambda n, _: pending.append(n))
+    try:
+        yield
+    finally:
+        for signum, handler in held.items():
+            signal.signal(signum, handler)
+        for came in dict.fromkeys(pending):
+            signal.raise_signal(came)
+
+
 def _parallel_source(
     pool: ProcessPoolExecutor,
     tally: Tally,
@@ -387,14 +409,15 @@ def _parallel_source(
     window: deque[tuple[_Piece, Future[Tally]]] = deque()
 
     def settle() -> None:
-        """Merge the first piece of the window (taken from it once merged: an interrupt while
-        its worker is waited for leaves it there, and no piece after it is merged)."""
+        """Merge the first piece of the window. Waiting for it may be interrupted (it stays in
+        the window); taking it from the window and merging it may not be cut in two."""
         nonlocal lines_before
         piece, future = window[0]
         part = future.result()
-        window.popleft()
-        tally.merge(part, line_offset=lines_before if piece.relative else 0)
-        lines_before += part.lines
+        with _whole():
+            window.popleft()
+            tally.merge(part, line_offset=lines_before if piece.relative else 0)
+            lines_before += part.lines
         progress.advance(piece.done)
         if part.stopped is not None:  # the file changed under this piece: none after it counts
             raise _PieceStopped(part.stopped[1])
@@ -406,6 +429,8 @@ def _parallel_source(
                 began.append(index)
             if len(window) >= 2 * jobs:
                 settle()
+        while window:
+            settle()
     except KeyboardInterrupt:
         # The pieces the workers finished, in order, are counted: an interrupted report says
         # what was checked (the others are lost with the workers).
@@ -419,8 +444,6 @@ def _parallel_source(
         while window:
             settle()
         raise
-    while window:
-        settle()
     if isinstance(source, FileSource) and source.splittable:
         source.check_end(0)
 

@@ -267,3 +267,63 @@ def test_read_ahead_stops_its_reader_when_the_run_stops() -> None:
     stream.close()  # what a run that stops (an interrupt, an error) does to it
     assert not any(t.name == "noetl-events-check-reader" for t in threading.enumerate())
     assert read < 10  # it read only a few blocks ahead
+
+
+_INTERRUPT_DURING_MERGE = """
+import _thread, json, os, sys
+from conformance.audit import _check
+from conformance.audit._run import AuditOptions, Interrupted, run
+from conformance.audit._sources import FileSource
+
+path, when = sys.argv[1], sys.argv[2]
+original, parent, fired = _check.Tally.merge, os.getpid(), []
+
+def merge(self, other, line_offset=0):  # a Ctrl-C as the parent merges its first piece
+    if os.getpid() == parent and not fired:
+        fired.append(1)
+        if when == "start":
+            _thread.interrupt_main()
+            return original(self, other, line_offset)
+        original(self, other, line_offset)
+        _thread.interrupt_main()
+        return None
+    return original(self, other, line_offset)
+
+_check.Tally.merge = merge
+source = FileSource.open(path, "stream")
+try:
+    run(AuditOptions(max_items=0), [source], jobs=2)
+    print(json.dumps(None))
+except Interrupted as e:
+    t = e.tally
+    print(json.dumps([t.total, t.invalid, [f.line for f in t.findings]]))
+"""
+
+
+@pytest.mark.parametrize("when", ["start", "after"])
+def test_an_interrupt_while_a_piece_is_merged_neither_drops_nor_renumbers(
+    tmp_path: Path, when: str
+) -> None:
+    """A Ctrl-C landing while the Python engine's --jobs merged a piece dropped that piece, or
+    numbered the next piece's lines from where it began (duplicate error lines). A merge is
+    now whole: the interrupt is delivered once it is done."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "events.jsonl"
+    missing = render([(k, v) for k, v in BASE.items() if k != "context"]).encode()
+    valid = render(list(BASE.items())).encode()
+    path.write_bytes(b"".join((missing if k % 10 == 0 else valid) + b"\n" for k in range(20_000)))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    done = subprocess.run(
+        [sys.executable, "-c", _INTERRUPT_DURING_MERGE, str(path), when],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+    total, invalid, lines = json.loads(done.stdout)
+    assert total > 0  # (the first piece, merged whole)
+    assert invalid == len(lines) == (total + 9) // 10
+    assert lines == list(range(1, total + 1, 10))  # the file's own, once each
