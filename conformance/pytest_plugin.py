@@ -349,11 +349,11 @@ def _require_the_pytest_extra() -> None:
     extra; pytest installed on its own does not bring it."""
     from importlib.util import find_spec
 
-    from conformance.core._extras import DISTRIBUTION
+    from conformance.core._extras import install_hint
 
     for module in ("deepdiff",):
         if find_spec(module) is None:
             raise pytest.UsageError(
                 f"--noetl-events-impl needs {module}, an optional dependency: "
-                f"pip install '{DISTRIBUTION}[pytest]'"
+                f"{install_hint('pytest')}"
             )

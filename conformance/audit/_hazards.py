@@ -3,7 +3,7 @@
 =================  ===========================================================================
 kind               what
 =================  ===========================================================================
-unsafe_integer     an id given as a JSON integer beyond 2^53 - 1 (``Number.MAX_SAFE_INTEGER``):
+unsafe_integer     an id given as a JSON integer beyond ±(2^53 - 1) (``Number.MAX_SAFE_INTEGER``):
                    a JavaScript consumer reads another number
 deep_nesting       ``context``/``meta`` reaching 100 levels of nesting (serde_json stops at 127),
                    or any field, an unknown one that serde_json skips, beyond 512

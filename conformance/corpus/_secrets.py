@@ -50,8 +50,9 @@ def secret_paths(value: object, *, root: str = "$") -> list[str]:
     that looks like a credential, above the depth limit."""
     found: list[str] = []
     # Depth first, in document order; each container's members as an iterator, and a path
-    # spelled only for what differs: a list of 2,000,000 numbers is not copied into as many
-    # entries with their paths (400 MB) before the first is looked at.
+    # spelled only for a member the redaction made anew (a container: it copies them all) or
+    # changed: a list of 2,000,000 numbers is not copied into as many entries with their
+    # paths (400 MB) before the first is looked at.
     stack: list[tuple[Iterator[tuple[Any, Any, str | int]], str]] = []
 
     def visit(before: Any, after: Any, path: str) -> None:

@@ -66,7 +66,7 @@ pub enum Field {
 }
 
 /// A hazard: its kind, and its path and detail when they are written (`texts`). Past the
-/// report's room only the kind counts: such a hazard is 16 bytes, not 64 (a line of a million
+/// report's room only the kind counts: such a hazard is 24 bytes, not 64 (a line of a million
 /// of them held 130 MB).
 pub struct Hazard {
     pub kind: &'static str,
