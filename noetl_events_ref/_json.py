@@ -37,6 +37,7 @@ __all__ = [
     "encode_value",
     "format_f64",
     "has_nonportable_float",
+    "key_step",
     "parse_value",
     "serde_float",
 ]
@@ -237,6 +238,13 @@ class _WireKey(str):
 _UNKNOWN: Final = None  # serde_path_to_error's `?`: a map entry whose key was not read
 
 
+def key_step(key: str) -> str:
+    """A key as a step of a JSON path, as the kit spells every path (findings, hazards,
+    differences): ``.key`` when it is an identifier, else the key as a JSON string in
+    brackets (``["a b"]``)."""
+    return f".{key}" if key.isidentifier() else f"[{json.dumps(key, ensure_ascii=False)}]"
+
+
 def trace_text(segments: Sequence[str | int | None]) -> str | None:
     """serde_path_to_error's ``Path`` display: ``a.b[0].c``; ``None`` when no segment is known
     (it then shows no path). An empty key is a known segment that displays as nothing."""
@@ -275,12 +283,7 @@ class Parser:
     def json_path(self) -> str:
         out = ["$"]
         for part in self.path:
-            if isinstance(part, int):
-                out.append(f"[{part}]")
-            elif part.isidentifier():
-                out.append(f".{part}")
-            else:
-                out.append(f"[{json.dumps(part, ensure_ascii=False)}]")
+            out.append(f"[{part}]" if isinstance(part, int) else key_step(part))
         return "".join(out)
 
     def trace(self, *extra: str | int | None) -> str | None:

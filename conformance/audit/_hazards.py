@@ -34,7 +34,7 @@ from typing import Any, Final
 
 # Built on noetl_events_ref.sanitize_value, the one twin of the server's redaction.
 from conformance.core._text import no_json_constant
-from conformance.corpus._secrets import secret_paths
+from conformance.corpus._secrets import key_path, secret_paths
 from noetl_events_ref import Timestamp, status_from_event_name
 from noetl_events_ref._json import I64_MIN, U64_MAX, StructSpec, format_f64, serde_float
 from noetl_events_ref._model import EVENT_SPEC, REQUEST_SPEC
@@ -107,12 +107,6 @@ _DECODER: Final = json.JSONDecoder(
 )
 
 
-def _key_path(path: str, key: str) -> str:
-    if key.isidentifier():
-        return f"{path}.{key}"
-    return f"{path}[{json.dumps(key, ensure_ascii=False)}]"
-
-
 def _plain(value: Any) -> Any:
     """The value serde_json holds: last repeated key wins, numbers as Python numbers."""
     if type(value) is _Members:
@@ -160,7 +154,7 @@ def _walk_value(value: Any, path: str, depth: int, found: Found) -> int:
                     found.append(
                         (
                             "duplicate_key",
-                            _key_path(where, key),
+                            key_path(where, key),
                             f'key "{key}" repeated: serde_json keeps the last value',
                         )
                     )
@@ -190,7 +184,7 @@ def _members(node: _Members, where: str, level: int) -> Iterator[tuple[Any, str,
     """The members of an object to walk, in order: those serde keeps (a repeated key's last
     value). (A function of its own: a generator's names must not follow the walk's loop.)"""
     last = {k: i for i, (k, _) in enumerate(node)}
-    return ((v, _key_path(where, k), level) for i, (k, v) in enumerate(node) if last[k] == i)
+    return ((v, key_path(where, k), level) for i, (k, v) in enumerate(node) if last[k] == i)
 
 
 def _items(node: list[Any], where: str, level: int) -> Iterator[tuple[Any, str, int]]:
@@ -239,7 +233,7 @@ def _check_secrets(
         row_meta = {**row_meta, "actionable": flags[0], "informative": flags[1]}
         if worker_id is not None and type(worker_id[1]) is str:
             row_meta["worker_id"] = worker_id[1]
-            moved[_key_path(meta_path, "worker_id")] = worker_id[0]
+            moved[key_path(meta_path, "worker_id")] = worker_id[0]
     paths = [*secret_paths(result), *secret_paths(row_meta, root=meta_path)]
     for path in paths:
         for prefix, actual in moved.items():
@@ -261,7 +255,7 @@ def _fields(top: Any, spec: StructSpec) -> Iterator[tuple[str, str, Any]]:
         at = spec.index.get(key)  # names and aliases
         if at is not None and (name := spec.fields[at].name) not in seen:
             seen.add(name)
-            yield name, _key_path("$", key), value
+            yield name, key_path("$", key), value
 
 
 SCANNED_DEPTH: Final = 512

@@ -15,7 +15,7 @@ from typing import Any
 
 from conformance.core._text import escape_surrogates, visible
 from noetl_events_ref._codec import to_bytes
-from noetl_events_ref._json import JsonValue, SerdeError, encode_value, parse_value
+from noetl_events_ref._json import JsonValue, SerdeError, encode_value, key_step, parse_value
 
 __all__ = [
     "Change",
@@ -86,14 +86,8 @@ def to_json_path(steps: Sequence[str | int]) -> str:
     """``["a", 0, "b c"]`` (object keys and array indices) → ``$.a[0]["b c"]``."""
     out = ["$"]
     for step in steps:
-        if isinstance(step, str):
-            # (spelled as check's hazards and findings spell a path: `.é`, `["a b"]`)
-            named = (
-                f".{step}" if step.isidentifier() else f"[{json.dumps(step, ensure_ascii=False)}]"
-            )
-            out.append(named)
-        else:
-            out.append(f"[{step}]")
+        # (spelled as check's hazards and findings spell a path: `.é`, `["a b"]`)
+        out.append(key_step(step) if isinstance(step, str) else f"[{step}]")
     return "".join(out)
 
 

@@ -9,11 +9,11 @@ what lands in the table), and ``check --hazards`` reports such values in real ro
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from noetl_events_ref import sanitize_value
+from noetl_events_ref._json import key_step
 from noetl_events_ref._sanitize import (
     MAX_DEPTH,
     REDACTED,
@@ -28,16 +28,15 @@ __all__ = [
     "SENSITIVE_KEY_PARTS",
     "is_sensitive_key",
     "is_sensitive_value",
+    "key_path",
     "secret_paths",
 ]
 
 
-def _key_path(path: str, key: str) -> str:
+def key_path(path: str, key: str) -> str:
     """``path`` and then ``key``, as every JSON path of the kit spells it: ``.key``, else the
     key as a JSON string in brackets."""
-    if key.isidentifier():
-        return f"{path}.{key}"
-    return f"{path}[{json.dumps(key, ensure_ascii=False)}]"
+    return path + key_step(key)
 
 
 def _changed(before: Any, after: Any) -> bool:
@@ -74,5 +73,5 @@ def secret_paths(value: object, *, root: str = "$") -> list[str]:
             continue
         before, after, step = member
         if before is not after:
-            visit(before, after, _key_path(path, step) if type(step) is str else f"{path}[{step}]")
+            visit(before, after, key_path(path, step) if type(step) is str else f"{path}[{step}]")
     return found

@@ -106,7 +106,7 @@ struct Checker {
     secrets: SecretFilter,
 }
 
-/// An error kind of `classify`, as its place in `Kind::NAMES`.
+/// An error kind of `classify`, as its place in `Kind::names()`.
 #[derive(Clone, Copy)]
 struct Kind(u8);
 
@@ -176,7 +176,7 @@ impl BlockOut {
         for (t, n) in part.types {
             *self.types.entry(t).or_insert(0) += n;
         }
-        let offset32 = u32::try_from(offset).expect("a block's lines are counted in u32");
+        let offset32 = index(offset);
         self.invalid.extend(
             part.invalid
                 .into_iter()
